@@ -1,0 +1,146 @@
+//! `daftar`: the command line over the core. Each command parses its arguments, calls
+//! one `Ledger` function and renders the result; no rule lives here.
+//!
+//! Exit codes: 0 done; 2 bad input or usage; 3 refused by the rules; 4 not found;
+//! 1 anything unexpected.
+
+mod args;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use daftar::ledger::{PaymentInput, PaymentLookup, PaymentQuery, QueueQuery, QueueRequest};
+use daftar::{Error, ErrorKind, Ledger};
+
+use args::{Cli, Command, PaymentCommand, ProfileCommand, QueueCommand};
+use render::Output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output { json: cli.json };
+    match run(cli, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            out.error(&error);
+            ExitCode::from(exit_code(error.kind()))
+        }
+    }
+}
+
+fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::BadInput => 2,
+        ErrorKind::Refused => 3,
+        ErrorKind::NotFound => 4,
+        ErrorKind::Unexpected => 1,
+    }
+}
+
+/// `daftar.sqlite3` in the OS data directory, created on first use.
+fn default_db_path() -> Result<PathBuf, Error> {
+    let dirs = directories::ProjectDirs::from("", "", "daftar").ok_or_else(|| {
+        Error::invalid(
+            "db",
+            "db.no_home",
+            "no home directory to keep the ledger in: pass --db PATH or set DAFTAR_DB",
+        )
+    })?;
+    let dir = dirs.data_dir();
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::invalid(
+            "db",
+            "db.unwritable",
+            format!(
+                "cannot create {}: {e}; pass --db PATH or set DAFTAR_DB",
+                dir.display()
+            ),
+        )
+    })?;
+    Ok(dir.join("daftar.sqlite3"))
+}
+
+fn actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_string());
+    format!("cli:{user}")
+}
+
+fn run(cli: Cli, out: &Output) -> Result<(), Error> {
+    let path = match cli.db {
+        Some(path) => path,
+        None => default_db_path()?,
+    };
+    let mut ledger = Ledger::open(&path, &actor())?;
+    match cli.command {
+        Command::Profile(ProfileCommand::Add {
+            name,
+            base_url,
+            currency,
+        }) => out.profile(&ledger.add_profile(&name, &base_url, &currency)?),
+        Command::Profile(ProfileCommand::List) => out.profiles(&ledger.profiles()?),
+        Command::Payment(PaymentCommand::Add {
+            profile,
+            session_id,
+            order_no,
+            amount,
+            currency,
+            state,
+        }) => out.payment_detail(&ledger.add_payment(&PaymentInput {
+            profile: &profile,
+            session_id: &session_id,
+            order_no: order_no.as_deref(),
+            amount: &amount,
+            currency: &currency,
+            state: &state,
+        })?),
+        Command::Payment(PaymentCommand::List {
+            state,
+            search,
+            limit,
+            profile,
+        }) => out.payments(&ledger.list_payments(&PaymentQuery {
+            profile: profile.as_deref(),
+            state: state.as_deref(),
+            search: search.as_deref(),
+            limit,
+        })?),
+        Command::Payment(PaymentCommand::Show {
+            session_id,
+            order_no,
+            profile,
+        }) => out.payment_detail(&ledger.show_payment(&PaymentLookup {
+            profile: profile.as_deref(),
+            session_id: session_id.as_deref(),
+            order_no: order_no.as_deref(),
+        })?),
+        Command::Queue(QueueCommand::List { status, limit }) => {
+            out.operations(&ledger.queue_list(&QueueQuery {
+                status: status.as_deref(),
+                limit,
+            })?)
+        }
+        Command::Queue(QueueCommand::Drop { id, reason }) => {
+            out.dropped(&ledger.drop_operation(id, reason.as_deref())?)
+        }
+        Command::Queue(queue) => {
+            let Some((kind, args)) = queue.operation() else {
+                unreachable!("list and drop are matched above")
+            };
+            out.queued(&ledger.queue(&QueueRequest {
+                kind,
+                payment: PaymentLookup {
+                    profile: args.profile.as_deref(),
+                    session_id: args.session_id.as_deref(),
+                    order_no: args.order_no.as_deref(),
+                },
+                amount: args.amount.as_deref(),
+                reason: args.reason.as_deref(),
+            })?)
+        }
+        Command::Status => out.status(&ledger.status()?),
+    }
+    Ok(())
+}

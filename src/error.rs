@@ -1,0 +1,164 @@
+//! The facade's error: every failure the CLI or the UI can meet, each with a stable
+//! machine code, the field it concerns, and a message that says what is allowed.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::model::{ReferenceError, UnknownWord};
+use crate::money::MoneyError;
+use crate::rules::RuleError;
+use crate::store::StoreError;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("{field}: {source}")]
+    Money {
+        field: &'static str,
+        source: MoneyError,
+    },
+    #[error("{field}: {source}")]
+    Reference {
+        field: &'static str,
+        source: ReferenceError,
+    },
+    #[error("{field}: {source}")]
+    Word {
+        field: &'static str,
+        source: UnknownWord,
+    },
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("{what} {key} not found")]
+    NotFound {
+        what: &'static str,
+        field: &'static str,
+        key: String,
+    },
+    #[error(
+        "operation {id} is {status}: only a queued operation that was never sent can be dropped"
+    )]
+    NotDroppable { id: i64, status: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an adapter needs to decide: the CLI maps it to an exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request itself is malformed (exit 2).
+    BadInput,
+    /// Well-formed, but the ledger's rules refuse it (exit 3).
+    Refused,
+    /// What it names does not exist (exit 4).
+    NotFound,
+    /// Anything else (exit 1).
+    Unexpected,
+}
+
+/// The error as the UI and `--json` receive it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ErrorView {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            field,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Money { source, .. } => match source {
+                MoneyError::UnknownCurrency { .. } => "currency.unknown",
+                MoneyError::NotADecimal { .. } => "amount.not_decimal",
+                MoneyError::TooPrecise { .. } => "amount.too_precise",
+                MoneyError::TooManyDigits { .. } => "amount.too_many_digits",
+                MoneyError::NotPositive { .. } => "amount.not_positive",
+                MoneyError::CurrencyMismatch { .. } => "amount.currency",
+                MoneyError::Overflow { .. } => "amount.overflow",
+            },
+            Error::Reference { source, .. } => match source {
+                ReferenceError::Empty { .. } => "input.empty",
+                ReferenceError::TooLong { .. } => "input.too_long",
+                ReferenceError::BadCharacter { .. } => "input.bad_character",
+            },
+            Error::Word { .. } => "input.unknown_word",
+            Error::Invalid { code, .. } => code,
+            Error::Rule(rule) => rule.code(),
+            Error::NotFound { .. } => "not_found",
+            Error::NotDroppable { .. } => "queue.not_droppable",
+            Error::Store(StoreError::NewerSchema { .. }) => "store.newer_schema",
+            Error::Store(_) => "store.error",
+        }
+    }
+
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Money { field, .. }
+            | Error::Reference { field, .. }
+            | Error::Word { field, .. }
+            | Error::Invalid { field, .. }
+            | Error::NotFound { field, .. } => Some(field),
+            Error::Rule(rule) if rule.is_bad_input() => Some("amount"),
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Money { .. }
+            | Error::Reference { .. }
+            | Error::Word { .. }
+            | Error::Invalid { .. } => ErrorKind::BadInput,
+            Error::Rule(rule) if rule.is_bad_input() => ErrorKind::BadInput,
+            Error::Rule(_) | Error::NotDroppable { .. } => ErrorKind::Refused,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Store(_) => ErrorKind::Unexpected,
+        }
+    }
+
+    pub fn view(&self) -> ErrorView {
+        ErrorView {
+            code: self.code().to_string(),
+            message: self.to_string(),
+            field: self.field().map(str::to_string),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Attaches the field name to the parse errors of the model and money modules.
+pub(crate) trait FieldContext<T> {
+    fn field(self, field: &'static str) -> Result<T>;
+}
+
+impl<T> FieldContext<T> for std::result::Result<T, MoneyError> {
+    fn field(self, field: &'static str) -> Result<T> {
+        self.map_err(|source| Error::Money { field, source })
+    }
+}
+
+impl<T> FieldContext<T> for std::result::Result<T, ReferenceError> {
+    fn field(self, field: &'static str) -> Result<T> {
+        self.map_err(|source| Error::Reference { field, source })
+    }
+}
+
+impl<T> FieldContext<T> for std::result::Result<T, UnknownWord> {
+    fn field(self, field: &'static str) -> Result<T> {
+        self.map_err(|source| Error::Word { field, source })
+    }
+}

@@ -1,0 +1,158 @@
+//! The facade: the one set of functions the CLI and the desktop shell call. Each takes
+//! the user's text, validates it here (so every adapter gets the same errors), and runs
+//! one store transaction that writes the change together with its audit event.
+
+mod payments;
+mod profiles;
+mod queue;
+mod views;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::Transaction;
+
+pub use payments::{PaymentInput, PaymentQuery};
+pub use queue::{QueueQuery, QueueRequest};
+pub use views::{
+    ChildView, EventView, OperationView, PaymentDetail, PaymentView, ProfileView, QueuedView,
+    StatusReport,
+};
+
+use crate::error::{Error, FieldContext, Result};
+use crate::model::{OrderNo, Payment, ProfileId, ProfileName, SessionId};
+use crate::rules::{Balances, LedgerFacts, PaymentFacts};
+use crate::sources::{Clock, KeySource, RandomKeys, SystemClock};
+use crate::store::{self, PaymentRef, Store};
+
+pub struct Ledger {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    keys: Arc<dyn KeySource>,
+    /// Who the audit trail names for changes made through this handle, e.g. `cli:amal`.
+    actor: String,
+}
+
+impl Ledger {
+    /// Opens the ledger file with the system clock and random tracking keys.
+    pub fn open(path: &Path, actor: &str) -> Result<Ledger> {
+        Ok(Ledger::with_sources(
+            Store::open(path)?,
+            Arc::new(SystemClock),
+            Arc::new(RandomKeys),
+            actor,
+        ))
+    }
+
+    pub fn with_sources(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        keys: Arc<dyn KeySource>,
+        actor: &str,
+    ) -> Ledger {
+        Ledger {
+            store,
+            clock,
+            keys,
+            actor: actor.to_string(),
+        }
+    }
+
+    pub fn store(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
+
+/// How a command names one payment: by session id or order number, optionally within a profile.
+#[derive(Clone, Debug, Default)]
+pub struct PaymentLookup<'a> {
+    pub profile: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    pub order_no: Option<&'a str>,
+}
+
+impl PaymentLookup<'_> {
+    fn reference(&self) -> Result<PaymentRef> {
+        match (self.session_id, self.order_no) {
+            (Some(s), None) => Ok(PaymentRef::SessionId(
+                SessionId::parse(s).field("session_id")?,
+            )),
+            (None, Some(o)) => Ok(PaymentRef::OrderNo(OrderNo::parse(o).field("order_no")?)),
+            _ => Err(Error::invalid(
+                "session_id",
+                "input.payment_reference",
+                "name the payment by exactly one of a session id or an order number",
+            )),
+        }
+    }
+}
+
+fn profile_id(tx: &Transaction<'_>, name: &str) -> Result<ProfileId> {
+    let name = ProfileName::parse(name).field("profile")?;
+    store::profiles::by_name(tx, &name)?
+        .map(|p| p.id)
+        .ok_or(Error::NotFound {
+            what: "profile",
+            field: "profile",
+            key: name.to_string(),
+        })
+}
+
+/// The one payment a lookup names; an order number or session id shared by several
+/// payments (across profiles) is refused with the candidates' profiles.
+fn find_payment(tx: &Transaction<'_>, lookup: &PaymentLookup<'_>) -> Result<Payment> {
+    let reference = lookup.reference()?;
+    let profile = lookup.profile.map(|p| profile_id(tx, p)).transpose()?;
+    let mut found = store::payments::find(tx, &reference, profile, 3)?;
+    let (field, key) = match &reference {
+        PaymentRef::SessionId(s) => ("session_id", s.to_string()),
+        PaymentRef::OrderNo(o) => ("order_no", o.to_string()),
+    };
+    match found.len() {
+        0 => Err(Error::NotFound {
+            what: if field == "session_id" {
+                "payment with session id"
+            } else {
+                "payment with order number"
+            },
+            field,
+            key,
+        }),
+        1 => Ok(found.remove(0)),
+        _ => Err(Error::invalid(
+            "profile",
+            "input.ambiguous_payment",
+            format!(
+                "{} payments match {field} {key} (profiles {}); name one with --profile, or use the session id",
+                if found.len() > 2 { "several" } else { "2" },
+                found
+                    .iter()
+                    .map(|p| p.profile.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+fn payment_facts(payment: &Payment) -> PaymentFacts {
+    PaymentFacts {
+        state: payment.state,
+        amount: payment.amount,
+        hidden: payment.hidden,
+    }
+}
+
+fn ledger_facts(tx: &Transaction<'_>, payment: &Payment) -> Result<LedgerFacts> {
+    let mut facts = LedgerFacts::default();
+    store::operations::add_facts(tx, payment.id, &mut facts)?;
+    store::children::add_facts(tx, payment.id, &mut facts)?;
+    Ok(facts)
+}
+
+fn balances(tx: &Transaction<'_>, payment: &Payment) -> Result<Balances> {
+    Ok(Balances::derive(
+        &payment_facts(payment),
+        &ledger_facts(tx, payment)?,
+    ))
+}

@@ -1,0 +1,238 @@
+//! The queue: validate an operation against the rules and the current balances, then
+//! queue it with a fresh tracking key, all under the write lock (`BEGIN IMMEDIATE`), so
+//! two processes can never both spend the same refundable amount.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::{
+    Ledger, OperationView, PaymentLookup, QueuedView, StatusReport, balances, find_payment,
+    ledger_facts, payment_facts,
+};
+use crate::error::{Error, FieldContext, Result};
+use crate::limits::{DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS, MAX_REASON_CHARS};
+use crate::model::{OperationId, OperationKind, OperationStatus, Payment, PaymentId};
+use crate::money::Amount;
+use crate::rules;
+use crate::store::{self, EventInsert, OperationFilter, OperationInsert};
+
+/// `queue KIND ...`, as text.
+#[derive(Clone, Debug, Default)]
+pub struct QueueRequest<'a> {
+    pub kind: &'a str,
+    pub payment: PaymentLookup<'a>,
+    pub amount: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
+/// `queue list` filters.
+#[derive(Clone, Debug, Default)]
+pub struct QueueQuery<'a> {
+    pub status: Option<&'a str>,
+    pub limit: Option<u32>,
+}
+
+fn check_reason(reason: Option<&str>) -> Result<Option<&str>> {
+    match reason {
+        Some(r) if r.chars().count() > MAX_REASON_CHARS => Err(Error::invalid(
+            "reason",
+            "reason.too_long",
+            format!(
+                "the reason is {} characters long: at most {MAX_REASON_CHARS} are allowed",
+                r.chars().count()
+            ),
+        )),
+        Some(r) if r.chars().any(char::is_control) => Err(Error::invalid(
+            "reason",
+            "reason.bad_character",
+            "the reason contains a control character: use plain text on one line",
+        )),
+        Some(r) if r.trim().is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
+impl Ledger {
+    /// Validates and queues one operation; returns it with the payment's balances after.
+    pub fn queue(&mut self, request: &QueueRequest<'_>) -> Result<QueuedView> {
+        let kind = request.kind.parse::<OperationKind>().field("operation")?;
+        let reason = check_reason(request.reason)?;
+        let now_ms = self.clock.now_ms();
+        let tracking_key = self.keys.tracking_key();
+        let actor = self.actor.clone();
+        self.store.write(|tx| {
+            let payment = find_payment(tx, &request.payment)?;
+            let requested = request
+                .amount
+                .map(|a| Amount::parse_positive(a, payment.amount.currency()))
+                .transpose()
+                .field("amount")?;
+            let facts = ledger_facts(tx, &payment)?;
+            let reserved = rules::check(kind, requested, &payment_facts(&payment), &facts)?;
+            let id = store::operations::insert(
+                tx,
+                &OperationInsert {
+                    payment_id: payment.id,
+                    kind,
+                    requested,
+                    reserved,
+                    tracking_key,
+                    reason,
+                    requested_by: &actor,
+                    now_ms,
+                },
+            )?;
+            store::events::append(
+                tx,
+                &EventInsert {
+                    at_ms: now_ms,
+                    actor: &actor,
+                    action: "operation.queued",
+                    entity: "operation",
+                    entity_id: id.0,
+                    payment_id: Some(payment.id),
+                    before: None,
+                    after: Some(json!({
+                        "kind": kind,
+                        "amount": kind.is_external().then(|| reserved.to_string()),
+                        "requested_amount": requested.map(|a| a.to_string()),
+                        "tracking_key": tracking_key,
+                        "status": OperationStatus::Queued,
+                        "reason": reason,
+                    })),
+                },
+            )?;
+            let operation = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
+            let after = balances(tx, &payment)?;
+            debug_assert!(after.refunded.minor() + after.pending.minor() >= 0);
+            Ok(QueuedView {
+                operation: OperationView::new(&operation, &payment),
+                balances: after.view(),
+            })
+        })
+    }
+
+    /// What queueing would do, without queueing: the amount it would reserve, or the
+    /// refusal. The UI asks this instead of deciding itself.
+    pub fn preview(&mut self, request: &QueueRequest<'_>) -> Result<Option<String>> {
+        let kind = request.kind.parse::<OperationKind>().field("operation")?;
+        self.store.read(|tx| {
+            let payment = find_payment(tx, &request.payment)?;
+            let requested = request
+                .amount
+                .map(|a| Amount::parse_positive(a, payment.amount.currency()))
+                .transpose()
+                .field("amount")?;
+            let facts = ledger_facts(tx, &payment)?;
+            let reserved = rules::check(kind, requested, &payment_facts(&payment), &facts)?;
+            Ok(kind.is_external().then(|| reserved.to_string()))
+        })
+    }
+
+    pub fn queue_list(&mut self, query: &QueueQuery<'_>) -> Result<Vec<OperationView>> {
+        let status = query
+            .status
+            .map(str::parse::<OperationStatus>)
+            .transpose()
+            .field("status")?;
+        let limit = match query.limit.unwrap_or(MAX_PAGE_ROWS) {
+            n @ 1..=MAX_PAGE_ROWS => n,
+            n => {
+                return Err(Error::invalid(
+                    "limit",
+                    "limit.out_of_range",
+                    format!(
+                        "{n} is out of range: allowed is 1 to {MAX_PAGE_ROWS} (default {DEFAULT_PAGE_ROWS} for payments)"
+                    ),
+                ));
+            }
+        };
+        self.store.read(|tx| {
+            let operations = store::operations::list(tx, &OperationFilter { status, limit })?;
+            let mut payments: HashMap<PaymentId, Payment> = HashMap::new();
+            operations
+                .iter()
+                .map(|op| {
+                    if !payments.contains_key(&op.payment_id) {
+                        payments.insert(op.payment_id, store::payments::by_id(tx, op.payment_id)?);
+                    }
+                    Ok(OperationView::new(op, &payments[&op.payment_id]))
+                })
+                .collect()
+        })
+    }
+
+    /// Drops an operation that was never sent: it stays in the ledger as `dropped`, and
+    /// its reservation is released.
+    pub fn drop_operation(&mut self, id: i64, reason: Option<&str>) -> Result<OperationView> {
+        let reason = check_reason(reason)?;
+        let id = OperationId(id);
+        let now_ms = self.clock.now_ms();
+        let actor = self.actor.clone();
+        self.store.write(|tx| {
+            let op = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
+            if !op.status.is_droppable()
+                || !store::operations::transition(
+                    tx,
+                    id,
+                    op.status,
+                    OperationStatus::Dropped,
+                    now_ms,
+                )?
+            {
+                return Err(Error::NotDroppable {
+                    id: id.0,
+                    status: op.status.to_string(),
+                });
+            }
+            store::events::append(
+                tx,
+                &EventInsert {
+                    at_ms: now_ms,
+                    actor: &actor,
+                    action: "operation.dropped",
+                    entity: "operation",
+                    entity_id: id.0,
+                    payment_id: Some(op.payment_id),
+                    before: Some(json!({"status": op.status})),
+                    after: Some(json!({"status": OperationStatus::Dropped, "reason": reason})),
+                },
+            )?;
+            let op = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
+            let payment = store::payments::by_id(tx, op.payment_id)?;
+            Ok(OperationView::new(&op, &payment))
+        })
+    }
+
+    pub fn status(&mut self) -> Result<StatusReport> {
+        self.store.read(|tx| {
+            let (total, profiles) = store::operations::status_counts(tx)?;
+            Ok(StatusReport { total, profiles })
+        })
+    }
+}
+
+fn not_found(id: OperationId) -> Error {
+    Error::NotFound {
+        what: "operation",
+        field: "id",
+        key: id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_reason;
+
+    #[test]
+    fn reasons_are_bounded_single_line_text() {
+        assert_eq!(
+            check_reason(Some("customer returned it")).unwrap(),
+            Some("customer returned it")
+        );
+        assert_eq!(check_reason(Some("   ")).unwrap(), None);
+        assert!(check_reason(Some("a\nb")).is_err());
+        assert!(check_reason(Some(&"x".repeat(501))).is_err());
+    }
+}

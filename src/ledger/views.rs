@@ -1,0 +1,219 @@
+//! What the facade returns: plain serialisable views with amounts as decimal strings in
+//! the currency's decimals and times in RFC 3339. These shapes are the `--json` contract.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{Child, Event, Operation, Payment, Profile};
+use crate::rules::{Balances, BalancesView};
+use crate::sources::format_ms;
+use crate::store::StatusCounts;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProfileView {
+    pub name: String,
+    pub base_url: String,
+    pub currency: String,
+    pub created_at: String,
+}
+
+impl From<&Profile> for ProfileView {
+    fn from(p: &Profile) -> Self {
+        ProfileView {
+            name: p.name.to_string(),
+            base_url: p.base_url.clone(),
+            currency: p.currency.to_string(),
+            created_at: format_ms(p.created_at_ms),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PaymentView {
+    pub session_id: String,
+    pub order_no: Option<String>,
+    pub profile: String,
+    pub currency: String,
+    pub amount: String,
+    pub state: String,
+    pub hidden: bool,
+    pub source: String,
+    pub created_at: String,
+}
+
+impl From<&Payment> for PaymentView {
+    fn from(p: &Payment) -> Self {
+        PaymentView {
+            session_id: p.session_id.to_string(),
+            order_no: p.order_no.as_ref().map(ToString::to_string),
+            profile: p.profile.to_string(),
+            currency: p.amount.currency().to_string(),
+            amount: p.amount.to_string(),
+            state: p.state.to_string(),
+            hidden: p.hidden,
+            source: p.source.to_string(),
+            created_at: format_ms(p.created_at_ms),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OperationView {
+    pub id: i64,
+    pub kind: String,
+    /// What the operation moves: the requested amount, or what remained when it was
+    /// queued; `null` for cancel, expire and delete.
+    pub amount: Option<String>,
+    /// What is sent to Ottu as `amount`; `null` = the full or remaining amount.
+    pub requested_amount: Option<String>,
+    pub status: String,
+    pub tracking_key: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub attempts: u32,
+    pub reason: Option<String>,
+    pub requested_by: String,
+    pub last_error: Option<String>,
+    pub session_id: String,
+    pub order_no: Option<String>,
+    pub profile: String,
+    pub currency: String,
+}
+
+impl OperationView {
+    pub fn new(op: &Operation, payment: &Payment) -> OperationView {
+        OperationView {
+            id: op.id.0,
+            kind: op.kind.to_string(),
+            amount: op.kind.is_external().then(|| op.reserved.to_string()),
+            requested_amount: op.requested.map(|a| a.to_string()),
+            status: op.status.to_string(),
+            tracking_key: op.tracking_key.to_string(),
+            created_at: format_ms(op.created_at_ms),
+            updated_at: format_ms(op.updated_at_ms),
+            attempts: op.attempts,
+            reason: op.reason.clone(),
+            requested_by: op.requested_by.clone(),
+            last_error: op.last_error.clone(),
+            session_id: payment.session_id.to_string(),
+            order_no: payment.order_no.as_ref().map(ToString::to_string),
+            profile: payment.profile.to_string(),
+            currency: payment.amount.currency().to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChildView {
+    pub session_id: String,
+    pub kind: String,
+    pub amount: String,
+    pub state: String,
+    pub operation_id: Option<i64>,
+    pub created_at: String,
+}
+
+impl From<&Child> for ChildView {
+    fn from(c: &Child) -> Self {
+        ChildView {
+            session_id: c.session_id.to_string(),
+            kind: c.kind.to_string(),
+            amount: c.amount.to_string(),
+            state: c.state.to_string(),
+            operation_id: c.operation_id.map(|o| o.0),
+            created_at: format_ms(c.created_at_ms),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EventView {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: i64,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl From<&Event> for EventView {
+    fn from(e: &Event) -> Self {
+        EventView {
+            id: e.id,
+            at: format_ms(e.at_ms),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            entity: e.entity.clone(),
+            entity_id: e.entity_id,
+            before: e.before.clone(),
+            after: e.after.clone(),
+        }
+    }
+}
+
+/// `payment show`: the payment, its balances and its whole timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PaymentDetail {
+    pub session_id: String,
+    pub order_no: Option<String>,
+    pub profile: String,
+    pub currency: String,
+    pub amount: String,
+    pub state: String,
+    pub hidden: bool,
+    pub source: String,
+    pub created_at: String,
+    pub balances: BalancesView,
+    pub operations: Vec<OperationView>,
+    pub children: Vec<ChildView>,
+    pub events: Vec<EventView>,
+}
+
+impl PaymentDetail {
+    pub fn new(
+        payment: &Payment,
+        balances: &Balances,
+        operations: &[Operation],
+        children: &[Child],
+        events: &[Event],
+    ) -> PaymentDetail {
+        let view = PaymentView::from(payment);
+        PaymentDetail {
+            session_id: view.session_id,
+            order_no: view.order_no,
+            profile: view.profile,
+            currency: view.currency,
+            amount: view.amount,
+            state: view.state,
+            hidden: view.hidden,
+            source: view.source,
+            created_at: view.created_at,
+            balances: balances.view(),
+            operations: operations
+                .iter()
+                .map(|o| OperationView::new(o, payment))
+                .collect(),
+            children: children.iter().map(ChildView::from).collect(),
+            events: events.iter().map(EventView::from).collect(),
+        }
+    }
+}
+
+/// `queue ...`: the operation just queued and the payment's balances after it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QueuedView {
+    #[serde(flatten)]
+    pub operation: OperationView,
+    pub balances: BalancesView,
+}
+
+/// `status`: operation counts per status, in total and per profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatusReport {
+    #[serde(flatten)]
+    pub total: StatusCounts,
+    pub profiles: BTreeMap<String, StatusCounts>,
+}

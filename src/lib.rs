@@ -1,0 +1,18 @@
+//! Daftar: an offline-first ledger of Ottu payments and the operations on them.
+//!
+//! The core is plain Rust with no UI in it: [`Ledger`] is the one facade that the CLI
+//! (and later the desktop shell) calls. Money is exact ([`money`]), the rules are pure
+//! ([`rules`]), and every write goes through one SQLite transaction with its audit event
+//! ([`store`]).
+
+pub mod error;
+pub mod ledger;
+pub mod limits;
+pub mod model;
+pub mod money;
+pub mod rules;
+pub mod sources;
+pub mod store;
+
+pub use error::{Error, ErrorKind, ErrorView, Result};
+pub use ledger::Ledger;

@@ -1,0 +1,416 @@
+//! The ledger's nouns: profiles, payments, operations, children and events, their
+//! states and kinds, and the id newtypes that keep a session id from ever being
+//! passed where a tracking key is expected.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::money::{Amount, Currency};
+
+/// Ottu caps `session_id` and `order_no` at 128 characters.
+pub const MAX_REFERENCE_CHARS: usize = 128;
+/// Profile names appear in commands and file names; keep them short and plain.
+pub const MAX_PROFILE_NAME_CHARS: usize = 64;
+
+/// A word that names no known variant of an enum; `allowed` lists the accepted words.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("unknown {what} '{value}': allowed are {allowed}")]
+pub struct UnknownWord {
+    pub what: &'static str,
+    pub value: String,
+    pub allowed: String,
+}
+
+/// Defines a string-backed enum with `as_str`, `ALL`, `FromStr`, `Display` and serde.
+macro_rules! word_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $word)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $word),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownWord;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($word => Ok($name::$variant),)+
+                    _ => Err(UnknownWord {
+                        what: $what,
+                        value: s.to_string(),
+                        allowed: [$($word),+].join(", "),
+                    }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+word_enum!(
+    /// The state of an Ottu payment transaction (the parent).
+    PaymentState, "payment state" {
+        Created => "created",
+        Pending => "pending",
+        Attempted => "attempted",
+        Authorized => "authorized",
+        Paid => "paid",
+        Failed => "failed",
+        Canceled => "canceled",
+        Expired => "expired",
+        Invalided => "invalided",
+        Cod => "cod",
+        Cash => "cash",
+        Refunded => "refunded",
+        Voided => "voided",
+    }
+);
+
+word_enum!(
+    /// What the merchant asks Ottu to do to a payment.
+    OperationKind, "operation" {
+        Refund => "refund",
+        Capture => "capture",
+        Void => "void",
+        Cancel => "cancel",
+        Expire => "expire",
+        Delete => "delete",
+    }
+);
+
+impl OperationKind {
+    /// External operations go on to the payment gateway and create a child.
+    pub fn is_external(self) -> bool {
+        matches!(
+            self,
+            OperationKind::Refund | OperationKind::Capture | OperationKind::Void
+        )
+    }
+
+    /// Ottu reads `amount` only for refund and capture.
+    pub fn takes_amount(self) -> bool {
+        matches!(self, OperationKind::Refund | OperationKind::Capture)
+    }
+}
+
+word_enum!(
+    /// Where an operation is in its life: the queue holds `queued`, `in_flight` and
+    /// `needs_attention`; the rest are final.
+    OperationStatus, "operation status" {
+        Queued => "queued",
+        InFlight => "in_flight",
+        Succeeded => "succeeded",
+        Failed => "failed",
+        NeedsAttention => "needs_attention",
+        Dropped => "dropped",
+    }
+);
+
+impl OperationStatus {
+    /// Whether the operation's amount is still spoken for. An operation whose outcome is
+    /// unknown (`in_flight`, `needs_attention`) may have taken effect at Ottu, so it keeps
+    /// its reservation until Ottu's answer says otherwise.
+    pub fn reserves_balance(self) -> bool {
+        matches!(
+            self,
+            OperationStatus::Queued | OperationStatus::InFlight | OperationStatus::NeedsAttention
+        )
+    }
+
+    /// Only an operation that has never left the machine may be dropped.
+    pub fn is_droppable(self) -> bool {
+        matches!(self, OperationStatus::Queued)
+    }
+}
+
+word_enum!(
+    /// The state of a child transaction Ottu creates for a succeeded external operation.
+    ChildState, "child state" {
+        Paid => "paid",
+        Refunded => "refunded",
+        RefundQueued => "refund_queued",
+        RefundRejected => "refund_rejected",
+        Voided => "voided",
+    }
+);
+
+word_enum!(
+    /// Where a payment row came from.
+    PaymentSource, "payment source" {
+        Manual => "manual",
+        Ottu => "ottu",
+        Report => "report",
+    }
+);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProfileId(pub i64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PaymentId(pub i64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OperationId(pub i64);
+
+impl fmt::Display for OperationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The `Tracking-Key` header value of one operation: made once when it is queued and
+/// sent on every attempt, so Ottu can recognise a retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TrackingKey(pub Uuid);
+
+impl TrackingKey {
+    pub fn new_random() -> TrackingKey {
+        TrackingKey(Uuid::new_v4())
+    }
+}
+
+impl fmt::Display for TrackingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// Why a reference (session id, order number, profile name) was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ReferenceError {
+    #[error("{what} must not be empty")]
+    Empty { what: &'static str },
+    #[error("{what} is {len} characters long: at most {max} are allowed")]
+    TooLong {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error(
+        "{what} '{value}' contains a space or control character: use letters, digits and - _ . : / only"
+    )]
+    BadCharacter { what: &'static str, value: String },
+}
+
+fn check_reference(what: &'static str, value: &str, max: usize) -> Result<(), ReferenceError> {
+    let len = value.chars().count();
+    if len == 0 {
+        return Err(ReferenceError::Empty { what });
+    }
+    if len > max {
+        return Err(ReferenceError::TooLong { what, len, max });
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ReferenceError::BadCharacter {
+            what,
+            value: value.to_string(),
+        });
+    }
+    Ok(())
+}
+
+macro_rules! reference_newtype {
+    ($(#[$meta:meta])* $name:ident, $what:literal, $max:expr) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(value: &str) -> Result<$name, ReferenceError> {
+                check_reference($what, value, $max)?;
+                Ok($name(value.to_string()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+reference_newtype!(
+    /// Ottu's `session_id` of a payment: unique within a profile.
+    SessionId,
+    "session id",
+    MAX_REFERENCE_CHARS
+);
+reference_newtype!(
+    /// The merchant's `order_no` of a payment.
+    OrderNo,
+    "order number",
+    MAX_REFERENCE_CHARS
+);
+reference_newtype!(
+    /// The name a merchant gives one Ottu account.
+    ProfileName,
+    "profile name",
+    MAX_PROFILE_NAME_CHARS
+);
+
+/// One merchant account. Never holds a credential: keys live only in the OS keyring.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    #[serde(skip)]
+    pub id: ProfileId,
+    pub name: ProfileName,
+    pub base_url: String,
+    pub currency: Currency,
+    pub created_at_ms: i64,
+}
+
+/// One Ottu payment transaction as the ledger knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    pub id: PaymentId,
+    pub profile: ProfileName,
+    pub session_id: SessionId,
+    pub order_no: Option<OrderNo>,
+    pub amount: Amount,
+    pub state: PaymentState,
+    /// Set by a succeeded Ottu `delete`: hidden from reports, history kept.
+    pub hidden: bool,
+    pub source: PaymentSource,
+    pub created_at_ms: i64,
+}
+
+/// A payment before it has a row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPayment {
+    pub session_id: SessionId,
+    pub order_no: Option<OrderNo>,
+    pub amount: Amount,
+    pub state: PaymentState,
+    pub source: PaymentSource,
+    pub created_at_ms: i64,
+}
+
+/// One operation the merchant asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operation {
+    pub id: OperationId,
+    pub payment_id: PaymentId,
+    pub kind: OperationKind,
+    /// What is sent as `amount`; `None` means the full or remaining amount.
+    pub requested: Option<Amount>,
+    /// What the ledger holds back for it while it is not final (zero for cancel, expire,
+    /// delete): the requested amount, or what remained when it was queued.
+    pub reserved: Amount,
+    pub tracking_key: TrackingKey,
+    pub status: OperationStatus,
+    pub attempts: u32,
+    pub reason: Option<String>,
+    pub requested_by: String,
+    pub last_error: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// A transaction Ottu created for a succeeded external operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Child {
+    pub payment_id: PaymentId,
+    pub operation_id: Option<OperationId>,
+    pub kind: OperationKind,
+    pub session_id: SessionId,
+    pub amount: Amount,
+    pub state: ChildState,
+    pub created_at_ms: i64,
+}
+
+/// One entry of the append-only audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: i64,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip_and_unknown_words_list_what_is_allowed() {
+        for state in PaymentState::ALL {
+            assert_eq!(state.as_str().parse::<PaymentState>().unwrap(), *state);
+            let json = serde_json::to_string(state).unwrap();
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+        }
+        for status in OperationStatus::ALL {
+            assert_eq!(status.as_str().parse::<OperationStatus>().unwrap(), *status);
+        }
+        let err = "refnd".parse::<OperationKind>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown operation 'refnd': allowed are refund, capture, void, cancel, expire, delete"
+        );
+    }
+
+    #[test]
+    fn references_are_checked() {
+        assert!(SessionId::parse("abc-123").is_ok());
+        assert_eq!(
+            SessionId::parse("").unwrap_err(),
+            ReferenceError::Empty { what: "session id" }
+        );
+        let long = "x".repeat(129);
+        assert!(matches!(
+            OrderNo::parse(&long),
+            Err(ReferenceError::TooLong {
+                len: 129,
+                max: 128,
+                ..
+            })
+        ));
+        assert!(OrderNo::parse(&"x".repeat(128)).is_ok());
+        assert!(matches!(
+            SessionId::parse("a b"),
+            Err(ReferenceError::BadCharacter { .. })
+        ));
+    }
+
+    #[test]
+    fn reservations_follow_the_status() {
+        use OperationStatus::*;
+        let reserving: Vec<_> = OperationStatus::ALL
+            .iter()
+            .filter(|s| s.reserves_balance())
+            .collect();
+        assert_eq!(reserving, [&Queued, &InFlight, &NeedsAttention]);
+        assert!(Queued.is_droppable());
+        assert!(!InFlight.is_droppable());
+    }
+}

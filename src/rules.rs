@@ -1,0 +1,650 @@
+//! Which operation is allowed on a payment, and for how much: Ottu's state table made
+//! stricter for offline work. Pure functions over facts the store has summed; no I/O.
+//!
+//! The invariant guarded here: whatever is queued, in flight or unresolved is counted as
+//! already spent, so no sequence of offline operations can ask Ottu for more than the
+//! payment holds.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::model::{OperationKind, PaymentState};
+use crate::money::Amount;
+
+/// What the rules need to know of the payment itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PaymentFacts {
+    pub state: PaymentState,
+    pub amount: Amount,
+    pub hidden: bool,
+}
+
+/// Sums over a payment's children and not-yet-final operations, in minor units of the
+/// payment's currency (exact integer sums from SQL).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LedgerFacts {
+    /// Capture children in state `paid`.
+    pub captured_minor: i64,
+    /// Refund children `refunded` or `refund_queued` (a queued refund is committed).
+    pub refunded_minor: i64,
+    /// Void children in state `voided`.
+    pub voided_minor: i64,
+    pub pending_capture_minor: i64,
+    pub pending_refund_minor: i64,
+    pub pending_void_count: u32,
+    pub pending_cancel_count: u32,
+    pub pending_expire_count: u32,
+    pub pending_delete_count: u32,
+    pub pending_void_minor: i64,
+}
+
+/// A payment's derived balances, all in its currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Balances {
+    /// Money collected: the whole amount of a `paid` payment, or what was captured.
+    pub captured: Amount,
+    pub refunded: Amount,
+    pub voided: Amount,
+    /// Held back by queued, in-flight and unresolved operations.
+    pub pending: Amount,
+    pub refundable: Amount,
+    pub capturable: Amount,
+}
+
+/// The balances as decimal strings with the currency's decimals, for JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BalancesView {
+    pub captured: String,
+    pub refunded: String,
+    pub voided: String,
+    pub pending: String,
+    pub refundable: String,
+    pub capturable: String,
+}
+
+impl Balances {
+    pub fn derive(payment: &PaymentFacts, ledger: &LedgerFacts) -> Balances {
+        let currency = payment.amount.currency();
+        let amount = |minor: i64| Amount::from_minor(minor, currency);
+        let captured_minor = match payment.state {
+            PaymentState::Paid | PaymentState::Refunded => payment.amount.minor(),
+            _ => ledger.captured_minor,
+        };
+        let refund_base_minor = if refund_state_allows(payment.state, ledger) {
+            captured_minor
+        } else {
+            0
+        };
+        let refundable_minor =
+            (refund_base_minor - ledger.refunded_minor - ledger.pending_refund_minor).max(0);
+        let capturable_minor = if payment.state == PaymentState::Authorized
+            && ledger.voided_minor == 0
+            && ledger.pending_void_count == 0
+        {
+            (payment.amount.minor() - ledger.captured_minor - ledger.pending_capture_minor).max(0)
+        } else {
+            0
+        };
+        Balances {
+            captured: amount(captured_minor),
+            refunded: amount(ledger.refunded_minor),
+            voided: amount(ledger.voided_minor),
+            pending: amount(
+                ledger.pending_capture_minor
+                    + ledger.pending_refund_minor
+                    + ledger.pending_void_minor,
+            ),
+            refundable: amount(refundable_minor),
+            capturable: amount(capturable_minor),
+        }
+    }
+
+    pub fn view(&self) -> BalancesView {
+        BalancesView {
+            captured: self.captured.to_string(),
+            refunded: self.refunded.to_string(),
+            voided: self.voided.to_string(),
+            pending: self.pending.to_string(),
+            refundable: self.refundable.to_string(),
+            capturable: self.capturable.to_string(),
+        }
+    }
+}
+
+/// Refunds need collected money: a `paid` payment, or an authorization with a capture.
+fn refund_state_allows(state: PaymentState, ledger: &LedgerFacts) -> bool {
+    state == PaymentState::Paid || (state == PaymentState::Authorized && ledger.captured_minor > 0)
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum RuleError {
+    #[error("{kind} takes no amount: it always applies to the whole payment; leave out --amount")]
+    AmountNotAccepted { kind: OperationKind },
+    #[error("amount {amount} must be greater than zero")]
+    AmountNotPositive { amount: String },
+    #[error("amount is in {given} but the payment is in {expected}")]
+    AmountCurrency { given: String, expected: String },
+    #[error("the payment is deleted at Ottu; no further operation is possible")]
+    PaymentDeleted,
+    #[error(
+        "a {pending} is already queued for this payment; drop it first or wait until it is synced"
+    )]
+    OperationPending { pending: OperationKind },
+    #[error("cannot {kind} a payment in state '{state}': {kind} is allowed only from {allowed}")]
+    NotAllowedInState {
+        kind: OperationKind,
+        state: PaymentState,
+        allowed: &'static str,
+    },
+    #[error("cannot void: {captured} is captured or being captured; refund it instead")]
+    VoidAfterCapture { captured: String },
+    #[error("the authorization is voided or has a void queued; nothing more can be captured")]
+    Voided,
+    #[error("refund {requested} exceeds the refundable {refundable}")]
+    RefundExceeds {
+        requested: String,
+        refundable: String,
+    },
+    #[error("capture {requested} exceeds the capturable {capturable}")]
+    CaptureExceeds {
+        requested: String,
+        capturable: String,
+    },
+    #[error("nothing left to {kind}: the {kind}able amount is {left}")]
+    NothingLeft { kind: OperationKind, left: String },
+}
+
+impl RuleError {
+    /// Stable machine code; part of the CLI and UI contract.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RuleError::AmountNotAccepted { .. } => "amount.not_accepted",
+            RuleError::AmountNotPositive { .. } => "amount.not_positive",
+            RuleError::AmountCurrency { .. } => "amount.currency",
+            RuleError::PaymentDeleted => "rules.payment_deleted",
+            RuleError::OperationPending { .. } => "rules.operation_pending",
+            RuleError::NotAllowedInState { .. } => "rules.state",
+            RuleError::VoidAfterCapture { .. } => "rules.void_after_capture",
+            RuleError::Voided => "rules.voided",
+            RuleError::RefundExceeds { .. } => "rules.refund_exceeds",
+            RuleError::CaptureExceeds { .. } => "rules.capture_exceeds",
+            RuleError::NothingLeft { .. } => "rules.nothing_left",
+        }
+    }
+
+    /// Bad input (the request itself is malformed), as opposed to a refusal by the ledger.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            RuleError::AmountNotAccepted { .. }
+                | RuleError::AmountNotPositive { .. }
+                | RuleError::AmountCurrency { .. }
+        )
+    }
+}
+
+const CANCEL_FROM: &[PaymentState] = &[
+    PaymentState::Created,
+    PaymentState::Pending,
+    PaymentState::Attempted,
+    PaymentState::Cod,
+];
+const EXPIRE_FROM: &[PaymentState] = &[
+    PaymentState::Created,
+    PaymentState::Pending,
+    PaymentState::Attempted,
+];
+
+/// Decides whether `kind` may be queued on the payment and returns the amount it
+/// reserves (zero for cancel, expire and delete). `requested` is the `--amount`, if any.
+pub fn check(
+    kind: OperationKind,
+    requested: Option<Amount>,
+    payment: &PaymentFacts,
+    ledger: &LedgerFacts,
+) -> Result<Amount, RuleError> {
+    let currency = payment.amount.currency();
+    if let Some(amount) = requested {
+        if !kind.takes_amount() {
+            return Err(RuleError::AmountNotAccepted { kind });
+        }
+        if amount.currency() != currency {
+            return Err(RuleError::AmountCurrency {
+                given: amount.currency().to_string(),
+                expected: currency.to_string(),
+            });
+        }
+        if !amount.is_positive() {
+            return Err(RuleError::AmountNotPositive {
+                amount: amount.display_with_currency(),
+            });
+        }
+    }
+    if payment.hidden || ledger.pending_delete_count > 0 {
+        return Err(if payment.hidden {
+            RuleError::PaymentDeleted
+        } else {
+            RuleError::OperationPending {
+                pending: OperationKind::Delete,
+            }
+        });
+    }
+    // A queued cancel or expire will change the state; only a delete may follow it.
+    if kind != OperationKind::Delete {
+        if ledger.pending_cancel_count > 0 {
+            return Err(RuleError::OperationPending {
+                pending: OperationKind::Cancel,
+            });
+        }
+        if ledger.pending_expire_count > 0 {
+            return Err(RuleError::OperationPending {
+                pending: OperationKind::Expire,
+            });
+        }
+    }
+    let balances = Balances::derive(payment, ledger);
+    let zero = Amount::zero(currency);
+    let state_refusal = |allowed: &'static str| RuleError::NotAllowedInState {
+        kind,
+        state: payment.state,
+        allowed,
+    };
+    match kind {
+        OperationKind::Refund => {
+            if !refund_state_allows(payment.state, ledger) {
+                return Err(state_refusal("paid, or authorized with a capture"));
+            }
+            within(kind, requested, balances.refundable)
+        }
+        OperationKind::Capture => {
+            if payment.state != PaymentState::Authorized {
+                return Err(state_refusal("authorized"));
+            }
+            if ledger.voided_minor > 0 || ledger.pending_void_count > 0 {
+                return Err(RuleError::Voided);
+            }
+            within(kind, requested, balances.capturable)
+        }
+        OperationKind::Void => {
+            if payment.state != PaymentState::Authorized {
+                return Err(state_refusal("authorized, with nothing captured"));
+            }
+            if ledger.voided_minor > 0 || ledger.pending_void_count > 0 {
+                return Err(RuleError::Voided);
+            }
+            let captured = ledger.captured_minor + ledger.pending_capture_minor;
+            if captured > 0 {
+                return Err(RuleError::VoidAfterCapture {
+                    captured: Amount::from_minor(captured, currency).display_with_currency(),
+                });
+            }
+            Ok(payment.amount)
+        }
+        OperationKind::Cancel => {
+            if !CANCEL_FROM.contains(&payment.state) {
+                return Err(state_refusal("created, pending, attempted, cod"));
+            }
+            Ok(zero)
+        }
+        OperationKind::Expire => {
+            if !EXPIRE_FROM.contains(&payment.state) {
+                return Err(state_refusal("created, pending, attempted"));
+            }
+            Ok(zero)
+        }
+        OperationKind::Delete => Ok(zero),
+    }
+}
+
+/// The requested amount if it fits in what is left, or everything left when none was given.
+fn within(
+    kind: OperationKind,
+    requested: Option<Amount>,
+    left: Amount,
+) -> Result<Amount, RuleError> {
+    match requested {
+        None if left.is_positive() => Ok(left),
+        None => Err(RuleError::NothingLeft {
+            kind,
+            left: left.display_with_currency(),
+        }),
+        Some(amount) if amount.minor() <= left.minor() => Ok(amount),
+        Some(amount) => {
+            let requested = amount.display_with_currency();
+            let left = left.display_with_currency();
+            Err(match kind {
+                OperationKind::Capture => RuleError::CaptureExceeds {
+                    requested,
+                    capturable: left,
+                },
+                _ => RuleError::RefundExceeds {
+                    requested,
+                    refundable: left,
+                },
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+    use OperationKind::*;
+    use PaymentState as S;
+
+    fn kwd(text: &str) -> Amount {
+        Amount::parse(text, Currency::KWD).unwrap()
+    }
+
+    fn payment(state: PaymentState) -> PaymentFacts {
+        PaymentFacts {
+            state,
+            amount: kwd("10"),
+            hidden: false,
+        }
+    }
+
+    /// Expected outcome of each operation on a fresh 10.000 KWD payment in each state:
+    /// `Ok(reserved)` or `Err(code)`.
+    fn expected(state: PaymentState, kind: OperationKind) -> Result<&'static str, &'static str> {
+        match (kind, state) {
+            (Refund, S::Paid) => Ok("10.000"),
+            (Refund, _) => Err("rules.state"),
+            (Capture, S::Authorized) => Ok("10.000"),
+            (Capture, _) => Err("rules.state"),
+            (Void, S::Authorized) => Ok("10.000"),
+            (Void, _) => Err("rules.state"),
+            (Cancel, S::Created | S::Pending | S::Attempted | S::Cod) => Ok("0.000"),
+            (Cancel, _) => Err("rules.state"),
+            (Expire, S::Created | S::Pending | S::Attempted) => Ok("0.000"),
+            (Expire, _) => Err("rules.state"),
+            (Delete, _) => Ok("0.000"),
+        }
+    }
+
+    #[test]
+    fn every_state_times_every_operation() {
+        let mut checked = 0;
+        for &state in PaymentState::ALL {
+            for &kind in OperationKind::ALL {
+                let got = check(kind, None, &payment(state), &LedgerFacts::default());
+                match (expected(state, kind), got) {
+                    (Ok(reserved), Ok(amount)) => assert_eq!(amount.to_string(), reserved),
+                    (Err(code), Err(err)) => {
+                        assert_eq!(err.code(), code, "{kind} from {state}");
+                        let message = err.to_string();
+                        assert!(
+                            message.contains(&format!("'{state}'"))
+                                && message.contains("allowed only from"),
+                            "{message}"
+                        );
+                    }
+                    (want, got) => panic!("{kind} from {state}: expected {want:?}, got {got:?}"),
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 13 * 6);
+    }
+
+    #[test]
+    fn refund_counts_refunded_queued_children_and_pending_refunds() {
+        let ledger = LedgerFacts {
+            refunded_minor: 3_000,
+            pending_refund_minor: 3_000,
+            ..LedgerFacts::default()
+        };
+        assert_eq!(
+            check(Refund, Some(kwd("4")), &payment(S::Paid), &ledger).unwrap(),
+            kwd("4")
+        );
+        let err = check(Refund, Some(kwd("4.001")), &payment(S::Paid), &ledger).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "refund 4.001 KWD exceeds the refundable 4.000 KWD"
+        );
+        assert_eq!(err.code(), "rules.refund_exceeds");
+        // No amount: everything that is left.
+        assert_eq!(
+            check(Refund, None, &payment(S::Paid), &ledger).unwrap(),
+            kwd("4")
+        );
+    }
+
+    #[test]
+    fn two_offline_refunds_never_exceed_what_was_paid() {
+        let mut ledger = LedgerFacts::default();
+        let first = check(Refund, Some(kwd("6")), &payment(S::Paid), &ledger).unwrap();
+        ledger.pending_refund_minor += first.minor();
+        let err = check(Refund, Some(kwd("6")), &payment(S::Paid), &ledger).unwrap_err();
+        assert_eq!(
+            err,
+            RuleError::RefundExceeds {
+                requested: "6.000 KWD".into(),
+                refundable: "4.000 KWD".into()
+            }
+        );
+    }
+
+    #[test]
+    fn nothing_left_to_refund_when_fully_refunded() {
+        let ledger = LedgerFacts {
+            refunded_minor: 10_000,
+            ..LedgerFacts::default()
+        };
+        let err = check(Refund, None, &payment(S::Paid), &ledger).unwrap_err();
+        assert_eq!(err.code(), "rules.nothing_left");
+        assert!(err.to_string().contains("0.000 KWD"), "{err}");
+    }
+
+    #[test]
+    fn refund_of_an_authorization_needs_a_capture_and_is_bounded_by_it() {
+        let none = LedgerFacts::default();
+        assert_eq!(
+            check(Refund, None, &payment(S::Authorized), &none)
+                .unwrap_err()
+                .code(),
+            "rules.state"
+        );
+        let captured = LedgerFacts {
+            captured_minor: 2_500,
+            ..LedgerFacts::default()
+        };
+        assert_eq!(
+            check(Refund, None, &payment(S::Authorized), &captured).unwrap(),
+            kwd("2.5")
+        );
+        let err = check(
+            Refund,
+            Some(kwd("2.501")),
+            &payment(S::Authorized),
+            &captured,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "rules.refund_exceeds");
+    }
+
+    #[test]
+    fn capture_is_bounded_by_authorized_minus_captured_minus_pending() {
+        let ledger = LedgerFacts {
+            captured_minor: 4_000,
+            pending_capture_minor: 3_000,
+            ..LedgerFacts::default()
+        };
+        assert_eq!(
+            check(Capture, Some(kwd("3")), &payment(S::Authorized), &ledger).unwrap(),
+            kwd("3")
+        );
+        let err = check(
+            Capture,
+            Some(kwd("3.001")),
+            &payment(S::Authorized),
+            &ledger,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "capture 3.001 KWD exceeds the capturable 3.000 KWD"
+        );
+        let full = LedgerFacts {
+            captured_minor: 10_000,
+            ..LedgerFacts::default()
+        };
+        assert_eq!(
+            check(Capture, None, &payment(S::Authorized), &full)
+                .unwrap_err()
+                .code(),
+            "rules.nothing_left"
+        );
+    }
+
+    #[test]
+    fn void_needs_nothing_captured_or_pending_and_blocks_captures() {
+        for ledger in [
+            LedgerFacts {
+                captured_minor: 1,
+                ..LedgerFacts::default()
+            },
+            LedgerFacts {
+                pending_capture_minor: 1,
+                ..LedgerFacts::default()
+            },
+        ] {
+            let err = check(Void, None, &payment(S::Authorized), &ledger).unwrap_err();
+            assert_eq!(err.code(), "rules.void_after_capture");
+        }
+        let void_pending = LedgerFacts {
+            pending_void_count: 1,
+            pending_void_minor: 10_000,
+            ..LedgerFacts::default()
+        };
+        for kind in [Void, Capture] {
+            assert_eq!(
+                check(kind, None, &payment(S::Authorized), &void_pending)
+                    .unwrap_err()
+                    .code(),
+                "rules.voided"
+            );
+        }
+        let voided = LedgerFacts {
+            voided_minor: 10_000,
+            ..LedgerFacts::default()
+        };
+        assert_eq!(
+            check(Capture, None, &payment(S::Authorized), &voided)
+                .unwrap_err()
+                .code(),
+            "rules.voided"
+        );
+    }
+
+    #[test]
+    fn amounts_only_for_refund_and_capture_and_always_positive() {
+        for kind in [Void, Cancel, Expire, Delete] {
+            let err = check(
+                kind,
+                Some(kwd("1")),
+                &payment(S::Created),
+                &LedgerFacts::default(),
+            )
+            .unwrap_err();
+            assert_eq!(err.code(), "amount.not_accepted");
+            assert!(err.is_bad_input());
+        }
+        let err = check(
+            Refund,
+            Some(kwd("0")),
+            &payment(S::Paid),
+            &LedgerFacts::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "amount.not_positive");
+        let sar = Amount::parse("1", Currency::from_code("SAR").unwrap()).unwrap();
+        let err = check(
+            Refund,
+            Some(sar),
+            &payment(S::Paid),
+            &LedgerFacts::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "amount.currency");
+    }
+
+    #[test]
+    fn pending_cancel_expire_or_delete_hold_further_operations() {
+        let cancel = LedgerFacts {
+            pending_cancel_count: 1,
+            ..LedgerFacts::default()
+        };
+        let err = check(Expire, None, &payment(S::Pending), &cancel).unwrap_err();
+        assert_eq!(err.code(), "rules.operation_pending");
+        // A delete may still follow a cancel: it is allowed from any state.
+        assert!(check(Delete, None, &payment(S::Pending), &cancel).is_ok());
+        let delete = LedgerFacts {
+            pending_delete_count: 1,
+            ..LedgerFacts::default()
+        };
+        for &kind in OperationKind::ALL {
+            assert_eq!(
+                check(kind, None, &payment(S::Paid), &delete)
+                    .unwrap_err()
+                    .code(),
+                "rules.operation_pending"
+            );
+        }
+        let hidden = PaymentFacts {
+            hidden: true,
+            ..payment(S::Paid)
+        };
+        assert_eq!(
+            check(Refund, None, &hidden, &LedgerFacts::default()).unwrap_err(),
+            RuleError::PaymentDeleted
+        );
+    }
+
+    #[test]
+    fn balances_are_derived_from_children_and_pending() {
+        let ledger = LedgerFacts {
+            captured_minor: 7_000,
+            refunded_minor: 2_000,
+            pending_refund_minor: 1_000,
+            pending_capture_minor: 500,
+            ..LedgerFacts::default()
+        };
+        let b = Balances::derive(&payment(S::Authorized), &ledger).view();
+        assert_eq!(
+            (b.captured.as_str(), b.refunded.as_str(), b.pending.as_str()),
+            ("7.000", "2.000", "1.500")
+        );
+        assert_eq!(
+            (b.refundable.as_str(), b.capturable.as_str()),
+            ("4.000", "2.500")
+        );
+        let paid = Balances::derive(&payment(S::Paid), &LedgerFacts::default());
+        assert_eq!(paid.captured, kwd("10"));
+        assert_eq!(paid.capturable, kwd("0"));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any sequence of queued refunds that the rules accept sums to at most the paid amount.
+            #[test]
+            fn accepted_refunds_never_exceed_paid(paid in 1i64..1_000_000, asks in proptest::collection::vec(proptest::option::of(1i64..600_000), 1..30)) {
+                let facts = PaymentFacts { state: S::Paid, amount: Amount::from_minor(paid, Currency::KWD), hidden: false };
+                let mut ledger = LedgerFacts::default();
+                for ask in asks {
+                    let requested = ask.map(|m| Amount::from_minor(m, Currency::KWD));
+                    if let Ok(reserved) = check(Refund, requested, &facts, &ledger) {
+                        prop_assert!(reserved.is_positive());
+                        ledger.pending_refund_minor += reserved.minor();
+                    }
+                    prop_assert!(ledger.pending_refund_minor <= paid);
+                }
+            }
+        }
+    }
+}

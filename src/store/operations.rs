@@ -1,0 +1,292 @@
+//! The `operations` table: every operation the merchant asked for, with its tracking key
+//! (made once, never changed: a trigger enforces it) and its status. Rows are never
+//! deleted; an unwanted operation is dropped.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Result, StoreError, parse_word};
+use crate::model::{
+    Operation, OperationId, OperationKind, OperationStatus, PaymentId, TrackingKey,
+};
+use crate::money::{Amount, Currency};
+use crate::rules::LedgerFacts;
+
+/// The statuses whose amounts are still reserved; must match
+/// [`OperationStatus::reserves_balance`] (a test checks it).
+pub(crate) const RESERVING_STATUSES_SQL: &str = "('queued', 'in_flight', 'needs_attention')";
+
+pub struct OperationInsert<'a> {
+    pub payment_id: PaymentId,
+    pub kind: OperationKind,
+    pub requested: Option<Amount>,
+    pub reserved: Amount,
+    pub tracking_key: TrackingKey,
+    pub reason: Option<&'a str>,
+    pub requested_by: &'a str,
+    pub now_ms: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OperationFilter {
+    pub status: Option<OperationStatus>,
+    pub limit: u32,
+}
+
+/// Operation counts per status, as `status --json` prints them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    pub queued: u64,
+    pub in_flight: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub needs_attention: u64,
+    pub dropped: u64,
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: OperationStatus, n: u64) {
+        let slot = match status {
+            OperationStatus::Queued => &mut self.queued,
+            OperationStatus::InFlight => &mut self.in_flight,
+            OperationStatus::Succeeded => &mut self.succeeded,
+            OperationStatus::Failed => &mut self.failed,
+            OperationStatus::NeedsAttention => &mut self.needs_attention,
+            OperationStatus::Dropped => &mut self.dropped,
+        };
+        *slot += n;
+    }
+}
+
+pub fn insert(tx: &Transaction<'_>, op: &OperationInsert<'_>) -> Result<OperationId> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO operations (payment_id, kind, amount_minor, reserved_minor, tracking_key, status,
+             reason, requested_by, created_at_ms, updated_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?8)",
+    )?;
+    stmt.execute(params![
+        op.payment_id.0,
+        op.kind.as_str(),
+        op.requested.map(Amount::minor),
+        op.reserved.minor(),
+        op.tracking_key.to_string(),
+        op.reason,
+        op.requested_by,
+        op.now_ms,
+    ])?;
+    Ok(OperationId(tx.last_insert_rowid()))
+}
+
+const SELECT: &str =
+    "SELECT o.id, o.payment_id, o.kind, o.amount_minor, o.reserved_minor, p.currency,
+        o.tracking_key, o.status, o.attempts, o.reason, o.requested_by, o.last_error,
+        o.created_at_ms, o.updated_at_ms
+    FROM operations o JOIN payments p ON p.id = o.payment_id";
+
+type RawOperation = (
+    i64,
+    i64,
+    String,
+    Option<i64>,
+    i64,
+    String,
+    String,
+    String,
+    u32,
+    Option<String>,
+    String,
+    Option<String>,
+    i64,
+    i64,
+);
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<RawOperation> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+        r.get(12)?,
+        r.get(13)?,
+    ))
+}
+
+fn decode(raw: RawOperation) -> Result<Operation> {
+    let (
+        id,
+        payment_id,
+        kind,
+        amount_minor,
+        reserved_minor,
+        currency,
+        tracking_key,
+        status,
+        attempts,
+        reason,
+        requested_by,
+        last_error,
+        created_at_ms,
+        updated_at_ms,
+    ) = raw;
+    let currency = Currency::from_code(&currency)
+        .map_err(|_| StoreError::corrupt("payment currency", currency))?;
+    Ok(Operation {
+        id: OperationId(id),
+        payment_id: PaymentId(payment_id),
+        kind: parse_word("operation kind", kind)?,
+        requested: amount_minor.map(|m| Amount::from_minor(m, currency)),
+        reserved: Amount::from_minor(reserved_minor, currency),
+        tracking_key: TrackingKey(
+            Uuid::parse_str(&tracking_key)
+                .map_err(|_| StoreError::corrupt("tracking key", tracking_key))?,
+        ),
+        status: parse_word("operation status", status)?,
+        attempts,
+        reason,
+        requested_by,
+        last_error,
+        created_at_ms,
+        updated_at_ms,
+    })
+}
+
+fn collect(rows: impl Iterator<Item = rusqlite::Result<RawOperation>>) -> Result<Vec<Operation>> {
+    rows.map(|r| decode(r?)).collect()
+}
+
+pub fn by_id(tx: &Transaction<'_>, id: OperationId) -> Result<Option<Operation>> {
+    let sql = format!("{SELECT} WHERE o.id = ?1");
+    tx.prepare_cached(&sql)?
+        .query_row([id.0], from_row)
+        .optional()?
+        .map(decode)
+        .transpose()
+}
+
+pub fn for_payment(tx: &Transaction<'_>, payment: PaymentId) -> Result<Vec<Operation>> {
+    let sql = format!("{SELECT} WHERE o.payment_id = ?1 ORDER BY o.id");
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let rows = stmt.query_map([payment.0], from_row)?;
+    collect(rows)
+}
+
+/// Operations in queue order (oldest first), optionally of one status.
+pub fn list(tx: &Transaction<'_>, filter: &OperationFilter) -> Result<Vec<Operation>> {
+    let sql = format!("{SELECT} WHERE (?1 IS NULL OR o.status = ?1) ORDER BY o.id LIMIT ?2");
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![filter.status.map(OperationStatus::as_str), filter.limit],
+        from_row,
+    )?;
+    collect(rows)
+}
+
+/// Moves an operation from `from` to `to`; returns false if it was not in `from`
+/// (someone else moved it first), so callers never overwrite a newer status.
+pub fn transition(
+    tx: &Transaction<'_>,
+    id: OperationId,
+    from: OperationStatus,
+    to: OperationStatus,
+    now_ms: i64,
+) -> Result<bool> {
+    let changed = tx.execute(
+        "UPDATE operations SET status = ?3, updated_at_ms = ?4 WHERE id = ?1 AND status = ?2",
+        params![id.0, from.as_str(), to.as_str(), now_ms],
+    )?;
+    Ok(changed == 1)
+}
+
+/// Adds the payment's reserved (not yet final) operations to `facts`.
+pub fn add_facts(tx: &Transaction<'_>, payment: PaymentId, facts: &mut LedgerFacts) -> Result<()> {
+    let sql = format!(
+        "SELECT kind, COUNT(*), SUM(reserved_minor) FROM operations
+         WHERE payment_id = ?1 AND status IN {RESERVING_STATUSES_SQL} GROUP BY kind"
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut rows = stmt.query([payment.0])?;
+    while let Some(row) = rows.next()? {
+        let kind: OperationKind = parse_word("operation kind", row.get(0)?)?;
+        let count: u32 = row.get(1)?;
+        let sum: i64 = row.get(2)?;
+        match kind {
+            OperationKind::Refund => facts.pending_refund_minor += sum,
+            OperationKind::Capture => facts.pending_capture_minor += sum,
+            OperationKind::Void => {
+                facts.pending_void_count += count;
+                facts.pending_void_minor += sum;
+            }
+            OperationKind::Cancel => facts.pending_cancel_count += count,
+            OperationKind::Expire => facts.pending_expire_count += count,
+            OperationKind::Delete => facts.pending_delete_count += count,
+        }
+    }
+    Ok(())
+}
+
+/// Counts per status, in total and per profile name.
+pub fn status_counts(
+    tx: &Transaction<'_>,
+) -> Result<(StatusCounts, BTreeMap<String, StatusCounts>)> {
+    let mut per_profile: BTreeMap<String, StatusCounts> = BTreeMap::new();
+    let mut total = StatusCounts::default();
+    // Every profile appears, even one with no operations yet.
+    let mut names = tx.prepare("SELECT name FROM profiles")?;
+    for name in names.query_map([], |r| r.get::<_, String>(0))? {
+        per_profile.entry(name?).or_default();
+    }
+    let mut stmt = tx.prepare(
+        "SELECT pr.name, o.status, COUNT(*) FROM operations o
+         JOIN payments p ON p.id = o.payment_id JOIN profiles pr ON pr.id = p.profile_id
+         GROUP BY pr.name, o.status",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let profile: String = row.get(0)?;
+        let status: OperationStatus = parse_word("operation status", row.get(1)?)?;
+        let n: u64 = row.get(2)?;
+        per_profile.entry(profile).or_default().add(status, n);
+        total.add(status, n);
+    }
+    Ok((total, per_profile))
+}
+
+pub fn count(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(tx.query_row("SELECT COUNT(*) FROM operations", [], |r| r.get(0))?)
+}
+
+/// Used only to prove in tests that the filter matches the model.
+#[cfg(test)]
+pub(crate) fn reserving_statuses() -> Vec<OperationStatus> {
+    OperationStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| RESERVING_STATUSES_SQL.contains(&format!("'{}'", s.as_str())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sql_reserving_statuses_match_the_model() {
+        let model: Vec<_> = OperationStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.reserves_balance())
+            .collect();
+        assert_eq!(reserving_statuses(), model);
+    }
+}
