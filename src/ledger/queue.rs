@@ -3,6 +3,7 @@
 //! two processes can never both spend the same refundable amount.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use serde_json::json;
 
@@ -151,15 +152,15 @@ impl Ledger {
         self.store.read(|tx| {
             let operations = store::operations::list(tx, &OperationFilter { status, limit })?;
             let mut payments: HashMap<PaymentId, Payment> = HashMap::new();
-            operations
-                .iter()
-                .map(|op| {
-                    if !payments.contains_key(&op.payment_id) {
-                        payments.insert(op.payment_id, store::payments::by_id(tx, op.payment_id)?);
-                    }
-                    Ok(OperationView::new(op, &payments[&op.payment_id]))
-                })
-                .collect()
+            let mut views = Vec::with_capacity(operations.len());
+            for op in &operations {
+                let payment = match payments.entry(op.payment_id) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => e.insert(store::payments::by_id(tx, op.payment_id)?),
+                };
+                views.push(OperationView::new(op, payment));
+            }
+            Ok(views)
         })
     }
 

@@ -1,0 +1,108 @@
+-- index events_by_payment
+CREATE INDEX events_by_payment ON events (payment_id, id) WHERE payment_id IS NOT NULL;
+-- index operations_by_payment
+CREATE INDEX operations_by_payment ON operations (payment_id, id);
+-- index operations_by_status
+CREATE INDEX operations_by_status ON operations (status, id);
+-- index payments_by_order_no
+CREATE INDEX payments_by_order_no ON payments (order_no) WHERE order_no IS NOT NULL;
+-- index payments_by_state_newest
+CREATE INDEX payments_by_state_newest ON payments (state, created_at_ms DESC, id DESC);
+-- index payments_newest
+CREATE INDEX payments_newest ON payments (created_at_ms DESC, id DESC);
+-- table children
+CREATE TABLE children (
+    id             INTEGER PRIMARY KEY,
+    payment_id     INTEGER NOT NULL REFERENCES payments(id),
+    operation_id   INTEGER REFERENCES operations(id),
+    kind           TEXT    NOT NULL CHECK (kind IN ('refund', 'capture', 'void')),
+    session_id     TEXT    NOT NULL,
+    amount_minor   INTEGER NOT NULL CHECK (amount_minor >= 0),
+    currency       TEXT    NOT NULL,
+    state          TEXT    NOT NULL,
+    created_at_ms  INTEGER NOT NULL,
+    updated_at_ms  INTEGER NOT NULL,
+    UNIQUE (payment_id, session_id)
+) STRICT;
+-- table events
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    at_ms       INTEGER NOT NULL,
+    actor       TEXT    NOT NULL,
+    action      TEXT    NOT NULL,
+    entity      TEXT    NOT NULL,
+    entity_id   INTEGER NOT NULL,
+    payment_id  INTEGER REFERENCES payments(id),
+    before_json TEXT,
+    after_json  TEXT
+) STRICT;
+-- table operations
+CREATE TABLE operations (
+    id               INTEGER PRIMARY KEY,
+    payment_id       INTEGER NOT NULL REFERENCES payments(id),
+    kind             TEXT    NOT NULL CHECK (kind IN ('refund', 'capture', 'void', 'cancel', 'expire', 'delete')),
+    -- What is sent as `amount`; NULL = the full or remaining amount.
+    amount_minor     INTEGER CHECK (amount_minor IS NULL OR amount_minor > 0),
+    -- What the ledger holds back while the operation is not final.
+    reserved_minor   INTEGER NOT NULL CHECK (reserved_minor >= 0),
+    tracking_key     TEXT    NOT NULL UNIQUE,
+    status           TEXT    NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at_ms INTEGER,
+    last_error       TEXT,
+    reply_json       TEXT,
+    reason           TEXT,
+    requested_by     TEXT    NOT NULL,
+    created_at_ms    INTEGER NOT NULL,
+    updated_at_ms    INTEGER NOT NULL
+) STRICT;
+-- table payments
+CREATE TABLE payments (
+    id                 INTEGER PRIMARY KEY,
+    profile_id         INTEGER NOT NULL REFERENCES profiles(id),
+    session_id         TEXT    NOT NULL,
+    order_no           TEXT,
+    amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
+    currency           TEXT    NOT NULL,
+    state              TEXT    NOT NULL,
+    hidden             INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1)),
+    source             TEXT    NOT NULL,
+    pg_code            TEXT,
+    customer_reference TEXT,
+    created_at_ms      INTEGER NOT NULL,
+    updated_at_ms      INTEGER NOT NULL,
+    UNIQUE (profile_id, session_id)
+) STRICT;
+-- table profiles
+CREATE TABLE profiles (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT    NOT NULL UNIQUE,
+    base_url      TEXT    NOT NULL,
+    currency      TEXT    NOT NULL,
+    created_at_ms INTEGER NOT NULL
+) STRICT;
+-- trigger events_are_append_only_delete
+CREATE TRIGGER events_are_append_only_delete
+BEFORE DELETE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+-- trigger events_are_append_only_update
+CREATE TRIGGER events_are_append_only_update
+BEFORE UPDATE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+-- trigger operations_are_never_deleted
+CREATE TRIGGER operations_are_never_deleted
+BEFORE DELETE ON operations
+BEGIN
+    SELECT RAISE(ABORT, 'operations are never deleted; drop them instead');
+END;
+-- trigger operations_tracking_key_is_immutable
+CREATE TRIGGER operations_tracking_key_is_immutable
+BEFORE UPDATE OF tracking_key ON operations
+WHEN NEW.tracking_key IS NOT OLD.tracking_key
+BEGIN
+    SELECT RAISE(ABORT, 'operations.tracking_key never changes');
+END;

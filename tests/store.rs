@@ -1,0 +1,147 @@
+//! The store on a real SQLite file: pragmas, migrations, the schema snapshot, the
+//! newer-schema refusal, and the guarantees SQLite itself enforces with triggers.
+
+mod common;
+
+use std::fs;
+
+use daftar::store::{LATEST_VERSION, MIGRATIONS, Store, StoreError};
+use rusqlite::Connection;
+
+fn temp_store() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    (dir, path)
+}
+
+#[test]
+fn opens_with_wal_foreign_keys_and_the_latest_schema() {
+    let (_dir, path) = temp_store();
+    let mut store = Store::open(&path).unwrap();
+    let conn = store.connection();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    let fk: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((mode.as_str(), fk, version), ("wal", 1, LATEST_VERSION));
+    drop(store);
+    // Reopening applies nothing twice.
+    Store::open(&path).unwrap();
+}
+
+#[test]
+fn schema_matches_the_checked_in_snapshot() {
+    let (_dir, path) = temp_store();
+    let schema = Store::open(&path).unwrap().schema_sql().unwrap();
+    let snapshot_path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/schema.sql");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        fs::write(snapshot_path, &schema).unwrap();
+    }
+    let snapshot = fs::read_to_string(snapshot_path)
+        .expect("tests/snapshots/schema.sql is missing: run with UPDATE_SNAPSHOTS=1 once");
+    assert_eq!(
+        schema, snapshot,
+        "the schema changed: released migrations are never edited; add a new numbered migration, then UPDATE_SNAPSHOTS=1"
+    );
+}
+
+#[test]
+fn every_migration_file_is_embedded_in_order() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+    let mut files: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    files.sort();
+    let embedded: Vec<&str> = MIGRATIONS.iter().map(|(name, _)| *name).collect();
+    assert_eq!(files, embedded);
+    for (i, name) in embedded.iter().enumerate() {
+        assert!(
+            name.starts_with(&format!("{:04}_", i + 1)),
+            "{name} is out of sequence"
+        );
+    }
+}
+
+#[test]
+fn a_ledger_from_a_newer_daftar_is_refused_and_left_untouched() {
+    let (_dir, path) = temp_store();
+    drop(Store::open(&path).unwrap());
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", LATEST_VERSION + 1)
+            .unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+    let before = fs::read(&path).unwrap();
+    let err = Store::open(&path)
+        .err()
+        .expect("a newer schema must be refused");
+    assert!(matches!(err, StoreError::NewerSchema { found, .. } if found == LATEST_VERSION + 1));
+    assert!(err.to_string().contains("newer Daftar"), "{err}");
+    assert_eq!(fs::read(&path).unwrap(), before, "the file changed");
+    // Still in rollback-journal mode: our pragmas never ran.
+    let conn = Connection::open(&path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete");
+}
+
+#[test]
+fn a_file_that_is_not_a_ledger_gets_a_clear_error() {
+    let (_dir, path) = temp_store();
+    fs::write(&path, b"this is not a database, it is a shopping list").unwrap();
+    let err = Store::open(&path).err().expect("garbage must be refused");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+}
+
+#[test]
+fn sqlite_refuses_to_rewrite_history() {
+    let cli = common::Cli::new();
+    cli.seed(&[("s1", "o1", "10", "paid")]);
+    cli.ok(&["queue", "refund", "--session-id", "s1", "--amount", "1"]);
+    let conn = Connection::open(&cli.db).unwrap();
+    for (sql, message) in [
+        (
+            "UPDATE events SET actor = 'mallory'",
+            "events are append-only",
+        ),
+        ("DELETE FROM events", "events are append-only"),
+        (
+            "UPDATE operations SET tracking_key = 'x'",
+            "tracking_key never changes",
+        ),
+        ("DELETE FROM operations", "never deleted"),
+    ] {
+        let err = conn.execute(sql, []).unwrap_err().to_string();
+        assert!(err.contains(message), "{sql}: {err}");
+    }
+    // Status changes are allowed; only the key is frozen.
+    conn.execute("UPDATE operations SET status = 'dropped'", [])
+        .unwrap();
+}
+
+#[test]
+fn foreign_keys_are_enforced() {
+    let (_dir, path) = temp_store();
+    let mut store = Store::open(&path).unwrap();
+    let err = store
+        .connection()
+        .execute(
+            "INSERT INTO operations (payment_id, kind, reserved_minor, tracking_key, status, requested_by, created_at_ms, updated_at_ms)
+             VALUES (999, 'refund', 1, 'k', 'queued', 't', 0, 0)",
+            [],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+}
