@@ -63,6 +63,7 @@ fn default_db_path() -> Result<PathBuf, Error> {
 
 fn actor() -> String {
     let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".to_string());
     format!("cli:{user}")
@@ -88,7 +89,7 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
             amount,
             currency,
             state,
-        }) => out.payment_detail(&ledger.add_payment(&PaymentInput {
+        }) => out.payment_added(&ledger.add_payment(&PaymentInput {
             profile: &profile,
             session_id: &session_id,
             order_no: order_no.as_deref(),

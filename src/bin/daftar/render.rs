@@ -88,6 +88,16 @@ impl Output {
         self.lines(&lines);
     }
 
+    pub fn payment_added(&self, d: &PaymentDetail) {
+        if self.json {
+            return self.print_json(d);
+        }
+        self.lines(&[format!(
+            "payment {} added to {}: {} {}, {}",
+            d.session_id, d.profile, d.amount, d.currency, d.state
+        )]);
+    }
+
     pub fn payment_detail(&self, d: &PaymentDetail) {
         if self.json {
             return self.print_json(d);

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing Daftar needs, only where it is missing: safe to run
+# any number of times. System packages come from apt (as root, or through sudo).
+set -euo pipefail
+
+# Debian packages the build and tests need (the C compiler builds the bundled SQLite).
+APT_PACKAGES=(gcc libc6-dev make)
+
+say() { printf '[setup] %s\n' "$*"; }
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { say "need root to install: ${missing[*]}"; exit 1; }
+    sudo="sudo"
+  fi
+  say "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+command -v cargo >/dev/null || { say "cargo not found: install Rust stable with rustup (https://rustup.rs)"; exit 1; }
+cargo fmt --version >/dev/null 2>&1 || { say "rustfmt missing: rustup component add rustfmt"; exit 1; }
+cargo clippy --version >/dev/null 2>&1 || { say "clippy missing: rustup component add clippy"; exit 1; }
+say "ready ($(cargo --version))"
