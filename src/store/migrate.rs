@@ -9,10 +9,16 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// `(name, sql)` in order; migration `i` (0-based) brings the schema to version `i + 1`.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_ledger.sql",
-    include_str!("../../migrations/0001_ledger.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_ledger.sql",
+        include_str!("../../migrations/0001_ledger.sql"),
+    ),
+    (
+        "0002_sync.sql",
+        include_str!("../../migrations/0002_sync.sql"),
+    ),
+];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
 

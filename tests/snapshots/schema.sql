@@ -1,9 +1,13 @@
+-- index children_by_state
+CREATE INDEX children_by_state ON children (state, payment_id);
 -- index events_by_payment
 CREATE INDEX events_by_payment ON events (payment_id, id) WHERE payment_id IS NOT NULL;
 -- index operations_by_payment
 CREATE INDEX operations_by_payment ON operations (payment_id, id);
 -- index operations_by_status
 CREATE INDEX operations_by_status ON operations (status, id);
+-- index operations_due
+CREATE INDEX operations_due ON operations (status, next_attempt_at_ms, id);
 -- index payments_by_order_no
 CREATE INDEX payments_by_order_no ON payments (order_no) WHERE order_no IS NOT NULL;
 -- index payments_by_state_newest
@@ -55,7 +59,7 @@ CREATE TABLE operations (
     requested_by     TEXT    NOT NULL,
     created_at_ms    INTEGER NOT NULL,
     updated_at_ms    INTEGER NOT NULL
-) STRICT;
+, retry_of INTEGER REFERENCES operations(id), reference_number TEXT) STRICT;
 -- table payments
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
@@ -70,7 +74,7 @@ CREATE TABLE payments (
     pg_code            TEXT,
     customer_reference TEXT,
     created_at_ms      INTEGER NOT NULL,
-    updated_at_ms      INTEGER NOT NULL,
+    updated_at_ms      INTEGER NOT NULL, refreshed_at_ms INTEGER,
     UNIQUE (profile_id, session_id)
 ) STRICT;
 -- table profiles
@@ -80,7 +84,8 @@ CREATE TABLE profiles (
     base_url      TEXT    NOT NULL,
     currency      TEXT    NOT NULL,
     created_at_ms INTEGER NOT NULL
-) STRICT;
+, auth_kind TEXT NOT NULL DEFAULT 'api_key'
+    CHECK (auth_kind IN ('api_key', 'basic')), basic_user TEXT, paused_reason TEXT, paused_at_ms INTEGER) STRICT;
 -- trigger events_are_append_only_delete
 CREATE TRIGGER events_are_append_only_delete
 BEFORE DELETE ON events

@@ -1,0 +1,22 @@
+-- Sync with Ottu: how a profile authenticates (never the secret itself: that lives in the
+-- OS keyring), whether its queue is paused by an auth failure, retries that replace an
+-- operation, and when a payment was last read from Ottu.
+
+ALTER TABLE profiles ADD COLUMN auth_kind TEXT NOT NULL DEFAULT 'api_key'
+    CHECK (auth_kind IN ('api_key', 'basic'));
+-- The dashboard user for Basic auth: a name, not a secret.
+ALTER TABLE profiles ADD COLUMN basic_user TEXT;
+-- Set when Ottu answered 401/403: the profile's queue waits until the merchant fixes it.
+ALTER TABLE profiles ADD COLUMN paused_reason TEXT;
+ALTER TABLE profiles ADD COLUMN paused_at_ms INTEGER;
+
+-- `queue retry` makes a new operation with a new tracking key that replaces a failed or
+-- blocked one; the original row stays as history.
+ALTER TABLE operations ADD COLUMN retry_of INTEGER REFERENCES operations(id);
+-- Ottu's reference for a succeeded external operation.
+ALTER TABLE operations ADD COLUMN reference_number TEXT;
+CREATE INDEX operations_due ON operations (status, next_attempt_at_ms, id);
+
+ALTER TABLE payments ADD COLUMN refreshed_at_ms INTEGER;
+-- Children whose final state Ottu has not told us yet (`refund_queued`).
+CREATE INDEX children_by_state ON children (state, payment_id);
