@@ -13,6 +13,11 @@ ALTER TABLE profiles ADD COLUMN paused_at_ms INTEGER;
 -- `queue retry` makes a new operation with a new tracking key that replaces a failed or
 -- blocked one; the original row stays as history.
 ALTER TABLE operations ADD COLUMN retry_of INTEGER REFERENCES operations(id);
+-- Send order within a payment. A retry takes the place (seq) of the operation it replaces,
+-- so operations queued after it still follow it.
+ALTER TABLE operations ADD COLUMN seq INTEGER;
+UPDATE operations SET seq = id;
+CREATE INDEX operations_by_payment_seq ON operations (payment_id, seq);
 -- Ottu's reference for a succeeded external operation.
 ALTER TABLE operations ADD COLUMN reference_number TEXT;
 CREATE INDEX operations_due ON operations (status, next_attempt_at_ms, id);

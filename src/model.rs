@@ -111,8 +111,9 @@ impl OperationKind {
 }
 
 word_enum!(
-    /// Where an operation is in its life: the queue holds `queued`, `in_flight` and
-    /// `needs_attention`; the rest are final.
+    /// Where an operation is in its life: the queue holds `queued`, `in_flight`,
+    /// `blocked` (held by an earlier failure on the same payment) and `needs_attention`
+    /// (outcome unknown after the attempts limit); the rest are final.
     OperationStatus, "operation status" {
         Queued => "queued",
         InFlight => "in_flight",
@@ -120,23 +121,36 @@ word_enum!(
         Failed => "failed",
         NeedsAttention => "needs_attention",
         Dropped => "dropped",
+        Blocked => "blocked",
     }
 );
 
 impl OperationStatus {
     /// Whether the operation's amount is still spoken for. An operation whose outcome is
     /// unknown (`in_flight`, `needs_attention`) may have taken effect at Ottu, so it keeps
-    /// its reservation until Ottu's answer says otherwise.
+    /// its reservation until Ottu's answer says otherwise; a `blocked` one still means to go.
     pub fn reserves_balance(self) -> bool {
         matches!(
             self,
-            OperationStatus::Queued | OperationStatus::InFlight | OperationStatus::NeedsAttention
+            OperationStatus::Queued
+                | OperationStatus::InFlight
+                | OperationStatus::NeedsAttention
+                | OperationStatus::Blocked
         )
     }
 
     /// Only an operation that has never left the machine may be dropped.
     pub fn is_droppable(self) -> bool {
-        matches!(self, OperationStatus::Queued)
+        matches!(self, OperationStatus::Queued | OperationStatus::Blocked)
+    }
+
+    /// Whether the merchant may replace it with a new operation (new tracking key):
+    /// after a refusal, an unknown outcome, or a hold.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            OperationStatus::Failed | OperationStatus::NeedsAttention | OperationStatus::Blocked
+        )
     }
 }
 
@@ -157,6 +171,14 @@ word_enum!(
         Manual => "manual",
         Ottu => "ottu",
         Report => "report",
+    }
+);
+
+word_enum!(
+    /// How a profile authenticates to Ottu (the secret itself lives only in the OS keyring).
+    AuthKind, "auth kind" {
+        ApiKey => "api_key",
+        Basic => "basic",
     }
 );
 
@@ -409,8 +431,11 @@ mod tests {
             .iter()
             .filter(|s| s.reserves_balance())
             .collect();
-        assert_eq!(reserving, [&Queued, &InFlight, &NeedsAttention]);
-        assert!(Queued.is_droppable());
-        assert!(!InFlight.is_droppable());
+        assert_eq!(reserving, [&Queued, &InFlight, &NeedsAttention, &Blocked]);
+        let droppable: Vec<_> = OperationStatus::ALL
+            .iter()
+            .filter(|s| s.is_droppable())
+            .collect();
+        assert_eq!(droppable, [&Queued, &Blocked]);
     }
 }

@@ -82,6 +82,8 @@ impl Ledger {
                     reason,
                     requested_by: &actor,
                     now_ms,
+                    seq: None,
+                    retry_of: None,
                 },
             )?;
             store::events::append(

@@ -17,7 +17,8 @@ use crate::rules::LedgerFacts;
 
 /// The statuses whose amounts are still reserved; must match
 /// [`OperationStatus::reserves_balance`] (a test checks it).
-pub(crate) const RESERVING_STATUSES_SQL: &str = "('queued', 'in_flight', 'needs_attention')";
+pub(crate) const RESERVING_STATUSES_SQL: &str =
+    "('queued', 'in_flight', 'needs_attention', 'blocked')";
 
 pub struct OperationInsert<'a> {
     pub payment_id: PaymentId,
@@ -28,6 +29,10 @@ pub struct OperationInsert<'a> {
     pub reason: Option<&'a str>,
     pub requested_by: &'a str,
     pub now_ms: i64,
+    /// The send position within the payment; `None` = after everything queued so far.
+    pub seq: Option<i64>,
+    /// The operation this one replaces (`queue retry`).
+    pub retry_of: Option<OperationId>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -45,6 +50,7 @@ pub struct StatusCounts {
     pub failed: u64,
     pub needs_attention: u64,
     pub dropped: u64,
+    pub blocked: u64,
 }
 
 impl StatusCounts {
@@ -56,6 +62,7 @@ impl StatusCounts {
             OperationStatus::Failed => &mut self.failed,
             OperationStatus::NeedsAttention => &mut self.needs_attention,
             OperationStatus::Dropped => &mut self.dropped,
+            OperationStatus::Blocked => &mut self.blocked,
         };
         *slot += n;
     }
@@ -64,8 +71,9 @@ impl StatusCounts {
 pub fn insert(tx: &Transaction<'_>, op: &OperationInsert<'_>) -> Result<OperationId> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO operations (payment_id, kind, amount_minor, reserved_minor, tracking_key, status,
-             reason, requested_by, created_at_ms, updated_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?8)",
+             reason, requested_by, created_at_ms, updated_at_ms, seq, retry_of)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?8,
+             COALESCE(?9, (SELECT IFNULL(MAX(id), 0) + 1 FROM operations)), ?10)",
     )?;
     stmt.execute(params![
         op.payment_id.0,
@@ -76,6 +84,8 @@ pub fn insert(tx: &Transaction<'_>, op: &OperationInsert<'_>) -> Result<Operatio
         op.reason,
         op.requested_by,
         op.now_ms,
+        op.seq,
+        op.retry_of.map(|r| r.0),
     ])?;
     Ok(OperationId(tx.last_insert_rowid()))
 }

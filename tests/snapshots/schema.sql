@@ -4,6 +4,8 @@ CREATE INDEX children_by_state ON children (state, payment_id);
 CREATE INDEX events_by_payment ON events (payment_id, id) WHERE payment_id IS NOT NULL;
 -- index operations_by_payment
 CREATE INDEX operations_by_payment ON operations (payment_id, id);
+-- index operations_by_payment_seq
+CREATE INDEX operations_by_payment_seq ON operations (payment_id, seq);
 -- index operations_by_status
 CREATE INDEX operations_by_status ON operations (status, id);
 -- index operations_due
@@ -59,7 +61,7 @@ CREATE TABLE operations (
     requested_by     TEXT    NOT NULL,
     created_at_ms    INTEGER NOT NULL,
     updated_at_ms    INTEGER NOT NULL
-, retry_of INTEGER REFERENCES operations(id), reference_number TEXT) STRICT;
+, retry_of INTEGER REFERENCES operations(id), seq INTEGER, reference_number TEXT) STRICT;
 -- table payments
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
