@@ -3,8 +3,10 @@
 # any number of times. System packages come from apt (as root, or through sudo).
 set -euo pipefail
 
-# Debian packages the build and tests need (the C compiler builds the bundled SQLite).
-APT_PACKAGES=(gcc libc6-dev make)
+# Debian packages the build and tests need: the C compiler builds the bundled SQLite;
+# libdbus (with pkg-config to find it) is how the keyring crate reaches the Secret Service;
+# dbus and gnome-keyring give the tests a private session bus and a real Secret Service.
+APT_PACKAGES=(gcc libc6-dev make pkg-config libdbus-1-dev dbus gnome-keyring)
 
 say() { printf '[setup] %s\n' "$*"; }
 

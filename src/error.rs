@@ -7,6 +7,7 @@ use thiserror::Error;
 use crate::model::{ReferenceError, UnknownWord};
 use crate::money::MoneyError;
 use crate::rules::RuleError;
+use crate::secrets::SecretsError;
 use crate::store::StoreError;
 
 #[derive(Debug, Error)]
@@ -44,8 +45,16 @@ pub enum Error {
         "operation {id} is {status}: only a queued operation that was never sent can be dropped"
     )]
     NotDroppable { id: i64, status: String },
+    #[error("operation {id} is {status}: only a failed, blocked or unresolved (needs_attention) operation can be retried")]
+    NotRetryable { id: i64, status: String },
+    /// Talking to Ottu failed for the whole command (no credential, offline, refused key).
+    #[error("{message}")]
+    Remote { code: &'static str, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The OS keyring could not be reached or failed; never carries the secret.
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
 }
 
 /// What an adapter needs to decide: the CLI maps it to an exit code.
@@ -99,8 +108,11 @@ impl Error {
             Error::Rule(rule) => rule.code(),
             Error::NotFound { .. } => "not_found",
             Error::NotDroppable { .. } => "queue.not_droppable",
+            Error::NotRetryable { .. } => "queue.not_retryable",
+            Error::Remote { code, .. } => code,
             Error::Store(StoreError::NewerSchema { .. }) => "store.newer_schema",
             Error::Store(_) => "store.error",
+            Error::Secrets(secrets) => secrets.code(),
         }
     }
 
@@ -123,9 +135,11 @@ impl Error {
             | Error::Word { .. }
             | Error::Invalid { .. } => ErrorKind::BadInput,
             Error::Rule(rule) if rule.is_bad_input() => ErrorKind::BadInput,
-            Error::Rule(_) | Error::NotDroppable { .. } => ErrorKind::Refused,
+            Error::Rule(_) | Error::NotDroppable { .. } | Error::NotRetryable { .. } => {
+                ErrorKind::Refused
+            }
             Error::NotFound { .. } => ErrorKind::NotFound,
-            Error::Store(_) => ErrorKind::Unexpected,
+            Error::Store(_) | Error::Secrets(_) | Error::Remote { .. } => ErrorKind::Unexpected,
         }
     }
 

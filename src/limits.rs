@@ -11,3 +11,62 @@ pub const MAX_BASE_URL_CHARS: usize = 256;
 /// Payments inserted per transaction by bulk import: large enough to amortise the commit,
 /// small enough that a failure rolls back little and the write lock is released often.
 pub const BULK_INSERT_BATCH_ROWS: usize = 10_000;
+/// An Ottu API key is a few dozen characters; a password a few more. Anything longer is a
+/// paste of the wrong thing, and keyrings cap their entries.
+pub const MAX_SECRET_CHARS: usize = 1024;
+/// Ottu's dashboard users are Django users, whose usernames are at most 150 characters.
+pub const MAX_BASIC_USER_CHARS: usize = 150;
+/// Ottu client: the TCP and TLS handshake. A reachable server completes it in well under a
+/// second even on a weak mobile link; past this the machine is treated as offline, which is
+/// safe because nothing was sent yet.
+pub const OTTU_CONNECT_TIMEOUT_MS: u64 = 10_000;
+/// Ottu client: one whole request, from connect to the last byte of the answer. External
+/// operations wait on the payment gateway, which can take tens of seconds; past this the
+/// outcome is unknown and the operation is resent with the same Tracking-Key (safe, but
+/// slower), so the bound is generous rather than tight.
+pub const OTTU_REQUEST_TIMEOUT_MS: u64 = 60_000;
+/// Ottu client: the largest JSON answer read. The biggest real one (a payment retrieve with
+/// its checkout SDK payload) is tens of KB; anything near this is not Ottu talking.
+pub const OTTU_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// Ottu client: how much of an answer is kept with an operation for support: any error body
+/// fits, and it stays small enough for a SQLite row and a log line.
+pub const OTTU_MAX_KEPT_BODY_BYTES: usize = 8 * 1024;
+/// Ottu client: the largest report file downloaded (held in memory for the importer, which
+/// needs the whole XLSX anyway). A year of a busy merchant's transactions as CSV fits.
+pub const OTTU_MAX_REPORT_BYTES: usize = 256 * 1024 * 1024;
+/// Ottu client: redirects followed by a report download. Ottu answers one 302 to a
+/// pre-signed S3 URL; a couple more tolerate a CDN in front of it.
+pub const OTTU_MAX_REPORT_REDIRECTS: usize = 3;
+/// Ottu client: reports listed per page; a page is a few KB of JSON.
+pub const OTTU_REPORT_PAGE_ROWS: u32 = 100;
+/// Ottu client: the longest `Retry-After` honoured. Ottu's throttles last minutes; a longer
+/// wait is more likely a wrong clock behind an HTTP-date, and a capped wait only costs one
+/// more throttled request.
+pub const OTTU_MAX_RETRY_AFTER_S: u64 = 3_600;
+/// Ottu client: one whole report download, which can be tens of MB on a slow link; far
+/// longer than a JSON call, and still ends a download that has stalled.
+pub const OTTU_REPORT_DOWNLOAD_TIMEOUT_MS: u64 = 600_000;
+/// Sync: operations in flight at once (each on a different payment). Four overlaps the
+/// gateway's latency well without looking like a flood to Ottu's throttles.
+pub const SYNC_DEFAULT_CONCURRENCY: usize = 4;
+/// Sync: the most a merchant may ask for; more would only trip Ottu's rate limits.
+pub const SYNC_MAX_CONCURRENCY: usize = 32;
+/// Sync: first backoff after a transient failure; doubled each attempt.
+pub const BACKOFF_BASE_MS: u64 = 500;
+/// Sync: the longest backoff; a shop that waits more than a minute notices the queue stuck.
+pub const BACKOFF_CEILING_MS: u64 = 60_000;
+/// Sync: attempts with an unknown outcome (timeouts, 5xx, dropped connections, unreadable
+/// answers) before an operation needs the merchant's attention. Retrying is safe (same
+/// Tracking-Key), so this only stops an endless loop against a broken server.
+pub const SYNC_MAX_UNKNOWN_ATTEMPTS: u32 = 10;
+/// Sync: how long to wait before probing again when Ottu is unreachable. Being offline
+/// burns no attempt, so this only paces the probes.
+pub const SYNC_OFFLINE_RETRY_MS: u64 = 5_000;
+/// Sync `--once`: the longest backoff it waits for before stopping and leaving the rest
+/// queued for the next run.
+pub const SYNC_ONCE_MAX_WAIT_MS: u64 = 65_000;
+/// Sync `--watch`: how often an idle worker looks for new work queued by another process.
+pub const SYNC_WATCH_POLL_MS: u64 = 1_000;
+/// Import/refresh: payments fetched from Ottu at once. Retrieve is cheap for Ottu, but a
+/// shop's uplink is not; four keeps a thousand-payment import to seconds.
+pub const IMPORT_CONCURRENCY: usize = 4;

@@ -90,6 +90,38 @@ pub fn format_ms(ms: i64) -> String {
         .unwrap_or_else(|| format!("@{ms}ms"))
 }
 
+/// Randomness for backoff jitter; passed in so a test can replay a schedule exactly.
+pub trait Random: Send + Sync {
+    fn next_u64(&self) -> u64;
+}
+
+/// SplitMix64: tiny, fast, good enough for jitter (never for keys or secrets).
+pub struct SplitMix(std::sync::atomic::AtomicU64);
+
+impl SplitMix {
+    pub fn seeded(seed: u64) -> SplitMix {
+        SplitMix(std::sync::atomic::AtomicU64::new(seed))
+    }
+
+    /// Seeded from the clock and the process id: different per run.
+    pub fn from_entropy() -> SplitMix {
+        let now = OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
+        SplitMix::seeded(now ^ (u64::from(std::process::id()) << 32))
+    }
+}
+
+impl Random for SplitMix {
+    fn next_u64(&self) -> u64 {
+        let mut z = self
+            .0
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

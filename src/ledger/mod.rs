@@ -2,6 +2,7 @@
 //! the user's text, validates it here (so every adapter gets the same errors), and runs
 //! one store transaction that writes the change together with its audit event.
 
+mod keys;
 mod payments;
 mod profiles;
 mod queue;
@@ -13,15 +14,16 @@ use std::sync::Arc;
 use rusqlite::Transaction;
 
 pub use payments::{PaymentInput, PaymentQuery};
-pub use queue::{QueueQuery, QueueRequest};
+pub use queue::{QueueQuery, QueueRequest, RetryRequest};
 pub use views::{
-    ChildView, EventView, OperationView, PaymentDetail, PaymentView, ProfileView, QueuedView,
-    StatusReport,
+    ChildView, EventView, OperationView, PaymentDetail, PaymentView, ProfileDetail, ProfileView,
+    QueuedView, StatusReport,
 };
 
 use crate::error::{Error, FieldContext, Result};
 use crate::model::{OrderNo, Payment, ProfileId, ProfileName, SessionId};
 use crate::rules::{Balances, LedgerFacts, PaymentFacts};
+use crate::secrets::{KeyringStore, SecretStore};
 use crate::sources::{Clock, KeySource, RandomKeys, SystemClock};
 use crate::store::{self, PaymentRef, Store};
 
@@ -29,12 +31,16 @@ pub struct Ledger {
     store: Store,
     clock: Arc<dyn Clock>,
     keys: Arc<dyn KeySource>,
+    /// Where profile credentials live: the OS keyring unless one is injected
+    /// ([`Ledger::with_secret_store`]). Reached only by the commands that need a key.
+    secrets: Arc<dyn SecretStore>,
     /// Who the audit trail names for changes made through this handle, e.g. `cli:amal`.
     actor: String,
 }
 
 impl Ledger {
-    /// Opens the ledger file with the system clock and random tracking keys.
+    /// Opens the ledger file with the system clock, random tracking keys and the OS keyring
+    /// (which is not reached until a command needs a key).
     pub fn open(path: &Path, actor: &str) -> Result<Ledger> {
         Ok(Ledger::with_sources(
             Store::open(path)?,
@@ -54,6 +60,7 @@ impl Ledger {
             store,
             clock,
             keys,
+            secrets: Arc::new(KeyringStore::new()),
             actor: actor.to_string(),
         }
     }
@@ -155,4 +162,23 @@ fn balances(tx: &Transaction<'_>, payment: &Payment) -> Result<Balances> {
         &payment_facts(payment),
         &ledger_facts(tx, payment)?,
     ))
+}
+
+/// What the sync worker needs of the facade: its clock, who acts, and profile lookups.
+impl Ledger {
+    pub(crate) fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
+    }
+
+    pub(crate) fn secrets(&self) -> Arc<dyn SecretStore> {
+        Arc::clone(&self.secrets)
+    }
+
+    pub(crate) fn profile_id(&mut self, name: &str) -> Result<ProfileId> {
+        self.store.read(|tx| profile_id(tx, name))
+    }
 }

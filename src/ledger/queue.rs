@@ -208,6 +208,45 @@ impl Ledger {
         })
     }
 
+    /// Replaces a failed, blocked or unresolved operation with a new one (new tracking
+    /// key, same place in the payment's order). For a failed or unresolved one the
+    /// merchant must confirm that it did not take effect at Ottu, and say why; the
+    /// replacement is checked against the rules again.
+    pub fn retry_operation(&mut self, request: &RetryRequest<'_>) -> Result<QueuedView> {
+        let reason = check_reason(request.reason)?;
+        let id = OperationId(request.id);
+        let now_ms = self.clock.now_ms();
+        let tracking_key = self.keys.tracking_key();
+        let actor = self.actor.clone();
+        self.store.write(|tx| {
+            let original = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
+            if !original.status.is_retryable() {
+                return Err(Error::NotRetryable {
+                    id: id.0,
+                    status: original.status.to_string(),
+                });
+            }
+            let was_sent = original.status != OperationStatus::Blocked;
+            if was_sent && !request.confirm_not_applied {
+                return Err(Error::invalid(
+                    "confirm",
+                    "retry.unconfirmed",
+                    format!(
+                        "operation {id} was sent to Ottu: check at Ottu that it did not take effect, then pass --confirm-not-applied with --reason"
+                    ),
+                ));
+            }
+            if was_sent && reason.is_none() {
+                return Err(Error::invalid(
+                    "reason",
+                    "retry.reason_missing",
+                    "say why it is safe to retry (e.g. what Ottu's dashboard shows) with --reason",
+                ));
+            }
+            self_retry(tx, &original, reason, tracking_key, &actor, now_ms)
+        })
+    }
+
     pub fn status(&mut self) -> Result<StatusReport> {
         self.store.read(|tx| {
             let (total, profiles) = store::operations::status_counts(tx)?;
@@ -238,4 +277,110 @@ mod tests {
         assert!(check_reason(Some("a\nb")).is_err());
         assert!(check_reason(Some(&"x".repeat(501))).is_err());
     }
+}
+
+/// `queue retry ID`, as given.
+#[derive(Clone, Debug, Default)]
+pub struct RetryRequest<'a> {
+    pub id: i64,
+    pub confirm_not_applied: bool,
+    pub reason: Option<&'a str>,
+}
+
+fn self_retry(
+    tx: &rusqlite::Transaction<'_>,
+    original: &crate::model::Operation,
+    reason: Option<&str>,
+    tracking_key: crate::model::TrackingKey,
+    actor: &str,
+    now_ms: i64,
+) -> Result<QueuedView> {
+    let id = original.id;
+    // The original stops counting: a blocked one was never sent (dropped), an unresolved
+    // one is now known not to have taken effect (failed).
+    let retired = match original.status {
+        OperationStatus::Blocked => OperationStatus::Dropped,
+        OperationStatus::NeedsAttention => OperationStatus::Failed,
+        other => other,
+    };
+    if retired != original.status {
+        store::operations::transition(tx, id, original.status, retired, now_ms)?;
+    }
+    if let Some(reason) = reason.filter(|_| original.status != OperationStatus::Blocked) {
+        store::operations::set_last_error(
+            tx,
+            id,
+            &format!("retried: the merchant confirmed it did not take effect ({reason})"),
+            now_ms,
+        )?;
+    }
+    let payment = store::payments::by_id(tx, original.payment_id)?;
+    let facts = ledger_facts(tx, &payment)?;
+    let reserved = rules::check(original.kind, original.requested, &payment_facts(&payment), &facts)?;
+    let seq = store::operations::seq(tx, id)?;
+    let new_id = store::operations::insert(
+        tx,
+        &OperationInsert {
+            payment_id: payment.id,
+            kind: original.kind,
+            requested: original.requested,
+            reserved,
+            tracking_key,
+            reason: reason.or(original.reason.as_deref()),
+            requested_by: actor,
+            now_ms,
+            seq: Some(seq),
+            retry_of: Some(id),
+        },
+    )?;
+    let event = |action: &str, entity_id: i64, before, after| {
+        store::events::append(
+            tx,
+            &EventInsert {
+                at_ms: now_ms,
+                actor,
+                action,
+                entity: "operation",
+                entity_id,
+                payment_id: Some(payment.id),
+                before,
+                after,
+            },
+        )
+    };
+    event(
+        "operation.retried",
+        id.0,
+        Some(json!({"status": original.status})),
+        Some(json!({"status": retired, "replaced_by": new_id, "reason": reason})),
+    )?;
+    event(
+        "operation.queued",
+        new_id.0,
+        None,
+        Some(json!({
+            "kind": original.kind,
+            "amount": original.kind.is_external().then(|| reserved.to_string()),
+            "tracking_key": tracking_key,
+            "status": OperationStatus::Queued,
+            "retry_of": id,
+            "reason": reason,
+        })),
+    )?;
+    // The hold was the original's failure: what waited behind it may go now, after the retry.
+    if original.status != OperationStatus::Blocked {
+        for released in store::outbox::unblock_payment(tx, payment.id, now_ms)? {
+            event(
+                "operation.released",
+                released.0,
+                Some(json!({"status": OperationStatus::Blocked})),
+                Some(json!({"status": OperationStatus::Queued, "after_retry_of": id})),
+            )?;
+        }
+    }
+    let operation = store::operations::by_id(tx, new_id)?.ok_or_else(|| not_found(new_id))?;
+    Ok(QueuedView {
+        operation: OperationView::new(&operation, &payment),
+        balances: balances(tx, &payment)?.view(),
+    })
 }

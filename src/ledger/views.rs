@@ -9,6 +9,7 @@ use crate::model::{Child, Event, Operation, Payment, Profile};
 use crate::rules::{Balances, BalancesView};
 use crate::sources::format_ms;
 use crate::store::StatusCounts;
+use crate::store::profiles::ProfileAuth;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProfileView {
@@ -216,4 +217,39 @@ pub struct StatusReport {
     #[serde(flatten)]
     pub total: StatusCounts,
     pub profiles: BTreeMap<String, StatusCounts>,
+}
+
+/// One profile with how it authenticates: whether a key is stored, never the key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProfileDetail {
+    pub name: String,
+    pub base_url: String,
+    pub currency: String,
+    pub created_at: String,
+    /// `api_key` or `basic`.
+    pub auth: String,
+    /// The dashboard user for Basic auth (a name, not a secret).
+    pub basic_user: Option<String>,
+    /// Whether the OS keyring holds the key (or the Basic user's password).
+    pub key_stored: bool,
+    /// Why the profile's queue is paused (Ottu refused the credential), if it is.
+    pub paused_reason: Option<String>,
+    pub paused_at: Option<String>,
+}
+
+impl ProfileDetail {
+    pub(crate) fn new(p: &Profile, auth: &ProfileAuth, key_stored: bool) -> ProfileDetail {
+        let base = ProfileView::from(p);
+        ProfileDetail {
+            name: base.name,
+            base_url: base.base_url,
+            currency: base.currency,
+            created_at: base.created_at,
+            auth: auth.kind.to_string(),
+            basic_user: auth.basic_user.clone(),
+            key_stored,
+            paused_reason: auth.paused_reason.clone(),
+            paused_at: auth.paused_at_ms.map(format_ms),
+        }
+    }
 }

@@ -18,14 +18,20 @@ pub struct ChildInsert<'a> {
     pub state: ChildState,
 }
 
-pub fn insert(tx: &Transaction<'_>, child: &ChildInsert<'_>, now_ms: i64) -> Result<i64> {
+/// Inserts the child, or updates its amount and state if Ottu reported it before (a
+/// replayed answer, or a `refund_queued` child that has since settled).
+pub fn upsert(tx: &Transaction<'_>, child: &ChildInsert<'_>, now_ms: i64) -> Result<i64> {
     debug_assert!(
         child.kind.is_external(),
         "only external operations have children"
     );
     tx.execute(
         "INSERT INTO children (payment_id, operation_id, kind, session_id, amount_minor, currency, state, created_at_ms, updated_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+         ON CONFLICT (payment_id, session_id) DO UPDATE SET
+             amount_minor = excluded.amount_minor, state = excluded.state,
+             operation_id = COALESCE(children.operation_id, excluded.operation_id),
+             updated_at_ms = excluded.updated_at_ms",
         params![
             child.payment_id.0,
             child.operation_id.map(|o| o.0),
@@ -95,4 +101,56 @@ pub fn for_payment(tx: &Transaction<'_>, payment: PaymentId) -> Result<Vec<Child
         })
     })
     .collect()
+}
+
+/// A child whose final state Ottu has not told us yet (`refund_queued`).
+#[derive(Clone, Debug)]
+pub struct Unresolved {
+    pub child_id: i64,
+    pub payment_id: PaymentId,
+    pub session_id: SessionId,
+    pub state: ChildState,
+    pub profile_id: crate::model::ProfileId,
+}
+
+pub fn unresolved(
+    tx: &Transaction<'_>,
+    profile: Option<crate::model::ProfileId>,
+) -> Result<Vec<Unresolved>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT c.id, c.payment_id, c.session_id, c.state, p.profile_id FROM children c
+         JOIN payments p ON p.id = c.payment_id
+         WHERE c.state = 'refund_queued' AND (?1 IS NULL OR p.profile_id = ?1)
+         ORDER BY c.id",
+    )?;
+    let rows = stmt.query_map([profile.map(|p| p.0)], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (child_id, payment_id, session_id, state, profile_id) = row?;
+        Ok(Unresolved {
+            child_id,
+            payment_id: PaymentId(payment_id),
+            session_id: SessionId::parse(&session_id)
+                .map_err(|_| StoreError::corrupt("child session id", session_id))?,
+            state: parse_word("child state", state)?,
+            profile_id: crate::model::ProfileId(profile_id),
+        })
+    })
+    .collect()
+}
+
+/// Sets a child's state (a `refund_queued` refund that settled); returns whether it changed.
+pub fn set_state(tx: &Transaction<'_>, child_id: i64, state: ChildState, now_ms: i64) -> Result<bool> {
+    let changed = tx.execute(
+        "UPDATE children SET state = ?2, updated_at_ms = ?3 WHERE id = ?1 AND state <> ?2",
+        params![child_id, state.as_str(), now_ms],
+    )?;
+    Ok(changed == 1)
 }

@@ -10,6 +10,7 @@ pub mod children;
 pub mod events;
 mod migrate;
 pub mod operations;
+pub mod outbox;
 pub mod payments;
 pub mod profiles;
 

@@ -133,13 +133,19 @@ pub fn find(
     profile: Option<ProfileId>,
     limit: u32,
 ) -> Result<Vec<Payment>> {
-    let (column, value) = match reference {
-        PaymentRef::SessionId(s) => ("p.session_id", s.as_str()),
-        PaymentRef::OrderNo(o) => ("p.order_no", o.as_str()),
+    // Session ids are indexed only behind profile_id, UNIQUE (profile_id, session_id):
+    // look one up through that index once per profile, never by scanning the table.
+    let (condition, value) = match reference {
+        PaymentRef::SessionId(s) => (
+            "p.profile_id IN (SELECT id FROM profiles WHERE ?2 IS NULL OR id = ?2) AND p.session_id = ?1",
+            s.as_str(),
+        ),
+        PaymentRef::OrderNo(o) => (
+            "p.order_no = ?1 AND (?2 IS NULL OR p.profile_id = ?2)",
+            o.as_str(),
+        ),
     };
-    let sql = format!(
-        "{SELECT} WHERE {column} = ?1 AND (?2 IS NULL OR p.profile_id = ?2) ORDER BY p.id LIMIT ?3"
-    );
+    let sql = format!("{SELECT} WHERE {condition} ORDER BY p.id LIMIT ?3");
     let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![value, profile.map(|p| p.0), limit], from_row)?;
     collect(rows)
@@ -196,4 +202,85 @@ pub fn list(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Vec<Payment>
 
 pub fn count(tx: &Transaction<'_>) -> Result<i64> {
     Ok(tx.query_row("SELECT COUNT(*) FROM payments", [], |r| r.get(0))?)
+}
+
+/// Sets the payment's state (cancel and expire change the parent); returns the old one.
+pub fn set_state(
+    tx: &Transaction<'_>,
+    id: PaymentId,
+    state: PaymentState,
+    now_ms: i64,
+) -> Result<PaymentState> {
+    let old: String = tx.query_row("SELECT state FROM payments WHERE id = ?1", [id.0], |r| {
+        r.get(0)
+    })?;
+    tx.execute(
+        "UPDATE payments SET state = ?2, updated_at_ms = ?3 WHERE id = ?1",
+        params![id.0, state.as_str(), now_ms],
+    )?;
+    parse_word("payment state", old)
+}
+
+/// Marks the payment deleted at Ottu: hidden from reports, its history kept.
+pub fn set_hidden(tx: &Transaction<'_>, id: PaymentId, now_ms: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE payments SET hidden = 1, updated_at_ms = ?2 WHERE id = ?1",
+        params![id.0, now_ms],
+    )?;
+    Ok(())
+}
+
+/// What an upsert from Ottu did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    Added(PaymentId),
+    /// Fields that changed: `(before, after)` as the ledger held and now holds them.
+    Updated {
+        id: PaymentId,
+        before: Payment,
+    },
+    Unchanged(PaymentId),
+}
+
+/// Inserts a payment read from Ottu, or brings the ledger's copy up to date: amount,
+/// state and order number follow Ottu. Writes nothing when nothing differs, so importing
+/// twice changes nothing the second time.
+pub fn upsert_from_ottu(
+    tx: &Transaction<'_>,
+    profile: ProfileId,
+    payment: &NewPayment,
+    now_ms: i64,
+) -> Result<Upserted> {
+    let existing = find(tx, &PaymentRef::SessionId(payment.session_id.clone()), Some(profile), 1)?;
+    let Some(before) = existing.into_iter().next() else {
+        let id = insert(tx, profile, payment, now_ms)?;
+        tx.execute(
+            "UPDATE payments SET refreshed_at_ms = ?2 WHERE id = ?1",
+            params![id.0, now_ms],
+        )?;
+        return Ok(Upserted::Added(id));
+    };
+    if before.amount == payment.amount
+        && before.state == payment.state
+        && (payment.order_no.is_none() || before.order_no == payment.order_no)
+    {
+        return Ok(Upserted::Unchanged(before.id));
+    }
+    tx.execute(
+        "UPDATE payments SET amount_minor = ?2, currency = ?3, state = ?4,
+             order_no = COALESCE(?5, order_no), updated_at_ms = ?6, refreshed_at_ms = ?6
+         WHERE id = ?1",
+        params![
+            before.id.0,
+            payment.amount.minor(),
+            payment.amount.currency().code(),
+            payment.state.as_str(),
+            payment.order_no.as_ref().map(OrderNo::as_str),
+            now_ms,
+        ],
+    )?;
+    Ok(Upserted::Updated {
+        id: before.id,
+        before,
+    })
 }

@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{Result, StoreError};
-use crate::model::{Profile, ProfileId, ProfileName};
+use crate::model::{AuthKind, Profile, ProfileId, ProfileName};
 use crate::money::Currency;
 
 const COLUMNS: &str = "id, name, base_url, currency, created_at_ms";
@@ -57,4 +57,55 @@ pub fn list(tx: &Transaction<'_>) -> Result<Vec<Profile>> {
     let mut stmt = tx.prepare(&sql)?;
     let rows = stmt.query_map([], from_row)?;
     rows.map(|r| decode(r?)).collect()
+}
+
+/// How a profile authenticates, and whether an auth failure paused its queue. Names and
+/// reasons only: the secret itself is in the OS keyring.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileAuth {
+    pub kind: AuthKind,
+    /// The dashboard user when `kind` is Basic.
+    pub basic_user: Option<String>,
+    pub paused_reason: Option<String>,
+    pub paused_at_ms: Option<i64>,
+}
+
+pub fn auth(tx: &Transaction<'_>, id: ProfileId) -> Result<ProfileAuth> {
+    let (kind, basic_user, paused_reason, paused_at_ms): (String, _, _, _) = tx
+        .prepare_cached(
+            "SELECT auth_kind, basic_user, paused_reason, paused_at_ms FROM profiles WHERE id = ?1",
+        )?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(ProfileAuth {
+        kind: kind
+            .parse()
+            .map_err(|_| StoreError::corrupt("profile auth kind", kind))?,
+        basic_user,
+        paused_reason,
+        paused_at_ms,
+    })
+}
+
+/// Records how the profile authenticates; `basic_user` only with Basic.
+pub fn set_auth(
+    tx: &Transaction<'_>,
+    id: ProfileId,
+    kind: AuthKind,
+    basic_user: Option<&str>,
+) -> Result<()> {
+    debug_assert_eq!(kind == AuthKind::Basic, basic_user.is_some());
+    tx.execute(
+        "UPDATE profiles SET auth_kind = ?2, basic_user = ?3 WHERE id = ?1",
+        params![id.0, kind.as_str(), basic_user],
+    )?;
+    Ok(())
+}
+
+/// Lets the profile's queue go again (the merchant fixed the credential).
+pub fn clear_pause(tx: &Transaction<'_>, id: ProfileId) -> Result<()> {
+    tx.execute(
+        "UPDATE profiles SET paused_reason = NULL, paused_at_ms = NULL WHERE id = ?1",
+        [id.0],
+    )?;
+    Ok(())
 }

@@ -24,7 +24,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Merchant accounts (base URL and currency).
+    /// Merchant accounts (base URL, currency, and the key in the OS keyring).
     #[command(subcommand)]
     Profile(ProfileCommand),
     /// Payments in the ledger.
@@ -35,6 +35,43 @@ pub enum Command {
     Queue(QueueCommand),
     /// Counts of operations per status, in total and per profile.
     Status,
+    /// Send the queue to Ottu, exactly once per operation.
+    Sync(SyncArgs),
+    /// Fetch payments from Ottu by session id into the ledger (twice changes nothing).
+    Import(ImportArgs),
+    /// Ask Ottu again about refunds it had queued (refund_queued) and record how they ended.
+    Refresh {
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// One or more session ids.
+    #[arg(long, value_name = "S", num_args = 1.., required_unless_present = "from_file")]
+    pub session_id: Vec<String>,
+    /// A file with one session id per line (blank lines and # comments skipped).
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Only this profile's operations.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Stop when nothing more can be done now (the default).
+    #[arg(long, conflicts_with = "watch")]
+    pub once: bool,
+    /// Keep running and send new work as it is queued, until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
+    /// Operations in flight at once, each on a different payment.
+    #[arg(long, value_name = "N", default_value_t = daftar::limits::SYNC_DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,6 +86,22 @@ pub enum ProfileCommand {
     },
     /// List the merchant accounts.
     List,
+    /// Store the profile's Ottu API key (or a dashboard user's password) in the OS
+    /// keyring. The secret is read from a hidden prompt, or from stdin with --stdin;
+    /// never from an argument.
+    SetKey {
+        name: String,
+        /// Read the key from the first line of stdin instead of prompting.
+        #[arg(long)]
+        stdin: bool,
+        /// Authenticate as this dashboard user (HTTP Basic); the secret read is their password.
+        #[arg(long, value_name = "USER")]
+        basic_user: Option<String>,
+    },
+    /// Delete the profile's key from the OS keyring.
+    RemoveKey { name: String },
+    /// A profile's settings, how it authenticates and whether a key is stored (never the key).
+    Show { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +169,16 @@ pub enum QueueCommand {
         #[arg(long, value_name = "N")]
         limit: Option<u32>,
     },
+    /// Replace a failed, blocked or unresolved operation with a new one (new tracking key).
+    Retry {
+        id: i64,
+        /// Confirm that the original did not take effect at Ottu (needed once it was sent).
+        #[arg(long)]
+        confirm_not_applied: bool,
+        /// Why it is safe to retry, e.g. what Ottu's dashboard shows.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
     /// Drop an operation that was never sent (it stays in the ledger as dropped).
     Drop {
         id: i64,
@@ -155,7 +218,9 @@ impl QueueCommand {
             QueueCommand::Cancel(a) => Some(("cancel", a)),
             QueueCommand::Expire(a) => Some(("expire", a)),
             QueueCommand::Delete(a) => Some(("delete", a)),
-            QueueCommand::List { .. } | QueueCommand::Drop { .. } => None,
+            QueueCommand::List { .. } | QueueCommand::Drop { .. } | QueueCommand::Retry { .. } => {
+                None
+            }
         }
     }
 }

@@ -5,13 +5,18 @@
 //! 1 anything unexpected.
 
 mod args;
+mod key_input;
 mod render;
+mod remote;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use daftar::ledger::{PaymentInput, PaymentLookup, PaymentQuery, QueueQuery, QueueRequest};
+use daftar::ledger::{
+    PaymentInput, PaymentLookup, PaymentQuery, QueueQuery, QueueRequest, RetryRequest,
+};
+use daftar::secrets::Credential;
 use daftar::{Error, ErrorKind, Ledger};
 
 use args::{Cli, Command, PaymentCommand, ProfileCommand, QueueCommand};
@@ -82,6 +87,33 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
             currency,
         }) => out.profile(&ledger.add_profile(&name, &base_url, &currency)?),
         Command::Profile(ProfileCommand::List) => out.profiles(&ledger.profiles()?),
+        Command::Profile(ProfileCommand::SetKey {
+            name,
+            stdin,
+            basic_user,
+        }) => {
+            // An unknown profile is refused before anyone types a key for it.
+            ledger.profile(&name)?;
+            let prompt = match &basic_user {
+                Some(user) => format!("Ottu password of {user} for profile {name}: "),
+                None => format!("Ottu API key for profile {name}: "),
+            };
+            let secret = key_input::read_secret(stdin, &prompt)?;
+            let credential = match basic_user {
+                Some(user) => Credential::Basic {
+                    user,
+                    password: secret,
+                },
+                None => Credential::ApiKey(secret),
+            };
+            out.key_set(&ledger.set_key(&name, credential)?)
+        }
+        Command::Profile(ProfileCommand::RemoveKey { name }) => {
+            out.key_removed(&ledger.remove_key(&name)?)
+        }
+        Command::Profile(ProfileCommand::Show { name }) => {
+            out.profile_detail(&ledger.profile_show(&name)?)
+        }
         Command::Payment(PaymentCommand::Add {
             profile,
             session_id,
@@ -126,6 +158,15 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
         Command::Queue(QueueCommand::Drop { id, reason }) => {
             out.dropped(&ledger.drop_operation(id, reason.as_deref())?)
         }
+        Command::Queue(QueueCommand::Retry {
+            id,
+            confirm_not_applied,
+            reason,
+        }) => out.queued(&ledger.retry_operation(&RetryRequest {
+            id,
+            confirm_not_applied,
+            reason: reason.as_deref(),
+        })?),
         Command::Queue(queue) => {
             let Some((kind, args)) = queue.operation() else {
                 unreachable!("list and drop are matched above")
@@ -142,6 +183,11 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
             })?)
         }
         Command::Status => out.status(&ledger.status()?),
+        Command::Sync(args) => out.sync_summary(&remote::sync(&mut ledger, &args, out.json)?),
+        Command::Import(args) => out.imported(&remote::import(&mut ledger, &args, out.json)?),
+        Command::Refresh { profile } => {
+            out.refreshed(&remote::refresh(&mut ledger, profile.as_deref(), out.json)?)
+        }
     }
     Ok(())
 }

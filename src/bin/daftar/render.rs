@@ -5,7 +5,7 @@ use std::io::Write;
 
 use daftar::Error;
 use daftar::ledger::{
-    OperationView, PaymentDetail, PaymentView, ProfileView, QueuedView, StatusReport,
+    OperationView, PaymentDetail, PaymentView, ProfileDetail, ProfileView, QueuedView, StatusReport,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -49,6 +49,65 @@ impl Output {
         self.lines(&[format!(
             "profile {} added ({}, {})",
             p.name, p.base_url, p.currency
+        )]);
+    }
+
+    pub fn profile_detail(&self, p: &ProfileDetail) {
+        if self.json {
+            return self.print_json(p);
+        }
+        let auth = match p.basic_user.as_deref() {
+            Some(user) if p.auth == "basic" => format!("Basic, as dashboard user {user}"),
+            _ => "API key".to_string(),
+        };
+        let key = if p.key_stored {
+            "stored in the OS keyring".to_string()
+        } else {
+            format!(
+                "not stored: add it with `daftar profile set-key {}{}`",
+                p.name,
+                match p.basic_user.as_deref() {
+                    Some(user) if p.auth == "basic" => format!(" --basic-user {user}"),
+                    _ => String::new(),
+                }
+            )
+        };
+        let queue = match (&p.paused_reason, &p.paused_at) {
+            (Some(reason), Some(at)) => format!("paused since {at}: {reason}"),
+            (Some(reason), None) => format!("paused: {reason}"),
+            _ => "running".to_string(),
+        };
+        self.lines(&[
+            format!("profile {}", p.name),
+            format!("  base URL  {}", p.base_url),
+            format!("  currency  {}", p.currency),
+            format!("  auth      {auth}"),
+            format!("  key       {key}"),
+            format!("  queue     {queue}"),
+        ]);
+    }
+
+    pub fn key_set(&self, p: &ProfileDetail) {
+        if self.json {
+            return self.print_json(p);
+        }
+        let what = match p.basic_user.as_deref() {
+            Some(user) if p.auth == "basic" => format!("password of dashboard user {user}"),
+            _ => "API key".to_string(),
+        };
+        self.lines(&[format!(
+            "{what} for profile {} stored in the OS keyring",
+            p.name
+        )]);
+    }
+
+    pub fn key_removed(&self, p: &ProfileDetail) {
+        if self.json {
+            return self.print_json(p);
+        }
+        self.lines(&[format!(
+            "profile {} has no key in the OS keyring now",
+            p.name
         )]);
     }
 
@@ -193,19 +252,75 @@ impl Output {
         )]);
     }
 
+    pub fn imported(&self, s: &daftar::import::ImportSummary) {
+        if self.json {
+            return self.print_json(s);
+        }
+        let mut lines = vec![format!(
+            "import: {} added, {} updated, {} unchanged, {} failed",
+            s.added,
+            s.updated,
+            s.unchanged,
+            s.failed.len()
+        )];
+        lines.extend(s.failed.iter().map(|f| format!("  {}: {}", f.session_id, f.error)));
+        self.lines(&lines);
+    }
+
+    pub fn refreshed(&self, profiles: &[(String, daftar::import::RefreshSummary)]) {
+        if self.json {
+            let map: std::collections::BTreeMap<_, _> = profiles.iter().cloned().collect();
+            return self.print_json(&json!({ "profiles": map }));
+        }
+        let mut lines = Vec::new();
+        for (name, s) in profiles {
+            lines.push(format!(
+                "refresh {name}: {} unsettled refund(s) checked, {} settled, {} failed",
+                s.checked,
+                s.settled,
+                s.failed.len()
+            ));
+            lines.extend(s.failed.iter().map(|f| format!("  {}: {}", f.session_id, f.error)));
+        }
+        if lines.is_empty() {
+            lines.push("nothing to refresh".into());
+        }
+        self.lines(&lines);
+    }
+
+    pub fn sync_summary(&self, s: &daftar::sync::SyncSummary) {
+        if self.json {
+            return self.print_json(s);
+        }
+        let mut lines = vec![format!(
+            "sync: {} succeeded, {} failed, {} need attention, {} blocked, {} to retry, {} still queued",
+            s.succeeded, s.failed, s.needs_attention, s.blocked, s.retried, s.remaining
+        )];
+        if s.recovered > 0 {
+            lines.push(format!("  {} resent after an interrupted sync (same tracking keys)", s.recovered));
+        }
+        if s.offline {
+            lines.push("  Ottu is unreachable: the rest waits in the queue; run `daftar sync` again when online".into());
+        }
+        for (profile, reason) in &s.paused {
+            lines.push(format!("  profile {profile} is paused: {reason}"));
+        }
+        self.lines(&lines);
+    }
+
     pub fn status(&self, s: &StatusReport) {
         if self.json {
             return self.print_json(s);
         }
         let row = |name: &str, c: &daftar::store::StatusCounts| {
             format!(
-                "{:<20} {:>8} {:>9} {:>9} {:>6} {:>15} {:>7}",
-                name, c.queued, c.in_flight, c.succeeded, c.failed, c.needs_attention, c.dropped
+                "{:<20} {:>8} {:>9} {:>9} {:>6} {:>15} {:>7} {:>7}",
+                name, c.queued, c.in_flight, c.succeeded, c.failed, c.needs_attention, c.dropped, c.blocked
             )
         };
         let mut lines = vec![format!(
-            "{:<20} {:>8} {:>9} {:>9} {:>6} {:>15} {:>7}",
-            "PROFILE", "QUEUED", "IN FLIGHT", "SUCCEEDED", "FAILED", "NEEDS ATTENTION", "DROPPED"
+            "{:<20} {:>8} {:>9} {:>9} {:>6} {:>15} {:>7} {:>7}",
+            "PROFILE", "QUEUED", "IN FLIGHT", "SUCCEEDED", "FAILED", "NEEDS ATTENTION", "DROPPED", "BLOCKED"
         )];
         lines.extend(s.profiles.iter().map(|(name, c)| row(name, c)));
         lines.push(row("total", &s.total));

@@ -1,0 +1,482 @@
+//! A profile's credential: the ledger records how the profile authenticates (`api_key` or
+//! `basic` with its dashboard user) and the OS keyring holds the secret. This module keeps
+//! the two in step through the injected [`SecretStore`].
+//!
+//! Invariants guarded here: no secret reaches SQLite, an event or an error (the audit
+//! event of `profile.key_set` names the auth kind and user only); an unknown profile or a
+//! malformed key is refused before the keyring is touched; and commands that need no key
+//! never touch the keyring, so they work on a machine without one.
+
+use std::sync::Arc;
+
+use rusqlite::Transaction;
+use serde_json::json;
+
+use super::{Ledger, ProfileDetail, ProfileView};
+use crate::error::{Error, FieldContext, Result};
+use crate::limits::{MAX_BASIC_USER_CHARS, MAX_SECRET_CHARS};
+use crate::model::{Profile, ProfileName};
+use crate::secrets::{Credential, ExposeSecret, SecretSlot, SecretStore, SecretString};
+use crate::store::profiles::ProfileAuth;
+use crate::store::{self, EventInsert};
+
+fn profile_with_auth(tx: &Transaction<'_>, name: &ProfileName) -> Result<(Profile, ProfileAuth)> {
+    let profile = store::profiles::by_name(tx, name)?.ok_or_else(|| Error::NotFound {
+        what: "profile",
+        field: "profile",
+        key: name.to_string(),
+    })?;
+    let auth = store::profiles::auth(tx, profile.id)?;
+    Ok((profile, auth))
+}
+
+/// The secret must fit in one HTTP header and be what the merchant meant to paste.
+/// Messages describe the problem, never the value.
+fn check_secret(secret: &str, what: &str) -> Result<()> {
+    if secret.is_empty() {
+        return Err(Error::invalid(
+            "key",
+            "key.empty",
+            format!("{what} is empty: enter it at the prompt, or pipe it with --stdin"),
+        ));
+    }
+    let chars = secret.chars().count();
+    if chars > MAX_SECRET_CHARS {
+        return Err(Error::invalid(
+            "key",
+            "key.too_long",
+            format!(
+                "{what} is {chars} characters long, more than the {MAX_SECRET_CHARS} allowed: paste only the key"
+            ),
+        ));
+    }
+    if let Some(at) = secret.chars().position(char::is_control) {
+        return Err(Error::invalid(
+            "key",
+            "key.bad_character",
+            format!(
+                "{what} has a control character at position {}: paste only the key, on one line",
+                at + 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates a credential; an API key loses surrounding blanks (a paste artefact, and a key
+/// never contains one), a password is kept exactly as typed.
+fn check_credential(credential: Credential) -> Result<Credential> {
+    match credential {
+        Credential::ApiKey(key) => {
+            let trimmed = key.expose_secret().trim();
+            check_secret(trimmed, "the API key")?;
+            if let Some(at) = trimmed.chars().position(char::is_whitespace) {
+                return Err(Error::invalid(
+                    "key",
+                    "key.bad_character",
+                    format!(
+                        "the API key has a blank at position {}: paste only the key",
+                        at + 1
+                    ),
+                ));
+            }
+            Ok(Credential::ApiKey(SecretString::from(trimmed)))
+        }
+        Credential::Basic { user, password } => {
+            let user = user.trim().to_string();
+            let allowed = "the dashboard user name, as you log in to the Ottu dashboard";
+            if user.is_empty() {
+                return Err(Error::invalid(
+                    "basic_user",
+                    "basic_user.empty",
+                    format!("the Basic user is empty: give {allowed}"),
+                ));
+            }
+            if user.chars().count() > MAX_BASIC_USER_CHARS {
+                return Err(Error::invalid(
+                    "basic_user",
+                    "basic_user.too_long",
+                    format!(
+                        "the Basic user '{user}' is longer than {MAX_BASIC_USER_CHARS} characters: give {allowed}"
+                    ),
+                ));
+            }
+            if user.contains(':') || user.chars().any(char::is_control) {
+                return Err(Error::invalid(
+                    "basic_user",
+                    "basic_user.bad_character",
+                    format!(
+                        "the Basic user '{}' has a ':' or a control character, which Basic auth cannot carry: give {allowed}",
+                        user.escape_debug()
+                    ),
+                ));
+            }
+            check_secret(
+                password.expose_secret(),
+                &format!("the password of Basic user {user}"),
+            )?;
+            Ok(Credential::Basic { user, password })
+        }
+    }
+}
+
+impl Ledger {
+    /// Uses `secrets` instead of the OS keyring (tests inject a `MemoryStore`).
+    pub fn with_secret_store(mut self, secrets: Arc<dyn SecretStore>) -> Ledger {
+        self.secrets = secrets;
+        self
+    }
+
+    /// One profile's settings, without touching the keyring.
+    pub fn profile(&mut self, name: &str) -> Result<ProfileView> {
+        let name = ProfileName::parse(name).field("profile")?;
+        let (profile, _) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        Ok(ProfileView::from(&profile))
+    }
+
+    /// One profile with how it authenticates and whether the keyring holds its key.
+    pub fn profile_show(&mut self, name: &str) -> Result<ProfileDetail> {
+        let name = ProfileName::parse(name).field("profile")?;
+        let (profile, auth) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        let key_stored = match SecretSlot::for_auth(&name, auth.kind, auth.basic_user.as_deref()) {
+            Some(slot) => self.secrets.get(&slot)?.is_some(),
+            None => false,
+        };
+        Ok(ProfileDetail::new(&profile, &auth, key_stored))
+    }
+
+    /// Stores the profile's credential in the keyring, records the auth kind (and Basic
+    /// user) with a `profile.key_set` event, and lifts an auth pause: the merchant has
+    /// fixed the credential. An entry the profile no longer uses (the API key after a
+    /// switch to Basic, another Basic user's password) is removed from the keyring.
+    pub fn set_key(&mut self, name: &str, credential: Credential) -> Result<ProfileDetail> {
+        let name = ProfileName::parse(name).field("profile")?;
+        let credential = check_credential(credential)?;
+        let (_, earlier) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        // The keyring first: when it is missing or locked, the ledger stays as it was.
+        // Outside the write transaction, since a keyring may wait for an unlock prompt.
+        let slot = credential.slot(&name);
+        self.secrets.set(&slot, credential.secret())?;
+        let kind = credential.auth_kind();
+        let user = credential.basic_user();
+        let now_ms = self.clock.now_ms();
+        let actor = self.actor.clone();
+        let written = self.store.write(|tx| {
+            let (profile, before) = profile_with_auth(tx, &name)?;
+            store::profiles::set_auth(tx, profile.id, kind, user)?;
+            store::profiles::clear_pause(tx, profile.id)?;
+            store::events::append(
+                tx,
+                &EventInsert {
+                    at_ms: now_ms,
+                    actor: &actor,
+                    action: "profile.key_set",
+                    entity: "profile",
+                    entity_id: profile.id.0,
+                    payment_id: None,
+                    before: Some(json!({
+                        "auth": before.kind,
+                        "basic_user": before.basic_user,
+                        "paused_reason": before.paused_reason,
+                    })),
+                    after: Some(json!({
+                        "auth": kind,
+                        "basic_user": user,
+                        "paused_reason": null,
+                    })),
+                },
+            )?;
+            let after = store::profiles::auth(tx, profile.id)?;
+            Ok((ProfileDetail::new(&profile, &after, true), before))
+        });
+        let slot_of =
+            |auth: &ProfileAuth| SecretSlot::for_auth(&name, auth.kind, auth.basic_user.as_deref());
+        match written {
+            Ok((detail, before)) => {
+                if let Some(stale) = slot_of(&before).filter(|old| *old != slot) {
+                    // Best effort: the new credential is in place and recorded; a stale
+                    // entry left behind is never read, and a later set-key retries this.
+                    let _ = self.secrets.delete(&stale);
+                }
+                Ok(detail)
+            }
+            Err(error) => {
+                // Undo a keyring entry the ledger does not point at. (Overwriting the
+                // entry the profile already used cannot be undone, and needs no undo.)
+                if slot_of(&earlier).as_ref() != Some(&slot) {
+                    let _ = self.secrets.delete(&slot);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Deletes the profile's key (or Basic password) from the keyring. The auth kind stays
+    /// recorded; a `profile.key_removed` event is written when there was a key to remove.
+    pub fn remove_key(&mut self, name: &str) -> Result<ProfileDetail> {
+        let name = ProfileName::parse(name).field("profile")?;
+        let (profile, auth) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        let Some(slot) = SecretSlot::for_auth(&name, auth.kind, auth.basic_user.as_deref()) else {
+            return Ok(ProfileDetail::new(&profile, &auth, false));
+        };
+        if self.secrets.delete(&slot)? {
+            let now_ms = self.clock.now_ms();
+            let actor = self.actor.clone();
+            self.store.write(|tx| {
+                store::events::append(
+                    tx,
+                    &EventInsert {
+                        at_ms: now_ms,
+                        actor: &actor,
+                        action: "profile.key_removed",
+                        entity: "profile",
+                        entity_id: profile.id.0,
+                        payment_id: None,
+                        before: Some(json!({"auth": auth.kind, "basic_user": auth.basic_user})),
+                        after: None,
+                    },
+                )
+                .map_err(Error::from)
+            })?;
+        }
+        Ok(ProfileDetail::new(&profile, &auth, false))
+    }
+
+    /// The credential to authenticate the profile's requests with, read from the keyring;
+    /// `None` when none is stored. For the sync engine: the secret leaves the keyring only
+    /// here, and only to be put in an `Authorization` header.
+    pub fn credential(&mut self, name: &str) -> Result<Option<Credential>> {
+        let name = ProfileName::parse(name).field("profile")?;
+        let (_, auth) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        let Some(slot) = SecretSlot::for_auth(&name, auth.kind, auth.basic_user.as_deref()) else {
+            return Ok(None);
+        };
+        Ok(self.secrets.credential(&slot)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::ErrorKind;
+    use crate::secrets::{MemoryStore, SecretsError};
+
+    const KEY: &str = "sk_test_Q7vLp2distinctive";
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        ledger: Ledger,
+        secrets: Arc<MemoryStore>,
+    }
+
+    fn fixture_with(secrets: MemoryStore) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(secrets);
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite3"), "test:keys")
+            .unwrap()
+            .with_secret_store(secrets.clone());
+        ledger
+            .add_profile("souq", "https://souq.ottu.net", "KWD")
+            .unwrap();
+        Fixture {
+            _dir: dir,
+            ledger,
+            secrets,
+        }
+    }
+
+    fn fixture() -> Fixture {
+        fixture_with(MemoryStore::new())
+    }
+
+    fn api(key: &str) -> Credential {
+        Credential::ApiKey(key.into())
+    }
+
+    fn basic(user: &str, password: &str) -> Credential {
+        Credential::Basic {
+            user: user.into(),
+            password: password.into(),
+        }
+    }
+
+    /// Every event's action and JSON, in order.
+    fn events(ledger: &mut Ledger) -> Vec<(String, String)> {
+        let conn = ledger.store().connection();
+        let mut stmt = conn
+            .prepare(
+                "SELECT action, coalesce(before_json, '') || ' ' || coalesce(after_json, '') FROM events ORDER BY id",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|row| row.unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn set_key_stores_the_secret_and_records_the_auth_without_it() {
+        let mut f = fixture();
+        let shown = f.ledger.profile_show("souq").unwrap();
+        assert_eq!((shown.auth.as_str(), shown.key_stored), ("api_key", false));
+
+        let detail = f
+            .ledger
+            .set_key("souq", api(&format!("  {KEY}\n")))
+            .unwrap();
+        assert_eq!((detail.auth.as_str(), detail.key_stored), ("api_key", true));
+        assert_eq!(f.secrets.accounts(), ["profile/souq/api-key"]);
+        match f.ledger.credential("souq").unwrap() {
+            Some(Credential::ApiKey(key)) => assert_eq!(key.expose_secret(), KEY),
+            other => panic!("expected the trimmed API key, got {other:?}"),
+        }
+        let events = events(&mut f.ledger);
+        assert_eq!(events.last().unwrap().0, "profile.key_set");
+        assert!(events.iter().all(|(_, json)| !json.contains(KEY)));
+        assert!(f.ledger.profile_show("souq").unwrap().key_stored);
+    }
+
+    #[test]
+    fn switching_to_basic_records_the_user_and_drops_the_stale_api_key() {
+        let mut f = fixture();
+        f.ledger.set_key("souq", api(KEY)).unwrap();
+        let detail = f.ledger.set_key("souq", basic(" amal ", KEY)).unwrap();
+        assert_eq!(detail.auth, "basic");
+        assert_eq!(detail.basic_user.as_deref(), Some("amal"));
+        assert_eq!(f.secrets.accounts(), ["profile/souq/basic/amal"]);
+        f.ledger
+            .set_key("souq", basic("noor", "pw with spaces "))
+            .unwrap();
+        assert_eq!(f.secrets.accounts(), ["profile/souq/basic/noor"]);
+        match f.ledger.credential("souq").unwrap() {
+            Some(Credential::Basic { user, password }) => {
+                assert_eq!(user, "noor");
+                assert_eq!(password.expose_secret(), "pw with spaces ");
+            }
+            other => panic!("expected noor's password, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn set_key_lifts_an_auth_pause() {
+        let mut f = fixture();
+        f.ledger
+            .store()
+            .connection()
+            .execute(
+                "UPDATE profiles SET paused_reason = 'Ottu answered 401', paused_at_ms = 5",
+                [],
+            )
+            .unwrap();
+        let paused = f.ledger.profile_show("souq").unwrap();
+        assert_eq!(paused.paused_reason.as_deref(), Some("Ottu answered 401"));
+        assert!(paused.paused_at.is_some());
+        let detail = f.ledger.set_key("souq", api(KEY)).unwrap();
+        assert_eq!((detail.paused_reason, detail.paused_at), (None, None));
+        let (_, json) = events(&mut f.ledger).pop().unwrap();
+        assert!(json.contains("Ottu answered 401"), "{json}");
+    }
+
+    #[test]
+    fn bad_keys_and_unknown_profiles_are_refused_before_the_keyring() {
+        let mut f = fixture_with(MemoryStore::failing(SecretsError::NoSecretService {
+            detail: "test".into(),
+        }));
+        let before = events(&mut f.ledger);
+        for (name, credential, kind, code) in [
+            ("souq", api(""), ErrorKind::BadInput, "key.empty"),
+            ("souq", api(" \n"), ErrorKind::BadInput, "key.empty"),
+            (
+                "souq",
+                api("ab cd"),
+                ErrorKind::BadInput,
+                "key.bad_character",
+            ),
+            (
+                "souq",
+                api(&"k".repeat(MAX_SECRET_CHARS + 1)),
+                ErrorKind::BadInput,
+                "key.too_long",
+            ),
+            ("souq", basic("amal", ""), ErrorKind::BadInput, "key.empty"),
+            (
+                "souq",
+                basic("am:al", KEY),
+                ErrorKind::BadInput,
+                "basic_user.bad_character",
+            ),
+            (
+                "souq",
+                basic(" ", KEY),
+                ErrorKind::BadInput,
+                "basic_user.empty",
+            ),
+            (
+                "souq",
+                basic("amal", "a\u{7}b"),
+                ErrorKind::BadInput,
+                "key.bad_character",
+            ),
+            ("nowhere", api(KEY), ErrorKind::NotFound, "not_found"),
+        ] {
+            let error = f.ledger.set_key(name, credential).unwrap_err();
+            assert_eq!((error.kind(), error.code()), (kind, code), "{error}");
+            assert!(!format!("{error} {error:?}").contains(KEY));
+        }
+        assert_eq!(events(&mut f.ledger), before);
+    }
+
+    #[test]
+    fn a_missing_keyring_changes_nothing_and_says_so() {
+        let mut f = fixture_with(MemoryStore::failing(SecretsError::NoSessionBus {
+            detail: "DBUS_SESSION_BUS_ADDRESS is not set".into(),
+        }));
+        let before = events(&mut f.ledger);
+        let error = f.ledger.set_key("souq", api(KEY)).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unexpected);
+        assert_eq!(error.code(), "secrets.unavailable");
+        assert!(
+            error.to_string().contains("no D-Bus session bus"),
+            "{error}"
+        );
+        assert_eq!(events(&mut f.ledger), before);
+        assert_eq!(f.ledger.profile("souq").unwrap().name, "souq");
+        assert!(f.ledger.profile_show("souq").is_err());
+        assert!(f.ledger.remove_key("souq").is_err());
+    }
+
+    #[test]
+    fn remove_key_deletes_the_entry_and_records_it_once() {
+        let mut f = fixture();
+        f.ledger.set_key("souq", basic("amal", KEY)).unwrap();
+        let detail = f.ledger.remove_key("souq").unwrap();
+        assert!(!detail.key_stored);
+        assert_eq!(detail.basic_user.as_deref(), Some("amal"));
+        assert!(f.secrets.accounts().is_empty());
+        assert!(f.ledger.credential("souq").unwrap().is_none());
+        let count = |f: &mut Fixture| {
+            events(&mut f.ledger)
+                .iter()
+                .filter(|(a, _)| a == "profile.key_removed")
+                .count()
+        };
+        assert_eq!(count(&mut f), 1);
+        // Nothing left to remove: still fine, and no second event.
+        assert!(!f.ledger.remove_key("souq").unwrap().key_stored);
+        assert_eq!(count(&mut f), 1);
+    }
+
+    #[test]
+    fn views_never_show_the_secret() {
+        let mut f = fixture();
+        let detail = f.ledger.set_key("souq", basic("amal", KEY)).unwrap();
+        let json = serde_json::to_string(&detail).unwrap();
+        for text in [format!("{detail:?}"), json] {
+            assert!(!text.contains(KEY), "{text}");
+        }
+        let credential = f.ledger.credential("souq").unwrap().unwrap();
+        assert!(!format!("{credential:?}").contains(KEY));
+    }
+}

@@ -1,0 +1,284 @@
+//! The outbox side of the `operations` table: what the sync worker claims, and how it
+//! records each attempt. Every function runs inside the caller's transaction; the worker
+//! appends the matching event in the same one.
+//!
+//! Invariant guarded here: an operation is `in_flight` (committed) before any byte of it
+//! is sent, and only an `in_flight` operation can be given an outcome, so a late or
+//! repeated answer can never overwrite a newer status.
+
+use rusqlite::{Transaction, params};
+use uuid::Uuid;
+
+use super::{Result, StoreError, parse_word};
+use crate::model::{
+    AuthKind, OperationId, OperationKind, OperationStatus, OrderNo, PaymentId, ProfileId,
+    ProfileName, SessionId, TrackingKey,
+};
+use crate::money::{Amount, Currency};
+
+/// Statuses that keep later operations of the same payment waiting, in SQL.
+const HOLDING_STATUSES_SQL: &str = "('queued', 'in_flight', 'blocked', 'needs_attention')";
+
+/// An operation the worker has just marked `in_flight`, with what it needs to send it.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub id: OperationId,
+    pub payment_id: PaymentId,
+    pub kind: OperationKind,
+    pub requested: Option<Amount>,
+    pub reserved: Amount,
+    pub tracking_key: TrackingKey,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    pub session_id: SessionId,
+    pub order_no: Option<OrderNo>,
+    pub profile_id: ProfileId,
+    pub profile: ProfileName,
+    pub base_url: String,
+    pub auth_kind: AuthKind,
+    pub basic_user: Option<String>,
+}
+
+/// Marks every `in_flight` operation as due again: after a crash their outcome is
+/// unknown, and resending with the same tracking key is what makes that safe.
+/// Returns the ids, for their events.
+pub fn recover_in_flight(
+    tx: &Transaction<'_>,
+    now_ms: i64,
+) -> Result<Vec<(OperationId, PaymentId)>> {
+    let ids: Vec<(OperationId, PaymentId)> = tx
+        .prepare("SELECT id, payment_id FROM operations WHERE status = 'in_flight' ORDER BY id")?
+        .query_map([], |r| Ok((OperationId(r.get(0)?), PaymentId(r.get(1)?))))?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.execute(
+        "UPDATE operations SET status = 'queued', next_attempt_at_ms = ?1, updated_at_ms = ?1,
+             last_error = 'outcome unknown: the previous sync stopped before Ottu answered'
+         WHERE status = 'in_flight'",
+        [now_ms],
+    )?;
+    Ok(ids)
+}
+
+/// Claims up to `limit` due operations: the first waiting one of each payment (queue
+/// order), of unpaused profiles, skipping `busy_payments`. Each becomes `in_flight` with
+/// its attempt counted.
+pub fn claim_due(
+    tx: &Transaction<'_>,
+    now_ms: i64,
+    profile: Option<ProfileId>,
+    limit: usize,
+) -> Result<Vec<Claimed>> {
+    let sql = format!(
+        "SELECT o.id, o.payment_id, o.kind, o.amount_minor, o.reserved_minor, p.currency,
+                o.tracking_key, o.attempts, p.session_id, p.order_no, pr.id, pr.name,
+                pr.base_url, pr.auth_kind, pr.basic_user
+         FROM operations o
+         JOIN payments p ON p.id = o.payment_id
+         JOIN profiles pr ON pr.id = p.profile_id
+         WHERE o.status = 'queued'
+           AND (o.next_attempt_at_ms IS NULL OR o.next_attempt_at_ms <= ?1)
+           AND pr.paused_reason IS NULL
+           AND (?2 IS NULL OR pr.id = ?2)
+           AND NOT EXISTS (
+               SELECT 1 FROM operations e
+               WHERE e.payment_id = o.payment_id AND e.seq < o.seq
+                 AND e.status IN {HOLDING_STATUSES_SQL})
+         ORDER BY o.next_attempt_at_ms IS NOT NULL, o.next_attempt_at_ms, o.seq
+         LIMIT ?3"
+    );
+    let mut claimed = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![now_ms, profile.map(|p| p.0), limit as i64])?;
+        while let Some(r) = rows.next()? {
+            let currency: String = r.get(5)?;
+            let currency = Currency::from_code(&currency)
+                .map_err(|_| StoreError::corrupt("payment currency", currency))?;
+            let key: String = r.get(6)?;
+            let session: String = r.get(8)?;
+            let order: Option<String> = r.get(9)?;
+            let profile: String = r.get(11)?;
+            claimed.push(Claimed {
+                id: OperationId(r.get(0)?),
+                payment_id: PaymentId(r.get(1)?),
+                kind: parse_word("operation kind", r.get(2)?)?,
+                requested: r
+                    .get::<_, Option<i64>>(3)?
+                    .map(|m| Amount::from_minor(m, currency)),
+                reserved: Amount::from_minor(r.get(4)?, currency),
+                tracking_key: TrackingKey(
+                    Uuid::parse_str(&key).map_err(|_| StoreError::corrupt("tracking key", key))?,
+                ),
+                attempt: r.get::<_, u32>(7)? + 1,
+                session_id: SessionId::parse(&session)
+                    .map_err(|_| StoreError::corrupt("session id", session))?,
+                order_no: order
+                    .map(|o| OrderNo::parse(&o).map_err(|_| StoreError::corrupt("order number", o)))
+                    .transpose()?,
+                profile_id: ProfileId(r.get(10)?),
+                profile: ProfileName::parse(&profile)
+                    .map_err(|_| StoreError::corrupt("profile name", profile))?,
+                base_url: r.get(12)?,
+                auth_kind: parse_word("auth kind", r.get(13)?)?,
+                basic_user: r.get(14)?,
+            });
+        }
+    }
+    let mut mark = tx.prepare_cached(
+        "UPDATE operations SET status = 'in_flight', attempts = attempts + 1, updated_at_ms = ?2
+         WHERE id = ?1 AND status = 'queued'",
+    )?;
+    for c in &claimed {
+        let changed = mark.execute(params![c.id.0, now_ms])?;
+        debug_assert_eq!(changed, 1, "claimed operation {} was not queued", c.id);
+    }
+    Ok(claimed)
+}
+
+/// What an attempt changes on its operation row.
+#[derive(Clone, Debug, Default)]
+pub struct AttemptRecord<'a> {
+    pub last_error: Option<&'a str>,
+    pub reply_json: Option<&'a str>,
+    pub reference_number: Option<&'a str>,
+    pub next_attempt_at_ms: Option<i64>,
+    /// The attempt did not count (offline, throttled, paused): give it back.
+    pub refund_attempt: bool,
+}
+
+/// Moves an `in_flight` operation to `to`; false if it was no longer in flight.
+pub fn finish_attempt(
+    tx: &Transaction<'_>,
+    id: OperationId,
+    to: OperationStatus,
+    record: &AttemptRecord<'_>,
+    now_ms: i64,
+) -> Result<bool> {
+    let changed = tx.prepare_cached(
+        "UPDATE operations SET status = ?2, last_error = ?3, reply_json = COALESCE(?4, reply_json),
+             reference_number = COALESCE(?5, reference_number), next_attempt_at_ms = ?6,
+             attempts = attempts - ?7, updated_at_ms = ?8
+         WHERE id = ?1 AND status = 'in_flight'",
+    )?
+    .execute(params![
+        id.0,
+        to.as_str(),
+        record.last_error,
+        record.reply_json,
+        record.reference_number,
+        record.next_attempt_at_ms,
+        i64::from(record.refund_attempt),
+        now_ms,
+    ])?;
+    Ok(changed == 1)
+}
+
+/// Holds every later waiting operation of the payment behind a failure: they become
+/// `blocked` with the reason. Returns the ids, for their events.
+pub fn block_after(
+    tx: &Transaction<'_>,
+    failed: OperationId,
+    reason: &str,
+    now_ms: i64,
+) -> Result<Vec<OperationId>> {
+    let ids: Vec<OperationId> = tx
+        .prepare_cached(
+            "SELECT o.id FROM operations o JOIN operations f ON f.id = ?1
+             WHERE o.payment_id = f.payment_id AND o.seq > f.seq AND o.status = 'queued'
+             ORDER BY o.seq",
+        )?
+        .query_map([failed.0], |r| r.get(0).map(OperationId))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = tx.prepare_cached(
+        "UPDATE operations SET status = 'blocked', last_error = ?2, updated_at_ms = ?3 WHERE id = ?1",
+    )?;
+    for id in &ids {
+        stmt.execute(params![id.0, reason, now_ms])?;
+    }
+    Ok(ids)
+}
+
+/// Releases the payment's `blocked` operations back to the queue. Returns the ids.
+pub fn unblock_payment(
+    tx: &Transaction<'_>,
+    payment: PaymentId,
+    now_ms: i64,
+) -> Result<Vec<OperationId>> {
+    let ids: Vec<OperationId> = tx
+        .prepare_cached(
+            "SELECT id FROM operations WHERE payment_id = ?1 AND status = 'blocked' ORDER BY seq",
+        )?
+        .query_map([payment.0], |r| r.get(0).map(OperationId))?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.execute(
+        "UPDATE operations SET status = 'queued', last_error = NULL, next_attempt_at_ms = NULL,
+             updated_at_ms = ?2
+         WHERE payment_id = ?1 AND status = 'blocked'",
+        params![payment.0, now_ms],
+    )?;
+    Ok(ids)
+}
+
+/// The earliest time a queued operation of an unpaused profile becomes due, if any.
+pub fn next_due_at(tx: &Transaction<'_>, profile: Option<ProfileId>) -> Result<Option<i64>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT MIN(COALESCE(o.next_attempt_at_ms, 0)) FROM operations o
+             JOIN payments p ON p.id = o.payment_id JOIN profiles pr ON pr.id = p.profile_id
+             WHERE o.status = 'queued' AND pr.paused_reason IS NULL
+               AND (?1 IS NULL OR pr.id = ?1)",
+        )?
+        .query_row(params![profile.map(|p| p.0)], |r| r.get(0))?)
+}
+
+/// Operations the worker still has to bring to an outcome: queued or in flight, of
+/// unpaused profiles.
+pub fn outstanding(tx: &Transaction<'_>, profile: Option<ProfileId>) -> Result<u64> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT COUNT(*) FROM operations o
+             JOIN payments p ON p.id = o.payment_id JOIN profiles pr ON pr.id = p.profile_id
+             WHERE o.status IN ('queued', 'in_flight') AND pr.paused_reason IS NULL
+               AND (?1 IS NULL OR pr.id = ?1)",
+        )?
+        .query_row(params![profile.map(|p| p.0)], |r| r.get(0))?)
+}
+
+/// Pauses a profile's queue after Ottu refused its credential.
+pub fn pause_profile(
+    tx: &Transaction<'_>,
+    profile: ProfileId,
+    reason: &str,
+    now_ms: i64,
+) -> Result<bool> {
+    let changed = tx.execute(
+        "UPDATE profiles SET paused_reason = ?2, paused_at_ms = ?3
+         WHERE id = ?1 AND paused_reason IS NULL",
+        params![profile.0, reason, now_ms],
+    )?;
+    Ok(changed == 1)
+}
+
+/// The statuses that make an operation wait for an earlier one, as the model says.
+#[cfg(test)]
+fn holding_statuses() -> Vec<OperationStatus> {
+    OperationStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| HOLDING_STATUSES_SQL.contains(&format!("'{}'", s.as_str())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_unfinished_status_holds_later_operations() {
+        use OperationStatus::*;
+        assert_eq!(
+            holding_statuses(),
+            [Queued, InFlight, NeedsAttention, Blocked]
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! The outbox worker: sends the queue to Ottu exactly once per operation.
+//!
+//! 1. Claim: in one transaction, mark the next due operations `in_flight` (attempt + 1)
+//!    before any byte is sent.
+//! 2. Send with the operation's own Tracking-Key on every attempt: Ottu answers a repeat
+//!    with the original's result, so a retry after a crash or timeout never acts twice.
+//! 3. Record the outcome (and the child Ottu created) in one transaction with its event.
+//! 4. On start, every `in_flight` operation is an unknown outcome: it is queued again and
+//!    resent with its key.
+//!
+//! Operations on one payment go in queue order; a refusal or an unknown outcome holds the
+//! later ones (`blocked`) until the merchant decides. Different payments go in parallel.
+
+mod backoff;
+mod outcome;
+mod record;
+mod worker;
+
+use serde::Serialize;
+
+pub use backoff::delay_ms;
+pub use outcome::{ChildReport, SendOutcome};
+pub use worker::{SyncDeps, run};
+
+use crate::limits::{SYNC_DEFAULT_CONCURRENCY, SYNC_MAX_UNKNOWN_ATTEMPTS};
+use crate::model::OperationStatus;
+
+/// How long the worker keeps going.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncMode {
+    /// Until nothing more can be done now: the queue is drained, or what is left waits for
+    /// the network, the merchant, or a long backoff.
+    Once,
+    /// Keep running and pick up new work until cancelled.
+    Watch,
+}
+
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    pub profile: Option<String>,
+    pub mode: SyncMode,
+    pub concurrency: usize,
+    pub max_unknown_attempts: u32,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            profile: None,
+            mode: SyncMode::Once,
+            concurrency: SYNC_DEFAULT_CONCURRENCY,
+            max_unknown_attempts: SYNC_MAX_UNKNOWN_ATTEMPTS,
+        }
+    }
+}
+
+/// Progress, as the worker reports it (the CLI draws a bar, the desktop app shows events).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SyncEvent {
+    /// Work found at start (or when new work arrives in watch mode).
+    Outstanding {
+        total: u64,
+    },
+    /// `in_flight` operations from a stopped run, queued again to resend with their keys.
+    Recovered {
+        count: u64,
+    },
+    Sent {
+        id: i64,
+        attempt: u32,
+    },
+    Recorded(OperationOutcomeView),
+    Offline {
+        retry_in_ms: u64,
+    },
+    Paused {
+        profile: String,
+        reason: String,
+    },
+    Finished(SyncSummary),
+}
+
+/// What one attempt ended in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OperationOutcomeView {
+    pub id: i64,
+    pub kind: String,
+    pub session_id: String,
+    pub profile: String,
+    pub attempt: u32,
+    /// The operation's status after the attempt.
+    pub status: OperationStatus,
+    pub detail: String,
+    /// When it will be tried again, for one sent back to the queue.
+    pub retry_in_ms: Option<u64>,
+}
+
+/// What a run achieved.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SyncSummary {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub needs_attention: u64,
+    /// Operations held behind a refusal or an unknown outcome during this run.
+    pub blocked: u64,
+    /// Attempts that will be retried (5xx, timeouts, throttling).
+    pub retried: u64,
+    pub recovered: u64,
+    /// Whether Ottu was unreachable when the run stopped.
+    pub offline: bool,
+    /// Profiles whose queue is paused by a credential problem: (profile, reason).
+    pub paused: Vec<(String, String)>,
+    /// Operations still queued or in flight when the run stopped.
+    pub remaining: u64,
+    pub outcomes: Vec<OperationOutcomeView>,
+}

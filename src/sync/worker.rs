@@ -1,0 +1,303 @@
+//! The worker loop. One thread (the caller's) owns the ledger and does every SQLite write;
+//! HTTP attempts run as tokio tasks and hand their outcome back over a channel. Claims
+//! and records are batched into few transactions, but an operation is always committed
+//! `in_flight` before its request is built.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::outcome::{ChildReport, SendOutcome};
+use super::record::{self, RecordContext};
+use super::{SyncEvent, SyncMode, SyncOptions, SyncSummary};
+use crate::error::{Error, Result};
+use crate::ledger::Ledger;
+use crate::limits::{
+    SYNC_MAX_CONCURRENCY, SYNC_OFFLINE_RETRY_MS, SYNC_ONCE_MAX_WAIT_MS, SYNC_WATCH_POLL_MS,
+};
+use crate::model::{OperationStatus, ProfileId};
+use crate::ottu::{self, ClientConfig, OperationOutcome, OperationRequest, OttuClient};
+use crate::connect::{self, ProfileTarget};
+use crate::sources::Random;
+use crate::store::outbox::{self, Claimed};
+
+/// Where the worker's exclusive lock lives: beside the ledger, so two `daftar sync`
+/// processes on one ledger can never both think an `in_flight` operation is theirs.
+fn lock_path(ledger: &mut Ledger) -> PathBuf {
+    let mut path = ledger.store().path().as_os_str().to_owned();
+    path.push(".sync-lock");
+    PathBuf::from(path)
+}
+
+fn take_lock(path: PathBuf) -> Result<File> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| {
+            Error::invalid(
+                "db",
+                "sync.lock",
+                format!("cannot create the sync lock {}: {e}", path.display()),
+            )
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(_) => Err(Error::invalid(
+            "db",
+            "sync.running",
+            format!(
+                "another `daftar sync` is already running on this ledger ({}); wait for it or stop it",
+                path.display()
+            ),
+        )),
+    }
+}
+
+fn request_for(op: &Claimed) -> std::result::Result<OperationRequest, String> {
+    // The session id identifies the payment uniquely; the order number is a fallback only.
+    let payment = ottu::PaymentRef::Session(op.session_id.clone());
+    OperationRequest::new(op.kind, payment, op.requested).map_err(|e| e.to_string())
+}
+
+/// The worker's view of the client's classification.
+fn to_send_outcome(outcome: OperationOutcome) -> SendOutcome {
+    match outcome {
+        OperationOutcome::Succeeded { reply, raw } => SendOutcome::Succeeded {
+            detail: reply.detail.clone().unwrap_or_default(),
+            reference_number: reply.reference_number.clone(),
+            child: reply.child.as_ref().map(|c| ChildReport {
+                session_id: c.session_id.clone().unwrap_or_default(),
+                amount: Some(c.amount.clone()),
+                state: c.state.clone(),
+            }),
+            raw,
+        },
+        OperationOutcome::Refused { reason, raw, .. } => SendOutcome::Refused { reason, raw },
+        OperationOutcome::Auth {
+            status,
+            detail,
+            permission,
+        } => SendOutcome::Auth {
+            reason: ottu::auth_message(status, &detail, permission.as_deref()),
+        },
+        OperationOutcome::RetryLater {
+            reason,
+            retry_after,
+            offline,
+        } => SendOutcome::RetryLater {
+            throttled: reason.contains("429"),
+            reason,
+            retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
+            offline,
+        },
+        OperationOutcome::Unknown { reason, raw } => SendOutcome::Unknown { reason, raw },
+    }
+}
+
+/// Everything the worker needs besides the ledger.
+pub struct SyncDeps {
+    pub runtime: tokio::runtime::Handle,
+    pub client_config: ClientConfig,
+    pub random: Arc<dyn Random>,
+    /// Set to stop at the next safe point (after recording, never between send and record).
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// Runs the worker until the mode says stop; returns what it achieved.
+pub fn run(
+    ledger: &mut Ledger,
+    deps: &SyncDeps,
+    options: &SyncOptions,
+    on_event: &mut dyn FnMut(&SyncEvent),
+) -> Result<SyncSummary> {
+    let concurrency = options.concurrency.clamp(1, SYNC_MAX_CONCURRENCY);
+    let _lock = take_lock(lock_path(ledger))?;
+    let actor = format!("sync:{}", ledger.actor());
+    let clock = ledger.clock();
+    let secrets = ledger.secrets();
+    let profile = match &options.profile {
+        Some(name) => Some(ledger.profile_id(name)?),
+        None => None,
+    };
+    let mut summary = SyncSummary::default();
+
+    let now_ms = clock.now_ms();
+    let recovered = ledger.store().write(|tx| {
+        let ids = outbox::recover_in_flight(tx, now_ms)?;
+        record::recovered_events(tx, now_ms, &actor, &ids)?;
+        Ok::<_, Error>(ids.len() as u64)
+    })?;
+    if recovered > 0 {
+        summary.recovered = recovered;
+        on_event(&SyncEvent::Recovered { count: recovered });
+    }
+    let total = ledger
+        .store()
+        .read(|tx| Ok::<_, Error>(outbox::outstanding(tx, profile)?))?;
+    on_event(&SyncEvent::Outstanding { total });
+
+    let (done_tx, done_rx) = mpsc::channel::<(Claimed, SendOutcome)>();
+    let mut clients: HashMap<ProfileId, std::result::Result<OttuClient, String>> = HashMap::new();
+    let mut paused: HashMap<ProfileId, ()> = HashMap::new();
+    let mut in_progress = 0usize;
+    let mut offline_until_ms: Option<i64> = None;
+    // An answer received while waiting, recorded at the top of the next turn.
+    let mut early: Vec<(Claimed, SendOutcome)> = Vec::new();
+
+    loop {
+        // 1. Record every finished attempt in one transaction.
+        let mut finished = std::mem::take(&mut early);
+        while let Ok(done) = done_rx.try_recv() {
+            finished.push(done);
+        }
+        if !finished.is_empty() {
+            in_progress -= finished.len();
+            let now_ms = clock.now_ms();
+            let ctx = RecordContext {
+                now_ms,
+                actor: &actor,
+                random: deps.random.as_ref(),
+                max_unknown_attempts: options.max_unknown_attempts,
+                offline_retry_ms: SYNC_OFFLINE_RETRY_MS,
+            };
+            let results = ledger.store().write(|tx| {
+                finished
+                    .iter()
+                    .map(|(op, outcome)| record::record(tx, &ctx, op, outcome))
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            for ((op, _), recorded) in finished.iter().zip(results) {
+                summary.blocked += recorded.blocked;
+                match recorded.view.status {
+                    OperationStatus::Succeeded => summary.succeeded += 1,
+                    OperationStatus::Failed => summary.failed += 1,
+                    OperationStatus::NeedsAttention => summary.needs_attention += 1,
+                    _ if recorded.paused.is_none() && !recorded.offline => summary.retried += 1,
+                    _ => {}
+                }
+                if recorded.offline {
+                    let until = now_ms + SYNC_OFFLINE_RETRY_MS as i64;
+                    offline_until_ms = Some(offline_until_ms.map_or(until, |t| t.max(until)));
+                    on_event(&SyncEvent::Offline {
+                        retry_in_ms: SYNC_OFFLINE_RETRY_MS,
+                    });
+                } else {
+                    offline_until_ms = None;
+                }
+                if let Some(reason) = &recorded.paused
+                    && paused.insert(op.profile_id, ()).is_none()
+                {
+                    summary
+                        .paused
+                        .push((op.profile.to_string(), reason.clone()));
+                    on_event(&SyncEvent::Paused {
+                        profile: op.profile.to_string(),
+                        reason: reason.clone(),
+                    });
+                    clients.remove(&op.profile_id);
+                }
+                on_event(&SyncEvent::Recorded(recorded.view.clone()));
+                summary.outcomes.push(recorded.view);
+            }
+        }
+
+        let cancelled = deps.cancel.load(Ordering::SeqCst);
+        if cancelled && in_progress == 0 {
+            break;
+        }
+
+        // 2. Claim what is due, up to the free slots, unless offline or stopping.
+        let now_ms = clock.now_ms();
+        let online = offline_until_ms.is_none_or(|t| now_ms >= t);
+        if !cancelled && online && in_progress < concurrency {
+            let free = if offline_until_ms.is_some() {
+                1
+            } else {
+                concurrency - in_progress
+            };
+            let claims = ledger
+                .store()
+                .write(|tx| Ok::<_, Error>(outbox::claim_due(tx, now_ms, profile, free)?))?;
+            for op in claims {
+                in_progress += 1;
+                on_event(&SyncEvent::Sent {
+                    id: op.id.0,
+                    attempt: op.attempt,
+                });
+                let client = clients
+                    .entry(op.profile_id)
+                    .or_insert_with(|| connect::client_for(
+                            secrets.as_ref(),
+                            deps.client_config,
+                            &ProfileTarget {
+                                profile: &op.profile,
+                                base_url: &op.base_url,
+                                auth_kind: op.auth_kind,
+                                basic_user: op.basic_user.as_deref(),
+                            },
+                        ))
+                    .clone();
+                let done_tx = done_tx.clone();
+                match (client, request_for(&op)) {
+                    (Ok(client), Ok(request)) => {
+                        deps.runtime.spawn(async move {
+                            let outcome = client.send_operation(op.tracking_key, &request).await;
+                            // The receiver outlives every task: the loop waits for in_progress == 0.
+                            let _ = done_tx.send((op, to_send_outcome(outcome)));
+                        });
+                    }
+                    (Err(reason), _) => {
+                        let _ = done_tx.send((op, SendOutcome::Auth { reason }));
+                    }
+                    (_, Err(reason)) => {
+                        let raw = String::new();
+                        let _ = done_tx.send((op, SendOutcome::Refused { reason, raw }));
+                    }
+                }
+            }
+        }
+
+        // 3. Wait for an answer or the next due time, or stop.
+        let wait_ms = if in_progress > 0 {
+            SYNC_WATCH_POLL_MS
+        } else {
+            let next_due = ledger
+                .store()
+                .read(|tx| Ok::<_, Error>(outbox::next_due_at(tx, profile)?))?;
+            let now_ms = clock.now_ms();
+            let due_in_ms = next_due.map(|due| (due - now_ms).max(0) as u64);
+            match options.mode {
+                SyncMode::Once if cancelled || due_in_ms.is_none() => break,
+                SyncMode::Once if offline_until_ms.is_some() => {
+                    summary.offline = true;
+                    break;
+                }
+                SyncMode::Once => match due_in_ms {
+                    Some(wait) if wait > SYNC_ONCE_MAX_WAIT_MS => break,
+                    wait => wait.unwrap_or(0),
+                },
+                SyncMode::Watch => due_in_ms.unwrap_or(SYNC_WATCH_POLL_MS),
+            }
+        };
+        if wait_ms > 0 {
+            match done_rx.recv_timeout(Duration::from_millis(wait_ms.min(SYNC_WATCH_POLL_MS))) {
+                Ok(done) => early.push(done),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    }
+
+    summary.remaining = ledger
+        .store()
+        .read(|tx| Ok::<_, Error>(outbox::outstanding(tx, profile)?))?;
+    summary.offline = summary.offline || offline_until_ms.is_some();
+    on_event(&SyncEvent::Finished(summary.clone()));
+    Ok(summary)
+}

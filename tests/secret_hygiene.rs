@@ -1,0 +1,294 @@
+//! Secret hygiene: a distinctive key and Basic password go into the real OS keyring
+//! through the `daftar` binary, then a scenario runs every kind of command (text and
+//! `--json`, successes and error paths). Afterwards neither secret may appear in any byte
+//! of the ledger file, its `-wal` and `-shm` files, or anything the binary printed.
+//!
+//! To extend it (e.g. with a sync against the sandbox), add steps to the scenario with
+//! `Scenario::run`: their output is checked with the rest.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::keyring::{Cleanup, api_slot, basic_slot, keyring_required, unique_profile};
+use common::{Cli, Run};
+use daftar::secrets::KeyringStore;
+
+/// Runs commands and keeps every byte they printed.
+struct Scenario {
+    cli: Cli,
+    printed: Vec<u8>,
+}
+
+impl Scenario {
+    fn run(&mut self, args: &[&str], stdin: &str) -> Run {
+        let run = self.cli.run_stdin(args, stdin);
+        self.keep(&run);
+        run
+    }
+
+    fn run_env(&mut self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+        let run = self.cli.run_stdin_env(args, stdin, env);
+        self.keep(&run);
+        run
+    }
+
+    fn keep(&mut self, run: &Run) {
+        self.printed.extend_from_slice(run.stdout.as_bytes());
+        self.printed.extend_from_slice(run.stderr.as_bytes());
+    }
+
+    /// Runs with and without `--json`, insisting on `code` both times.
+    fn both(&mut self, args: &[&str], stdin: &str, code: i32) {
+        for json in [false, true] {
+            let mut all = Vec::new();
+            if json {
+                all.push("--json");
+            }
+            all.extend_from_slice(args);
+            let run = self.run(&all, stdin);
+            assert_eq!(
+                run.code, code,
+                "daftar {all:?}: {}{}",
+                run.stdout, run.stderr
+            );
+        }
+    }
+
+    fn ledger_files(&self) -> Vec<PathBuf> {
+        let db = self.cli.db.to_string_lossy().into_owned();
+        [db.clone(), format!("{db}-wal"), format!("{db}-shm")]
+            .into_iter()
+            .map(PathBuf::from)
+            .filter(|p| p.exists())
+            .collect()
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Standard base64 with padding, as in an `Authorization: Basic` header.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The forms a secret could leak in: as is, and the Basic header's base64 of `user:password`.
+fn leak_forms(key: &str, user: &str, password: &str) -> Vec<Vec<u8>> {
+    let basic = base64(format!("{user}:{password}").as_bytes());
+    vec![
+        key.as_bytes().to_vec(),
+        password.as_bytes().to_vec(),
+        basic.into_bytes(),
+    ]
+}
+
+#[test]
+fn the_base64_helper_matches_rfc_4648() {
+    assert_eq!(base64(b""), "");
+    assert_eq!(base64(b"f"), "Zg==");
+    assert_eq!(base64(b"fo"), "Zm8=");
+    assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    assert_eq!(base64(b"amal:pw"), "YW1hbDpwdw==");
+}
+
+#[test]
+fn no_secret_reaches_the_ledger_files_or_any_output() {
+    if !keyring_required() {
+        return;
+    }
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let key = format!("sk_live_HYGIENE_{nonce}_KEY");
+    let user = "amal";
+    let password = format!("pw-HYGIENE-{nonce}-PASS");
+    let profile = unique_profile("hyg");
+    let _cleanup = Cleanup(
+        KeyringStore::new(),
+        vec![api_slot(&profile), basic_slot(&profile, user)],
+    );
+    let mut s = Scenario {
+        cli: Cli::new(),
+        printed: Vec::new(),
+    };
+    let p = profile.as_str();
+    let key_line = format!("{key}\n");
+    let password_line = format!("{password}\n");
+
+    s.both(&["profile", "list"], "", 0);
+    s.run(
+        &[
+            "profile",
+            "add",
+            p,
+            "--base-url",
+            "https://souq.ottu.net",
+            "--currency",
+            "KWD",
+        ],
+        "",
+    );
+    // Hold a connection open for the whole scenario so the -wal and -shm files stay on
+    // disk to be searched (SQLite removes them when the last connection closes).
+    let held = rusqlite::Connection::open(&s.cli.db).unwrap();
+    held.query_row("SELECT count(*) FROM profiles", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+    for (session, order, amount, state) in [
+        ("hyg-s1", "hyg-o1", "10", "paid"),
+        ("hyg-s2", "hyg-o2", "20", "authorized"),
+    ] {
+        s.run(
+            &[
+                "payment",
+                "add",
+                "--profile",
+                p,
+                "--session-id",
+                session,
+                "--order-no",
+                order,
+                "--amount",
+                amount,
+                "--currency",
+                "KWD",
+                "--state",
+                state,
+            ],
+            "",
+        );
+    }
+
+    // The key: set (text and JSON), overwritten with the same, shown.
+    s.both(&["profile", "set-key", p, "--stdin"], &key_line, 0);
+    s.both(&["profile", "show", p], "", 0);
+    s.both(&["profile", "list"], "", 0);
+
+    // Queue commands, lists, status.
+    s.both(
+        &[
+            "queue",
+            "refund",
+            "--session-id",
+            "hyg-s1",
+            "--amount",
+            "1",
+            "--reason",
+            "hygiene",
+        ],
+        "",
+        0,
+    );
+    s.both(
+        &["queue", "capture", "--order-no", "hyg-o2", "--amount", "2"],
+        "",
+        0,
+    );
+    s.both(&["queue", "list"], "", 0);
+    s.both(&["payment", "list"], "", 0);
+    s.both(&["payment", "show", "hyg-s1"], "", 0);
+    s.both(&["status"], "", 0);
+
+    // Error paths, with the secret on stdin each time.
+    let blank_in_key = format!("{key} {key}\n");
+    s.both(&["profile", "set-key", p, "--stdin"], &blank_in_key, 2);
+    let control_in_password = format!("{password}\u{7}{password}\n");
+    s.both(
+        &["profile", "set-key", p, "--stdin", "--basic-user", user],
+        &control_in_password,
+        2,
+    );
+    s.both(
+        &["profile", "set-key", "no-such-profile", "--stdin"],
+        &key_line,
+        4,
+    );
+    s.both(
+        &[
+            "queue",
+            "refund",
+            "--session-id",
+            "hyg-s1",
+            "--amount",
+            "999",
+        ],
+        "",
+        3,
+    );
+    for json in [false, true] {
+        let args: &[&str] = if json {
+            &["--json", "profile", "set-key", p, "--stdin"]
+        } else {
+            &["profile", "set-key", p, "--stdin"]
+        };
+        let bogus = [(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/daftar-bus",
+        )];
+        let run = s.run_env(args, &key_line, &bogus);
+        assert_eq!(run.code, 1, "no keyring: {}", run.stderr);
+    }
+
+    // Switch to Basic, then remove the key.
+    s.both(
+        &["profile", "set-key", p, "--stdin", "--basic-user", user],
+        &password_line,
+        0,
+    );
+    s.both(&["profile", "show", p], "", 0);
+    s.both(&["status"], "", 0);
+    s.run(&["profile", "remove-key", p], "");
+    s.both(&["profile", "show", p], "", 0);
+
+    // The scenario really ran: the keyring was used and the events were written.
+    let events: i64 = held
+        .query_row(
+            "SELECT count(*) FROM events WHERE action LIKE 'profile.key_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(events >= 4, "only {events} key events recorded");
+    let printed = String::from_utf8_lossy(&s.printed);
+    assert!(printed.contains("\"key_stored\": true"), "{printed}");
+    assert!(printed.contains("\"key_stored\": false"), "{printed}");
+
+    let forms = leak_forms(&key, user, &password);
+    let files = s.ledger_files();
+    assert!(
+        files.len() == 3,
+        "expected the ledger, -wal and -shm files: {files:?}"
+    );
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        for form in &forms {
+            assert!(!contains(&bytes, form), "a secret is in {}", path.display());
+        }
+    }
+    for form in &forms {
+        assert!(!contains(&s.printed, form), "a secret was printed");
+    }
+
+    // And once more after the last connection closes (SQLite checkpoints the WAL).
+    drop(held);
+    for path in s.ledger_files() {
+        let bytes = std::fs::read(&path).unwrap();
+        for form in &forms {
+            assert!(!contains(&bytes, form), "a secret is in {}", path.display());
+        }
+    }
+}
