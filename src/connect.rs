@@ -2,8 +2,8 @@
 //! client: the one path every command that talks to Ottu (sync, import, refresh) takes.
 
 use crate::model::{AuthKind, ProfileName};
-use crate::ottu::{self, ClientConfig, OttuClient};
-use crate::secrets::{self, SecretSlot, SecretStore};
+use crate::ottu::{ClientConfig, OttuClient};
+use crate::secrets::{SecretSlot, SecretStore};
 
 /// What a profile row says about reaching Ottu.
 #[derive(Clone, Debug)]
@@ -12,13 +12,6 @@ pub struct ProfileTarget<'a> {
     pub base_url: &'a str,
     pub auth_kind: AuthKind,
     pub basic_user: Option<&'a str>,
-}
-
-fn to_ottu(credential: secrets::Credential) -> ottu::Credential {
-    match credential {
-        secrets::Credential::ApiKey(key) => ottu::Credential::ApiKey(key),
-        secrets::Credential::Basic { user, password } => ottu::Credential::Basic { user, password },
-    }
 }
 
 /// A client for the profile, or what the merchant must do first (the message names the
@@ -40,7 +33,7 @@ pub fn client_for(
         .ok_or_else(|| {
             format!("no credential stored for profile {profile}: store {slot} with `daftar profile set-key {profile}`")
         })?;
-    OttuClient::new(target.base_url, &to_ottu(credential), config)
+    OttuClient::new(target.base_url, &credential, config)
         .map_err(|e| format!("profile {profile}: {e}"))
 }
 

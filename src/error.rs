@@ -45,7 +45,9 @@ pub enum Error {
         "operation {id} is {status}: only a queued operation that was never sent can be dropped"
     )]
     NotDroppable { id: i64, status: String },
-    #[error("operation {id} is {status}: only a failed, blocked or unresolved (needs_attention) operation can be retried")]
+    #[error(
+        "operation {id} is {status}: only a failed, blocked or unresolved (needs_attention) operation can be retried"
+    )]
     NotRetryable { id: i64, status: String },
     /// Talking to Ottu failed for the whole command (no credential, offline, refused key).
     #[error("{message}")]

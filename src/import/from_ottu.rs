@@ -12,7 +12,9 @@ use crate::connect::{self, ProfileTarget, Remote};
 use crate::error::{Error, FieldContext, Result};
 use crate::ledger::Ledger;
 use crate::limits::IMPORT_CONCURRENCY;
-use crate::model::{ChildState, NewPayment, OrderNo, PaymentSource, PaymentState, ProfileName, SessionId};
+use crate::model::{
+    ChildState, NewPayment, OrderNo, PaymentSource, PaymentState, ProfileName, SessionId,
+};
 use crate::ottu::{FetchError, OttuClient, PaymentDetails};
 use crate::store::payments::Upserted;
 use crate::store::{self, EventInsert};
@@ -58,7 +60,11 @@ fn remote_error(error: FetchError) -> Error {
     }
 }
 
-fn client(ledger: &mut Ledger, remote: &Remote, profile: &str) -> Result<(crate::model::ProfileId, OttuClient)> {
+fn client(
+    ledger: &mut Ledger,
+    remote: &Remote,
+    profile: &str,
+) -> Result<(crate::model::ProfileId, OttuClient)> {
     let name = ProfileName::parse(profile).field("profile")?;
     let (profile, auth) = ledger.store().read(|tx| {
         let profile = store::profiles::by_name(tx, &name)?.ok_or_else(|| Error::NotFound {
@@ -120,8 +126,13 @@ fn fetch_all(
     results
 }
 
-fn to_new_payment(details: &PaymentDetails, now_ms: i64) -> std::result::Result<NewPayment, String> {
-    let amount = details.parsed_amount().map_err(|e| format!("amount: {e}"))?;
+fn to_new_payment(
+    details: &PaymentDetails,
+    now_ms: i64,
+) -> std::result::Result<NewPayment, String> {
+    let amount = details
+        .parsed_amount()
+        .map_err(|e| format!("amount: {e}"))?;
     if !amount.is_positive() {
         return Err(format!("amount {} is not positive", details.amount));
     }
@@ -135,7 +146,10 @@ fn to_new_payment(details: &PaymentDetails, now_ms: i64) -> std::result::Result<
             .transpose()
             .map_err(|e| e.to_string())?,
         amount,
-        state: details.state.parse::<PaymentState>().map_err(|e| e.to_string())?,
+        state: details
+            .state
+            .parse::<PaymentState>()
+            .map_err(|e| e.to_string())?,
         source: PaymentSource::Ottu,
         created_at_ms: now_ms,
     })
@@ -156,7 +170,11 @@ impl Ledger {
             .collect::<Result<Vec<_>>>()?;
         let (profile_id, client) = client(self, remote, profile)?;
         let results = fetch_all(remote, &client, &ids, progress);
-        if let Some(error) = results.iter().filter_map(|r| r.as_ref().err()).find(|e| fatal(e)) {
+        if let Some(error) = results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .find(|e| fatal(e))
+        {
             return Err(remote_error(error.clone()));
         }
         let now_ms = self.clock().now_ms();
@@ -222,39 +240,57 @@ impl Ledger {
             .read(|tx| Ok::<_, Error>(store::children::unresolved(tx, Some(profile_id))?))?;
         let ids: Vec<SessionId> = pending.iter().map(|c| c.session_id.clone()).collect();
         let results = fetch_all(remote, &client, &ids, progress);
-        if let Some(error) = results.iter().filter_map(|r| r.as_ref().err()).find(|e| fatal(e)) {
+        if let Some(error) = results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .find(|e| fatal(e))
+        {
             return Err(remote_error(error.clone()));
         }
         let now_ms = self.clock().now_ms();
         let actor = self.actor().to_string();
-        let mut summary = RefreshSummary { checked: pending.len() as u64, ..RefreshSummary::default() };
+        let mut summary = RefreshSummary {
+            checked: pending.len() as u64,
+            ..RefreshSummary::default()
+        };
         self.store().write(|tx| {
             for (child, result) in pending.iter().zip(results) {
                 let state = match result {
                     Ok(details) => match details.state.parse::<ChildState>() {
                         Ok(state) => state,
                         Err(e) => {
-                            summary.failed.push(ImportFailure { session_id: child.session_id.to_string(), error: e.to_string() });
+                            summary.failed.push(ImportFailure {
+                                session_id: child.session_id.to_string(),
+                                error: e.to_string(),
+                            });
                             continue;
                         }
                     },
                     Err(e) => {
-                        summary.failed.push(ImportFailure { session_id: child.session_id.to_string(), error: e.to_string() });
+                        summary.failed.push(ImportFailure {
+                            session_id: child.session_id.to_string(),
+                            error: e.to_string(),
+                        });
                         continue;
                     }
                 };
                 if store::children::set_state(tx, child.child_id, state, now_ms)? {
                     summary.settled += 1;
-                    store::events::append(tx, &EventInsert {
-                        at_ms: now_ms,
-                        actor: &actor,
-                        action: "child.settled",
-                        entity: "child",
-                        entity_id: child.child_id,
-                        payment_id: Some(child.payment_id),
-                        before: Some(json!({"session_id": child.session_id, "state": child.state})),
-                        after: Some(json!({"session_id": child.session_id, "state": state})),
-                    })?;
+                    store::events::append(
+                        tx,
+                        &EventInsert {
+                            at_ms: now_ms,
+                            actor: &actor,
+                            action: "child.settled",
+                            entity: "child",
+                            entity_id: child.child_id,
+                            payment_id: Some(child.payment_id),
+                            before: Some(
+                                json!({"session_id": child.session_id, "state": child.state}),
+                            ),
+                            after: Some(json!({"session_id": child.session_id, "state": state})),
+                        },
+                    )?;
                 }
             }
             Ok::<_, Error>(())

@@ -316,7 +316,12 @@ fn self_retry(
     }
     let payment = store::payments::by_id(tx, original.payment_id)?;
     let facts = ledger_facts(tx, &payment)?;
-    let reserved = rules::check(original.kind, original.requested, &payment_facts(&payment), &facts)?;
+    let reserved = rules::check(
+        original.kind,
+        original.requested,
+        &payment_facts(&payment),
+        &facts,
+    )?;
     let seq = store::operations::seq(tx, id)?;
     let new_id = store::operations::insert(
         tx,

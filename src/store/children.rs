@@ -147,7 +147,12 @@ pub fn unresolved(
 }
 
 /// Sets a child's state (a `refund_queued` refund that settled); returns whether it changed.
-pub fn set_state(tx: &Transaction<'_>, child_id: i64, state: ChildState, now_ms: i64) -> Result<bool> {
+pub fn set_state(
+    tx: &Transaction<'_>,
+    child_id: i64,
+    state: ChildState,
+    now_ms: i64,
+) -> Result<bool> {
     let changed = tx.execute(
         "UPDATE children SET state = ?2, updated_at_ms = ?3 WHERE id = ?1 AND state <> ?2",
         params![child_id, state.as_str(), now_ms],

@@ -288,11 +288,20 @@ pub(crate) fn reserving_statuses() -> Vec<OperationStatus> {
 
 /// The operation's send position within its payment.
 pub fn seq(tx: &Transaction<'_>, id: OperationId) -> Result<i64> {
-    Ok(tx.query_row("SELECT seq FROM operations WHERE id = ?1", [id.0], |r| r.get(0))?)
+    Ok(
+        tx.query_row("SELECT seq FROM operations WHERE id = ?1", [id.0], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 /// Records why the merchant gave up on an operation (e.g. confirmed it never took effect).
-pub fn set_last_error(tx: &Transaction<'_>, id: OperationId, text: &str, now_ms: i64) -> Result<()> {
+pub fn set_last_error(
+    tx: &Transaction<'_>,
+    id: OperationId,
+    text: &str,
+    now_ms: i64,
+) -> Result<()> {
     tx.execute(
         "UPDATE operations SET last_error = ?2, updated_at_ms = ?3 WHERE id = ?1",
         params![id.0, text, now_ms],

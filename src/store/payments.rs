@@ -251,7 +251,12 @@ pub fn upsert_from_ottu(
     payment: &NewPayment,
     now_ms: i64,
 ) -> Result<Upserted> {
-    let existing = find(tx, &PaymentRef::SessionId(payment.session_id.clone()), Some(profile), 1)?;
+    let existing = find(
+        tx,
+        &PaymentRef::SessionId(payment.session_id.clone()),
+        Some(profile),
+        1,
+    )?;
     let Some(before) = existing.into_iter().next() else {
         let id = insert(tx, profile, payment, now_ms)?;
         tx.execute(

@@ -14,6 +14,7 @@ use std::time::Duration;
 use super::outcome::{ChildReport, SendOutcome};
 use super::record::{self, RecordContext};
 use super::{SyncEvent, SyncMode, SyncOptions, SyncSummary};
+use crate::connect::{self, ProfileTarget};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::limits::{
@@ -21,7 +22,6 @@ use crate::limits::{
 };
 use crate::model::{OperationStatus, ProfileId};
 use crate::ottu::{self, ClientConfig, OperationOutcome, OperationRequest, OttuClient};
-use crate::connect::{self, ProfileTarget};
 use crate::sources::Random;
 use crate::store::outbox::{self, Claimed};
 
@@ -232,7 +232,8 @@ pub fn run(
                 });
                 let client = clients
                     .entry(op.profile_id)
-                    .or_insert_with(|| connect::client_for(
+                    .or_insert_with(|| {
+                        connect::client_for(
                             secrets.as_ref(),
                             deps.client_config,
                             &ProfileTarget {
@@ -241,7 +242,8 @@ pub fn run(
                                 auth_kind: op.auth_kind,
                                 basic_user: op.basic_user.as_deref(),
                             },
-                        ))
+                        )
+                    })
                     .clone();
                 let done_tx = done_tx.clone();
                 match (client, request_for(&op)) {

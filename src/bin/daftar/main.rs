@@ -6,8 +6,8 @@
 
 mod args;
 mod key_input;
-mod render;
 mod remote;
+mod render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

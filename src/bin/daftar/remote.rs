@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use daftar::sources::SplitMix;
-use daftar::sync::{self, SyncDeps, SyncEvent, SyncMode, SyncOptions, SyncSummary};
 use daftar::connect::Remote;
 use daftar::import::{ImportSummary, RefreshSummary};
+use daftar::sources::SplitMix;
+use daftar::sync::{self, SyncDeps, SyncEvent, SyncMode, SyncOptions, SyncSummary};
 use daftar::{Error, Ledger};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -38,9 +38,11 @@ fn bar(json: bool, what: &str) -> ProgressBar {
         ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
     };
     bar.set_style(
-        ProgressStyle::with_template(&format!("{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} {{msg}}"))
-            .expect("a valid progress template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} {{msg}}"
+        ))
+        .expect("a valid progress template")
+        .progress_chars("=> "),
     );
     bar
 }
@@ -49,22 +51,41 @@ pub fn import(ledger: &mut Ledger, args: &ImportArgs, json: bool) -> Result<Impo
     let mut ids = args.session_id.clone();
     if let Some(file) = &args.from_file {
         let text = std::fs::read_to_string(file).map_err(|e| {
-            Error::invalid("from_file", "input.unreadable", format!("cannot read {}: {e}", file.display()))
+            Error::invalid(
+                "from_file",
+                "input.unreadable",
+                format!("cannot read {}: {e}", file.display()),
+            )
         })?;
-        ids.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string));
+        ids.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string),
+        );
     }
     if ids.is_empty() {
-        return Err(Error::invalid("session_id", "import.nothing", "name at least one payment: --session-id S... or --from-file FILE"));
+        return Err(Error::invalid(
+            "session_id",
+            "import.nothing",
+            "name at least one payment: --session-id S... or --from-file FILE",
+        ));
     }
     let runtime = runtime()?;
     let bar = bar(json, "import");
     bar.set_length(ids.len() as u64);
-    let summary = ledger.import_from_ottu(&remote(&runtime), &args.profile, &ids, &mut |done| bar.set_position(done));
+    let summary = ledger.import_from_ottu(&remote(&runtime), &args.profile, &ids, &mut |done| {
+        bar.set_position(done)
+    });
     bar.finish_and_clear();
     summary
 }
 
-pub fn refresh(ledger: &mut Ledger, profile: Option<&str>, json: bool) -> Result<Vec<(String, RefreshSummary)>, Error> {
+pub fn refresh(
+    ledger: &mut Ledger,
+    profile: Option<&str>,
+    json: bool,
+) -> Result<Vec<(String, RefreshSummary)>, Error> {
     let runtime = runtime()?;
     let profiles = match profile {
         Some(p) => vec![p.to_string()],
@@ -73,12 +94,16 @@ pub fn refresh(ledger: &mut Ledger, profile: Option<&str>, json: bool) -> Result
     let mut out = Vec::new();
     for name in profiles {
         let bar = bar(json, &format!("refresh {name}"));
-        let summary = ledger.refresh_from_ottu(&remote(&runtime), &name, &mut |done| bar.set_position(done));
+        let summary =
+            ledger.refresh_from_ottu(&remote(&runtime), &name, &mut |done| bar.set_position(done));
         bar.finish_and_clear();
         match summary {
             Ok(s) => out.push((name, s)),
             // A profile without a key has nothing of ours at Ottu to refresh.
-            Err(Error::Remote { code: "ottu.credential", .. }) if profile.is_none() => {}
+            Err(Error::Remote {
+                code: "ottu.credential",
+                ..
+            }) if profile.is_none() => {}
             Err(e) => return Err(e),
         }
     }
@@ -102,7 +127,11 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
     };
     let options = SyncOptions {
         profile: args.profile.clone(),
-        mode: if args.watch { SyncMode::Watch } else { SyncMode::Once },
+        mode: if args.watch {
+            SyncMode::Watch
+        } else {
+            SyncMode::Once
+        },
         concurrency: args.concurrency,
         ..SyncOptions::default()
     };
@@ -110,7 +139,9 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
     let mut failures = 0u64;
     let mut on_event = |event: &SyncEvent| match event {
         SyncEvent::Outstanding { total } => bar.set_length(*total),
-        SyncEvent::Recovered { count } => bar.println(format!("resending {count} operation(s) whose outcome was unknown (same tracking keys)")),
+        SyncEvent::Recovered { count } => bar.println(format!(
+            "resending {count} operation(s) whose outcome was unknown (same tracking keys)"
+        )),
         SyncEvent::Sent { .. } => {}
         SyncEvent::Recorded(view) => {
             use daftar::model::OperationStatus::*;
@@ -119,14 +150,25 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
                 Failed | NeedsAttention => {
                     failures += 1;
                     bar.inc(1);
-                    bar.println(format!("operation {} ({} on {}): {}: {}", view.id, view.kind, view.session_id, view.status, view.detail));
+                    bar.println(format!(
+                        "operation {} ({} on {}): {}: {}",
+                        view.id, view.kind, view.session_id, view.status, view.detail
+                    ));
                 }
                 _ => {}
             }
-            bar.set_message(if failures > 0 { format!("{failures} failed") } else { String::new() });
+            bar.set_message(if failures > 0 {
+                format!("{failures} failed")
+            } else {
+                String::new()
+            });
         }
-        SyncEvent::Offline { retry_in_ms } => bar.set_message(format!("offline: trying again in {} s", retry_in_ms / 1000)),
-        SyncEvent::Paused { profile, reason } => bar.println(format!("profile {profile} paused: {reason}")),
+        SyncEvent::Offline { retry_in_ms } => {
+            bar.set_message(format!("offline: trying again in {} s", retry_in_ms / 1000))
+        }
+        SyncEvent::Paused { profile, reason } => {
+            bar.println(format!("profile {profile} paused: {reason}"))
+        }
         SyncEvent::Finished(_) => bar.finish_and_clear(),
     };
     let summary = sync::run(ledger, &deps, &options, &mut on_event);

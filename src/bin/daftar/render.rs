@@ -263,7 +263,11 @@ impl Output {
             s.unchanged,
             s.failed.len()
         )];
-        lines.extend(s.failed.iter().map(|f| format!("  {}: {}", f.session_id, f.error)));
+        lines.extend(
+            s.failed
+                .iter()
+                .map(|f| format!("  {}: {}", f.session_id, f.error)),
+        );
         self.lines(&lines);
     }
 
@@ -280,7 +284,11 @@ impl Output {
                 s.settled,
                 s.failed.len()
             ));
-            lines.extend(s.failed.iter().map(|f| format!("  {}: {}", f.session_id, f.error)));
+            lines.extend(
+                s.failed
+                    .iter()
+                    .map(|f| format!("  {}: {}", f.session_id, f.error)),
+            );
         }
         if lines.is_empty() {
             lines.push("nothing to refresh".into());
@@ -297,7 +305,10 @@ impl Output {
             s.succeeded, s.failed, s.needs_attention, s.blocked, s.retried, s.remaining
         )];
         if s.recovered > 0 {
-            lines.push(format!("  {} resent after an interrupted sync (same tracking keys)", s.recovered));
+            lines.push(format!(
+                "  {} resent after an interrupted sync (same tracking keys)",
+                s.recovered
+            ));
         }
         if s.offline {
             lines.push("  Ottu is unreachable: the rest waits in the queue; run `daftar sync` again when online".into());
@@ -315,12 +326,26 @@ impl Output {
         let row = |name: &str, c: &daftar::store::StatusCounts| {
             format!(
                 "{:<20} {:>8} {:>9} {:>9} {:>6} {:>15} {:>7} {:>7}",
-                name, c.queued, c.in_flight, c.succeeded, c.failed, c.needs_attention, c.dropped, c.blocked
+                name,
+                c.queued,
+                c.in_flight,
+                c.succeeded,
+                c.failed,
+                c.needs_attention,
+                c.dropped,
+                c.blocked
             )
         };
         let mut lines = vec![format!(
             "{:<20} {:>8} {:>9} {:>9} {:>6} {:>15} {:>7} {:>7}",
-            "PROFILE", "QUEUED", "IN FLIGHT", "SUCCEEDED", "FAILED", "NEEDS ATTENTION", "DROPPED", "BLOCKED"
+            "PROFILE",
+            "QUEUED",
+            "IN FLIGHT",
+            "SUCCEEDED",
+            "FAILED",
+            "NEEDS ATTENTION",
+            "DROPPED",
+            "BLOCKED"
         )];
         lines.extend(s.profiles.iter().map(|(name, c)| row(name, c)));
         lines.push(row("total", &s.total));
