@@ -1,12 +1,13 @@
-//! The HTTP side: one reused `reqwest::Client` per process, the endpoints, bounded reads,
-//! and transport failures turned into [`TransportError`]. It never follows a redirect with
+//! The HTTP side: one `reqwest::Client` reused for every request (and shared across
+//! profiles with [`OttuClient::for_profile`]), the endpoints, reads bounded in size and
+//! time, and transport failures turned into [`TransportError`]. It never follows a redirect with
 //! credentials: the `Authorization` header goes only to the profile's own base URL.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue, LOCATION};
-use reqwest::{RequestBuilder, Url};
+use reqwest::{Method, RequestBuilder, Url};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -60,6 +61,18 @@ impl Default for ClientConfig {
     }
 }
 
+/// How much of an answer is read, and for how long.
+#[derive(Clone, Copy, Debug)]
+struct Budget {
+    limit_bytes: usize,
+    timeout: Duration,
+}
+
+const REPORT_BUDGET: Budget = Budget {
+    limit_bytes: OTTU_MAX_REPORT_BYTES,
+    timeout: Duration::from_millis(OTTU_REPORT_DOWNLOAD_TIMEOUT_MS),
+};
+
 /// A client for one profile (base URL + credential).
 #[derive(Clone)]
 pub struct OttuClient {
@@ -88,8 +101,8 @@ impl OttuClient {
         config: ClientConfig,
     ) -> Result<OttuClient, ClientError> {
         let http = reqwest::Client::builder()
+            // The total timeout is set per request (see `receive`): reports get longer.
             .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("daftar/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -157,14 +170,13 @@ impl OttuClient {
         // A hyphenated UUID is plain ASCII: always a valid header value.
         let key = HeaderValue::from_str(&key.to_string()).expect("a UUID is a header value");
         let request = self
-            .authorized(
-                self.http
-                    .post(self.endpoint(&["b", "pbl", "v2", "operation"])),
+            .json_request(
+                Method::POST,
+                self.endpoint(&["b", "pbl", "v2", "operation"]),
             )
-            .header(ACCEPT, "application/json")
             .header(HeaderName::from_static(TRACKING_KEY_HEADER), key)
             .json(body);
-        self.receive(request, OTTU_MAX_RESPONSE_BYTES).await
+        self.receive(request, self.json_budget()).await
     }
 
     /// `GET /b/checkout/v1/pymt-txn/{session_id}/`.
@@ -183,10 +195,8 @@ impl OttuClient {
     ) -> Result<RawResponse, FetchError> {
         check_retrievable(session_id)?;
         let url = self.endpoint(&["b", "checkout", "v1", "pymt-txn", session_id.as_str()]);
-        let request = self
-            .authorized(self.http.get(url))
-            .header(ACCEPT, "application/json");
-        Ok(self.receive(request, OTTU_MAX_RESPONSE_BYTES).await?)
+        let request = self.json_request(Method::GET, url);
+        Ok(self.receive(request, self.json_budget()).await?)
     }
 
     /// `POST /b/pbl/v2/inquiry/`: asks the gateway for the payment's latest status. Ottu
@@ -199,13 +209,9 @@ impl OttuClient {
 
     pub async fn inquire_raw(&self, payment: &PaymentRef) -> Result<RawResponse, TransportError> {
         let request = self
-            .authorized(
-                self.http
-                    .post(self.endpoint(&["b", "pbl", "v2", "inquiry"])),
-            )
-            .header(ACCEPT, "application/json")
+            .json_request(Method::POST, self.endpoint(&["b", "pbl", "v2", "inquiry"]))
             .json(&inquiry_json(payment));
-        self.receive(request, OTTU_MAX_RESPONSE_BYTES).await
+        self.receive(request, self.json_budget()).await
     }
 
     /// `GET /b/api/v1/reports/files/`: one page of generated reports, newest first.
@@ -221,10 +227,8 @@ impl OttuClient {
     ) -> Result<RawResponse, TransportError> {
         let mut url = self.endpoint(&["b", "api", "v1", "reports", "files"]);
         url.query_pairs_mut().extend_pairs(query.pairs());
-        let request = self
-            .authorized(self.http.get(url))
-            .header(ACCEPT, "application/json");
-        self.receive(request, OTTU_MAX_RESPONSE_BYTES).await
+        let request = self.json_request(Method::GET, url);
+        self.receive(request, self.json_budget()).await
     }
 
     /// `GET /b/api/v1/reports/files/{token}/download/`: the file's bytes (CSV or XLSX).
@@ -243,11 +247,7 @@ impl OttuClient {
                 });
             }
             hops += 1;
-            let request = self
-                .http
-                .get(next)
-                .timeout(Duration::from_millis(OTTU_REPORT_DOWNLOAD_TIMEOUT_MS));
-            raw = self.receive(request, OTTU_MAX_REPORT_BYTES).await?;
+            raw = self.receive(self.http.get(next), REPORT_BUDGET).await?;
         }
         if hops == 0 {
             check_fetch(OttuCall::ReportDownload, &raw)?;
@@ -263,14 +263,19 @@ impl OttuClient {
             return Err(RequestError::EmptyReportToken.into());
         }
         let url = self.endpoint(&["b", "api", "v1", "reports", "files", token, "download"]);
-        let request = self
-            .authorized(self.http.get(url))
-            .timeout(Duration::from_millis(OTTU_REPORT_DOWNLOAD_TIMEOUT_MS));
-        Ok(self.receive(request, OTTU_MAX_REPORT_BYTES).await?)
+        // No `Accept`: the answer is a CSV or XLSX file.
+        let request = self.authorized(self.http.get(url));
+        Ok(self.receive(request, REPORT_BUDGET).await?)
     }
 
     fn authorized(&self, request: RequestBuilder) -> RequestBuilder {
         request.header(AUTHORIZATION, self.authorization.clone())
+    }
+
+    /// A signed request to Ottu that expects JSON back.
+    fn json_request(&self, method: Method, url: Url) -> RequestBuilder {
+        self.authorized(self.http.request(method, url))
+            .header(ACCEPT, "application/json")
     }
 
     /// `base` + `/seg/seg/.../` (Ottu's paths end with a slash); segments are percent-encoded.
@@ -286,33 +291,40 @@ impl OttuClient {
         url
     }
 
-    /// Sends and reads the whole answer, at most `limit_bytes` of body.
+    fn json_budget(&self) -> Budget {
+        Budget {
+            limit_bytes: OTTU_MAX_RESPONSE_BYTES,
+            timeout: self.config.request_timeout,
+        }
+    }
+
+    /// Sends and reads the whole answer within `budget`.
     async fn receive(
         &self,
         request: RequestBuilder,
-        limit_bytes: usize,
+        budget: Budget,
     ) -> Result<RawResponse, TransportError> {
+        let failed = |err: reqwest::Error| transport_error(&err, budget.timeout);
         let mut response = request
+            .timeout(budget.timeout)
             .send()
             .await
-            .map_err(|err| self.transport_error(&err))?;
+            .map_err(failed)?;
         let received_at = SystemTime::now();
-        let too_large = TransportError::TooLarge { limit_bytes };
+        let too_large = TransportError::TooLarge {
+            limit_bytes: budget.limit_bytes,
+        };
         if response
             .content_length()
-            .is_some_and(|len| len > limit_bytes as u64)
+            .is_some_and(|len| len > budget.limit_bytes as u64)
         {
             return Err(too_large);
         }
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|err| self.transport_error(&err))?
-        {
-            if body.len() + chunk.len() > limit_bytes {
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            if body.len() + chunk.len() > budget.limit_bytes {
                 return Err(too_large);
             }
             body.extend_from_slice(&chunk);
@@ -324,21 +336,21 @@ impl OttuClient {
             received_at,
         })
     }
+}
 
-    fn transport_error(&self, err: &reqwest::Error) -> TransportError {
-        let reason = describe(err);
-        if err.is_connect() {
-            TransportError::Unreachable { reason }
-        } else if err.is_timeout() {
-            TransportError::TimedOut {
-                reason: format!(
-                    "no complete answer within {} s ({reason})",
-                    self.config.request_timeout.as_secs_f32()
-                ),
-            }
-        } else {
-            TransportError::Interrupted { reason }
+fn transport_error(err: &reqwest::Error, timeout: Duration) -> TransportError {
+    let reason = describe(err);
+    if err.is_connect() {
+        TransportError::Unreachable { reason }
+    } else if err.is_timeout() {
+        TransportError::TimedOut {
+            reason: format!(
+                "no complete answer within {} s ({reason})",
+                timeout.as_secs_f32()
+            ),
         }
+    } else {
+        TransportError::Interrupted { reason }
     }
 }
 
