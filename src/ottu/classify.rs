@@ -152,7 +152,7 @@ pub fn classify_operation(kind: OperationKind, raw: &RawResponse) -> OperationOu
             }
         }
         408 | 429 | 500..=599 => OperationOutcome::RetryLater {
-            reason: unknown_outcome_reason(call, raw),
+            reason: retry_reason(call, raw),
             retry_after: retry_after(&raw.headers, raw.received_at),
             offline: false,
         },
@@ -296,7 +296,7 @@ pub(crate) fn check_fetch(call: OttuCall, raw: &RawResponse) -> Result<(), Fetch
             retry_after: retry_after(&raw.headers, raw.received_at),
         }),
         408 | 500..=599 => Err(FetchError::Unavailable {
-            reason: unknown_outcome_reason(call, raw),
+            reason: retry_reason(call, raw),
         }),
         410 if call == OttuCall::ReportDownload => Err(FetchError::Refused {
             status: 410,
@@ -329,14 +329,17 @@ fn auth_parts(call: OttuCall, raw: &RawResponse) -> (u16, String, Option<String>
     (raw.status, detail, permission.flatten())
 }
 
-fn unknown_outcome_reason(call: OttuCall, raw: &RawResponse) -> String {
+/// Why a call must be made again: throttled, or the outcome is unknown.
+fn retry_reason(call: OttuCall, raw: &RawResponse) -> String {
     let what = match raw.status {
         429 => "is throttling requests".to_string(),
         408 => format!("timed out reading the request ({})", status_words(408)),
         status => format!("had an error ({})", status_words(status)),
     };
-    let tail = match call {
-        OttuCall::Operation(_) => {
+    let tail = match (call, raw.status) {
+        // Throttled requests are turned away before they are looked at.
+        (OttuCall::Operation(_), 429) => "; it will be resent with the same Tracking-Key",
+        (OttuCall::Operation(_), _) => {
             "; the outcome is unknown and it will be resent with the same Tracking-Key"
         }
         _ => "",
@@ -636,7 +639,7 @@ mod tests {
         assert_eq!(
             throttled,
             OperationOutcome::RetryLater {
-                reason: "Ottu is throttling requests: Request was throttled.; the outcome is unknown and it will be resent with the same Tracking-Key".into(),
+                reason: "Ottu is throttling requests: Request was throttled.; it will be resent with the same Tracking-Key".into(),
                 retry_after: Some(Duration::from_secs(120)),
                 offline: false
             }

@@ -1,7 +1,8 @@
 //! The HTTP side: one `reqwest::Client` reused for every request (and shared across
 //! profiles with [`OttuClient::for_profile`]), the endpoints, reads bounded in size and
-//! time, and transport failures turned into [`TransportError`]. It never follows a redirect with
-//! credentials: the `Authorization` header goes only to the profile's own base URL.
+//! time, and transport failures turned into [`TransportError`]. It never follows a
+//! redirect with credentials: the `Authorization` header goes only to the profile's own
+//! base URL.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
