@@ -18,10 +18,9 @@ use crate::gateway::{RefundBehaviour, refund_behaviour};
 use crate::model::{ChildState, Destination, OperationKind, PaymentState};
 use crate::money::{Minor, WireAmount};
 use crate::rules::{self, Effect, ParentFacts};
-use crate::store::{
-    ChildRow, Db, OperationRow, Outcome, PaymentRow, Store, StoreError, child_identity,
-};
+use crate::store::{ChildRow, Db, OperationRow, Outcome, PaymentRow, StoreError, child_identity};
 use crate::views::{self, ExternalAnswer, FieldErrors, field_error};
+use crate::writer::BatchCtx;
 
 /// Inquiries are refused during this long after a payment is created.
 pub const INQUIRY_GRACE_MS: EpochMs = 10 * 60 * 1000;
@@ -155,26 +154,14 @@ fn resolve(
     }
 }
 
-/// Performs one operation request; the returned reply is committed before it is returned.
+/// Performs one operation request inside the writer's batch transaction (the writer answers
+/// only after the batch is committed).
 pub fn perform_operation(
-    store: &mut Store,
-    env: Env,
-    req: &OperationRequest,
-) -> Result<Reply, StoreError> {
-    let mut queued_at = None;
-    let reply = store.write(|db| perform_in(db, env, req, &mut queued_at))?;
-    if let Some(at) = queued_at {
-        store.note_queued(at);
-    }
-    Ok(reply)
-}
-
-fn perform_in(
     db: &Db<'_>,
-    env: Env,
+    ctx: &mut BatchCtx<'_>,
     req: &OperationRequest,
-    queued_at: &mut Option<EpochMs>,
 ) -> Result<Reply, StoreError> {
+    let env = ctx.env;
     let parent = match resolve(db, &req.selector)? {
         Ok(p) => p,
         Err(errors) => return Ok(Reply::invalid(&errors)),
@@ -311,7 +298,9 @@ fn perform_in(
                         modified_at_ms: env.now_ms,
                     };
                     db.insert_child(n, &child)?;
-                    *queued_at = settle_at_ms;
+                    if let Some(at) = settle_at_ms {
+                        ctx.note_queued(at);
+                    }
                     record.child_session_id = Some(child.session_id.clone());
                     let body = views::external_body(&ExternalAnswer {
                         seed: env.seed,
@@ -359,76 +348,73 @@ fn throttled(retry_after_ms: Option<EpochMs>, detail: String) -> Reply {
 /// still pending, attempted, failed or expired learns its gateway state (if the sandbox was
 /// told one), and the answer is the webhook-shaped payment.
 pub fn inquire(
-    store: &mut Store,
-    env: Env,
-    window: &mut InquiryWindow,
+    db: &Db<'_>,
+    ctx: &mut BatchCtx<'_>,
     selector: &Selector,
 ) -> Result<Reply, StoreError> {
-    store.write(|db| {
-        let parent = match resolve(db, selector)? {
-            Ok(p) if !p.is_hard_deleted() => p,
-            Ok(_) => return Ok(Reply::not_found()),
-            Err(errors) if errors.contains_key("non_field_errors") => {
-                return Ok(Reply::invalid(&errors));
-            }
-            Err(_) => return Ok(Reply::not_found()),
-        };
-        let now = env.now_ms;
-        let grace_ends = parent.created_at_ms.saturating_add(INQUIRY_GRACE_MS);
-        if now < grace_ends {
+    let env = ctx.env;
+    let window = &mut *ctx.window;
+    let parent = match resolve(db, selector)? {
+        Ok(p) if !p.is_hard_deleted() => p,
+        Ok(_) => return Ok(Reply::not_found()),
+        Err(errors) if errors.contains_key("non_field_errors") => {
+            return Ok(Reply::invalid(&errors));
+        }
+        Err(_) => return Ok(Reply::not_found()),
+    };
+    let now = env.now_ms;
+    let grace_ends = parent.created_at_ms.saturating_add(INQUIRY_GRACE_MS);
+    if now < grace_ends {
+        return Ok(throttled(
+            Some(grace_ends - now),
+            "Inquiry is not allowed in the first 10 minutes after a payment is created.".to_owned(),
+        ));
+    }
+    if parent.inquiry_count >= INQUIRY_MAX_PER_PAYMENT {
+        return Ok(throttled(
+            None,
+            format!("Inquiry is allowed at most {INQUIRY_MAX_PER_PAYMENT} times per payment."),
+        ));
+    }
+    if let Some(last) = parent.last_inquiry_at_ms {
+        let next = last.saturating_add(INQUIRY_INTERVAL_MS);
+        if now < next {
             return Ok(throttled(
-                Some(grace_ends - now),
-                "Inquiry is not allowed in the first 10 minutes after a payment is created."
-                    .to_owned(),
+                Some(next - now),
+                "Inquiry is allowed at most once per 30 minutes per payment.".to_owned(),
             ));
         }
-        if parent.inquiry_count >= INQUIRY_MAX_PER_PAYMENT {
-            return Ok(throttled(
-                None,
-                format!("Inquiry is allowed at most {INQUIRY_MAX_PER_PAYMENT} times per payment."),
-            ));
-        }
-        if let Some(last) = parent.last_inquiry_at_ms {
-            let next = last.saturating_add(INQUIRY_INTERVAL_MS);
-            if now < next {
-                return Ok(throttled(
-                    Some(next - now),
-                    "Inquiry is allowed at most once per 30 minutes per payment.".to_owned(),
-                ));
-            }
-        }
-        while window
-            .allowed_at_ms
-            .front()
-            .is_some_and(|&at| at + INQUIRY_GLOBAL_WINDOW_MS <= now)
-        {
-            window.allowed_at_ms.pop_front();
-        }
-        if window.allowed_at_ms.len() >= INQUIRY_GLOBAL_LIMIT {
-            let oldest = window.allowed_at_ms.front().copied().unwrap_or(now);
-            return Ok(throttled(
-                Some(oldest + INQUIRY_GLOBAL_WINDOW_MS - now),
-                format!("At most {INQUIRY_GLOBAL_LIMIT} inquiries per minute are allowed."),
-            ));
-        }
-        window.allowed_at_ms.push_back(now);
-        let learned: Option<PaymentState> = parent
-            .gateway_state
-            .filter(|_| parent.state.inquiry_asks_gateway());
-        db.record_inquiry(&parent.session_id, now, learned)?;
-        let updated = db.payment(&parent.session_id)?.unwrap_or(parent);
-        let children = db.children_of(&updated.session_id)?;
-        Ok(Reply::new(
-            200,
-            views::webhook_body(&updated, &children, env.seed, now),
-            ReplyKind::Answered,
-        ))
-    })
+    }
+    while window
+        .allowed_at_ms
+        .front()
+        .is_some_and(|&at| at + INQUIRY_GLOBAL_WINDOW_MS <= now)
+    {
+        window.allowed_at_ms.pop_front();
+    }
+    if window.allowed_at_ms.len() >= INQUIRY_GLOBAL_LIMIT {
+        let oldest = window.allowed_at_ms.front().copied().unwrap_or(now);
+        return Ok(throttled(
+            Some(oldest + INQUIRY_GLOBAL_WINDOW_MS - now),
+            format!("At most {INQUIRY_GLOBAL_LIMIT} inquiries per minute are allowed."),
+        ));
+    }
+    window.allowed_at_ms.push_back(now);
+    let learned: Option<PaymentState> = parent
+        .gateway_state
+        .filter(|_| parent.state.inquiry_asks_gateway());
+    db.record_inquiry(&parent.session_id, now, learned)?;
+    let updated = db.payment(&parent.session_id)?.unwrap_or(parent);
+    let children = db.children_of(&updated.session_id)?;
+    Ok(Reply::new(
+        200,
+        views::webhook_body(&updated, &children, env.seed, now),
+        ReplyKind::Answered,
+    ))
 }
 
 /// `GET /b/checkout/v1/pymt-txn/{session_id}/`: a parent (unless hard-deleted) or a child.
-pub fn retrieve(store: &Store, session_id: &str, base_url: &str) -> Result<Reply, StoreError> {
-    let db = store.db();
+pub fn retrieve(db: &Db<'_>, session_id: &str, base_url: &str) -> Result<Reply, StoreError> {
     if let Some(p) = db.payment(session_id)? {
         if p.is_hard_deleted() {
             return Ok(Reply::not_found());

@@ -36,8 +36,9 @@ use crate::model::{Destination, OperationKind, Permission};
 use crate::money::WireAmount;
 use crate::report::{self, ListQuery};
 use crate::shared::{AdminError, MAX_IDENTIFIER_LEN, NewPayment, Shared, UserSpec, bump};
-use crate::store::StoreError;
+use crate::store::{Db, StoreError};
 use crate::views::{self, FieldErrors};
+use crate::writer::BatchCtx;
 
 /// Largest request body read; Ottu operation bodies are a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -170,17 +171,15 @@ fn forbidden(error: &Forbidden) -> Response<Body> {
     detail(403, &error.to_string())
 }
 
-/// Runs store work on the blocking pool (SQLite calls never run on the async executor).
-async fn blocking<T: Send + 'static>(
-    shared: &Arc<Shared>,
-    work: impl FnOnce(&Shared) -> Result<T, StoreError> + Send + 'static,
+/// Runs store work on the writer thread; a store error becomes a 500.
+async fn stored<T: Send + 'static>(
+    shared: &Shared,
+    work: impl FnOnce(&Db<'_>, &mut BatchCtx<'_>) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Response<Body>> {
-    let shared = shared.clone();
-    match tokio::task::spawn_blocking(move || work(&shared)).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(internal_error(&e)),
-        Err(e) => Err(internal_error(&e)),
-    }
+    shared
+        .store_async(work)
+        .await
+        .map_err(|e| internal_error(&e))
 }
 
 fn flatten(result: Result<Response<Body>, Response<Body>>) -> Response<Body> {
@@ -612,8 +611,8 @@ async fn operation(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Bod
         let body = read_body(body).await?;
         let fields = parse_fields(&parts.headers, &body)?;
         let request = parse_operation(&fields, &principal, key?)?;
-        let reply = blocking(shared, move |s| {
-            s.with_store(|store, env| engine::perform_operation(store, env, &request))
+        let reply = stored(shared, move |db, ctx| {
+            engine::perform_operation(db, ctx, &request)
         })
         .await?;
         let counters = &shared.counters;
@@ -650,12 +649,7 @@ async fn inquiry(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Body>
             if !errors.is_empty() {
                 return Err(json_response(400, views::field_errors_body(&errors)));
             }
-            let reply = blocking(shared, move |s| {
-                s.with_store_and_window(|store, env, window| {
-                    engine::inquire(store, env, window, &selector)
-                })
-            })
-            .await?;
+            let reply = stored(shared, move |db, ctx| engine::inquire(db, ctx, &selector)).await?;
             if reply.kind == ReplyKind::Throttled {
                 bump(&shared.counters.inquiries_throttled);
             }
@@ -673,9 +667,9 @@ async fn payment(
     flatten(
         async {
             authenticate(shared, req.headers(), None)?;
-            let reply = blocking(shared, move |s| {
-                let base_url = s.base_url.clone();
-                s.with_store(|store, _| engine::retrieve(store, &session_id, &base_url))
+            let base_url = shared.base_url.clone();
+            let reply = stored(shared, move |db, _| {
+                engine::retrieve(db, &session_id, &base_url)
             })
             .await?;
             Ok(reply_response(reply))
@@ -707,11 +701,9 @@ async fn report_list(shared: &Arc<Shared>, req: &Request<Incoming>) -> Response<
                 };
                 *slot = Some(value);
             }
-            let listed = blocking(shared, move |s| {
-                let (seed, base_url) = (s.seed, s.base_url.clone());
-                s.with_store(|store, env| {
-                    report::list(&store.db(), seed, env.now_ms, &base_url, &query)
-                })
+            let (seed, base_url) = (shared.seed, shared.base_url.clone());
+            let listed = stored(shared, move |db, ctx| {
+                report::list(db, seed, ctx.env.now_ms, &base_url, &query)
             })
             .await?;
             Ok(match listed {
@@ -731,11 +723,8 @@ async fn report_download(
     flatten(
         async {
             authenticate(shared, req.headers(), Some(Permission::ReportView))?;
-            let file = blocking(shared, move |s| {
-                let seed = s.seed;
-                s.with_store(|store, _| report::download(&store.db(), seed, &token))
-            })
-            .await?;
+            let seed = shared.seed;
+            let file = stored(shared, move |db, _| report::download(db, seed, &token)).await?;
             let Some((file_name, bytes)) = file else {
                 return Ok(not_found());
             };
@@ -807,7 +796,11 @@ async fn admin(shared: Arc<Shared>, path: &str, req: Request<Incoming>) -> Respo
                 ))
             }
             (&Method::GET, "state") => {
-                let snapshot = blocking(&shared, |s| s.snapshot()).await?;
+                let shared2 = shared.clone();
+                let snapshot = tokio::task::spawn_blocking(move || shared2.snapshot())
+                    .await
+                    .map_err(|e| internal_error(&e))?
+                    .map_err(|e| internal_error(&e))?;
                 Ok(json_response(
                     200,
                     serde_json::to_string(&snapshot).unwrap_or_default(),
@@ -842,7 +835,11 @@ async fn admin(shared: Arc<Shared>, path: &str, req: Request<Incoming>) -> Respo
                 Ok(json_response(200, clock_body(&shared)))
             }
             (&Method::POST, "settle") => {
-                let settled = blocking(&shared, |s| s.settle_now()).await?;
+                let settled = stored(&shared, |db, ctx| {
+                    ctx.note_resettled();
+                    db.settle_until(i64::MAX, ctx.env.now_ms)
+                })
+                .await?;
                 Ok(json_response(
                     200,
                     json!({ "settled": settled }).to_string(),
@@ -875,7 +872,11 @@ async fn admin(shared: Arc<Shared>, path: &str, req: Request<Incoming>) -> Respo
                 }
                 let answer =
                     json!({ "name": user.name, "permissions": user.permissions }).to_string();
-                blocking(&shared, move |s| s.upsert_user(user)).await?;
+                let shared2 = shared.clone();
+                tokio::task::spawn_blocking(move || shared2.upsert_user(user))
+                    .await
+                    .map_err(|e| internal_error(&e))?
+                    .map_err(|e| internal_error(&e))?;
                 Ok(json_response(201, answer))
             }
             _ => Ok(method_not_allowed(&method, allow)),

@@ -29,6 +29,7 @@ mod shared;
 pub mod snapshot;
 mod store;
 mod views;
+mod writer;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -193,13 +194,15 @@ impl Sandbox {
         })?;
         let base_url = format!("http://{addr}");
 
+        let clock = Arc::new(clock::SandboxClock::new(config.clock_offset_ms));
+        let writer = writer::Writer::start(store, clock.clone(), seed, config.settle_after_ms)
+            .map_err(StartError::Runtime)?;
         let shared = Arc::new(shared::Shared::new(
-            store,
-            clock::SandboxClock::new(config.clock_offset_ms),
+            writer,
+            clock,
             faults::FaultInjector::new(config.faults.clone(), config.seed),
             credentials,
             seed,
-            config.settle_after_ms,
             base_url.clone(),
         ));
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -14,7 +14,6 @@ use crate::auth::Credentials;
 use crate::clock::{
     EpochMs, IdSpace, SandboxClock, parse_rfc3339, reference_number, rfc3339, session_id,
 };
-use crate::engine::{Env, InquiryWindow};
 use crate::faults::{FaultConfig, FaultInjector};
 use crate::model::{PaymentState, Permission};
 use crate::money::{Currency, WireAmount, format_minor};
@@ -22,8 +21,9 @@ use crate::rules::Balances;
 use crate::snapshot::{
     ChildSnapshot, Counters, FaultCounters, OperationRecord, PaymentSnapshot, StateSnapshot,
 };
-use crate::store::{ChildRow, PaymentRow, Store, StoreError, UserRow};
+use crate::store::{ChildRow, Db, PaymentRow, StoreError, UserRow};
 use crate::views::{FieldErrors, field_error};
+use crate::writer::{BatchCtx, Writer};
 
 /// Longest session id or order number Ottu accepts.
 pub const MAX_IDENTIFIER_LEN: usize = 128;
@@ -237,19 +237,17 @@ impl CounterCells {
 
 /// See the module comment.
 pub struct Shared {
-    store: Mutex<Store>,
-    pub clock: SandboxClock,
+    writer: Writer,
+    pub clock: Arc<SandboxClock>,
     faults: Mutex<FaultInjector>,
     credentials: RwLock<Credentials>,
     pub counters: CounterCells,
-    inquiry_window: Mutex<InquiryWindow>,
     pub seed: u64,
-    pub settle_after_ms: u64,
     pub base_url: String,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: every guarded value stays consistent
-/// on panic (SQLite rolls back an unfinished transaction; the others are plain data).
+/// on panic (they are plain data, replaced whole).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
@@ -258,49 +256,38 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     pub fn new(
-        store: Store,
-        clock: SandboxClock,
+        writer: Writer,
+        clock: Arc<SandboxClock>,
         faults: FaultInjector,
         credentials: Credentials,
         seed: u64,
-        settle_after_ms: u64,
         base_url: String,
     ) -> Shared {
         Shared {
-            store: Mutex::new(store),
+            writer,
             clock,
             faults: Mutex::new(faults),
             credentials: RwLock::new(credentials),
             counters: CounterCells::default(),
-            inquiry_window: Mutex::new(InquiryWindow::default()),
             seed,
-            settle_after_ms,
             base_url,
         }
     }
 
-    /// Runs `f` with the store locked, after settling the refunds that are due; `env.now_ms`
-    /// is read under the lock, so the store sees time only move forward in lock order.
-    pub fn with_store<T>(
+    /// Runs store work on the writer thread and blocks until its batch is committed.
+    pub fn store<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Store, Env) -> Result<T, StoreError>,
+        work: impl FnOnce(&Db<'_>, &mut BatchCtx<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let mut store = lock(&self.store);
-        let env = Env {
-            seed: self.seed,
-            settle_after_ms: self.settle_after_ms,
-            now_ms: self.clock.now_ms(),
-        };
-        store.settle_due(env.now_ms, false)?;
-        f(&mut store, env)
+        self.writer.call(work)
     }
 
-    /// Like [`with_store`](Self::with_store), also handing over the inquiry window.
-    pub fn with_store_and_window<T>(
+    /// Runs store work on the writer thread and awaits its batch's commit.
+    pub async fn store_async<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Store, Env, &mut InquiryWindow) -> Result<T, StoreError>,
+        work: impl FnOnce(&Db<'_>, &mut BatchCtx<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        self.with_store(|store, env| f(store, env, &mut lock(&self.inquiry_window)))
+        self.writer.call_async(work).await
     }
 
     pub fn faults(&self) -> MutexGuard<'_, FaultInjector> {
@@ -321,7 +308,8 @@ impl Shared {
             password: user.password,
             permissions: user.permissions,
         };
-        self.with_store(|store, _| store.write(|db| db.upsert_user(&row)))?;
+        let stored = row.clone();
+        self.store(move |db, _| db.upsert_user(&stored))?;
         self.credentials
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -331,18 +319,20 @@ impl Shared {
 
     /// Settles every queued refund now, whatever its due time.
     pub fn settle_now(&self) -> Result<usize, StoreError> {
-        self.with_store(|store, env| store.settle_due(env.now_ms, true))
+        self.store(|db, ctx| {
+            ctx.note_resettled();
+            db.settle_until(EpochMs::MAX, ctx.env.now_ms)
+        })
     }
 
     pub fn snapshot(&self) -> Result<StateSnapshot, StoreError> {
         let faults = self.faults().config().clone();
-        let (payments, children, operations, now_ms) = self.with_store(|store, env| {
-            let db = store.db();
+        let (payments, children, operations, now_ms) = self.store(|db, ctx| {
             Ok((
                 db.all_payments()?,
                 db.all_children()?,
                 db.all_operations()?,
-                env.now_ms,
+                ctx.env.now_ms,
             ))
         })?;
         let mut by_parent: HashMap<String, Vec<ChildRow>> = HashMap::new();
@@ -443,66 +433,69 @@ impl Shared {
             })?),
         };
         let seed = self.seed;
-        let row = self.with_store(|store, env| {
-            store.write(|db| -> Result<Result<PaymentRow, AdminError>, StoreError> {
-                if let Some(order_no) = &new.order_no
-                    && db.order_no_exists(order_no)?
+        let row = self.store(
+            move |db, ctx| -> Result<Result<PaymentRow, AdminError>, StoreError> {
+                let env = ctx.env;
                 {
-                    return Ok(Err(AdminError::Conflict(format!(
-                        "order_no {order_no} already exists"
-                    ))));
-                }
-                let count = db.payment_count()?;
-                let session_id = match &new.session_id {
-                    Some(s) => {
-                        if db.payment_exists(s)? {
-                            return Ok(Err(AdminError::Conflict(format!(
-                                "session_id {s} already exists"
-                            ))));
-                        }
-                        s.clone()
+                    if let Some(order_no) = &new.order_no
+                        && db.order_no_exists(order_no)?
+                    {
+                        return Ok(Err(AdminError::Conflict(format!(
+                            "order_no {order_no} already exists"
+                        ))));
                     }
-                    None => {
-                        // Ids for added payments live apart from the seeded ones.
-                        let mut n = (1u64 << 40) + count;
-                        loop {
-                            let candidate = session_id(seed, IdSpace::Payment, n);
-                            if !db.payment_exists(&candidate)? {
-                                break candidate;
+                    let count = db.payment_count()?;
+                    let session_id = match &new.session_id {
+                        Some(s) => {
+                            if db.payment_exists(s)? {
+                                return Ok(Err(AdminError::Conflict(format!(
+                                    "session_id {s} already exists"
+                                ))));
                             }
-                            n += 1;
+                            s.clone()
                         }
-                    }
-                };
-                let created = created_at_ms.unwrap_or(env.now_ms);
-                let row = PaymentRow {
-                    session_id,
-                    order_no: new.order_no.clone(),
-                    amount,
-                    currency,
-                    state: new.state,
-                    pg_code: new.pg_code.clone(),
-                    pg_codes: new
-                        .pg_codes
-                        .clone()
-                        .unwrap_or_else(|| vec![new.pg_code.clone()]),
-                    payment_kind: new.payment_type.clone(),
-                    reference_number: reference_number(seed, (1 << 42) | count),
-                    customer_email: new.customer_email.clone(),
-                    customer_first_name: None,
-                    customer_last_name: None,
-                    foreign_currency: new.foreign_currency,
-                    gateway_state: new.gateway_state,
-                    deleted: false,
-                    inquiry_count: 0,
-                    last_inquiry_at_ms: None,
-                    created_at_ms: created,
-                    modified_at_ms: created,
-                };
-                db.insert_payment(&row)?;
-                Ok(Ok(row))
-            })
-        })??;
+                        None => {
+                            // Ids for added payments live apart from the seeded ones.
+                            let mut n = (1u64 << 40) + count;
+                            loop {
+                                let candidate = session_id(seed, IdSpace::Payment, n);
+                                if !db.payment_exists(&candidate)? {
+                                    break candidate;
+                                }
+                                n += 1;
+                            }
+                        }
+                    };
+                    let created = created_at_ms.unwrap_or(env.now_ms);
+                    let row = PaymentRow {
+                        session_id,
+                        order_no: new.order_no.clone(),
+                        amount,
+                        currency,
+                        state: new.state,
+                        pg_code: new.pg_code.clone(),
+                        pg_codes: new
+                            .pg_codes
+                            .clone()
+                            .unwrap_or_else(|| vec![new.pg_code.clone()]),
+                        payment_kind: new.payment_type.clone(),
+                        reference_number: reference_number(seed, (1 << 42) | count),
+                        customer_email: new.customer_email.clone(),
+                        customer_first_name: None,
+                        customer_last_name: None,
+                        foreign_currency: new.foreign_currency,
+                        gateway_state: new.gateway_state,
+                        deleted: false,
+                        inquiry_count: 0,
+                        last_inquiry_at_ms: None,
+                        created_at_ms: created,
+                        modified_at_ms: created,
+                    };
+                    db.insert_payment(&row)?;
+                    Ok(Ok(row))
+                }
+            },
+        )??;
         Ok(payment_snapshot(row, &[]))
     }
 }

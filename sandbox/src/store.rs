@@ -96,6 +96,10 @@ pub enum StoreError {
         "sandbox state file has schema version {found}, newer than this sandbox ({SCHEMA_VERSION})"
     )]
     TooNew { found: i64 },
+    #[error("sandbox state file: the batch holding this change failed to commit: {0}")]
+    Commit(String),
+    #[error("the sandbox's store thread has stopped")]
+    WriterGone,
 }
 
 fn corrupt(what: &'static str, value: &str) -> StoreError {
@@ -280,20 +284,43 @@ impl Store {
         self.next_settle_at_ms = Some(self.next_settle_at_ms.map_or(at_ms, |t| t.min(at_ms)));
     }
 
-    /// Settles the queued refunds that are due at `now_ms` (all of them with `force`), in one
-    /// committed transaction. Cheap when nothing is due. Returns how many settled.
-    pub fn settle_due(&mut self, now_ms: EpochMs, force: bool) -> Result<usize, StoreError> {
-        let due = match self.next_settle_at_ms {
-            None => false,
-            Some(at) => force || at <= now_ms,
+    /// Re-reads when the next queued refund is due (after settling out of turn).
+    pub fn refresh_settle_hint(&mut self) {
+        // On error keep a hint that makes the next batch look again.
+        self.next_settle_at_ms = self.db().earliest_settle_at().unwrap_or(Some(EpochMs::MIN));
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction, first settling the queued refunds due
+    /// at `now_ms`, and commits. Returns `f`'s output (`None` if the transaction could not
+    /// even begin) and the commit's outcome; the caller must not act on the output as
+    /// durable unless the commit succeeded.
+    pub fn batch<T>(
+        &mut self,
+        now_ms: EpochMs,
+        f: impl FnOnce(&Db<'_>) -> T,
+    ) -> (Option<T>, Result<(), StoreError>) {
+        let due = self.next_settle_at_ms.is_some_and(|at| at <= now_ms);
+        let tx = match self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+        {
+            Ok(tx) => tx,
+            Err(e) => return (None, Err(e.into())),
         };
-        if !due {
-            return Ok(0);
+        let settled = if due {
+            Db(&tx).settle_until(now_ms, now_ms)
+        } else {
+            Ok(0)
+        };
+        if let Err(e) = settled {
+            return (None, Err(e));
         }
-        let cutoff = if force { EpochMs::MAX } else { now_ms };
-        let settled = self.write(|db| db.settle_until(cutoff, now_ms))?;
-        self.next_settle_at_ms = self.db().earliest_settle_at()?;
-        Ok(settled)
+        let output = f(&Db(&tx));
+        let committed = tx.commit().map_err(StoreError::from);
+        if due {
+            self.refresh_settle_hint();
+        }
+        (Some(output), committed)
     }
 }
 
@@ -408,6 +435,19 @@ fn operation_from_row(row: &Row<'_>) -> rusqlite::Result<Result<OperationRow, St
 }
 
 impl Db<'_> {
+    /// Savepoints let one job of a batch fail without undoing the others.
+    pub fn savepoint(&self) -> Result<(), StoreError> {
+        Ok(self.0.execute_batch("SAVEPOINT job")?)
+    }
+
+    pub fn release(&self) -> Result<(), StoreError> {
+        Ok(self.0.execute_batch("RELEASE job")?)
+    }
+
+    pub fn rollback_to(&self) -> Result<(), StoreError> {
+        Ok(self.0.execute_batch("ROLLBACK TO job; RELEASE job")?)
+    }
+
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .0
@@ -650,7 +690,8 @@ impl Db<'_> {
             .query_row([], |r| r.get(0))?)
     }
 
-    fn settle_until(&self, cutoff_ms: EpochMs, now_ms: EpochMs) -> Result<usize, StoreError> {
+    /// Settles the queued refunds due at `cutoff_ms` (all of them for `EpochMs::MAX`).
+    pub fn settle_until(&self, cutoff_ms: EpochMs, now_ms: EpochMs) -> Result<usize, StoreError> {
         Ok(self
             .0
             .prepare_cached(
@@ -830,10 +871,13 @@ mod tests {
             .unwrap();
         store.note_queued(100);
         assert_eq!(store.db().balances("p").unwrap().refund_queued, 400);
-        assert_eq!(store.settle_due(99, false).unwrap(), 0);
-        assert_eq!(store.settle_due(100, false).unwrap(), 1);
+        let (_, committed) = store.batch(99, |_| ());
+        committed.unwrap();
+        assert_eq!(store.db().balances("p").unwrap().refund_queued, 400);
+        let (_, committed) = store.batch(100, |_| ());
+        committed.unwrap();
         let b = store.db().balances("p").unwrap();
         assert_eq!((b.refunded, b.refund_queued), (0, 0));
-        assert_eq!(store.settle_due(1_000, false).unwrap(), 0);
+        assert_eq!(store.next_settle_at_ms, None);
     }
 }
