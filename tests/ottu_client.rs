@@ -259,7 +259,7 @@ async fn a_silent_server_times_out_as_an_unknown_outcome() {
         .send_operation(TrackingKey::new_random(), &refund(None))
         .await;
     assert!(
-        matches!(&outcome, OperationOutcome::RetryLater { offline: false, retry_after: None, reason }
+        matches!(&outcome, OperationOutcome::RetryLater { offline: false, retry_after: None, reason, .. }
             if reason.contains("no complete answer within 0.4 s")),
         "{outcome:?}"
     );
@@ -366,7 +366,7 @@ async fn a_closed_port_is_offline_not_a_failure() {
         .send_operation(TrackingKey::new_random(), &refund(None))
         .await;
     assert!(
-        matches!(&outcome, OperationOutcome::RetryLater { offline: true, retry_after: None, reason }
+        matches!(&outcome, OperationOutcome::RetryLater { offline: true, retry_after: None, reason, .. }
             if reason.contains(&port.to_string())),
         "{outcome:?}"
     );

@@ -96,11 +96,13 @@ pub enum OperationOutcome {
         permission: Option<String>,
     },
     /// Try again later. `offline`: nothing reached Ottu (no network, server unreachable), so
-    /// this is not a failure of the operation. Otherwise the outcome is unknown.
+    /// this is not a failure of the operation. `throttled`: Ottu turned it away unread (429),
+    /// likewise not a failure. Otherwise the outcome is unknown.
     RetryLater {
         reason: String,
         retry_after: Option<Duration>,
         offline: bool,
+        throttled: bool,
     },
     /// An answer Daftar cannot read: treated like a timeout (outcome unknown).
     Unknown { reason: String, raw: String },
@@ -133,6 +135,7 @@ pub fn operation_outcome(
             offline: matches!(err, TransportError::Unreachable { .. }),
             reason: err.to_string(),
             retry_after: None,
+            throttled: false,
         },
     }
 }
@@ -155,6 +158,7 @@ pub fn classify_operation(kind: OperationKind, raw: &RawResponse) -> OperationOu
             reason: retry_reason(call, raw),
             retry_after: retry_after(&raw.headers, raw.received_at),
             offline: false,
+            throttled: status == 429,
         },
         300..=499 => OperationOutcome::Refused {
             reason: refusal_reason(call, raw),
@@ -641,13 +645,14 @@ mod tests {
             OperationOutcome::RetryLater {
                 reason: "Ottu is throttling requests: Request was throttled.; it will be resent with the same Tracking-Key".into(),
                 retry_after: Some(Duration::from_secs(120)),
-                offline: false
+                offline: false,
+                throttled: true,
             }
         );
         for status in [500, 502, 503, 504, 408] {
             let outcome = op(REFUND, status, &[], "<html>oops</html>");
             assert!(
-                matches!(&outcome, OperationOutcome::RetryLater { offline: false, retry_after: None, reason } if reason.contains(&status.to_string())),
+                matches!(&outcome, OperationOutcome::RetryLater { offline: false, throttled: false, retry_after: None, reason } if reason.contains(&status.to_string())),
                 "{status}: {outcome:?}"
             );
         }

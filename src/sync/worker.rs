@@ -90,8 +90,9 @@ fn to_send_outcome(outcome: OperationOutcome) -> SendOutcome {
             reason,
             retry_after,
             offline,
+            throttled,
         } => SendOutcome::RetryLater {
-            throttled: reason.contains("429"),
+            throttled,
             reason,
             retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
             offline,
