@@ -70,10 +70,10 @@ impl Balances {
             PaymentState::Paid | PaymentState::Refunded => payment.amount.minor(),
             _ => ledger.captured_minor,
         };
-        let refund_base_minor = if refund_state_allows(payment.state, ledger) {
-            captured_minor
-        } else {
-            0
+        let refund_base_minor = match payment.state {
+            _ if !refund_state_allows(payment.state, ledger) => 0,
+            PaymentState::Authorized => captured_minor + ledger.pending_capture_minor,
+            _ => captured_minor,
         };
         let refundable_minor =
             (refund_base_minor - ledger.refunded_minor - ledger.pending_refund_minor).max(0);
@@ -111,9 +111,13 @@ impl Balances {
     }
 }
 
-/// Refunds need collected money: a `paid` payment, or an authorization with a capture.
+/// Refunds need collected money: a `paid` payment, or an authorization with a capture
+/// (made, or queued ahead of the refund: operations on one payment go in order, and a
+/// failed capture holds the refund behind it).
 fn refund_state_allows(state: PaymentState, ledger: &LedgerFacts) -> bool {
-    state == PaymentState::Paid || (state == PaymentState::Authorized && ledger.captured_minor > 0)
+    state == PaymentState::Paid
+        || (state == PaymentState::Authorized
+            && ledger.captured_minor + ledger.pending_capture_minor > 0)
 }
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -463,6 +467,16 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code(), "rules.refund_exceeds");
+        // A capture queued ahead counts: it goes first, and its failure would hold the refund.
+        let pending = LedgerFacts {
+            captured_minor: 2_500,
+            pending_capture_minor: 1_000,
+            ..LedgerFacts::default()
+        };
+        assert_eq!(
+            check(Refund, None, &payment(S::Authorized), &pending).unwrap(),
+            kwd("3.5")
+        );
     }
 
     #[test]
@@ -617,9 +631,10 @@ mod tests {
             (b.captured.as_str(), b.refunded.as_str(), b.pending.as_str()),
             ("7.000", "2.000", "1.500")
         );
+        // Refundable: 7 captured + 0.5 being captured − 2 refunded − 1 being refunded.
         assert_eq!(
             (b.refundable.as_str(), b.capturable.as_str()),
-            ("4.000", "2.500")
+            ("4.500", "2.500")
         );
         let paid = Balances::derive(&payment(S::Paid), &LedgerFacts::default());
         assert_eq!(paid.captured, kwd("10"));

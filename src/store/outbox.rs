@@ -51,7 +51,10 @@ pub fn recover_in_flight(
         .query_map([], |r| Ok((OperationId(r.get(0)?), PaymentId(r.get(1)?))))?
         .collect::<rusqlite::Result<_>>()?;
     tx.execute(
+        // The attempt is given back: a stopped run is not the operation's failure, and
+        // must not push it towards needs_attention.
         "UPDATE operations SET status = 'queued', next_attempt_at_ms = ?1, updated_at_ms = ?1,
+             attempts = MAX(attempts - 1, 0),
              last_error = 'outcome unknown: the previous sync stopped before Ottu answered'
          WHERE status = 'in_flight'",
         [now_ms],

@@ -1,0 +1,582 @@
+//! The outbox worker against the Ottu sandbox over real loopback HTTP: every operation
+//! kind, refusals and holds, recovery of an interrupted attempt, throttling, a refused
+//! credential, being offline, and answers that cannot be read.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use daftar::Ledger;
+use daftar::connect::Remote;
+use daftar::ledger::{PaymentDetail, PaymentLookup, QueueRequest, QueuedView, RetryRequest};
+use daftar::model::OperationStatus;
+use daftar::ottu::{ClientConfig, Credential, OperationRequest, OttuClient, PaymentRef};
+use daftar::secrets::{MemoryStore, SecretString};
+use daftar::sources::{RandomKeys, SplitMix, SystemClock};
+use daftar::store::Store;
+use daftar::sync::{self, SyncDeps, SyncEvent, SyncMode, SyncOptions, SyncSummary};
+use daftar_sandbox::{Config, FaultConfig, NewPayment, RunningSandbox, Sandbox};
+
+struct Env {
+    sandbox: Option<RunningSandbox>,
+    ledger: Ledger,
+    runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(5),
+    }
+}
+
+impl Env {
+    fn start(config: Config) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = Sandbox::start(config).expect("sandbox starts");
+        let store = Store::open(&dir.path().join("ledger.sqlite3")).unwrap();
+        let mut ledger =
+            Ledger::with_sources(store, Arc::new(SystemClock), Arc::new(RandomKeys), "test")
+                .with_secret_store(Arc::new(MemoryStore::new()));
+        ledger
+            .add_profile("shop", sandbox.base_url(), "KWD")
+            .unwrap();
+        ledger
+            .set_key(
+                "shop",
+                Credential::ApiKey(SecretString::from(sandbox.api_key().to_string())),
+            )
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        Env {
+            sandbox: Some(sandbox),
+            ledger,
+            runtime,
+            _dir: dir,
+        }
+    }
+
+    fn sandbox(&self) -> &RunningSandbox {
+        self.sandbox.as_ref().expect("sandbox running")
+    }
+
+    /// A payment at Ottu, imported into the ledger the way a merchant would.
+    fn payment(&mut self, session: &str, amount: &str, state: &str, pg_code: &str) {
+        let payment: NewPayment = serde_json::from_value(serde_json::json!({
+            "session_id": session,
+            "order_no": format!("ORD-{session}"),
+            "amount": amount,
+            "state": state,
+            "pg_code": pg_code,
+        }))
+        .unwrap();
+        self.sandbox().add_payment(payment).unwrap();
+        let summary = self
+            .ledger
+            .import_from_ottu(&self.remote(), "shop", &[session.to_string()], &mut |_| {})
+            .unwrap();
+        assert_eq!(summary.added, 1, "{summary:?}");
+    }
+
+    fn remote(&self) -> Remote {
+        Remote {
+            runtime: self.runtime.handle().clone(),
+            client_config: client_config(),
+        }
+    }
+
+    fn queue(&mut self, kind: &str, session: &str, amount: Option<&str>) -> QueuedView {
+        self.ledger
+            .queue(&QueueRequest {
+                kind,
+                payment: PaymentLookup {
+                    session_id: Some(session),
+                    ..PaymentLookup::default()
+                },
+                amount,
+                reason: None,
+            })
+            .unwrap()
+    }
+
+    fn sync_with(
+        &mut self,
+        options: SyncOptions,
+        on_event: &mut dyn FnMut(&SyncEvent),
+    ) -> SyncSummary {
+        let deps = SyncDeps {
+            runtime: self.runtime.handle().clone(),
+            client_config: client_config(),
+            random: Arc::new(SplitMix::seeded(1)),
+            cancel: Arc::new(AtomicBool::new(false)),
+        };
+        sync::run(&mut self.ledger, &deps, &options, on_event).unwrap()
+    }
+
+    fn sync(&mut self) -> SyncSummary {
+        self.sync_with(SyncOptions::default(), &mut |_| {})
+    }
+
+    fn show(&mut self, session: &str) -> PaymentDetail {
+        self.ledger
+            .show_payment(&PaymentLookup {
+                session_id: Some(session),
+                ..PaymentLookup::default()
+            })
+            .unwrap()
+    }
+
+    /// The ledger's balances equal what Ottu (the sandbox) holds for the payment.
+    fn assert_matches_ottu(&mut self, session: &str) {
+        let ours = self.show(session);
+        let state = self.sandbox().state().unwrap();
+        let theirs = state.payment(session).expect("payment at Ottu");
+        let minor = |s: &str| s.replace('.', "").parse::<i64>().unwrap();
+        assert_eq!(
+            ours.state,
+            theirs.state.to_string(),
+            "{session}: parent state"
+        );
+        assert_eq!(
+            minor(&ours.balances.refunded),
+            theirs.refunded_minor,
+            "{session}: refunded"
+        );
+        assert_eq!(
+            minor(&ours.balances.voided),
+            theirs.voided_minor,
+            "{session}: voided"
+        );
+        if theirs.state.to_string() == "authorized" {
+            assert_eq!(
+                minor(&ours.balances.captured),
+                theirs.captured_minor,
+                "{session}: captured"
+            );
+        }
+        assert_eq!(ours.hidden, theirs.deleted, "{session}: deleted");
+    }
+
+    fn op_status(&mut self, session: &str, index: usize) -> String {
+        self.show(session).operations[index].status.clone()
+    }
+}
+
+fn empty() -> Config {
+    Config {
+        varied_gateways: false,
+        ..Config::empty()
+    }
+}
+
+#[test]
+fn every_operation_kind_reaches_ottu_once_and_the_balances_follow() {
+    let mut env = Env::start(empty());
+    env.payment("paid-1", "10.000", "paid", "knet");
+    env.payment("auth-1", "10.000", "authorized", "knet");
+    env.payment("auth-2", "5.000", "authorized", "knet");
+    env.payment("created-1", "2.000", "created", "knet");
+    env.payment("pending-1", "3.000", "pending", "knet");
+    env.payment("paid-2", "7.000", "paid", "knet");
+    env.payment("queued-1", "9.000", "paid", "queued-pg");
+
+    env.queue("refund", "paid-1", Some("4.000"));
+    env.queue("capture", "auth-1", Some("6.000"));
+    env.queue("refund", "auth-1", Some("2.500"));
+    env.queue("void", "auth-2", None);
+    env.queue("cancel", "created-1", None);
+    env.queue("expire", "pending-1", None);
+    env.queue("delete", "paid-2", None);
+    env.queue("refund", "queued-1", None);
+
+    let summary = env.sync();
+    assert_eq!(
+        (summary.succeeded, summary.failed, summary.remaining),
+        (8, 0, 0),
+        "{summary:?}"
+    );
+
+    let paid = env.show("paid-1");
+    assert_eq!(paid.balances.refunded, "4.000");
+    assert_eq!(paid.balances.refundable, "6.000");
+    assert_eq!(paid.children.len(), 1);
+    let auth = env.show("auth-1");
+    assert_eq!(
+        (
+            auth.balances.captured.as_str(),
+            auth.balances.refunded.as_str()
+        ),
+        ("6.000", "2.500")
+    );
+    assert_eq!(
+        (
+            auth.balances.capturable.as_str(),
+            auth.balances.refundable.as_str()
+        ),
+        ("4.000", "3.500")
+    );
+    assert_eq!(env.show("auth-2").balances.voided, "5.000");
+    assert_eq!(env.show("created-1").state, "canceled");
+    assert_eq!(env.show("pending-1").state, "expired");
+    assert!(env.show("paid-2").hidden);
+    let queued = env.show("queued-1");
+    assert_eq!(queued.children[0].state, "refund_queued");
+    assert_eq!(queued.balances.refundable, "0.000");
+
+    for session in [
+        "paid-1",
+        "auth-1",
+        "auth-2",
+        "created-1",
+        "pending-1",
+        "paid-2",
+        "queued-1",
+    ] {
+        env.assert_matches_ottu(session);
+    }
+    // Once each, by tracking key.
+    let state = env.sandbox().state().unwrap();
+    assert_eq!(
+        state
+            .operations
+            .iter()
+            .filter(|o| o.outcome == "applied")
+            .count(),
+        8
+    );
+    let keys: std::collections::HashSet<_> = state
+        .operations
+        .iter()
+        .filter_map(|o| o.tracking_key.clone())
+        .collect();
+    assert_eq!(keys.len(), 8);
+
+    // A refund Ottu queued settles later; `refresh` records how it ended.
+    env.sandbox().settle_now().unwrap();
+    let refreshed = env
+        .ledger
+        .refresh_from_ottu(&env.remote(), "shop", &mut |_| {})
+        .unwrap();
+    assert_eq!((refreshed.checked, refreshed.settled), (1, 1));
+    env.assert_matches_ottu("queued-1");
+
+    // Nothing is left to do: a second run sends nothing.
+    let before = env.sandbox().state().unwrap().counters.operation_requests;
+    assert_eq!(env.sync().outcomes.len(), 0);
+    assert_eq!(
+        env.sandbox().state().unwrap().counters.operation_requests,
+        before
+    );
+}
+
+#[test]
+fn importing_twice_changes_nothing_the_second_time() {
+    let mut env = Env::start(empty());
+    env.payment("imp-1", "10.000", "paid", "knet");
+    let before = env.show("imp-1");
+    let again = env
+        .ledger
+        .import_from_ottu(&env.remote(), "shop", &["imp-1".to_string()], &mut |_| {})
+        .unwrap();
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 1));
+    assert_eq!(env.show("imp-1"), before);
+    let unknown = env
+        .ledger
+        .import_from_ottu(&env.remote(), "shop", &["no-such".to_string()], &mut |_| {})
+        .unwrap();
+    assert_eq!(unknown.failed.len(), 1);
+}
+
+#[test]
+fn a_refusal_is_final_and_holds_the_later_operations_until_the_merchant_decides() {
+    let mut env = Env::start(empty());
+    env.payment("refuse-1", "10.000", "paid", "refuse-pg");
+    let first = env.queue("refund", "refuse-1", Some("3.000"));
+    let second = env.queue("refund", "refuse-1", Some("1.000"));
+    let summary = env.sync();
+    assert_eq!((summary.failed, summary.blocked), (1, 1), "{summary:?}");
+    assert_eq!(env.op_status("refuse-1", 0), "failed");
+    assert_eq!(env.op_status("refuse-1", 1), "blocked");
+    let show = env.show("refuse-1");
+    assert!(
+        show.operations[1]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains(&format!("#{}", first.operation.id))
+    );
+    // The refused refund no longer holds money; the blocked one still does.
+    assert_eq!(show.balances.refundable, "9.000");
+    assert_eq!(env.ledger.status().unwrap().total.blocked, 1);
+
+    // Retrying a sent operation needs the merchant's confirmation and reason.
+    let unconfirmed = env.ledger.retry_operation(&RetryRequest {
+        id: first.operation.id,
+        ..RetryRequest::default()
+    });
+    assert_eq!(unconfirmed.unwrap_err().code(), "retry.unconfirmed");
+    let retry = env
+        .ledger
+        .retry_operation(&RetryRequest {
+            id: first.operation.id,
+            confirm_not_applied: true,
+            reason: Some("dashboard shows no refund"),
+        })
+        .unwrap();
+    assert_ne!(retry.operation.tracking_key, first.operation.tracking_key);
+    assert_eq!(env.op_status("refuse-1", 1), "queued");
+    // The retry goes first (it took the original's place): refused again, the hold returns.
+    env.sync();
+    let show = env.show("refuse-1");
+    let by_id = |id: i64| {
+        show.operations
+            .iter()
+            .find(|o| o.id == id)
+            .unwrap()
+            .status
+            .clone()
+    };
+    assert_eq!(by_id(retry.operation.id), "failed");
+    assert_eq!(by_id(second.operation.id), "blocked");
+    // The merchant drops the held refund instead.
+    env.ledger
+        .drop_operation(second.operation.id, Some("customer took store credit"))
+        .unwrap();
+    assert_eq!(env.show("refuse-1").balances.refundable, "10.000");
+    env.assert_matches_ottu("refuse-1");
+}
+
+#[test]
+fn an_interrupted_attempt_is_resent_with_its_key_and_applied_once() {
+    let mut env = Env::start(empty());
+    env.payment("crash-1", "10.000", "paid", "knet");
+    let queued = env.queue("refund", "crash-1", Some("4.000"));
+    // A previous run claimed it and its request reached Ottu, then the process died
+    // before recording the answer.
+    let now = daftar::sources::Clock::now_ms(&SystemClock);
+    let claimed = env
+        .ledger
+        .store()
+        .write(|tx| Ok::<_, daftar::Error>(daftar::store::outbox::claim_due(tx, now, None, 10)?))
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let client = OttuClient::new(
+        env.sandbox().base_url(),
+        &Credential::ApiKey(SecretString::from(env.sandbox().api_key().to_string())),
+        client_config(),
+    )
+    .unwrap();
+    let request = OperationRequest::new(
+        daftar::model::OperationKind::Refund,
+        PaymentRef::Session(daftar::model::SessionId::parse("crash-1").unwrap()),
+        claimed[0].requested,
+    )
+    .unwrap();
+    let first = env
+        .runtime
+        .block_on(client.send_operation(claimed[0].tracking_key, &request));
+    assert!(first.is_final());
+
+    let summary = env.sync();
+    assert_eq!(
+        (summary.recovered, summary.succeeded),
+        (1, 1),
+        "{summary:?}"
+    );
+    let state = env.sandbox().state().unwrap();
+    let applied: Vec<_> = state
+        .operations
+        .iter()
+        .filter(|o| o.tracking_key.as_deref() == Some(queued.operation.tracking_key.as_str()))
+        .collect();
+    assert_eq!(applied.len(), 1, "applied once: {applied:?}");
+    assert_eq!(state.counters.operations_replayed, 1);
+    assert_eq!(env.show("crash-1").balances.refunded, "4.000");
+    env.assert_matches_ottu("crash-1");
+    let actions: Vec<String> = env
+        .show("crash-1")
+        .events
+        .iter()
+        .map(|e| e.action.clone())
+        .collect();
+    assert!(
+        actions.contains(&"operation.recovered".to_string()),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn a_429_with_retry_after_delays_the_next_attempt_and_is_not_a_failure() {
+    let mut env = Env::start(empty());
+    env.payment("slow-1", "10.000", "paid", "knet");
+    env.queue("refund", "slow-1", Some("1.000"));
+    env.sandbox()
+        .set_faults(FaultConfig {
+            rate_429: 1.0,
+            retry_after_s: 2,
+            ..FaultConfig::none()
+        })
+        .unwrap();
+    let mut sent_at: Vec<Instant> = Vec::new();
+    let sandbox = env.sandbox.take().unwrap();
+    let summary = {
+        let sandbox = &sandbox;
+        env.sync_with(SyncOptions::default(), &mut |event| match event {
+            SyncEvent::Sent { .. } => sent_at.push(Instant::now()),
+            SyncEvent::Recorded(view) if view.status == OperationStatus::Queued => {
+                // Throttled once: Ottu lets the next one through.
+                sandbox.set_faults(FaultConfig::none()).unwrap();
+                assert!(view.retry_in_ms.unwrap() >= 2_000, "{view:?}");
+            }
+            _ => {}
+        })
+    };
+    env.sandbox = Some(sandbox);
+    assert_eq!((summary.succeeded, summary.failed), (1, 0), "{summary:?}");
+    assert_eq!(sent_at.len(), 2);
+    assert!(
+        sent_at[1] - sent_at[0] >= Duration::from_secs(2),
+        "{:?}",
+        sent_at[1] - sent_at[0]
+    );
+    // The throttled attempt does not count.
+    let op = &env.show("slow-1").operations[0];
+    assert_eq!((op.status.as_str(), op.attempts), ("succeeded", 1));
+}
+
+#[test]
+fn a_403_pauses_the_profile_naming_the_permission_and_a_fixed_key_drains_it() {
+    let mut env = Env::start(Config {
+        users: vec!["clerk:pw:payment.capture".parse().unwrap()],
+        ..empty()
+    });
+    env.payment("auth-paid", "10.000", "paid", "knet");
+    env.ledger
+        .set_key(
+            "shop",
+            Credential::Basic {
+                user: "clerk".into(),
+                password: SecretString::from("pw".to_string()),
+            },
+        )
+        .unwrap();
+    env.queue("refund", "auth-paid", Some("2.000"));
+    env.queue("refund", "auth-paid", Some("1.000"));
+    let summary = env.sync();
+    assert_eq!(summary.paused.len(), 1, "{summary:?}");
+    assert!(
+        summary.paused[0].1.contains("payment.refund"),
+        "{:?}",
+        summary.paused
+    );
+    assert_eq!(
+        summary.remaining, 0,
+        "a paused profile has nothing outstanding to send"
+    );
+    let profile = env.ledger.profile_show("shop").unwrap();
+    assert!(profile.paused_reason.unwrap().contains("payment.refund"));
+    assert_eq!(env.op_status("auth-paid", 0), "queued");
+    assert_eq!(env.show("auth-paid").operations[0].attempts, 0);
+    // Nothing is sent while paused.
+    assert_eq!(env.sync().outcomes.len(), 0);
+
+    env.ledger
+        .set_key(
+            "shop",
+            Credential::ApiKey(SecretString::from(env.sandbox().api_key().to_string())),
+        )
+        .unwrap();
+    let summary = env.sync();
+    assert_eq!(summary.succeeded, 2, "{summary:?}");
+    env.assert_matches_ottu("auth-paid");
+}
+
+#[test]
+fn offline_is_not_a_failure_and_the_queue_drains_when_ottu_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = || Config {
+        port,
+        state_path: Some(dir.path().join("ottu.sqlite3")),
+        ..empty()
+    };
+    let mut env = Env::start(config());
+    env.payment("off-1", "10.000", "paid", "knet");
+    env.payment("off-2", "5.000", "paid", "knet");
+    // The shop goes offline (Ottu unreachable) and keeps queueing.
+    env.sandbox.take().unwrap().shutdown();
+    env.queue("refund", "off-1", Some("2.000"));
+    env.queue("refund", "off-2", None);
+    let summary = env.sync();
+    assert!(summary.offline, "{summary:?}");
+    assert_eq!(
+        (summary.failed, summary.needs_attention, summary.remaining),
+        (0, 0, 2)
+    );
+    let op = &env.show("off-1").operations[0];
+    assert_eq!((op.status.as_str(), op.attempts), ("queued", 0));
+
+    env.sandbox = Some(Sandbox::start(config()).unwrap());
+    // The offline probe waits its turn; a watch-free rerun after it is due drains all.
+    std::thread::sleep(Duration::from_millis(
+        daftar::limits::SYNC_OFFLINE_RETRY_MS + 100,
+    ));
+    let summary = env.sync();
+    assert_eq!(
+        (summary.succeeded, summary.remaining),
+        (2, 0),
+        "{summary:?}"
+    );
+    env.assert_matches_ottu("off-1");
+    env.assert_matches_ottu("off-2");
+}
+
+#[test]
+fn an_unreadable_answer_is_retried_with_the_same_key_then_needs_attention() {
+    let mut env = Env::start(empty());
+    env.payment("bad-1", "10.000", "paid", "knet");
+    env.payment("bad-1b", "1.000", "paid", "knet");
+    let queued = env.queue("refund", "bad-1", Some("2.000"));
+    env.queue("refund", "bad-1", Some("1.000"));
+    env.sandbox()
+        .set_faults(FaultConfig {
+            rate_malformed: 1.0,
+            ..FaultConfig::none()
+        })
+        .unwrap();
+    let summary = env.sync_with(
+        SyncOptions {
+            max_unknown_attempts: 3,
+            mode: SyncMode::Once,
+            ..SyncOptions::default()
+        },
+        &mut |_| {},
+    );
+    assert_eq!(
+        (summary.needs_attention, summary.blocked),
+        (1, 1),
+        "{summary:?}"
+    );
+    let show = env.show("bad-1");
+    assert_eq!(show.operations[0].status, "needs_attention");
+    assert_eq!(show.operations[0].attempts, 3);
+    // Unknown outcome: the amount stays spoken for.
+    assert_eq!(show.balances.refundable, "7.000");
+    // Ottu applied it once, whatever the number of attempts.
+    let state = env.sandbox().state().unwrap();
+    let applied = state
+        .operations
+        .iter()
+        .filter(|o| o.tracking_key.as_deref() == Some(queued.operation.tracking_key.as_str()))
+        .count();
+    assert_eq!(applied, 1);
+}
