@@ -292,3 +292,146 @@ fn no_secret_reaches_the_ledger_files_or_any_output() {
         }
     }
 }
+
+/// The same check across the commands that talk to Ottu: import, sync (text and JSON,
+/// with faults, a refused credential and a stored key), refresh. The sandbox is started
+/// with the distinctive key, so every request carries it.
+#[test]
+fn no_secret_leaks_through_import_and_sync_against_the_sandbox() {
+    if !keyring_required() {
+        return;
+    }
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let key = format!("sk_live_SYNCHYG_{nonce}_KEY");
+    let user = "clerk";
+    let password = format!("pw-SYNCHYG-{nonce}-PASS");
+    let sandbox = daftar_sandbox::Sandbox::start(daftar_sandbox::Config {
+        api_key: key.clone(),
+        users: vec![
+            format!("{user}:{password}:payment.capture")
+                .parse()
+                .unwrap(),
+        ],
+        varied_gateways: false,
+        ..daftar_sandbox::Config::empty()
+    })
+    .unwrap();
+    for (session, state) in [("sh-1", "paid"), ("sh-2", "paid"), ("sh-3", "authorized")] {
+        let payment: daftar_sandbox::NewPayment = serde_json::from_value(serde_json::json!({
+            "session_id": session, "amount": "10.000", "state": state, "pg_code": "queued-pg",
+        }))
+        .unwrap();
+        sandbox.add_payment(payment).unwrap();
+    }
+    let profile = unique_profile("synchyg");
+    let _cleanup = Cleanup(
+        KeyringStore::new(),
+        vec![api_slot(&profile), basic_slot(&profile, user)],
+    );
+    let mut s = Scenario {
+        cli: Cli::new(),
+        printed: Vec::new(),
+    };
+    let p = profile.as_str();
+    s.run(
+        &[
+            "profile",
+            "add",
+            p,
+            "--base-url",
+            sandbox.base_url(),
+            "--currency",
+            "KWD",
+        ],
+        "",
+    );
+    let held = rusqlite::Connection::open(&s.cli.db).unwrap();
+    held.query_row("SELECT count(*) FROM profiles", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+
+    // Without a key, then with a Basic user lacking payment.refund (403), then the key.
+    s.both(&["import", "--profile", p, "--session-id", "sh-1"], "", 1);
+    s.both(
+        &["profile", "set-key", p, "--stdin", "--basic-user", user],
+        &format!("{password}\n"),
+        0,
+    );
+    s.both(
+        &[
+            "import",
+            "--profile",
+            p,
+            "--session-id",
+            "sh-1",
+            "sh-2",
+            "sh-3",
+            "nope",
+        ],
+        "",
+        0,
+    );
+    s.both(
+        &["queue", "refund", "--session-id", "sh-1", "--amount", "1"],
+        "",
+        0,
+    );
+    s.both(
+        &["queue", "capture", "--session-id", "sh-3", "--amount", "2"],
+        "",
+        0,
+    );
+    s.both(&["sync"], "", 0);
+    let show = s.run(&["--json", "profile", "show", p], "").json();
+    assert!(
+        show["paused_reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("payment.refund"),
+        "{show}"
+    );
+    s.both(
+        &["profile", "set-key", p, "--stdin"],
+        &format!("{key}\n"),
+        0,
+    );
+    sandbox
+        .set_faults(daftar_sandbox::FaultConfig {
+            rate_malformed: 0.3,
+            rate_5xx: 0.3,
+            ..daftar_sandbox::FaultConfig::none()
+        })
+        .unwrap();
+    s.both(&["queue", "refund", "--session-id", "sh-2", "--amount", "2"], "", 0);
+    s.both(&["sync"], "", 0);
+    sandbox
+        .set_faults(daftar_sandbox::FaultConfig::none())
+        .unwrap();
+    s.both(&["sync"], "", 0);
+    sandbox.settle_now().unwrap();
+    s.both(&["refresh", "--profile", p], "", 0);
+    s.both(&["payment", "show", "sh-2"], "", 0);
+    s.both(&["status"], "", 0);
+    let status = s.run(&["--json", "status"], "").json();
+    // Each queue command ran twice (text and JSON): six operations.
+    assert_eq!(status["succeeded"], 6, "{status}");
+
+    // The requests really carried the key.
+    let state = sandbox.state().unwrap();
+    assert!(
+        state.counters.operations_applied >= 4,
+        "{:?}",
+        state.counters
+    );
+
+    let forms = leak_forms(&key, user, &password);
+    for path in s.ledger_files() {
+        let bytes = std::fs::read(&path).unwrap();
+        for form in &forms {
+            assert!(!contains(&bytes, form), "a secret is in {}", path.display());
+        }
+    }
+    for form in &forms {
+        assert!(!contains(&s.printed, form), "a secret was printed");
+    }
+    drop(held);
+}
