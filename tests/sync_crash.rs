@@ -225,10 +225,7 @@ fn sigkill_at_random_instants_never_loses_or_doubles_an_operation() {
         } else {
             theirs.captured_minor
         };
-        assert!(
-            theirs.refunded_minor <= paid_or_captured,
-            "{session}"
-        );
+        assert!(theirs.refunded_minor <= paid_or_captured, "{session}");
         let show = ledger
             .show_payment(&PaymentLookup {
                 session_id: Some(session),
