@@ -1,7 +1,7 @@
 //! Fault injection: what can go wrong between Daftar and Ottu, at chosen rates, drawn from a
-//! seeded RNG so a run is reproducible. The invariant: 5xx and 429 faults happen *before* any
-//! effect (nothing is applied), drop and malformed faults happen *after* the effect is
-//! committed (the operation is applied; only the answer is lost or garbled).
+//! seeded RNG so a run is reproducible. The invariant: 5xx, 429 and lost faults happen
+//! *before* any effect (nothing is applied), drop and malformed faults happen *after* the
+//! effect is committed (the operation is applied; only the answer is lost or garbled).
 
 use std::fmt;
 
@@ -41,6 +41,8 @@ pub struct FaultConfig {
     pub retry_after_s: u64,
     /// Apply and commit the operation, then close the connection without any response.
     pub rate_drop: f64,
+    /// Close the connection without any response and without doing anything.
+    pub rate_lost: f64,
     /// Apply and commit the operation, then answer 200 with a body that is not valid JSON.
     pub rate_malformed: f64,
     pub scope: FaultScope,
@@ -56,6 +58,7 @@ impl Default for FaultConfig {
             rate_429: 0.0,
             retry_after_s: 1,
             rate_drop: 0.0,
+            rate_lost: 0.0,
             rate_malformed: 0.0,
             scope: FaultScope::Operation,
             seed: None,
@@ -66,10 +69,10 @@ impl Default for FaultConfig {
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum FaultSpecError {
     #[error(
-        "fault '{item}' is not key=value (keys: latency, 5xx, 429, drop, malformed, scope, seed)"
+        "fault '{item}' is not key=value (keys: latency, 5xx, 429, drop, lost, malformed, scope, seed)"
     )]
     NotKeyValue { item: String },
-    #[error("unknown fault '{key}' (keys: latency, 5xx, 429, drop, malformed, scope, seed)")]
+    #[error("unknown fault '{key}' (keys: latency, 5xx, 429, drop, lost, malformed, scope, seed)")]
     UnknownKey { key: String },
     #[error("fault {key}: '{value}' is not a number")]
     NotANumber { key: String, value: String },
@@ -91,7 +94,7 @@ impl FaultConfig {
         FaultConfig::default()
     }
 
-    /// Parses `latency=50ms,5xx=0.1,429=0.05:2,drop=0.2,malformed=0.05,scope=all,seed=7`.
+    /// Parses `latency=50ms,5xx=0.1,429=0.05:2,drop=0.2,lost=0.1,malformed=0.05,scope=all,seed=7`.
     /// Every key is optional; an empty spec or `none` means no faults.
     pub fn parse(spec: &str) -> Result<FaultConfig, FaultSpecError> {
         let mut config = FaultConfig::default();
@@ -132,6 +135,7 @@ impl FaultConfig {
                     None => config.rate_429 = rate(value)?,
                 },
                 "drop" => config.rate_drop = rate(value)?,
+                "lost" => config.rate_lost = rate(value)?,
                 "malformed" => config.rate_malformed = rate(value)?,
                 "scope" => {
                     config.scope = match value {
@@ -162,6 +166,7 @@ impl FaultConfig {
             ("5xx", self.rate_5xx),
             ("429", self.rate_429),
             ("drop", self.rate_drop),
+            ("lost", self.rate_lost),
             ("malformed", self.rate_malformed),
         ];
         for (key, rate) in rates {
@@ -196,6 +201,7 @@ impl FaultConfig {
             && self.rate_5xx == 0.0
             && self.rate_429 == 0.0
             && self.rate_drop == 0.0
+            && self.rate_lost == 0.0
             && self.rate_malformed == 0.0
     }
 }
@@ -209,12 +215,13 @@ impl fmt::Display for FaultConfig {
         };
         write!(
             f,
-            "latency={}ms,5xx={},429={}:{},drop={},malformed={},scope={scope}",
+            "latency={}ms,5xx={},429={}:{},drop={},lost={},malformed={},scope={scope}",
             self.latency_ms,
             self.rate_5xx,
             self.rate_429,
             self.retry_after_s,
             self.rate_drop,
+            self.rate_lost,
             self.rate_malformed
         )?;
         if let Some(seed) = self.seed {
@@ -238,6 +245,8 @@ pub enum FaultAction {
     },
     /// Perform the request, commit, then close the connection with no response.
     DropAfterEffect,
+    /// Close the connection with no response, performing nothing.
+    LostBeforeEffect,
     /// Perform the request, commit, then answer 200 with invalid JSON.
     MalformedAfterEffect,
 }
@@ -311,6 +320,11 @@ impl FaultInjector {
         } {
             FaultAction::DropAfterEffect
         } else if u < {
+            threshold += c.rate_lost;
+            threshold
+        } {
+            FaultAction::LostBeforeEffect
+        } else if u < {
             threshold += c.rate_malformed;
             threshold
         } {
@@ -349,7 +363,8 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        let c = FaultConfig::parse("latency=7ms,5xx=0.25,429=0.125:3,drop=0.5,seed=4").unwrap();
+        let c = FaultConfig::parse("latency=7ms,5xx=0.25,429=0.125:3,drop=0.25,lost=0.25,seed=4")
+            .unwrap();
         assert_eq!(FaultConfig::parse(&c.to_string()).unwrap(), c);
     }
 

@@ -275,6 +275,12 @@ async fn handle(
             );
             return Ok(respond(status, "text/html", html));
         }
+        FaultAction::LostBeforeEffect => {
+            bump(&shared.counters.fault_lost);
+            kill.notify_one();
+            let never: Infallible = std::future::pending().await;
+            match never {}
+        }
         FaultAction::Throttle { retry_after_s } => {
             bump(&shared.counters.fault_throttle);
             let mut response = detail(

@@ -24,7 +24,7 @@ struct Args {
     /// Payments to seed into a fresh state.
     #[arg(long, default_value_t = DEFAULT_PAYMENTS)]
     payments: u32,
-    /// Faults, e.g. `latency=50ms,5xx=0.1,429=0.05:2,drop=0.2,malformed=0.05,scope=all,seed=7`.
+    /// Faults, e.g. `latency=50ms,5xx=0.1,429=0.05:2,drop=0.2,lost=0.05,malformed=0.05,scope=all,seed=7`.
     #[arg(long, default_value = "none")]
     faults: String,
     /// SQLite state file; kept across restarts. Without it, state lives in memory.

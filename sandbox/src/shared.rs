@@ -199,6 +199,7 @@ pub struct CounterCells {
     pub fault_server_error: AtomicU64,
     pub fault_throttle: AtomicU64,
     pub fault_drop: AtomicU64,
+    pub fault_lost: AtomicU64,
     pub fault_malformed: AtomicU64,
 }
 
@@ -229,6 +230,7 @@ impl CounterCells {
                 server_error: get(&self.fault_server_error),
                 throttle: get(&self.fault_throttle),
                 drop: get(&self.fault_drop),
+                lost: get(&self.fault_lost),
                 malformed: get(&self.fault_malformed),
             },
         }

@@ -126,6 +126,7 @@ pub struct FaultCounters {
     #[serde(rename = "429")]
     pub throttle: u64,
     pub drop: u64,
+    pub lost: u64,
     pub malformed: u64,
 }
 

@@ -1,6 +1,7 @@
-//! Fault injection, each kind observable: 5xx and 429 before any effect, drop-after-effect
-//! (the operation is committed, the connection closes without a byte of response), malformed
-//! bodies after the effect, latency; reproducible from the seed; set at start or at runtime.
+//! Fault injection, each kind observable: 5xx, 429 and lost requests before any effect,
+//! drop-after-effect (the operation is committed, the connection closes without a byte of
+//! response), malformed bodies after the effect, latency; reproducible from the seed; set at
+//! start or at runtime.
 
 mod common;
 
@@ -93,6 +94,42 @@ fn drop_after_effect_commits_then_closes_without_a_response() {
     let state = h.sandbox.state().unwrap();
     assert_eq!(state.applied_on(&p.session_id).count(), 1);
     assert_eq!(state.counters.operations_replayed, 1);
+}
+
+#[test]
+fn a_lost_request_closes_the_connection_before_doing_anything() {
+    let h = Harness::start(Config {
+        faults: FaultConfig::parse("lost=1").unwrap(),
+        ..Config::empty()
+    });
+    let p = h.add_in(PaymentState::Paid, "10.000", "knet");
+    let auth = h.sandbox.api_key_header();
+    let body = refund(&p.session_id).to_string();
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+        ("Tracking-Key", "lost-1"),
+    ];
+    let exchange =
+        raw_request(h.sandbox.addr(), "POST", common::OPERATION, &headers, &body).unwrap();
+    assert!(
+        exchange.bytes.is_empty(),
+        "no response at all, got {:?}",
+        exchange.text()
+    );
+    let state = h.sandbox.state().unwrap();
+    assert!(state.operations.is_empty(), "nothing applied");
+    assert_eq!(state.counters.faults.lost, 1);
+
+    h.sandbox.set_faults(FaultConfig::none()).unwrap();
+    let retry = raw_request(h.sandbox.addr(), "POST", common::OPERATION, &headers, &body).unwrap();
+    assert_eq!(retry.status(), Some(200), "{}", retry.text());
+    let state = h.sandbox.state().unwrap();
+    assert_eq!(state.applied_on(&p.session_id).count(), 1);
+    assert_eq!(
+        state.counters.operations_replayed, 0,
+        "the retry was the first application"
+    );
 }
 
 #[tokio::test]
