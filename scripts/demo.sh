@@ -1,34 +1,88 @@
 #!/usr/bin/env bash
-# A short tour of Daftar on a fresh demo ledger: a profile, payments, a refund queued,
-# an over-refund refused with its message, and the queue's status.
+# A tour of Daftar on a fresh demo ledger (in the OS data directory) against the bundled
+# Ottu sandbox on loopback: import payments, lose the network, queue refunds offline (one
+# impossible refund is refused on the spot), get the network back, sync: each refund
+# reaches "Ottu" exactly once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo build --locked --quiet --bin daftar
+
+# The demo's API key lives in the OS keyring; without a desktop session, use a private one.
+if [ -z "${DAFTAR_KEYRING_DIR:-}" ] && ! dbus-send --session --dest=org.freedesktop.DBus \
+    --print-reply /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner \
+    string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'; then
+  exec scripts/keyring-session.sh "$0" "$@"
+fi
+
+cargo build --locked --quiet --bin daftar -p daftar -p daftar-sandbox
 daftar() { target/debug/daftar "$@"; }
 
 data_dir="${XDG_DATA_HOME:-$HOME/.local/share}/daftar"
 mkdir -p "$data_dir"
 export DAFTAR_DB="$data_dir/demo.sqlite3"
 rm -f "$DAFTAR_DB" "$DAFTAR_DB-wal" "$DAFTAR_DB-shm"
+work="$(mktemp -d)"
+sandbox_pid=""
+cleanup() {
+  [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null || true
+  daftar profile remove-key souq >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
-step() { printf '\n\033[1m$ daftar %s\033[0m\n' "$*"; }
-run() { step "$@"; daftar "$@"; }
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+run() { step "daftar $*"; daftar "$@"; }
 
+# Ottu, played by the sandbox; its state file survives the outage below.
+port=""
+start_sandbox() {
+  target/debug/daftar-sandbox --port "${port:-0}" --payments 0 --state "$work/ottu.sqlite3" \
+    >"$work/sandbox.out" 2>"$work/sandbox.err" &
+  sandbox_pid=$!
+  for _ in $(seq 100); do
+    grep -q '^api key:' "$work/sandbox.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  base_url="$(sed -n 's/^daftar-sandbox listening on //p' "$work/sandbox.out")"
+  api_key="$(sed -n 's/^api key: //p' "$work/sandbox.out")"
+  port="${base_url##*:}"
+}
+start_sandbox
 echo "Demo ledger: $DAFTAR_DB"
-run profile add souq --base-url http://127.0.0.1:8000 --currency KWD
-run payment add --profile souq --session-id 9f2c1d7a --order-no INV-1001 --amount 25.500 --currency KWD --state paid
-run payment add --profile souq --session-id 4b8e6a20 --order-no INV-1002 --amount 40 --currency KWD --state authorized
-run payment add --profile souq --session-id 77aa01c3 --order-no INV-1003 --amount 12.750 --currency KWD --state pending
+echo "Ottu sandbox: $base_url"
+for p in 'demo-1001 INV-1001 25.500 paid' 'demo-1002 INV-1002 40.000 authorized' \
+         'demo-1003 INV-1003 12.750 paid'; do
+  set -- $p
+  curl -fsS -X POST "$base_url/_sandbox/payments" -H 'content-type: application/json' \
+    -d "{\"session_id\":\"$1\",\"order_no\":\"$2\",\"amount\":\"$3\",\"state\":\"$4\"}" >/dev/null
+done
+
+run profile add souq --base-url "$base_url" --currency KWD
+step "daftar profile set-key souq --stdin   (the key goes to the OS keyring, never the ledger)"
+printf '%s\n' "$api_key" | daftar profile set-key souq --stdin
+run import --profile souq --session-id demo-1001 demo-1002 demo-1003
 run payment list
+
+step "# the shop loses its connection (the sandbox stops)"
+kill "$sandbox_pid"; wait "$sandbox_pid" 2>/dev/null || true; sandbox_pid=""
 run queue refund --order-no INV-1001 --amount 10.250 --reason "customer returned one item"
-run queue capture --session-id 4b8e6a20 --amount 30
-step queue refund --order-no INV-1001 --amount 20
+run queue capture --session-id demo-1002 --amount 30
+run queue refund --session-id demo-1002 --amount 5 --reason "late delivery discount"
+step "daftar queue refund --order-no INV-1001 --amount 20"
 set +e
 daftar queue refund --order-no INV-1001 --amount 20
 code=$?
 set -e
-echo "(refused as expected, exit code $code)"
+echo "(refused on the spot, exit code $code)"
 [ "$code" -eq 3 ] || { echo "expected exit code 3"; exit 1; }
+run sync
+run status
+
+step "# the connection is back"
+start_sandbox
+run sync
 run payment show --order-no INV-1001
 run status
+step "# what Ottu holds (the sandbox's inspection endpoint)"
+curl -fsS "$base_url/_sandbox/state" |
+  grep -o '"operations_applied":[0-9]*\|"operations_replayed":[0-9]*' || true

@@ -6,7 +6,7 @@ set -euo pipefail
 # Debian packages the build and tests need: the C compiler builds the bundled SQLite;
 # libdbus (with pkg-config to find it) is how the keyring crate reaches the Secret Service;
 # dbus and gnome-keyring give the tests a private session bus and a real Secret Service.
-APT_PACKAGES=(gcc libc6-dev make pkg-config libdbus-1-dev dbus gnome-keyring)
+APT_PACKAGES=(gcc libc6-dev make pkg-config libdbus-1-dev dbus gnome-keyring curl)
 
 say() { printf '[setup] %s\n' "$*"; }
 

@@ -314,11 +314,13 @@ pub fn record(
             let wait = retry_after_ms
                 .unwrap_or(ctx.offline_retry_ms)
                 .max(ctx.offline_retry_ms);
+            // Due at once: the running worker paces its probes itself, and the next
+            // `daftar sync` after the network is back should not wait.
             finish(
                 OperationStatus::Queued,
                 &AttemptRecord {
                     last_error: Some(reason),
-                    next_attempt_at_ms: Some(ctx.now_ms + wait as i64),
+                    next_attempt_at_ms: None,
                     refund_attempt: true,
                     ..AttemptRecord::default()
                 },

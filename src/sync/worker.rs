@@ -285,7 +285,11 @@ pub fn run(
                     Some(wait) if wait > SYNC_ONCE_MAX_WAIT_MS => break,
                     wait => wait.unwrap_or(0),
                 },
-                SyncMode::Watch => due_in_ms.unwrap_or(SYNC_WATCH_POLL_MS),
+                SyncMode::Watch => match offline_until_ms {
+                    // Offline: the next probe paces the loop, not the (immediate) due times.
+                    Some(until) if until > now_ms => (until - now_ms) as u64,
+                    _ => due_in_ms.unwrap_or(SYNC_WATCH_POLL_MS),
+                },
             }
         };
         if wait_ms > 0 {
