@@ -16,6 +16,9 @@ struct Running {
     api_key: String,
 }
 
+/// How long the binary may take to print its start lines.
+const START_DEADLINE: Duration = Duration::from_secs(30);
+
 fn start(args: &[&str]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_daftar-sandbox"))
         .args(args)
@@ -23,15 +26,31 @@ fn start(args: &[&str]) -> Running {
         .stderr(Stdio::null())
         .spawn()
         .expect("binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().expect("a first line").unwrap();
+    // Read stdout on a thread, so a binary that never prints fails the test at a deadline
+    // instead of hanging it.
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next_line = || {
+        lines_rx
+            .recv_timeout(START_DEADLINE)
+            .expect("a start line before the deadline")
+            .expect("stdout readable")
+    };
+    let first = next_line();
     let url = first
         .strip_prefix("daftar-sandbox listening on http://127.0.0.1:")
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
     let port: u16 = url
         .parse()
         .unwrap_or_else(|_| panic!("no port in {first:?}"));
-    let second = lines.next().expect("a second line").unwrap();
+    let second = next_line();
     let api_key = second
         .strip_prefix("api key: ")
         .unwrap_or_else(|| panic!("unexpected second line {second:?}"))
