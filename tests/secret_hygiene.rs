@@ -401,7 +401,11 @@ fn no_secret_leaks_through_import_and_sync_against_the_sandbox() {
             ..daftar_sandbox::FaultConfig::none()
         })
         .unwrap();
-    s.both(&["queue", "refund", "--session-id", "sh-2", "--amount", "2"], "", 0);
+    s.both(
+        &["queue", "refund", "--session-id", "sh-2", "--amount", "2"],
+        "",
+        0,
+    );
     s.both(&["sync"], "", 0);
     sandbox
         .set_faults(daftar_sandbox::FaultConfig::none())
