@@ -577,3 +577,111 @@ fn an_unreadable_answer_is_retried_with_the_same_key_then_needs_attention() {
         .count();
     assert_eq!(applied, 1);
 }
+
+/// The ledger believed each operation allowed (entered by hand with a state Ottu does not
+/// have), Ottu refuses it: every kind's refusal is final, recorded with Ottu's reason, and
+/// leaves the balances as they were.
+#[test]
+fn every_operation_kind_can_be_refused_by_ottu_and_the_refusal_is_final() {
+    let mut env = Env::start(empty());
+    // At Ottu: all paid. In the ledger (by hand): the states that would allow each kind.
+    let cases = [
+        ("r-refund", "paid", "refund", Some("1.000"), "refuse-pg"),
+        ("r-capture", "authorized", "capture", Some("1.000"), "knet"),
+        ("r-void", "authorized", "void", None, "knet"),
+        ("r-cancel", "created", "cancel", None, "knet"),
+        ("r-expire", "pending", "expire", None, "knet"),
+    ];
+    for (session, ledger_state, _, _, pg) in cases {
+        let payment: NewPayment = serde_json::from_value(serde_json::json!({
+            "session_id": session, "amount": "5.000", "state": "paid", "pg_code": pg,
+        }))
+        .unwrap();
+        env.sandbox().add_payment(payment).unwrap();
+        env.ledger
+            .add_payment(&daftar::ledger::PaymentInput {
+                profile: "shop",
+                session_id: session,
+                order_no: None,
+                amount: "5.000",
+                currency: "KWD",
+                state: ledger_state,
+            })
+            .unwrap();
+    }
+    for (session, _, kind, amount, _) in cases {
+        env.queue(kind, session, amount);
+    }
+    // Delete: the same Ottu payment in two profiles; the second delete finds it deleted.
+    env.payment("r-delete", "5.000", "paid", "knet");
+    let base_url = env.sandbox().base_url().to_string();
+    env.ledger.add_profile("branch", &base_url, "KWD").unwrap();
+    env.ledger
+        .set_key(
+            "branch",
+            Credential::ApiKey(SecretString::from(env.sandbox().api_key().to_string())),
+        )
+        .unwrap();
+    env.ledger
+        .add_payment(&daftar::ledger::PaymentInput {
+            profile: "branch",
+            session_id: "r-delete",
+            order_no: None,
+            amount: "5.000",
+            currency: "KWD",
+            state: "paid",
+        })
+        .unwrap();
+    let shop_delete = |profile| PaymentLookup {
+        profile: Some(profile),
+        session_id: Some("r-delete"),
+        order_no: None,
+    };
+    env.ledger
+        .queue(&QueueRequest {
+            kind: "delete",
+            payment: shop_delete("shop"),
+            amount: None,
+            reason: None,
+        })
+        .unwrap();
+    env.ledger
+        .queue(&QueueRequest {
+            kind: "delete",
+            payment: shop_delete("branch"),
+            amount: None,
+            reason: None,
+        })
+        .unwrap();
+    let summary = env.sync();
+    assert_eq!((summary.succeeded, summary.failed), (1, 6), "{summary:?}");
+    for (session, ledger_state, kind, _, _) in cases {
+        let show = env.show(session);
+        let op = &show.operations[0];
+        assert_eq!(op.status, "failed", "{kind}: {op:?}");
+        assert!(
+            op.last_error.as_deref().is_some_and(|e| !e.is_empty()),
+            "{kind}: no reason"
+        );
+        // Nothing moved: no child, the ledger's state unchanged, nothing held back.
+        assert!(show.children.is_empty(), "{kind}");
+        assert_eq!(show.state, ledger_state);
+        assert_eq!(show.balances.pending, "0.000", "{kind}");
+    }
+    let state = env.sandbox().state().unwrap();
+    assert_eq!(
+        state
+            .operations
+            .iter()
+            .filter(|o| o.outcome == "applied")
+            .count(),
+        1
+    );
+    // A refusal is final: another run sends nothing.
+    let before = state.counters.operation_requests;
+    env.sync();
+    assert_eq!(
+        env.sandbox().state().unwrap().counters.operation_requests,
+        before
+    );
+}
