@@ -8,9 +8,11 @@ pub const MAX_PAGE_ROWS: u32 = 10_000;
 pub const MAX_REASON_CHARS: usize = 500;
 /// Base URLs are plain https origins; anything longer is a paste error.
 pub const MAX_BASE_URL_CHARS: usize = 256;
-/// Payments inserted per transaction by bulk import: large enough to amortise the commit,
-/// small enough that a failure rolls back little and the write lock is released often.
-pub const BULK_INSERT_BATCH_ROWS: usize = 10_000;
+/// Payments inserted per transaction by bulk import. Session ids are random, so each batch
+/// touches index pages all over the file and every commit rewrites them: 100,000 rows
+/// amortise that (10,000 ran at about half the speed, BENCHMARKS.md). The cost is the write
+/// lock held about a second per batch; a concurrent `queue` waits within the busy timeout.
+pub const BULK_INSERT_BATCH_ROWS: usize = 100_000;
 /// An Ottu API key is a few dozen characters; a password a few more. Anything longer is a
 /// paste of the wrong thing, and keyrings cap their entries.
 pub const MAX_SECRET_CHARS: usize = 1024;
