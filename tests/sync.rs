@@ -2,6 +2,8 @@
 //! kind, refusals and holds, recovery of an interrupted attempt, throttling, a refused
 //! credential, being offline, and answers that cannot be read.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -135,31 +137,10 @@ impl Env {
     fn assert_matches_ottu(&mut self, session: &str) {
         let ours = self.show(session);
         let state = self.sandbox().state().unwrap();
-        let theirs = state.payment(session).expect("payment at Ottu");
-        let minor = |s: &str| s.replace('.', "").parse::<i64>().unwrap();
-        assert_eq!(
-            ours.state,
-            theirs.state.to_string(),
-            "{session}: parent state"
+        common::ottu::assert_ledger_matches(
+            &ours,
+            state.payment(session).expect("payment at Ottu"),
         );
-        assert_eq!(
-            minor(&ours.balances.refunded),
-            theirs.refunded_minor,
-            "{session}: refunded"
-        );
-        assert_eq!(
-            minor(&ours.balances.voided),
-            theirs.voided_minor,
-            "{session}: voided"
-        );
-        if theirs.state.to_string() == "authorized" {
-            assert_eq!(
-                minor(&ours.balances.captured),
-                theirs.captured_minor,
-                "{session}: captured"
-            );
-        }
-        assert_eq!(ours.hidden, theirs.deleted, "{session}: deleted");
     }
 
     fn op_status(&mut self, session: &str, index: usize) -> String {

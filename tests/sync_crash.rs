@@ -6,6 +6,8 @@
 //! Needs a Secret Service (the child reads its key from the OS keyring): run it through
 //! `scripts/keyring-session.sh cargo test --test sync_crash`, as `make test` does.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -217,7 +219,6 @@ fn sigkill_at_random_instants_never_loses_or_doubles_an_operation() {
         }
     }
     // No refund sum above what was paid, and the ledger's balances equal Ottu's.
-    let minor = |s: &str| s.replace('.', "").parse::<i64>().unwrap();
     for session in &sessions {
         let theirs = state.payment(session).unwrap();
         let paid_or_captured = if theirs.state.to_string() == "paid" {
@@ -232,23 +233,7 @@ fn sigkill_at_random_instants_never_loses_or_doubles_an_operation() {
                 ..PaymentLookup::default()
             })
             .unwrap();
-        assert_eq!(
-            minor(&show.balances.refunded),
-            theirs.refunded_minor,
-            "{session}"
-        );
-        assert_eq!(
-            minor(&show.balances.voided),
-            theirs.voided_minor,
-            "{session}"
-        );
-        if theirs.state.to_string() == "authorized" {
-            assert_eq!(
-                minor(&show.balances.captured),
-                theirs.captured_minor,
-                "{session}"
-            );
-        }
+        common::ottu::assert_ledger_matches(&show, theirs);
     }
     // Faults really happened.
     assert!(

@@ -34,10 +34,15 @@ pub struct RecordContext<'a> {
     pub offline_retry_ms: u64,
 }
 
-fn event(
+/// Appends one event about `op`'s payment: on `entity` `entity_id` (the operation itself,
+/// its payment, or an operation it holds).
+#[allow(clippy::too_many_arguments)]
+fn append(
     tx: &Transaction<'_>,
     ctx: &RecordContext<'_>,
     op: &Claimed,
+    entity: &str,
+    entity_id: i64,
     action: &str,
     before: serde_json::Value,
     after: serde_json::Value,
@@ -48,14 +53,45 @@ fn event(
             at_ms: ctx.now_ms,
             actor: ctx.actor,
             action,
-            entity: "operation",
-            entity_id: op.id.0,
+            entity,
+            entity_id,
             payment_id: Some(op.payment_id),
             before: Some(before),
             after: Some(after),
         },
     )?;
     Ok(())
+}
+
+fn event(
+    tx: &Transaction<'_>,
+    ctx: &RecordContext<'_>,
+    op: &Claimed,
+    action: &str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Result<()> {
+    append(tx, ctx, op, "operation", op.id.0, action, before, after)
+}
+
+fn payment_event(
+    tx: &Transaction<'_>,
+    ctx: &RecordContext<'_>,
+    op: &Claimed,
+    action: &str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Result<()> {
+    append(
+        tx,
+        ctx,
+        op,
+        "payment",
+        op.payment_id.0,
+        action,
+        before,
+        after,
+    )
 }
 
 /// The child's state, or what a success of this kind means when Ottu did not say.
@@ -133,30 +169,6 @@ fn apply_to_parent(tx: &Transaction<'_>, ctx: &RecordContext<'_>, op: &Claimed) 
     )
 }
 
-fn payment_event(
-    tx: &Transaction<'_>,
-    ctx: &RecordContext<'_>,
-    op: &Claimed,
-    action: &str,
-    before: serde_json::Value,
-    after: serde_json::Value,
-) -> Result<()> {
-    store::events::append(
-        tx,
-        &EventInsert {
-            at_ms: ctx.now_ms,
-            actor: ctx.actor,
-            action,
-            entity: "payment",
-            entity_id: op.payment_id.0,
-            payment_id: Some(op.payment_id),
-            before: Some(before),
-            after: Some(after),
-        },
-    )?;
-    Ok(())
-}
-
 /// Holds the later operations of the payment behind `op`, with events.
 fn block_later(
     tx: &Transaction<'_>,
@@ -170,20 +182,15 @@ fn block_later(
     );
     let held = outbox::block_after(tx, op.id, &reason, ctx.now_ms)?;
     for id in &held {
-        store::events::append(
+        append(
             tx,
-            &EventInsert {
-                at_ms: ctx.now_ms,
-                actor: ctx.actor,
-                action: "operation.blocked",
-                entity: "operation",
-                entity_id: id.0,
-                payment_id: Some(op.payment_id),
-                before: Some(json!({"status": OperationStatus::Queued})),
-                after: Some(
-                    json!({"status": OperationStatus::Blocked, "held_by": op.id, "reason": reason}),
-                ),
-            },
+            ctx,
+            op,
+            "operation",
+            id.0,
+            "operation.blocked",
+            json!({"status": OperationStatus::Queued}),
+            json!({"status": OperationStatus::Blocked, "held_by": op.id, "reason": reason}),
         )?;
     }
     Ok(held.len() as u64)

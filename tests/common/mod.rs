@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod keyring;
+pub mod ottu;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,37 @@
+//! Comparing the ledger with what Ottu (the sandbox) holds.
+
+use daftar::ledger::PaymentDetail;
+use daftar_sandbox::PaymentSnapshot;
+
+fn minor(amount: &str) -> i64 {
+    amount.replace('.', "").parse().expect("a decimal amount")
+}
+
+/// The ledger's view of a payment equals Ottu's: parent state, refunded (with queued
+/// refunds), voided, captured (for authorizations) and deletion.
+pub fn assert_ledger_matches(ours: &PaymentDetail, theirs: &PaymentSnapshot) {
+    let session = &theirs.session_id;
+    assert_eq!(
+        ours.state,
+        theirs.state.to_string(),
+        "{session}: parent state"
+    );
+    assert_eq!(
+        minor(&ours.balances.refunded),
+        theirs.refunded_minor,
+        "{session}: refunded"
+    );
+    assert_eq!(
+        minor(&ours.balances.voided),
+        theirs.voided_minor,
+        "{session}: voided"
+    );
+    if theirs.state.to_string() == "authorized" {
+        assert_eq!(
+            minor(&ours.balances.captured),
+            theirs.captured_minor,
+            "{session}: captured"
+        );
+    }
+    assert_eq!(ours.hidden, theirs.deleted, "{session}: deleted");
+}
