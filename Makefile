@@ -11,3 +11,4 @@ test:
 
 bench:
 	cargo bench --bench ledger
+	cargo bench --bench sync
