@@ -20,7 +20,8 @@ UPDATE operations SET seq = id;
 CREATE INDEX operations_by_payment_seq ON operations (payment_id, seq);
 -- Ottu's reference for a succeeded external operation.
 ALTER TABLE operations ADD COLUMN reference_number TEXT;
-CREATE INDEX operations_due ON operations (status, next_attempt_at_ms, id);
+-- The claim query walks this in order: due time, then queue position.
+CREATE INDEX operations_due ON operations (status, next_attempt_at_ms, seq);
 
 ALTER TABLE payments ADD COLUMN refreshed_at_ms INTEGER;
 -- Children whose final state Ottu has not told us yet (`refund_queued`).

@@ -72,3 +72,6 @@ pub const SYNC_WATCH_POLL_MS: u64 = 1_000;
 /// Import/refresh: payments fetched from Ottu at once. Retrieve is cheap for Ottu, but a
 /// shop's uplink is not; four keeps a thousand-payment import to seconds.
 pub const IMPORT_CONCURRENCY: usize = 4;
+/// Sync: attempt outcomes kept for the run's summary (`sync --json`). A long `--watch` run
+/// would otherwise grow without bound; the progress events still report every one.
+pub const SYNC_MAX_REPORTED_OUTCOMES: usize = 100_000;

@@ -63,8 +63,9 @@ pub fn recover_in_flight(
 }
 
 /// Claims up to `limit` due operations: the first waiting one of each payment (queue
-/// order), of unpaused profiles, skipping `busy_payments`. Each becomes `in_flight` with
-/// its attempt counted.
+/// order), of unpaused profiles; never-tried ones first (NULLs sort first), then by due
+/// time. The order walks the `operations_due` index, so a long queue costs no sort. Each
+/// becomes `in_flight` with its attempt counted.
 pub fn claim_due(
     tx: &Transaction<'_>,
     now_ms: i64,
@@ -86,7 +87,7 @@ pub fn claim_due(
                SELECT 1 FROM operations e
                WHERE e.payment_id = o.payment_id AND e.seq < o.seq
                  AND e.status IN {HOLDING_STATUSES_SQL})
-         ORDER BY o.next_attempt_at_ms IS NOT NULL, o.next_attempt_at_ms, o.seq
+         ORDER BY o.next_attempt_at_ms, o.seq
          LIMIT ?3"
     );
     let mut claimed = Vec::new();

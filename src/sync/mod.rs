@@ -113,5 +113,7 @@ pub struct SyncSummary {
     pub paused: Vec<(String, String)>,
     /// Operations still queued or in flight when the run stopped.
     pub remaining: u64,
+    /// Every attempt's outcome, up to `SYNC_MAX_REPORTED_OUTCOMES` (the events carry all).
     pub outcomes: Vec<OperationOutcomeView>,
+    pub outcomes_truncated: bool,
 }

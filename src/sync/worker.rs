@@ -18,7 +18,8 @@ use crate::connect::{self, ProfileTarget};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::limits::{
-    SYNC_MAX_CONCURRENCY, SYNC_OFFLINE_RETRY_MS, SYNC_ONCE_MAX_WAIT_MS, SYNC_WATCH_POLL_MS,
+    SYNC_MAX_CONCURRENCY, SYNC_MAX_REPORTED_OUTCOMES, SYNC_OFFLINE_RETRY_MS, SYNC_ONCE_MAX_WAIT_MS,
+    SYNC_WATCH_POLL_MS,
 };
 use crate::model::{OperationStatus, ProfileId};
 use crate::ottu::{self, ClientConfig, OperationOutcome, OperationRequest, OttuClient};
@@ -152,14 +153,27 @@ pub fn run(
     let mut early: Vec<(Claimed, SendOutcome)> = Vec::new();
 
     loop {
-        // 1. Record every finished attempt in one transaction.
+        // 1. One transaction a turn: record every finished attempt, then claim what is
+        //    due for the free slots. The claims are committed before any request is built.
         let mut finished = std::mem::take(&mut early);
         while let Ok(done) = done_rx.try_recv() {
             finished.push(done);
         }
-        if !finished.is_empty() {
-            in_progress -= finished.len();
-            let now_ms = clock.now_ms();
+        in_progress -= finished.len();
+        let cancelled = deps.cancel.load(Ordering::SeqCst);
+        let now_ms = clock.now_ms();
+        let probing = offline_until_ms.is_some();
+        let may_claim =
+            !cancelled && offline_until_ms.is_none_or(|t| now_ms >= t) && in_progress < concurrency;
+        // Offline, send one operation at a time as a probe.
+        let free = if probing {
+            1
+        } else {
+            concurrency - in_progress
+        };
+        let (results, claims) = if finished.is_empty() && !may_claim {
+            (Vec::new(), Vec::new())
+        } else {
             let ctx = RecordContext {
                 now_ms,
                 actor: &actor,
@@ -167,64 +181,65 @@ pub fn run(
                 max_unknown_attempts: options.max_unknown_attempts,
                 offline_retry_ms: SYNC_OFFLINE_RETRY_MS,
             };
-            let results = ledger.store().write(|tx| {
-                finished
+            ledger.store().write(|tx| {
+                let results = finished
                     .iter()
                     .map(|(op, outcome)| record::record(tx, &ctx, op, outcome))
-                    .collect::<Result<Vec<_>>>()
-            })?;
-            for ((op, _), recorded) in finished.iter().zip(results) {
-                summary.blocked += recorded.blocked;
-                match recorded.view.status {
-                    OperationStatus::Succeeded => summary.succeeded += 1,
-                    OperationStatus::Failed => summary.failed += 1,
-                    OperationStatus::NeedsAttention => summary.needs_attention += 1,
-                    _ if recorded.paused.is_none() && !recorded.offline => summary.retried += 1,
-                    _ => {}
-                }
-                if recorded.offline {
-                    let until = now_ms + SYNC_OFFLINE_RETRY_MS as i64;
-                    offline_until_ms = Some(offline_until_ms.map_or(until, |t| t.max(until)));
-                    on_event(&SyncEvent::Offline {
-                        retry_in_ms: SYNC_OFFLINE_RETRY_MS,
-                    });
+                    .collect::<Result<Vec<_>>>()?;
+                // An answer that says "offline" stops claims until the next probe; a paused
+                // profile is already excluded by the claim query in this transaction.
+                let claims = if may_claim && !results.iter().any(|r| r.offline) {
+                    outbox::claim_due(tx, now_ms, profile, free)?
                 } else {
-                    offline_until_ms = None;
-                }
-                if let Some(reason) = &recorded.paused
-                    && paused.insert(op.profile_id, ()).is_none()
-                {
-                    summary
-                        .paused
-                        .push((op.profile.to_string(), reason.clone()));
-                    on_event(&SyncEvent::Paused {
-                        profile: op.profile.to_string(),
-                        reason: reason.clone(),
-                    });
-                    clients.remove(&op.profile_id);
-                }
-                on_event(&SyncEvent::Recorded(recorded.view.clone()));
+                    Vec::new()
+                };
+                Ok::<_, Error>((results, claims))
+            })?
+        };
+        for ((op, _), recorded) in finished.iter().zip(results) {
+            summary.blocked += recorded.blocked;
+            match recorded.view.status {
+                OperationStatus::Succeeded => summary.succeeded += 1,
+                OperationStatus::Failed => summary.failed += 1,
+                OperationStatus::NeedsAttention => summary.needs_attention += 1,
+                _ if recorded.paused.is_none() && !recorded.offline => summary.retried += 1,
+                _ => {}
+            }
+            if recorded.offline {
+                let until = now_ms + SYNC_OFFLINE_RETRY_MS as i64;
+                offline_until_ms = Some(offline_until_ms.map_or(until, |t| t.max(until)));
+                on_event(&SyncEvent::Offline {
+                    retry_in_ms: SYNC_OFFLINE_RETRY_MS,
+                });
+            } else if recorded.paused.is_none() {
+                // Ottu answered: the network is back.
+                offline_until_ms = None;
+            }
+            if let Some(reason) = &recorded.paused
+                && paused.insert(op.profile_id, ()).is_none()
+            {
+                summary
+                    .paused
+                    .push((op.profile.to_string(), reason.clone()));
+                on_event(&SyncEvent::Paused {
+                    profile: op.profile.to_string(),
+                    reason: reason.clone(),
+                });
+                clients.remove(&op.profile_id);
+            }
+            on_event(&SyncEvent::Recorded(recorded.view.clone()));
+            if summary.outcomes.len() < SYNC_MAX_REPORTED_OUTCOMES {
                 summary.outcomes.push(recorded.view);
+            } else {
+                summary.outcomes_truncated = true;
             }
         }
-
-        let cancelled = deps.cancel.load(Ordering::SeqCst);
         if cancelled && in_progress == 0 {
             break;
         }
 
-        // 2. Claim what is due, up to the free slots, unless offline or stopping.
-        let now_ms = clock.now_ms();
-        let online = offline_until_ms.is_none_or(|t| now_ms >= t);
-        if !cancelled && online && in_progress < concurrency {
-            let free = if offline_until_ms.is_some() {
-                1
-            } else {
-                concurrency - in_progress
-            };
-            let claims = ledger
-                .store()
-                .write(|tx| Ok::<_, Error>(outbox::claim_due(tx, now_ms, profile, free)?))?;
+        // 2. Send each claim as its own task.
+        {
             for op in claims {
                 in_progress += 1;
                 on_event(&SyncEvent::Sent {

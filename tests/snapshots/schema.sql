@@ -9,7 +9,7 @@ CREATE INDEX operations_by_payment_seq ON operations (payment_id, seq);
 -- index operations_by_status
 CREATE INDEX operations_by_status ON operations (status, id);
 -- index operations_due
-CREATE INDEX operations_due ON operations (status, next_attempt_at_ms, id);
+CREATE INDEX operations_due ON operations (status, next_attempt_at_ms, seq);
 -- index payments_by_order_no
 CREATE INDEX payments_by_order_no ON payments (order_no) WHERE order_no IS NOT NULL;
 -- index payments_by_state_newest
