@@ -9,5 +9,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # Inside a private D-Bus session with a throwaway, unlocked gnome-keyring: the keyring
 # tests use a real Secret Service, and fail (not skip) without one.
 scripts/keyring-session.sh cargo test --workspace --locked
-# The benchmark must keep building and running: a tiny ledger, checked not timed.
+# The benchmarks must keep building and running: tiny sizes, checked (exactly-once) not timed.
 DAFTAR_BENCH_PAYMENTS=2000 cargo test --locked --bench ledger
+DAFTAR_BENCH_SYNC_OPS=200 DAFTAR_BENCH_SYNC_LATENCY_OPS=40 cargo test --locked --bench sync
