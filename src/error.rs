@@ -49,6 +49,10 @@ pub enum Error {
         "operation {id} is {status}: only a failed, blocked or unresolved (needs_attention) operation can be retried"
     )]
     NotRetryable { id: i64, status: String },
+    /// Something the command needs is busy or missing on this machine (e.g. another sync
+    /// holds the ledger): nothing was changed.
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
     /// Talking to Ottu failed for the whole command (no credential, offline, refused key).
     #[error("{message}")]
     Remote { code: &'static str, message: String },
@@ -111,7 +115,7 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::NotDroppable { .. } => "queue.not_droppable",
             Error::NotRetryable { .. } => "queue.not_retryable",
-            Error::Remote { code, .. } => code,
+            Error::Remote { code, .. } | Error::Unavailable { code, .. } => code,
             Error::Store(StoreError::NewerSchema { .. }) => "store.newer_schema",
             Error::Store(_) => "store.error",
             Error::Secrets(secrets) => secrets.code(),
@@ -141,7 +145,10 @@ impl Error {
                 ErrorKind::Refused
             }
             Error::NotFound { .. } => ErrorKind::NotFound,
-            Error::Store(_) | Error::Secrets(_) | Error::Remote { .. } => ErrorKind::Unexpected,
+            Error::Store(_)
+            | Error::Secrets(_)
+            | Error::Remote { .. }
+            | Error::Unavailable { .. } => ErrorKind::Unexpected,
         }
     }
 

@@ -666,3 +666,26 @@ fn every_operation_kind_can_be_refused_by_ottu_and_the_refusal_is_final() {
         before
     );
 }
+
+#[test]
+fn a_second_sync_on_the_same_ledger_is_refused_while_the_first_runs() {
+    let mut env = Env::start(empty());
+    env.payment("lock-1", "10.000", "paid", "knet");
+    env.queue("refund", "lock-1", Some("1.000"));
+    let mut lock_path = env.ledger.store().path().as_os_str().to_owned();
+    lock_path.push(".sync-lock");
+    let held = std::fs::File::create(&lock_path).unwrap();
+    held.lock().unwrap();
+    let deps = SyncDeps {
+        runtime: env.runtime.handle().clone(),
+        client_config: client_config(),
+        random: Arc::new(SplitMix::seeded(1)),
+        cancel: Arc::new(AtomicBool::new(false)),
+    };
+    let err = sync::run(&mut env.ledger, &deps, &SyncOptions::default(), &mut |_| {}).unwrap_err();
+    assert_eq!(err.code(), "sync.running");
+    assert_eq!(err.kind(), daftar::ErrorKind::Unexpected);
+    assert_eq!(env.op_status("lock-1", 0), "queued");
+    drop(held);
+    assert_eq!(env.sync().succeeded, 1);
+}

@@ -40,23 +40,19 @@ fn take_lock(path: PathBuf) -> Result<File> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| {
-            Error::invalid(
-                "db",
-                "sync.lock",
-                format!("cannot create the sync lock {}: {e}", path.display()),
-            )
+        .map_err(|e| Error::Unavailable {
+            code: "sync.lock",
+            message: format!("cannot create the sync lock {}: {e}", path.display()),
         })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(_) => Err(Error::invalid(
-            "db",
-            "sync.running",
-            format!(
+        Err(_) => Err(Error::Unavailable {
+            code: "sync.running",
+            message: format!(
                 "another `daftar sync` is already running on this ledger ({}); wait for it or stop it",
                 path.display()
             ),
-        )),
+        }),
     }
 }
 
