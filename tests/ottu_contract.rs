@@ -1,5 +1,6 @@
 //! Contract test: every request Daftar can send to Ottu, sent through the real client code
-//! to Stoplight Prism 5 mocking Ottu's official spec (`../shared/ottu/ottu-operations-openapi.yaml`).
+//! to Stoplight Prism 5 mocking Ottu's official spec (vendored from
+//! `../shared/ottu/ottu-operations-openapi.yaml` into `tools/contract/`).
 //! Prism flags a request the spec forbids with 400/401/415/422 and an `sl-violations` header
 //! (or, for a path parameter, a problem+json body listing the violations). The test also
 //! sends deliberately bad requests and asserts Prism flags them, so it is known to fail
@@ -49,14 +50,29 @@ fn prism_binary() -> PathBuf {
     bin
 }
 
+/// The official spec, as vendored in `tools/contract/` (a clean clone has no `../shared/`).
 fn spec_path() -> PathBuf {
-    let spec = manifest_dir().join("../shared/ottu/ottu-operations-openapi.yaml");
+    let spec = manifest_dir().join("tools/contract/ottu-operations-openapi.yaml");
     assert!(
         spec.exists(),
-        "Ottu's spec is missing at {}: the contract test needs the shared folder beside the repo",
+        "Ottu's spec is missing at {}",
         spec.display()
     );
     spec
+}
+
+/// Where the shared folder sits beside the repository, the vendored copy must be the same
+/// bytes: a newer official spec is copied in, never edited here.
+#[test]
+fn the_vendored_spec_is_the_shared_one() {
+    let shared = manifest_dir().join("../shared/ottu/ottu-operations-openapi.yaml");
+    if let Ok(original) = std::fs::read(&shared) {
+        assert!(
+            std::fs::read(spec_path()).unwrap() == original,
+            "tools/contract/ottu-operations-openapi.yaml differs from {}: copy the official one in",
+            shared.display()
+        );
+    }
 }
 
 /// One running Prism; killed when dropped, also when the test panics.
