@@ -196,6 +196,23 @@ fn block_later(
     Ok(held.len() as u64)
 }
 
+/// Gives the in-flight operation its new status and what the attempt left behind.
+fn finish(
+    tx: &Transaction<'_>,
+    ctx: &RecordContext<'_>,
+    op: &Claimed,
+    to: OperationStatus,
+    record: &AttemptRecord<'_>,
+) -> Result<()> {
+    let moved = outbox::finish_attempt(tx, op.id, to, record, ctx.now_ms)?;
+    debug_assert!(
+        moved,
+        "operation {} was not in flight when its answer came",
+        op.id
+    );
+    Ok(())
+}
+
 /// Records one finished attempt.
 pub fn record(
     tx: &Transaction<'_>,
@@ -219,15 +236,6 @@ pub fn record(
         offline: false,
         blocked: 0,
     };
-    let finish = |to: OperationStatus, record: &AttemptRecord<'_>| -> Result<()> {
-        let moved = outbox::finish_attempt(tx, op.id, to, record, ctx.now_ms)?;
-        debug_assert!(
-            moved,
-            "operation {} was not in flight when its answer came",
-            op.id
-        );
-        Ok(())
-    };
     match outcome {
         SendOutcome::Succeeded {
             detail,
@@ -236,6 +244,9 @@ pub fn record(
             raw,
         } => {
             finish(
+                tx,
+                ctx,
+                op,
                 OperationStatus::Succeeded,
                 &AttemptRecord {
                     reply_json: Some(raw),
@@ -264,6 +275,9 @@ pub fn record(
         }
         SendOutcome::Refused { reason, raw } => {
             finish(
+                tx,
+                ctx,
+                op,
                 OperationStatus::Failed,
                 &AttemptRecord {
                     last_error: Some(reason),
@@ -287,6 +301,9 @@ pub fn record(
         SendOutcome::Auth { reason } => {
             // Nothing was applied: the operation waits, its attempt not counted.
             finish(
+                tx,
+                ctx,
+                op,
                 OperationStatus::Queued,
                 &AttemptRecord {
                     last_error: Some(reason),
@@ -324,6 +341,9 @@ pub fn record(
             // Due at once: the running worker paces its probes itself, and the next
             // `daftar sync` after the network is back should not wait.
             finish(
+                tx,
+                ctx,
+                op,
                 OperationStatus::Queued,
                 &AttemptRecord {
                     last_error: Some(reason),
@@ -344,6 +364,9 @@ pub fn record(
         } => {
             let wait = backoff::delay_ms(op.attempt, *retry_after_ms, ctx.random);
             finish(
+                tx,
+                ctx,
+                op,
                 OperationStatus::Queued,
                 &AttemptRecord {
                     last_error: Some(reason),
@@ -395,18 +418,17 @@ fn unknown(
             "outcome unknown after {} attempts (last: {reason}); check the payment at Ottu, then retry or confirm",
             op.attempt
         );
-        let moved = outbox::finish_attempt(
+        finish(
             tx,
-            op.id,
+            ctx,
+            op,
             OperationStatus::NeedsAttention,
             &AttemptRecord {
                 last_error: Some(&why),
                 reply_json: raw,
                 ..AttemptRecord::default()
             },
-            ctx.now_ms,
         )?;
-        debug_assert!(moved);
         event(
             tx,
             ctx,
@@ -421,9 +443,10 @@ fn unknown(
         return Ok(());
     }
     let wait = backoff::delay_ms(op.attempt, retry_after_ms, ctx.random);
-    let moved = outbox::finish_attempt(
+    finish(
         tx,
-        op.id,
+        ctx,
+        op,
         OperationStatus::Queued,
         &AttemptRecord {
             last_error: Some(reason),
@@ -431,9 +454,7 @@ fn unknown(
             next_attempt_at_ms: Some(ctx.now_ms + wait as i64),
             ..AttemptRecord::default()
         },
-        ctx.now_ms,
     )?;
-    debug_assert!(moved);
     event(
         tx,
         ctx,
