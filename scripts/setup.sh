@@ -28,5 +28,4 @@ fi
 command -v cargo >/dev/null || { say "cargo not found: install Rust stable with rustup (https://rustup.rs)"; exit 1; }
 cargo fmt --version >/dev/null 2>&1 || { say "rustfmt missing: rustup component add rustfmt"; exit 1; }
 cargo clippy --version >/dev/null 2>&1 || { say "clippy missing: rustup component add clippy"; exit 1; }
-command -v npm >/dev/null || { say "npm not found: install Node.js 20 with npm (the contract test runs Stoplight Prism)"; exit 1; }
-say "ready ($(cargo --version), node $(node --version))"
+say "ready ($(cargo --version))"
