@@ -18,6 +18,12 @@ ALTER TABLE operations ADD COLUMN retry_of INTEGER REFERENCES operations(id);
 ALTER TABLE operations ADD COLUMN seq INTEGER;
 UPDATE operations SET seq = id;
 CREATE INDEX operations_by_payment_seq ON operations (payment_id, seq);
+-- One replacement per operation: a second `queue retry` of the same one would send twice.
+CREATE UNIQUE INDEX operations_one_retry ON operations (retry_of) WHERE retry_of IS NOT NULL;
+-- Set once the request may have reached Ottu (any answer but "unreachable" or 429, or an
+-- interrupted attempt); never cleared. A sent operation can no longer be dropped, and is
+-- retried only on the merchant's word that it did not take effect.
+ALTER TABLE operations ADD COLUMN first_sent_at_ms INTEGER;
 -- Ottu's reference for a succeeded external operation.
 ALTER TABLE operations ADD COLUMN reference_number TEXT;
 -- The claim query walks this in order: due time, then queue position.

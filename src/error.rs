@@ -42,9 +42,11 @@ pub enum Error {
         key: String,
     },
     #[error(
-        "operation {id} is {status}: only a queued operation that was never sent can be dropped"
+        "operation {id} is {status}: only a queued or blocked operation that never reached Ottu can be dropped; one that was sent can be retried with --confirm-not-applied once Ottu shows it did not take effect"
     )]
     NotDroppable { id: i64, status: String },
+    #[error("operation {id} was already retried as operation {by}; retry that one instead")]
+    AlreadyRetried { id: i64, by: i64 },
     #[error(
         "operation {id} is {status}: only a failed, blocked or unresolved (needs_attention) operation can be retried"
     )]
@@ -115,6 +117,7 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::NotDroppable { .. } => "queue.not_droppable",
             Error::NotRetryable { .. } => "queue.not_retryable",
+            Error::AlreadyRetried { .. } => "queue.already_retried",
             Error::Remote { code, .. } | Error::Unavailable { code, .. } => code,
             Error::Store(StoreError::NewerSchema { .. }) => "store.newer_schema",
             Error::Store(_) => "store.error",
@@ -141,9 +144,10 @@ impl Error {
             | Error::Word { .. }
             | Error::Invalid { .. } => ErrorKind::BadInput,
             Error::Rule(rule) if rule.is_bad_input() => ErrorKind::BadInput,
-            Error::Rule(_) | Error::NotDroppable { .. } | Error::NotRetryable { .. } => {
-                ErrorKind::Refused
-            }
+            Error::Rule(_)
+            | Error::NotDroppable { .. }
+            | Error::NotRetryable { .. }
+            | Error::AlreadyRetried { .. } => ErrorKind::Refused,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Store(_)
             | Error::Secrets(_)

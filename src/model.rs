@@ -353,6 +353,8 @@ pub struct Operation {
     pub last_error: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// The request may have reached Ottu at least once: it can no longer be dropped.
+    pub sent: bool,
 }
 
 /// A transaction Ottu created for a succeeded external operation.

@@ -689,3 +689,77 @@ fn a_second_sync_on_the_same_ledger_is_refused_while_the_first_runs() {
     drop(held);
     assert_eq!(env.sync().succeeded, 1);
 }
+
+/// A refund Ottu applied whose answer was lost looks queued again; it must not be
+/// droppable, nor retried without the merchant's confirmation (review finding).
+#[test]
+fn an_operation_that_may_have_reached_ottu_cannot_be_dropped() {
+    let mut env = Env::start(empty());
+    env.payment("sent-1", "10.000", "paid", "knet");
+    let op = env.queue("refund", "sent-1", Some("4.000"));
+    env.sandbox()
+        .set_faults(FaultConfig {
+            rate_drop: 1.0,
+            ..FaultConfig::none()
+        })
+        .unwrap();
+    // One attempt: applied at Ottu, the connection dropped, back in the queue.
+    let summary = env.sync_with(
+        SyncOptions {
+            max_unknown_attempts: 2,
+            ..SyncOptions::default()
+        },
+        &mut |_| {},
+    );
+    assert_eq!(summary.needs_attention, 1, "{summary:?}");
+    let shown = &env.show("sent-1").operations[0];
+    assert!(shown.sent, "{shown:?}");
+    let err = env
+        .ledger
+        .drop_operation(op.operation.id, None)
+        .unwrap_err();
+    assert_eq!(err.code(), "queue.not_droppable");
+    // One retry only, even if the merchant asks twice.
+    let confirmed = RetryRequest {
+        id: op.operation.id,
+        confirm_not_applied: true,
+        reason: Some("support says it did not go through"),
+    };
+    let first = env.ledger.retry_operation(&confirmed).unwrap();
+    let again = env.ledger.retry_operation(&confirmed).unwrap_err();
+    assert_eq!(again.code(), "queue.already_retried");
+    assert!(again.to_string().contains(&first.operation.id.to_string()));
+}
+
+/// Work waiting behind an unresolved operation of the same payment is not due: `--once`
+/// ends instead of spinning (review finding).
+#[test]
+fn once_ends_when_the_only_waiting_work_is_held() {
+    let mut env = Env::start(empty());
+    env.payment("held-1", "10.000", "paid", "knet");
+    env.queue("refund", "held-1", Some("1.000"));
+    env.sandbox()
+        .set_faults(FaultConfig {
+            rate_malformed: 1.0,
+            ..FaultConfig::none()
+        })
+        .unwrap();
+    let summary = env.sync_with(
+        SyncOptions {
+            max_unknown_attempts: 1,
+            ..SyncOptions::default()
+        },
+        &mut |_| {},
+    );
+    assert_eq!(summary.needs_attention, 1);
+    env.queue("refund", "held-1", Some("2.000"));
+    let started = Instant::now();
+    let summary = env.sync();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "sync --once spun for {:?}",
+        started.elapsed()
+    );
+    assert!(summary.outcomes.is_empty(), "{summary:?}");
+    assert_eq!(env.op_status("held-1", 1), "queued");
+}

@@ -176,6 +176,7 @@ impl Ledger {
         self.store.write(|tx| {
             let op = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
             if !op.status.is_droppable()
+                || op.sent
                 || !store::operations::transition(
                     tx,
                     id,
@@ -226,7 +227,11 @@ impl Ledger {
                     status: original.status.to_string(),
                 });
             }
-            let was_sent = original.status != OperationStatus::Blocked;
+            if let Some(by) = store::operations::replacement(tx, id)? {
+                return Err(Error::AlreadyRetried { id: id.0, by: by.0 });
+            }
+            // A blocked operation may have been sent before it was held.
+            let was_sent = original.sent || original.status != OperationStatus::Blocked;
             if was_sent && !request.confirm_not_applied {
                 return Err(Error::invalid(
                     "confirm",

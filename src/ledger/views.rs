@@ -73,6 +73,8 @@ pub struct OperationView {
     pub created_at: String,
     pub updated_at: String,
     pub attempts: u32,
+    /// Whether the request may have reached Ottu (then it can no longer be dropped).
+    pub sent: bool,
     pub reason: Option<String>,
     pub requested_by: String,
     pub last_error: Option<String>,
@@ -94,6 +96,7 @@ impl OperationView {
             created_at: format_ms(op.created_at_ms),
             updated_at: format_ms(op.updated_at_ms),
             attempts: op.attempts,
+            sent: op.sent,
             reason: op.reason.clone(),
             requested_by: op.requested_by.clone(),
             last_error: op.last_error.clone(),

@@ -93,7 +93,7 @@ pub fn insert(tx: &Transaction<'_>, op: &OperationInsert<'_>) -> Result<Operatio
 const SELECT: &str =
     "SELECT o.id, o.payment_id, o.kind, o.amount_minor, o.reserved_minor, p.currency,
         o.tracking_key, o.status, o.attempts, o.reason, o.requested_by, o.last_error,
-        o.created_at_ms, o.updated_at_ms
+        o.created_at_ms, o.updated_at_ms, o.first_sent_at_ms IS NOT NULL
     FROM operations o JOIN payments p ON p.id = o.payment_id";
 
 type RawOperation = (
@@ -111,6 +111,7 @@ type RawOperation = (
     Option<String>,
     i64,
     i64,
+    bool,
 );
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<RawOperation> {
@@ -129,6 +130,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<RawOperation> {
         r.get(11)?,
         r.get(12)?,
         r.get(13)?,
+        r.get(14)?,
     ))
 }
 
@@ -148,6 +150,7 @@ fn decode(raw: RawOperation) -> Result<Operation> {
         last_error,
         created_at_ms,
         updated_at_ms,
+        sent,
     ) = raw;
     let currency = Currency::from_code(&currency)
         .map_err(|_| StoreError::corrupt("payment currency", currency))?;
@@ -168,6 +171,7 @@ fn decode(raw: RawOperation) -> Result<Operation> {
         last_error,
         created_at_ms,
         updated_at_ms,
+        sent,
     })
 }
 
@@ -307,6 +311,14 @@ pub fn set_last_error(
         params![id.0, text, now_ms],
     )?;
     Ok(())
+}
+
+/// The operation that replaced this one (`queue retry`), if any.
+pub fn replacement(tx: &Transaction<'_>, id: OperationId) -> Result<Option<OperationId>> {
+    Ok(tx
+        .prepare_cached("SELECT id FROM operations WHERE retry_of = ?1")?
+        .query_row([id.0], |r| r.get(0).map(OperationId))
+        .optional()?)
 }
 
 #[cfg(test)]

@@ -19,6 +19,19 @@ use crate::money::{Amount, Currency};
 /// Statuses that keep later operations of the same payment waiting, in SQL.
 const HOLDING_STATUSES_SQL: &str = "('queued', 'in_flight', 'blocked', 'needs_attention')";
 
+/// `o` waits for no earlier unfinished operation of its payment (queue order: `seq`, then
+/// `id` between a retry and anything sharing its place). Claiming and the next-due time
+/// must agree on it, or the worker would wait for work it cannot claim.
+fn not_held_sql() -> String {
+    format!(
+        "NOT EXISTS (
+             SELECT 1 FROM operations e
+             WHERE e.payment_id = o.payment_id
+               AND (e.seq < o.seq OR (e.seq = o.seq AND e.id < o.id))
+               AND e.status IN {HOLDING_STATUSES_SQL})"
+    )
+}
+
 /// An operation the worker has just marked `in_flight`, with what it needs to send it.
 #[derive(Clone, Debug)]
 pub struct Claimed {
@@ -55,6 +68,7 @@ pub fn recover_in_flight(
         // must not push it towards needs_attention.
         "UPDATE operations SET status = 'queued', next_attempt_at_ms = ?1, updated_at_ms = ?1,
              attempts = MAX(attempts - 1, 0),
+             first_sent_at_ms = COALESCE(first_sent_at_ms, ?1),
              last_error = 'outcome unknown: the previous sync stopped before Ottu answered'
          WHERE status = 'in_flight'",
         [now_ms],
@@ -83,12 +97,10 @@ pub fn claim_due(
            AND (o.next_attempt_at_ms IS NULL OR o.next_attempt_at_ms <= ?1)
            AND pr.paused_reason IS NULL
            AND (?2 IS NULL OR pr.id = ?2)
-           AND NOT EXISTS (
-               SELECT 1 FROM operations e
-               WHERE e.payment_id = o.payment_id AND e.seq < o.seq
-                 AND e.status IN {HOLDING_STATUSES_SQL})
+           AND {not_held}
          ORDER BY o.next_attempt_at_ms, o.seq
-         LIMIT ?3"
+         LIMIT ?3",
+        not_held = not_held_sql()
     );
     let mut claimed = Vec::new();
     {
@@ -148,6 +160,8 @@ pub struct AttemptRecord<'a> {
     pub next_attempt_at_ms: Option<i64>,
     /// The attempt did not count (offline, throttled, paused): give it back.
     pub refund_attempt: bool,
+    /// The request may have reached Ottu: the operation counts as sent from now on.
+    pub sent: bool,
 }
 
 /// Moves an `in_flight` operation to `to`; false if it was no longer in flight.
@@ -161,7 +175,8 @@ pub fn finish_attempt(
     let changed = tx.prepare_cached(
         "UPDATE operations SET status = ?2, last_error = ?3, reply_json = COALESCE(?4, reply_json),
              reference_number = COALESCE(?5, reference_number), next_attempt_at_ms = ?6,
-             attempts = attempts - ?7, updated_at_ms = ?8
+             attempts = attempts - ?7, updated_at_ms = ?8,
+             first_sent_at_ms = CASE WHEN ?9 THEN COALESCE(first_sent_at_ms, ?8) ELSE first_sent_at_ms END
          WHERE id = ?1 AND status = 'in_flight'",
     )?
     .execute(params![
@@ -173,6 +188,7 @@ pub fn finish_attempt(
         record.next_attempt_at_ms,
         i64::from(record.refund_attempt),
         now_ms,
+        record.sent,
     ])?;
     Ok(changed == 1)
 }
@@ -223,15 +239,18 @@ pub fn unblock_payment(
     Ok(ids)
 }
 
-/// The earliest time a queued operation of an unpaused profile becomes due, if any.
+/// The earliest time a queued operation that could be claimed (not waiting behind an
+/// earlier one of its payment, of an unpaused profile) becomes due, if any.
 pub fn next_due_at(tx: &Transaction<'_>, profile: Option<ProfileId>) -> Result<Option<i64>> {
+    let sql = format!(
+        "SELECT MIN(COALESCE(o.next_attempt_at_ms, 0)) FROM operations o
+         JOIN payments p ON p.id = o.payment_id JOIN profiles pr ON pr.id = p.profile_id
+         WHERE o.status = 'queued' AND pr.paused_reason IS NULL
+           AND (?1 IS NULL OR pr.id = ?1) AND {}",
+        not_held_sql()
+    );
     Ok(tx
-        .prepare_cached(
-            "SELECT MIN(COALESCE(o.next_attempt_at_ms, 0)) FROM operations o
-             JOIN payments p ON p.id = o.payment_id JOIN profiles pr ON pr.id = p.profile_id
-             WHERE o.status = 'queued' AND pr.paused_reason IS NULL
-               AND (?1 IS NULL OR pr.id = ?1)",
-        )?
+        .prepare_cached(&sql)?
         .query_row(params![profile.map(|p| p.0)], |r| r.get(0))?)
 }
 

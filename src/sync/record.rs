@@ -249,6 +249,7 @@ pub fn record(
                 op,
                 OperationStatus::Succeeded,
                 &AttemptRecord {
+                    sent: true,
                     reply_json: Some(raw),
                     reference_number: reference_number.as_deref(),
                     ..AttemptRecord::default()
@@ -280,6 +281,7 @@ pub fn record(
                 op,
                 OperationStatus::Failed,
                 &AttemptRecord {
+                    sent: true,
                     last_error: Some(reason),
                     reply_json: Some(raw),
                     ..AttemptRecord::default()
@@ -424,6 +426,7 @@ fn unknown(
             op,
             OperationStatus::NeedsAttention,
             &AttemptRecord {
+                sent: true,
                 last_error: Some(&why),
                 reply_json: raw,
                 ..AttemptRecord::default()
@@ -449,6 +452,7 @@ fn unknown(
         op,
         OperationStatus::Queued,
         &AttemptRecord {
+            sent: true,
             last_error: Some(reason),
             reply_json: raw,
             next_attempt_at_ms: Some(ctx.now_ms + wait as i64),

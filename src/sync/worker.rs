@@ -192,6 +192,8 @@ pub fn run(
                 Ok::<_, Error>((results, claims))
             })?
         };
+        // Due work that the claim could not take must not make the loop spin.
+        let claimed_none = may_claim && claims.is_empty();
         for ((op, _), recorded) in finished.iter().zip(results) {
             summary.blocked += recorded.blocked;
             match recorded.view.status {
@@ -210,6 +212,10 @@ pub fn run(
             } else if recorded.paused.is_none() {
                 // Ottu answered: the network is back.
                 offline_until_ms = None;
+            }
+            if recorded.paused.is_some() {
+                // A fixed key must get a fresh client, however often the profile paused.
+                clients.remove(&op.profile_id);
             }
             if let Some(reason) = &recorded.paused
                 && paused.insert(op.profile_id, ()).is_none()
@@ -293,13 +299,15 @@ pub fn run(
                     break;
                 }
                 SyncMode::Once => match due_in_ms {
+                    Some(0) if claimed_none => break,
                     Some(wait) if wait > SYNC_ONCE_MAX_WAIT_MS => break,
                     wait => wait.unwrap_or(0),
                 },
-                SyncMode::Watch => match offline_until_ms {
+                SyncMode::Watch => match (offline_until_ms, due_in_ms) {
                     // Offline: the next probe paces the loop, not the (immediate) due times.
-                    Some(until) if until > now_ms => (until - now_ms) as u64,
-                    _ => due_in_ms.unwrap_or(SYNC_WATCH_POLL_MS),
+                    (Some(until), _) if until > now_ms => (until - now_ms) as u64,
+                    (_, Some(0)) if claimed_none => SYNC_WATCH_POLL_MS,
+                    (_, due) => due.unwrap_or(SYNC_WATCH_POLL_MS),
                 },
             }
         };

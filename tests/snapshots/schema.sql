@@ -10,6 +10,8 @@ CREATE INDEX operations_by_payment_seq ON operations (payment_id, seq);
 CREATE INDEX operations_by_status ON operations (status, id);
 -- index operations_due
 CREATE INDEX operations_due ON operations (status, next_attempt_at_ms, seq);
+-- index operations_one_retry
+CREATE UNIQUE INDEX operations_one_retry ON operations (retry_of) WHERE retry_of IS NOT NULL;
 -- index payments_by_order_no
 CREATE INDEX payments_by_order_no ON payments (order_no) WHERE order_no IS NOT NULL;
 -- index payments_by_state_newest
@@ -61,7 +63,7 @@ CREATE TABLE operations (
     requested_by     TEXT    NOT NULL,
     created_at_ms    INTEGER NOT NULL,
     updated_at_ms    INTEGER NOT NULL
-, retry_of INTEGER REFERENCES operations(id), seq INTEGER, reference_number TEXT) STRICT;
+, retry_of INTEGER REFERENCES operations(id), seq INTEGER, first_sent_at_ms INTEGER, reference_number TEXT) STRICT;
 -- table payments
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
