@@ -121,6 +121,8 @@ pub fn unresolved(
         "SELECT c.id, c.payment_id, c.session_id, c.state, p.profile_id FROM children c
          JOIN payments p ON p.id = c.payment_id
          WHERE c.state = 'refund_queued' AND (?1 IS NULL OR p.profile_id = ?1)
+           -- A child Ottu never named (recorded from our own request) cannot be asked about.
+           AND c.session_id NOT LIKE 'unreported-%'
          ORDER BY c.id",
     )?;
     let rows = stmt.query_map([profile.map(|p| p.0)], |r| {
@@ -154,7 +156,9 @@ pub fn set_state(
     now_ms: i64,
 ) -> Result<bool> {
     let changed = tx.execute(
-        "UPDATE children SET state = ?2, updated_at_ms = ?3 WHERE id = ?1 AND state <> ?2",
+        // Only an unsettled child moves: a late, stale answer never overwrites a final state.
+        "UPDATE children SET state = ?2, updated_at_ms = ?3
+         WHERE id = ?1 AND state = 'refund_queued' AND state <> ?2",
         params![child_id, state.as_str(), now_ms],
     )?;
     Ok(changed == 1)

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::outcome::{ChildReport, SendOutcome};
 use super::{OperationOutcomeView, backoff};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{
     ChildState, OperationId, OperationKind, OperationStatus, PaymentId, PaymentState, SessionId,
 };
@@ -204,12 +204,17 @@ fn finish(
     to: OperationStatus,
     record: &AttemptRecord<'_>,
 ) -> Result<()> {
-    let moved = outbox::finish_attempt(tx, op.id, to, record, ctx.now_ms)?;
-    debug_assert!(
-        moved,
-        "operation {} was not in flight when its answer came",
-        op.id
-    );
+    // Only the worker holding the sync lock moves in-flight operations; if another did,
+    // recording this answer too could count it twice: stop, and record nothing.
+    if !outbox::finish_attempt(tx, op.id, to, record, ctx.now_ms)? {
+        return Err(Error::Unavailable {
+            code: "sync.stale_answer",
+            message: format!(
+                "operation {} was no longer in flight when its answer came (another sync?); nothing was recorded",
+                op.id
+            ),
+        });
+    }
     Ok(())
 }
 
