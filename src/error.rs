@@ -45,6 +45,10 @@ pub enum Error {
         "operation {id} is {status}: only a queued or blocked operation that never reached Ottu can be dropped; one that was sent can be retried with --confirm-not-applied once Ottu shows it did not take effect"
     )]
     NotDroppable { id: i64, status: String },
+    #[error(
+        "operation {id} is {status}: only an unresolved (needs_attention) operation can be resent"
+    )]
+    NotResendable { id: i64, status: String },
     #[error("operation {id} was already retried as operation {by}; retry that one instead")]
     AlreadyRetried { id: i64, by: i64 },
     #[error(
@@ -118,6 +122,7 @@ impl Error {
             Error::NotDroppable { .. } => "queue.not_droppable",
             Error::NotRetryable { .. } => "queue.not_retryable",
             Error::AlreadyRetried { .. } => "queue.already_retried",
+            Error::NotResendable { .. } => "queue.not_resendable",
             Error::Remote { code, .. } | Error::Unavailable { code, .. } => code,
             Error::Store(StoreError::NewerSchema { .. }) => "store.newer_schema",
             Error::Store(_) => "store.error",
@@ -147,7 +152,8 @@ impl Error {
             Error::Rule(_)
             | Error::NotDroppable { .. }
             | Error::NotRetryable { .. }
-            | Error::AlreadyRetried { .. } => ErrorKind::Refused,
+            | Error::AlreadyRetried { .. }
+            | Error::NotResendable { .. } => ErrorKind::Refused,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Store(_)
             | Error::Secrets(_)

@@ -557,6 +557,26 @@ fn an_unreadable_answer_is_retried_with_the_same_key_then_needs_attention() {
         .filter(|o| o.tracking_key.as_deref() == Some(queued.operation.tracking_key.as_str()))
         .count();
     assert_eq!(applied, 1);
+
+    // Resending with the same key is always safe: Ottu replays the original's answer.
+    env.sandbox().set_faults(FaultConfig::none()).unwrap();
+    env.ledger.resend_operation(queued.operation.id).unwrap();
+    assert_eq!(env.op_status("bad-1", 1), "queued", "released behind it");
+    let summary = env.sync();
+    assert_eq!(summary.succeeded, 2, "{summary:?}");
+    let state = env.sandbox().state().unwrap();
+    let applied = state
+        .operations
+        .iter()
+        .filter(|o| o.tracking_key.as_deref() == Some(queued.operation.tracking_key.as_str()))
+        .count();
+    assert_eq!(applied, 1, "resent, still applied once");
+    env.assert_matches_ottu("bad-1");
+    let again = env
+        .ledger
+        .resend_operation(queued.operation.id)
+        .unwrap_err();
+    assert_eq!(again.code(), "queue.not_resendable");
 }
 
 /// The ledger believed each operation allowed (entered by hand with a state Ottu does not

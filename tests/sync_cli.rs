@@ -142,6 +142,13 @@ fn import_sync_retry_and_status_through_the_cli() {
         .to_string();
     assert_eq!(cli.run(&["queue", "retry", &succeeded_id]).code, 3);
     assert_eq!(cli.run(&["queue", "retry", "999"]).code, 4);
+    assert_eq!(cli.run(&["queue", "resend", "999"]).code, 4);
+    let not_unresolved = cli.run(&["--json", "queue", "resend", &succeeded_id]);
+    assert_eq!(not_unresolved.code, 3);
+    assert_eq!(
+        not_unresolved.json()["error"]["code"],
+        "queue.not_resendable"
+    );
     // The held refund was released by the retry and may be dropped now.
     cli.ok(&["queue", "drop", &held["id"].to_string()]);
     let text = cli.ok(&["sync"]).stdout;

@@ -252,6 +252,57 @@ impl Ledger {
         })
     }
 
+    /// Sends an unresolved (`needs_attention`) operation again with its own tracking key:
+    /// whether or not it took effect, Ottu answers a repeat with the original's result, so
+    /// this never acts twice. What waited behind it waits for that answer again.
+    pub fn resend_operation(&mut self, id: i64) -> Result<OperationView> {
+        let id = OperationId(id);
+        let now_ms = self.clock.now_ms();
+        let actor = self.actor.clone();
+        self.store.write(|tx| {
+            let op = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
+            if !store::outbox::resend(tx, id, now_ms)? {
+                return Err(Error::NotResendable {
+                    id: id.0,
+                    status: op.status.to_string(),
+                });
+            }
+            let event = |action: &str, entity_id: i64, before, after| {
+                store::events::append(
+                    tx,
+                    &EventInsert {
+                        at_ms: now_ms,
+                        actor: &actor,
+                        action,
+                        entity: "operation",
+                        entity_id,
+                        payment_id: Some(op.payment_id),
+                        before: Some(before),
+                        after: Some(after),
+                    },
+                )
+            };
+            event(
+                "operation.resent",
+                id.0,
+                json!({"status": op.status}),
+                json!({"status": OperationStatus::Queued, "tracking_key": op.tracking_key}),
+            )?;
+            // Held only because of it: they wait behind it in order again.
+            for released in store::outbox::unblock_payment(tx, op.payment_id, now_ms)? {
+                event(
+                    "operation.released",
+                    released.0,
+                    json!({"status": OperationStatus::Blocked}),
+                    json!({"status": OperationStatus::Queued, "after_resend_of": id}),
+                )?;
+            }
+            let op = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
+            let payment = store::payments::by_id(tx, op.payment_id)?;
+            Ok(OperationView::new(&op, &payment))
+        })
+    }
+
     pub fn status(&mut self) -> Result<StatusReport> {
         self.store.read(|tx| {
             let (total, profiles) = store::operations::status_counts(tx)?;

@@ -239,6 +239,19 @@ pub fn unblock_payment(
     Ok(ids)
 }
 
+/// Puts an operation whose outcome is unknown back in the queue with its own tracking key
+/// (a resend is always safe: Ottu answers a repeated key with the original's result).
+/// Returns false if it was not `needs_attention`.
+pub fn resend(tx: &Transaction<'_>, id: OperationId, now_ms: i64) -> Result<bool> {
+    let changed = tx.execute(
+        "UPDATE operations SET status = 'queued', attempts = 0, next_attempt_at_ms = NULL,
+             last_error = 'resent by the merchant with the same tracking key', updated_at_ms = ?2
+         WHERE id = ?1 AND status = 'needs_attention'",
+        params![id.0, now_ms],
+    )?;
+    Ok(changed == 1)
+}
+
 /// The earliest time a queued operation that could be claimed (not waiting behind an
 /// earlier one of its payment, of an unpaused profile) becomes due, if any.
 pub fn next_due_at(tx: &Transaction<'_>, profile: Option<ProfileId>) -> Result<Option<i64>> {

@@ -422,7 +422,7 @@ fn unknown(
     recorded.view.detail = reason.to_string();
     if op.attempt >= ctx.max_unknown_attempts {
         let why = format!(
-            "outcome unknown after {} attempts (last: {reason}); check the payment at Ottu, then retry or confirm",
+            "outcome unknown after {} attempts (last: {reason}); `daftar queue resend` sends it again with the same key (safe), or check Ottu and `queue retry --confirm-not-applied`",
             op.attempt
         );
         finish(

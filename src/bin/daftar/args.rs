@@ -179,6 +179,8 @@ pub enum QueueCommand {
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
     },
+    /// Send an unresolved (needs_attention) operation again with its own tracking key.
+    Resend { id: i64 },
     /// Drop an operation that was never sent (it stays in the ledger as dropped).
     Drop {
         id: i64,
@@ -218,9 +220,10 @@ impl QueueCommand {
             QueueCommand::Cancel(a) => Some(("cancel", a)),
             QueueCommand::Expire(a) => Some(("expire", a)),
             QueueCommand::Delete(a) => Some(("delete", a)),
-            QueueCommand::List { .. } | QueueCommand::Drop { .. } | QueueCommand::Retry { .. } => {
-                None
-            }
+            QueueCommand::List { .. }
+            | QueueCommand::Drop { .. }
+            | QueueCommand::Retry { .. }
+            | QueueCommand::Resend { .. } => None,
         }
     }
 }

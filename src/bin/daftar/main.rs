@@ -167,6 +167,7 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
             confirm_not_applied,
             reason: reason.as_deref(),
         })?),
+        Command::Queue(QueueCommand::Resend { id }) => out.resent(&ledger.resend_operation(id)?),
         Command::Queue(queue) => {
             let Some((kind, args)) = queue.operation() else {
                 unreachable!("list and drop are matched above")

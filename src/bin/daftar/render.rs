@@ -242,6 +242,16 @@ impl Output {
         self.lines(&lines);
     }
 
+    pub fn resent(&self, op: &OperationView) {
+        if self.json {
+            return self.print_json(op);
+        }
+        self.lines(&[format!(
+            "operation {} ({} on {}) queued again with its tracking key {}",
+            op.id, op.kind, op.session_id, op.tracking_key
+        )]);
+    }
+
     pub fn dropped(&self, op: &OperationView) {
         if self.json {
             return self.print_json(op);
