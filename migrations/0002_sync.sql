@@ -18,6 +18,9 @@ ALTER TABLE operations ADD COLUMN retry_of INTEGER REFERENCES operations(id);
 ALTER TABLE operations ADD COLUMN seq INTEGER;
 UPDATE operations SET seq = id;
 CREATE INDEX operations_by_payment_seq ON operations (payment_id, seq);
+-- The failed or unresolved operation a `blocked` one waits on: retrying or resending that
+-- one releases exactly these, not what another undecided failure holds.
+ALTER TABLE operations ADD COLUMN held_by INTEGER REFERENCES operations(id);
 -- One replacement per operation: a second `queue retry` of the same one would send twice.
 CREATE UNIQUE INDEX operations_one_retry ON operations (retry_of) WHERE retry_of IS NOT NULL;
 -- Set once the request may have reached Ottu (any answer but "unreachable" or 429, or an

@@ -783,3 +783,56 @@ fn once_ends_when_the_only_waiting_work_is_held() {
     assert!(summary.outcomes.is_empty(), "{summary:?}");
     assert_eq!(env.op_status("held-1", 1), "queued");
 }
+
+/// Retrying one refusal releases only what that refusal held: what a second, undecided
+/// refusal earlier in the order holds stays held (review finding).
+#[test]
+fn a_retry_releases_only_what_its_own_failure_held() {
+    let mut env = Env::start(empty());
+    env.payment("hold-1", "10.000", "paid", "refuse-pg");
+    let a = env.queue("refund", "hold-1", Some("1.000"));
+    let b = env.queue("refund", "hold-1", Some("1.000"));
+    let c = env.queue("refund", "hold-1", Some("1.000"));
+    env.sync();
+    let status = |env: &mut Env, id: i64| {
+        env.show("hold-1")
+            .operations
+            .iter()
+            .find(|o| o.id == id)
+            .unwrap()
+            .status
+            .clone()
+    };
+    assert_eq!(status(&mut env, b.operation.id), "blocked");
+    assert_eq!(status(&mut env, c.operation.id), "blocked");
+    // B goes anyway (a blocked operation never sent needs no confirmation) and is refused.
+    let b2 = env
+        .ledger
+        .retry_operation(&RetryRequest {
+            id: b.operation.id,
+            ..RetryRequest::default()
+        })
+        .unwrap();
+    env.sync();
+    assert_eq!(status(&mut env, b2.operation.id), "failed");
+    // Retrying A: C comes after B's undecided refusal, so it stays held (now by it).
+    let a2 = env
+        .ledger
+        .retry_operation(&RetryRequest {
+            id: a.operation.id,
+            confirm_not_applied: true,
+            reason: Some("refused at Ottu"),
+        })
+        .unwrap();
+    assert_eq!(status(&mut env, a2.operation.id), "queued");
+    assert_eq!(status(&mut env, c.operation.id), "blocked");
+    // Deciding on B's refusal too (retrying it) releases C.
+    env.ledger
+        .retry_operation(&RetryRequest {
+            id: b2.operation.id,
+            confirm_not_applied: true,
+            reason: Some("refused at Ottu"),
+        })
+        .unwrap();
+    assert_eq!(status(&mut env, c.operation.id), "queued");
+}

@@ -289,7 +289,7 @@ impl Ledger {
                 json!({"status": OperationStatus::Queued, "tracking_key": op.tracking_key}),
             )?;
             // Held only because of it: they wait behind it in order again.
-            for released in store::outbox::unblock_payment(tx, op.payment_id, now_ms)? {
+            for released in store::outbox::unblock_held_by(tx, id, now_ms)? {
                 event(
                     "operation.released",
                     released.0,
@@ -430,7 +430,7 @@ fn self_retry(
     )?;
     // The hold was the original's failure: what waited behind it may go now, after the retry.
     if original.status != OperationStatus::Blocked {
-        for released in store::outbox::unblock_payment(tx, payment.id, now_ms)? {
+        for released in store::outbox::unblock_held_by(tx, id, now_ms)? {
             event(
                 "operation.released",
                 released.0,

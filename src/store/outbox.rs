@@ -210,31 +210,49 @@ pub fn block_after(
         .query_map([failed.0], |r| r.get(0).map(OperationId))?
         .collect::<rusqlite::Result<_>>()?;
     let mut stmt = tx.prepare_cached(
-        "UPDATE operations SET status = 'blocked', last_error = ?2, updated_at_ms = ?3 WHERE id = ?1",
+        "UPDATE operations SET status = 'blocked', held_by = ?4, last_error = ?2, updated_at_ms = ?3
+         WHERE id = ?1",
     )?;
     for id in &ids {
-        stmt.execute(params![id.0, reason, now_ms])?;
+        stmt.execute(params![id.0, reason, now_ms, failed.0])?;
     }
     Ok(ids)
 }
 
-/// Releases the payment's `blocked` operations back to the queue. Returns the ids.
-pub fn unblock_payment(
+/// Releases the operations `holder`'s failure blocked back to the queue (ones held by
+/// another, undecided failure stay held). Returns the ids.
+pub fn unblock_held_by(
     tx: &Transaction<'_>,
-    payment: PaymentId,
+    holder: OperationId,
     now_ms: i64,
 ) -> Result<Vec<OperationId>> {
+    // Another refusal earlier in the payment's order that nobody has retried yet still
+    // holds what comes after it: those move to it instead of going free.
+    tx.execute(
+        "UPDATE operations AS o SET held_by = (
+             SELECT f.id FROM operations f
+             WHERE f.payment_id = o.payment_id AND f.status = 'failed' AND f.seq < o.seq
+               AND f.id <> ?1
+               AND NOT EXISTS (SELECT 1 FROM operations r WHERE r.retry_of = f.id)
+             ORDER BY f.seq DESC LIMIT 1)
+         WHERE o.held_by = ?1 AND o.status = 'blocked' AND EXISTS (
+             SELECT 1 FROM operations f
+             WHERE f.payment_id = o.payment_id AND f.status = 'failed' AND f.seq < o.seq
+               AND f.id <> ?1
+               AND NOT EXISTS (SELECT 1 FROM operations r WHERE r.retry_of = f.id))",
+        params![holder.0],
+    )?;
     let ids: Vec<OperationId> = tx
         .prepare_cached(
-            "SELECT id FROM operations WHERE payment_id = ?1 AND status = 'blocked' ORDER BY seq",
+            "SELECT id FROM operations WHERE held_by = ?1 AND status = 'blocked' ORDER BY seq",
         )?
-        .query_map([payment.0], |r| r.get(0).map(OperationId))?
+        .query_map([holder.0], |r| r.get(0).map(OperationId))?
         .collect::<rusqlite::Result<_>>()?;
     tx.execute(
-        "UPDATE operations SET status = 'queued', last_error = NULL, next_attempt_at_ms = NULL,
-             updated_at_ms = ?2
-         WHERE payment_id = ?1 AND status = 'blocked'",
-        params![payment.0, now_ms],
+        "UPDATE operations SET status = 'queued', held_by = NULL, last_error = NULL,
+             next_attempt_at_ms = NULL, updated_at_ms = ?2
+         WHERE held_by = ?1 AND status = 'blocked'",
+        params![holder.0, now_ms],
     )?;
     Ok(ids)
 }

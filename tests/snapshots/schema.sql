@@ -63,7 +63,7 @@ CREATE TABLE operations (
     requested_by     TEXT    NOT NULL,
     created_at_ms    INTEGER NOT NULL,
     updated_at_ms    INTEGER NOT NULL
-, retry_of INTEGER REFERENCES operations(id), seq INTEGER, first_sent_at_ms INTEGER, reference_number TEXT) STRICT;
+, retry_of INTEGER REFERENCES operations(id), seq INTEGER, held_by INTEGER REFERENCES operations(id), first_sent_at_ms INTEGER, reference_number TEXT) STRICT;
 -- table payments
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
