@@ -98,6 +98,34 @@ fn to_send_outcome(outcome: OperationOutcome) -> SendOutcome {
     }
 }
 
+/// Carries one attempt's answer back to the loop. If the task ends without answering (a
+/// panic, or the runtime shutting down), dropping it reports an unknown outcome, so the
+/// loop's count of attempts in flight never waits for an answer that cannot come.
+struct Reply(Option<(Claimed, mpsc::Sender<(Claimed, SendOutcome)>)>);
+
+impl Reply {
+    fn send(mut self, outcome: SendOutcome) {
+        if let Some((op, tx)) = self.0.take() {
+            // The receiver outlives every task: the loop waits for in_progress == 0.
+            let _ = tx.send((op, outcome));
+        }
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if let Some((op, tx)) = self.0.take() {
+            let _ = tx.send((
+                op,
+                SendOutcome::Unknown {
+                    reason: "the request task stopped before an answer was read".into(),
+                    raw: String::new(),
+                },
+            ));
+        }
+    }
+}
+
 /// Everything the worker needs besides the ledger.
 pub struct SyncDeps {
     pub runtime: tokio::runtime::Handle,
@@ -266,10 +294,11 @@ pub fn run(
                 let done_tx = done_tx.clone();
                 match (client, request_for(&op)) {
                     (Ok(client), Ok(request)) => {
+                        let key = op.tracking_key;
+                        let reply = Reply(Some((op, done_tx)));
                         deps.runtime.spawn(async move {
-                            let outcome = client.send_operation(op.tracking_key, &request).await;
-                            // The receiver outlives every task: the loop waits for in_progress == 0.
-                            let _ = done_tx.send((op, to_send_outcome(outcome)));
+                            let outcome = client.send_operation(key, &request).await;
+                            reply.send(to_send_outcome(outcome));
                         });
                     }
                     (Err(reason), _) => {
