@@ -63,14 +63,7 @@ impl Ledger {
         let tracking_key = self.keys.tracking_key();
         let actor = self.actor.clone();
         self.store.write(|tx| {
-            let payment = find_payment(tx, &request.payment)?;
-            let requested = request
-                .amount
-                .map(|a| Amount::parse_positive(a, payment.amount.currency()))
-                .transpose()
-                .field("amount")?;
-            let facts = ledger_facts(tx, &payment)?;
-            let reserved = rules::check(kind, requested, &payment_facts(&payment), &facts)?;
+            let (payment, requested, reserved) = validate(tx, kind, request)?;
             let id = store::operations::insert(
                 tx,
                 &OperationInsert {
@@ -121,14 +114,7 @@ impl Ledger {
     pub fn preview(&mut self, request: &QueueRequest<'_>) -> Result<Option<String>> {
         let kind = request.kind.parse::<OperationKind>().field("operation")?;
         self.store.read(|tx| {
-            let payment = find_payment(tx, &request.payment)?;
-            let requested = request
-                .amount
-                .map(|a| Amount::parse_positive(a, payment.amount.currency()))
-                .transpose()
-                .field("amount")?;
-            let facts = ledger_facts(tx, &payment)?;
-            let reserved = rules::check(kind, requested, &payment_facts(&payment), &facts)?;
+            let (_, _, reserved) = validate(tx, kind, request)?;
             Ok(kind.is_external().then(|| reserved.to_string()))
         })
     }
@@ -309,6 +295,24 @@ impl Ledger {
             Ok(StatusReport { total, profiles })
         })
     }
+}
+
+/// The one validation `queue` and `preview` share: the payment, the amount parsed in its
+/// currency, and what the rules let it reserve against the current balances.
+fn validate(
+    tx: &rusqlite::Transaction<'_>,
+    kind: OperationKind,
+    request: &QueueRequest<'_>,
+) -> Result<(Payment, Option<Amount>, Amount)> {
+    let payment = find_payment(tx, &request.payment)?;
+    let requested = request
+        .amount
+        .map(|a| Amount::parse_positive(a, payment.amount.currency()))
+        .transpose()
+        .field("amount")?;
+    let facts = ledger_facts(tx, &payment)?;
+    let reserved = rules::check(kind, requested, &payment_facts(&payment), &facts)?;
+    Ok((payment, requested, reserved))
 }
 
 fn not_found(id: OperationId) -> Error {

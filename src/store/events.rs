@@ -74,7 +74,3 @@ pub fn for_payment(tx: &Transaction<'_>, payment: PaymentId) -> Result<Vec<Event
     })
     .collect()
 }
-
-pub fn count(tx: &Transaction<'_>) -> Result<i64> {
-    Ok(tx.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?)
-}

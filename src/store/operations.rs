@@ -276,10 +276,6 @@ pub fn status_counts(
     Ok((total, per_profile))
 }
 
-pub fn count(tx: &Transaction<'_>) -> Result<i64> {
-    Ok(tx.query_row("SELECT COUNT(*) FROM operations", [], |r| r.get(0))?)
-}
-
 /// Used only to prove in tests that the filter matches the model.
 #[cfg(test)]
 pub(crate) fn reserving_statuses() -> Vec<OperationStatus> {

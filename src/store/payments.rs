@@ -200,10 +200,6 @@ pub fn list(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Vec<Payment>
     collect(rows)
 }
 
-pub fn count(tx: &Transaction<'_>) -> Result<i64> {
-    Ok(tx.query_row("SELECT COUNT(*) FROM payments", [], |r| r.get(0))?)
-}
-
 /// Sets the payment's state (cancel and expire change the parent); returns the old one.
 pub fn set_state(
     tx: &Transaction<'_>,

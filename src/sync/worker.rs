@@ -3,7 +3,7 @@
 //! and records are batched into few transactions, but an operation is always committed
 //! `in_flight` before its request is built.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -170,7 +170,7 @@ pub fn run(
 
     let (done_tx, done_rx) = mpsc::channel::<(Claimed, SendOutcome)>();
     let mut clients: HashMap<ProfileId, std::result::Result<OttuClient, String>> = HashMap::new();
-    let mut paused: HashMap<ProfileId, ()> = HashMap::new();
+    let mut paused: HashSet<ProfileId> = HashSet::new();
     let mut in_progress = 0usize;
     let mut offline_until_ms: Option<i64> = None;
     // An answer received while waiting, recorded at the top of the next turn.
@@ -246,7 +246,7 @@ pub fn run(
                 clients.remove(&op.profile_id);
             }
             if let Some(reason) = &recorded.paused
-                && paused.insert(op.profile_id, ()).is_none()
+                && paused.insert(op.profile_id)
             {
                 summary
                     .paused
