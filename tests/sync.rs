@@ -343,7 +343,9 @@ fn an_interrupted_attempt_is_resent_with_its_key_and_applied_once() {
     let claimed = env
         .ledger
         .store()
-        .write(|tx| Ok::<_, daftar::Error>(daftar::store::outbox::claim_due(tx, now, None, 10)?))
+        .write(|tx| {
+            Ok::<_, daftar::Error>(daftar::store::outbox::claim_due(tx, now, None, &[], 10)?)
+        })
         .unwrap();
     assert_eq!(claimed.len(), 1);
     let client = OttuClient::new(
@@ -433,7 +435,7 @@ fn a_429_with_retry_after_delays_the_next_attempt_and_is_not_a_failure() {
 #[test]
 fn a_403_pauses_the_profile_naming_the_permission_and_a_fixed_key_drains_it() {
     let mut env = Env::start(Config {
-        users: vec!["clerk:pw:payment.capture".parse().unwrap()],
+        users: vec!["clerk:clerk-password:payment.capture".parse().unwrap()],
         ..empty()
     });
     env.payment("auth-paid", "10.000", "paid", "knet");
@@ -442,7 +444,7 @@ fn a_403_pauses_the_profile_naming_the_permission_and_a_fixed_key_drains_it() {
             "shop",
             Credential::Basic {
                 user: "clerk".into(),
-                password: SecretString::from("pw".to_string()),
+                password: SecretString::from("clerk-password".to_string()),
             },
         )
         .unwrap();
@@ -455,16 +457,23 @@ fn a_403_pauses_the_profile_naming_the_permission_and_a_fixed_key_drains_it() {
         "{:?}",
         summary.paused
     );
-    assert_eq!(
-        summary.remaining, 0,
-        "a paused profile has nothing outstanding to send"
-    );
+    // The paused work still counts as remaining, and the pause shows what it holds.
+    assert_eq!(summary.remaining, 2, "{summary:?}");
+    let pause = &summary.paused_profiles[0];
+    assert_eq!((pause.profile.as_str(), pause.queued), ("shop", 2));
+    assert!(pause.since.is_some() && !pause.this_run_only, "{pause:?}");
     let profile = env.ledger.profile_show("shop").unwrap();
     assert!(profile.paused_reason.unwrap().contains("payment.refund"));
     assert_eq!(env.op_status("auth-paid", 0), "queued");
     assert_eq!(env.show("auth-paid").operations[0].attempts, 0);
-    // Nothing is sent while paused.
-    assert_eq!(env.sync().outcomes.len(), 0);
+    // Nothing is sent while paused, and every later run still shows the pause.
+    let later = env.sync();
+    assert_eq!(later.outcomes.len(), 0);
+    assert_eq!(later.paused, summary.paused, "{later:?}");
+    assert_eq!((later.remaining, later.paused_profiles[0].queued), (2, 2));
+    let status = env.ledger.status().unwrap();
+    assert_eq!(status.paused.len(), 1, "{status:?}");
+    assert!(status.profiles["shop"].paused.is_some(), "{status:?}");
 
     env.ledger
         .set_key(
@@ -835,4 +844,293 @@ fn a_retry_releases_only_what_its_own_failure_held() {
         })
         .unwrap();
     assert_eq!(status(&mut env, c.operation.id), "queued");
+}
+
+// ---------------------------------------------------------------------------------------
+// Against a hostile "Ottu" (tests/hostile): answers the sandbox never gives.
+
+mod hostile;
+
+use hostile::{Act, Hostile};
+use serde_json::json;
+
+/// A ledger whose profile `shop` points at a hostile server, with payments entered by hand.
+struct HostileEnv {
+    ledger: Ledger,
+    runtime: tokio::runtime::Runtime,
+    server: Hostile,
+    dir: tempfile::TempDir,
+}
+
+impl HostileEnv {
+    fn start(respond: impl Fn(&hostile::Seen) -> Act + Send + Sync + 'static) -> HostileEnv {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Hostile::start(respond);
+        let store = Store::open(&dir.path().join("ledger.sqlite3")).unwrap();
+        let mut ledger =
+            Ledger::with_sources(store, Arc::new(SystemClock), Arc::new(RandomKeys), "test")
+                .with_secret_store(Arc::new(MemoryStore::new()));
+        ledger.add_profile("shop", &server.base_url, "KWD").unwrap();
+        ledger
+            .set_key(
+                "shop",
+                Credential::ApiKey(SecretString::from("hostile-test-key".to_string())),
+            )
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        HostileEnv {
+            ledger,
+            runtime,
+            server,
+            dir,
+        }
+    }
+
+    fn payment(&mut self, session: &str, amount: &str) {
+        self.ledger
+            .add_payment(&daftar::ledger::PaymentInput {
+                profile: "shop",
+                session_id: session,
+                order_no: Some(&format!("ORD-{session}")),
+                amount,
+                currency: "KWD",
+                state: "paid",
+            })
+            .unwrap();
+    }
+
+    fn refund(&mut self, session: &str, amount: &str) -> QueuedView {
+        self.ledger
+            .queue(&QueueRequest {
+                kind: "refund",
+                payment: PaymentLookup {
+                    session_id: Some(session),
+                    ..PaymentLookup::default()
+                },
+                amount: Some(amount),
+                reason: None,
+            })
+            .unwrap()
+    }
+
+    fn sync_with(&mut self, options: SyncOptions) -> SyncSummary {
+        let deps = SyncDeps {
+            runtime: self.runtime.handle().clone(),
+            client_config: client_config(),
+            random: Arc::new(SplitMix::seeded(1)),
+            cancel: Arc::new(AtomicBool::new(false)),
+        };
+        sync::run(&mut self.ledger, &deps, &options, &mut |_| {}).unwrap()
+    }
+
+    fn sync(&mut self) -> SyncSummary {
+        self.sync_with(SyncOptions::default())
+    }
+
+    fn show(&mut self, session: &str) -> PaymentDetail {
+        self.ledger
+            .show_payment(&PaymentLookup {
+                session_id: Some(session),
+                ..PaymentLookup::default()
+            })
+            .unwrap()
+    }
+
+    /// What the ledger file keeps as the operation's raw reply.
+    fn reply_json(&self, id: i64) -> Option<String> {
+        let conn = rusqlite::Connection::open(self.dir.path().join("ledger.sqlite3")).unwrap();
+        conn.query_row(
+            "SELECT reply_json FROM operations WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+}
+
+/// Ottu's success for a refund, as the sandbox shapes it, with the given parts.
+fn refund_success(session: &str, amount: &str, child_amount: &str, currency: &str) -> Act {
+    hostile::json(
+        "200 OK",
+        json!({
+            "result": "success", "success": true, "detail": "Refunded", "operation": "refund",
+            "amount": amount, "session_id": session, "order_no": format!("ORD-{session}"),
+            "reference_number": "REF-1",
+            "txn": {"session_id": format!("child-{session}"), "order_no": format!("ORD-{session}"),
+                    "amount": child_amount, "currency_code": currency, "state": "refunded"}
+        }),
+    )
+}
+
+#[test]
+fn a_success_that_does_not_match_the_request_is_an_unknown_outcome_never_a_success() {
+    // The server answers each payment's refund with a success that lies in one way.
+    let mut env = HostileEnv::start(|seen| {
+        let session = seen.body["session_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        match session.as_str() {
+            "greedy" => refund_success(&session, "4000.000", "4000.000", "KWD"),
+            "dollar" => refund_success(&session, "5.00", "5.00", "USD"),
+            "other" => refund_success("someone-else", "5.000", "5.000", "KWD"),
+            "capture" => hostile::json(
+                "200 OK",
+                json!({"result": "success", "success": true, "operation": "capture",
+                       "amount": "5.000", "session_id": "capture"}),
+            ),
+            _ => refund_success(&session, "5.000", "5.000", "KWD"),
+        }
+    });
+    for session in ["greedy", "dollar", "other", "capture", "honest"] {
+        env.payment(session, "25.500");
+        env.refund(session, "5.000");
+    }
+    let later = env.refund("greedy", "1.000");
+    let summary = env.sync();
+    assert_eq!(
+        (summary.succeeded, summary.needs_attention, summary.failed),
+        (1, 4, 0),
+        "{summary:?}"
+    );
+    for (session, said) in [
+        ("greedy", "4000.000 KWD, but 5.000 KWD was asked"),
+        ("dollar", "in USD, but the payment is in KWD"),
+        ("other", "session_id 'someone-else'"),
+        ("capture", "operation 'capture', but a refund was sent"),
+    ] {
+        let show = env.show(session);
+        let op = &show.operations[0];
+        assert_eq!(op.status, "needs_attention", "{session}: {op:?}");
+        // Straight away: a resend with the same key would bring back the same reply.
+        assert_eq!(op.attempts, 1, "{session}");
+        assert!(op.sent, "{session}");
+        let error = op.last_error.as_deref().unwrap_or_default();
+        assert!(error.contains(said), "{session}: {error}");
+        assert!(show.children.is_empty(), "{session}: {:?}", show.children);
+        assert_eq!(show.balances.refunded, "0.000", "{session}");
+        // Its amount stays spoken for: the outcome is unknown (greedy holds 1.000 more).
+        let refundable = if session == "greedy" { "19.500" } else { "20.500" };
+        assert_eq!(show.balances.refundable, refundable, "{session}");
+        let raw = env.reply_json(op.id).expect("the raw reply is kept");
+        assert!(raw.contains("\"result\""), "{session}: {raw}");
+    }
+    let greedy = env.show("greedy");
+    assert_eq!(greedy.operations[1].id, later.operation.id);
+    assert_eq!(greedy.operations[1].status, "blocked");
+    let honest = env.show("honest");
+    assert_eq!(honest.operations[0].status, "succeeded");
+    assert_eq!(honest.balances.refunded, "5.000");
+}
+
+#[test]
+fn answers_that_are_not_ottus_send_the_operation_back_unsent_and_hold_the_profile() {
+    let cases: Vec<(&str, fn() -> Act)> = vec![
+        ("HTTP 302", || {
+            Act::Answer(
+                "302 Found",
+                vec![("Location".into(), "https://login.example/portal".into())],
+                String::new(),
+            )
+        }),
+        ("HTTP 404", || {
+            hostile::text("404 Not Found", "text/html", "<h1>Not Found</h1>")
+        }),
+        ("HTTP 400", || {
+            hostile::text("400 Bad Request", "text/plain", "Bad Request")
+        }),
+    ];
+    for (said, act) in cases {
+        let mut env = HostileEnv::start(move |_| act());
+        env.payment("p-1", "10.000");
+        env.payment("p-2", "10.000");
+        let first = env.refund("p-1", "2.000");
+        env.refund("p-1", "1.000");
+        env.refund("p-2", "1.000");
+        let summary = env.sync_with(SyncOptions {
+            concurrency: 1,
+            ..SyncOptions::default()
+        });
+        assert_eq!(
+            (summary.failed, summary.needs_attention, summary.blocked),
+            (0, 0, 0),
+            "{said}: {summary:?}"
+        );
+        // One request told us the base URL is wrong: the profile is held for the run.
+        assert_eq!(env.server.seen().len(), 1, "{said}");
+        assert_eq!(summary.paused.len(), 1, "{said}: {summary:?}");
+        assert!(summary.paused[0].1.contains(said), "{said}: {summary:?}");
+        assert!(
+            summary.paused[0].1.contains(&env.server.base_url),
+            "{summary:?}"
+        );
+        assert_eq!(summary.remaining, 3, "{said}");
+        let show = env.show("p-1");
+        let op = &show.operations[0];
+        assert_eq!(
+            (op.status.as_str(), op.attempts, op.sent),
+            ("queued", 0, false),
+            "{said}: {op:?}"
+        );
+        assert!(op.last_error.as_deref().unwrap_or_default().contains(said));
+        assert_eq!(show.operations[1].status, "queued", "{said}: not blocked");
+        // Nothing is stored about the profile, and the unsent refund can still be dropped.
+        assert_eq!(env.ledger.profile_show("shop").unwrap().paused_reason, None);
+        env.ledger.drop_operation(first.operation.id, None).unwrap();
+
+        // With Ottu's answer back, the rest goes.
+        env.server.set(|seen| {
+            refund_success(
+                seen.body["session_id"].as_str().unwrap(),
+                "1.000",
+                "1.000",
+                "KWD",
+            )
+        });
+        let summary = env.sync();
+        assert_eq!(
+            (summary.succeeded, summary.remaining),
+            (2, 0),
+            "{said}: {summary:?}"
+        );
+    }
+}
+
+#[test]
+fn a_5xx_answer_is_kept_bounded_with_the_operation() {
+    let page = format!("<html>upstream broke {}</html>", "x".repeat(20_000));
+    let body = page.clone();
+    let mut env = HostileEnv::start(move |_| {
+        Act::Answer(
+            "503 Service Unavailable",
+            vec![("Content-Type".into(), "text/html".into())],
+            body.clone(),
+        )
+    });
+    env.payment("p-5xx", "10.000");
+    let queued = env.refund("p-5xx", "2.000");
+    let summary = env.sync_with(SyncOptions {
+        max_unknown_attempts: 1,
+        ..SyncOptions::default()
+    });
+    assert_eq!(summary.needs_attention, 1, "{summary:?}");
+    let kept = env
+        .reply_json(queued.operation.id)
+        .expect("the 5xx body is kept");
+    let limit = daftar::limits::OTTU_MAX_KEPT_BODY_BYTES;
+    assert!(
+        kept.starts_with("<html>upstream broke xxx"),
+        "{}",
+        &kept[..40]
+    );
+    assert!(kept.len() < limit + 100, "kept {} bytes", kept.len());
+    assert!(
+        kept.ends_with("more bytes not kept]"),
+        "{}",
+        &kept[kept.len() - 40..]
+    );
 }

@@ -97,15 +97,27 @@ pub enum OperationOutcome {
     },
     /// Try again later. `offline`: nothing reached Ottu (no network, server unreachable), so
     /// this is not a failure of the operation. `throttled`: Ottu turned it away unread (429),
-    /// likewise not a failure. Otherwise the outcome is unknown.
+    /// likewise not a failure. Otherwise the outcome is unknown. `raw`: the answer's body
+    /// (bounded, [`OTTU_MAX_KEPT_BODY_BYTES`]), empty when no answer came.
     RetryLater {
         reason: String,
         retry_after: Option<Duration>,
         offline: bool,
         throttled: bool,
+        raw: String,
     },
     /// An answer Daftar cannot read: treated like a timeout (outcome unknown).
     Unknown { reason: String, raw: String },
+    /// An answer that is not Ottu's answer to an operation: a redirect (never followed), a
+    /// 404, an HTML or plain-text 4xx page, a 4xx JSON that is not Ottu's refusal. Whatever
+    /// gave it (a wrong base URL, a captive portal, a proxy) did not pass the request to
+    /// Ottu's operation endpoint, so nothing was applied: this is a problem of the profile
+    /// (or the network), not the operation's failure. `reason` says what came back.
+    NotOttu {
+        reason: String,
+        status: u16,
+        raw: String,
+    },
 }
 
 impl OperationOutcome {
@@ -136,6 +148,7 @@ pub fn operation_outcome(
             reason: err.to_string(),
             retry_after: None,
             throttled: false,
+            raw: String::new(),
         },
     }
 }
@@ -146,7 +159,9 @@ pub fn classify_operation(kind: OperationKind, raw: &RawResponse) -> OperationOu
     let status = raw.status;
     match status {
         200..=299 => classify_reply(kind, raw),
-        401 | 403 => {
+        // Ottu's 401/403 carry `{"detail": ...}` (or nothing); a proxy's HTML login or
+        // challenge page is not Ottu refusing the credential, and must not pause the profile.
+        401 | 403 if raw.body.is_empty() || is_json_object(raw) => {
             let (status, detail, permission) = auth_parts(call, raw);
             OperationOutcome::Auth {
                 status,
@@ -154,14 +169,22 @@ pub fn classify_operation(kind: OperationKind, raw: &RawResponse) -> OperationOu
                 permission,
             }
         }
+        // Bodies of 5xx are often a proxy's HTML; the outcome is unknown either way.
         408 | 429 | 500..=599 => OperationOutcome::RetryLater {
             reason: retry_reason(call, raw),
             retry_after: retry_after(&raw.headers, raw.received_at),
             offline: false,
             throttled: status == 429,
+            raw: raw.kept_body(),
         },
-        300..=499 => OperationOutcome::Refused {
+        // Only a 400 shaped like Ottu's refusal is final (CONTRACT.md, "Responses").
+        400 if is_ottu_refusal(raw) => OperationOutcome::Refused {
             reason: refusal_reason(call, raw),
+            status,
+            raw: raw.kept_body(),
+        },
+        300..=499 => OperationOutcome::NotOttu {
+            reason: not_ottu_reason(call, raw),
             status,
             raw: raw.kept_body(),
         },
@@ -384,6 +407,52 @@ fn refusal_reason(call: OttuCall, raw: &RawResponse) -> String {
     }
 }
 
+fn is_json_object(raw: &RawResponse) -> bool {
+    matches!(raw.json(), Some(Value::Object(_)))
+}
+
+/// Whether a 400's body is Ottu's refusal by its shape: `{"detail": "...", ...}` (with
+/// `result: failed`, or Django REST framework's plain `{"detail"}`), or a field-error map
+/// (every value a list of messages, or a nested map). A proxy's HTML or text page, or some
+/// other service's JSON, is not.
+fn is_ottu_refusal(raw: &RawResponse) -> bool {
+    let Some(Value::Object(map)) = raw.json() else {
+        return false;
+    };
+    if map.get("detail").is_some_and(Value::is_string) {
+        return map
+            .get("result")
+            .is_none_or(|result| result.as_str() == Some("failed"));
+    }
+    !map.is_empty()
+        && map
+            .values()
+            .all(|value| matches!(value, Value::Array(_) | Value::Object(_)))
+}
+
+/// What came back instead of Ottu's answer: the status, the content type, where a
+/// redirect pointed.
+fn not_ottu_reason(call: OttuCall, raw: &RawResponse) -> String {
+    let noun = call.noun();
+    let kind = raw
+        .header(reqwest::header::CONTENT_TYPE)
+        .map(|t| t.split(';').next().unwrap_or(t).trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "no content type".to_string());
+    let said = match (raw.status, detail_of(raw)) {
+        (300..=399, _) => format!(
+            "; it redirects to {} (not followed: the request would lose its signature or go elsewhere)",
+            raw.header(LOCATION).unwrap_or("nowhere")
+        ),
+        (_, Some(detail)) => format!(": {detail}"),
+        _ => String::new(),
+    };
+    format!(
+        "the answer to the {noun} is not Ottu's ({}, {kind}){said}; nothing was applied: check the profile's base URL",
+        status_words(raw.status)
+    )
+}
+
 /// `detail` of a `{"detail": "..."}` body.
 fn detail_of(raw: &RawResponse) -> Option<String> {
     match raw.json()? {
@@ -567,34 +636,67 @@ mod tests {
             reason,
             "Pick one id.; amount: Ensure that there are no more than 3 decimal places.; session_id: Not found. Really."
         );
-        let html = op(REFUND, 400, &[], "<h1>Bad Request</h1>");
-        assert!(matches!(html, OperationOutcome::Refused { reason, raw, .. }
-            if reason == "Ottu refused the refund (HTTP 400 Bad Request) without a readable reason" && raw == "<h1>Bad Request</h1>"));
+        let plain = r#"{"detail":"JSON parse error"}"#;
+        assert!(matches!(
+            op(REFUND, 400, &[], plain),
+            OperationOutcome::Refused { reason, .. } if reason == "JSON parse error"
+        ));
     }
 
     #[test]
-    fn other_4xx_and_redirects_are_refused_with_the_status() {
-        let outcome = op(
-            OperationKind::Void,
-            405,
-            &[],
-            r#"{"detail":"Method \"GET\" not allowed."}"#,
+    fn answers_that_are_not_ottus_are_not_refusals() {
+        // A 400 page from a proxy, another service's JSON, a 404, a 405, a redirect: none of
+        // them is Ottu deciding the operation, and none may make it `failed`.
+        let html = op(
+            REFUND,
+            400,
+            &[("content-type", "text/html; charset=utf-8")],
+            "<h1>Bad Request</h1>",
         );
         assert_eq!(
-            outcome,
-            OperationOutcome::Refused {
-                reason: "Ottu refused the void (HTTP 405 Method Not Allowed): Method \"GET\" not allowed.".into(),
-                status: 405,
-                raw: r#"{"detail":"Method \"GET\" not allowed."}"#.into()
+            html,
+            OperationOutcome::NotOttu {
+                reason: "the answer to the refund is not Ottu's (HTTP 400 Bad Request, text/html); nothing was applied: check the profile's base URL".into(),
+                status: 400,
+                raw: "<h1>Bad Request</h1>".into()
             }
         );
-        assert!(matches!(
-            op(REFUND, 404, &[], "nope"),
-            OperationOutcome::Refused { status: 404, .. }
-        ));
-        let moved = op(REFUND, 301, &[("location", "https://x/")], "");
+        assert!(!html.is_final());
+        for (status, headers, body) in [
+            (400, &[("content-type", "text/plain")][..], "bad request"),
+            (
+                400,
+                &[][..],
+                r#"{"timestamp":1,"status":400,"error":"Bad Request"}"#,
+            ),
+            (400, &[][..], r#"{"detail":"x","result":"success"}"#),
+            (
+                404,
+                &[("content-type", "text/html")][..],
+                "<h1>Not Found</h1>",
+            ),
+            (404, &[][..], r#"{"detail":"Not found."}"#),
+            (405, &[][..], r#"{"detail":"Method \"GET\" not allowed."}"#),
+            (413, &[][..], ""),
+            (
+                401,
+                &[("content-type", "text/html")][..],
+                "<form>Sign in to the Wi-Fi</form>",
+            ),
+            (403, &[][..], "<h1>Attention Required! | Cloudflare</h1>"),
+        ] {
+            let outcome = op(OperationKind::Void, status, headers, body);
+            assert!(
+                matches!(&outcome, OperationOutcome::NotOttu { status: s, raw, reason }
+                    if *s == status && raw == body && reason.contains(&status.to_string())),
+                "{status} {body}: {outcome:?}"
+            );
+        }
+        let moved = op(REFUND, 302, &[("location", "https://login.example/")], "");
         assert!(
-            matches!(moved, OperationOutcome::Refused { reason, status: 301, .. } if reason.contains("https://x/") && reason.contains("base URL"))
+            matches!(&moved, OperationOutcome::NotOttu { reason, status: 302, .. }
+                if reason.contains("https://login.example/") && reason.contains("base URL")),
+            "{moved:?}"
         );
     }
 
@@ -647,12 +749,14 @@ mod tests {
                 retry_after: Some(Duration::from_secs(120)),
                 offline: false,
                 throttled: true,
+                raw: r#"{"detail":"Request was throttled."}"#.into(),
             }
         );
         for status in [500, 502, 503, 504, 408] {
             let outcome = op(REFUND, status, &[], "<html>oops</html>");
             assert!(
-                matches!(&outcome, OperationOutcome::RetryLater { offline: false, throttled: false, retry_after: None, reason } if reason.contains(&status.to_string())),
+                matches!(&outcome, OperationOutcome::RetryLater { offline: false, throttled: false, retry_after: None, reason, raw }
+                    if reason.contains(&status.to_string()) && raw == "<html>oops</html>"),
                 "{status}: {outcome:?}"
             );
         }

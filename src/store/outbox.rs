@@ -80,10 +80,18 @@ pub fn recover_in_flight(
 /// order), of unpaused profiles; never-tried ones first (NULLs sort first), then by due
 /// time. The order walks the `operations_due` index, so a long queue costs no sort. Each
 /// becomes `in_flight` with its attempt counted.
+/// Profiles a run leaves out (held for this run only), as the JSON array the SQL reads
+/// with `json_each`: one statement text whatever their number.
+fn held_json(held: &[ProfileId]) -> String {
+    let ids: Vec<String> = held.iter().map(|p| p.0.to_string()).collect();
+    format!("[{}]", ids.join(","))
+}
+
 pub fn claim_due(
     tx: &Transaction<'_>,
     now_ms: i64,
     profile: Option<ProfileId>,
+    held: &[ProfileId],
     limit: usize,
 ) -> Result<Vec<Claimed>> {
     let sql = format!(
@@ -97,6 +105,7 @@ pub fn claim_due(
            AND (o.next_attempt_at_ms IS NULL OR o.next_attempt_at_ms <= ?1)
            AND pr.paused_reason IS NULL
            AND (?2 IS NULL OR pr.id = ?2)
+           AND pr.id NOT IN (SELECT value FROM json_each(?4))
            AND {not_held}
          ORDER BY o.next_attempt_at_ms, o.seq
          LIMIT ?3",
@@ -105,7 +114,12 @@ pub fn claim_due(
     let mut claimed = Vec::new();
     {
         let mut stmt = tx.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params![now_ms, profile.map(|p| p.0), limit as i64])?;
+        let mut rows = stmt.query(params![
+            now_ms,
+            profile.map(|p| p.0),
+            limit as i64,
+            held_json(held)
+        ])?;
         while let Some(r) = rows.next()? {
             let currency: String = r.get(5)?;
             let currency = Currency::from_code(&currency)
@@ -272,30 +286,133 @@ pub fn resend(tx: &Transaction<'_>, id: OperationId, now_ms: i64) -> Result<bool
 
 /// The earliest time a queued operation that could be claimed (not waiting behind an
 /// earlier one of its payment, of an unpaused profile) becomes due, if any.
-pub fn next_due_at(tx: &Transaction<'_>, profile: Option<ProfileId>) -> Result<Option<i64>> {
+pub fn next_due_at(
+    tx: &Transaction<'_>,
+    profile: Option<ProfileId>,
+    held: &[ProfileId],
+) -> Result<Option<i64>> {
     let sql = format!(
         "SELECT MIN(COALESCE(o.next_attempt_at_ms, 0)) FROM operations o
          JOIN payments p ON p.id = o.payment_id JOIN profiles pr ON pr.id = p.profile_id
          WHERE o.status = 'queued' AND pr.paused_reason IS NULL
-           AND (?1 IS NULL OR pr.id = ?1) AND {}",
+           AND (?1 IS NULL OR pr.id = ?1)
+           AND pr.id NOT IN (SELECT value FROM json_each(?2)) AND {}",
         not_held_sql()
     );
     Ok(tx
         .prepare_cached(&sql)?
-        .query_row(params![profile.map(|p| p.0)], |r| r.get(0))?)
+        .query_row(params![profile.map(|p| p.0), held_json(held)], |r| r.get(0))?)
 }
 
-/// Operations the worker still has to bring to an outcome: queued or in flight, of
-/// unpaused profiles.
-pub fn outstanding(tx: &Transaction<'_>, profile: Option<ProfileId>) -> Result<u64> {
+/// Operations the worker can bring to an outcome in this run: queued or in flight, of
+/// profiles neither paused nor held.
+pub fn outstanding(
+    tx: &Transaction<'_>,
+    profile: Option<ProfileId>,
+    held: &[ProfileId],
+) -> Result<u64> {
     Ok(tx
         .prepare_cached(
             "SELECT COUNT(*) FROM operations o
              JOIN payments p ON p.id = o.payment_id JOIN profiles pr ON pr.id = p.profile_id
              WHERE o.status IN ('queued', 'in_flight') AND pr.paused_reason IS NULL
-               AND (?1 IS NULL OR pr.id = ?1)",
+               AND (?1 IS NULL OR pr.id = ?1)
+               AND pr.id NOT IN (SELECT value FROM json_each(?2))",
+        )?
+        .query_row(params![profile.map(|p| p.0), held_json(held)], |r| r.get(0))?)
+}
+
+/// Every operation still waiting to be sent (queued or in flight), paused profiles
+/// included: what a run leaves behind.
+pub fn waiting(tx: &Transaction<'_>, profile: Option<ProfileId>) -> Result<u64> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT COUNT(*) FROM operations o
+             JOIN payments p ON p.id = o.payment_id
+             WHERE o.status IN ('queued', 'in_flight') AND (?1 IS NULL OR p.profile_id = ?1)",
         )?
         .query_row(params![profile.map(|p| p.0)], |r| r.get(0))?)
+}
+
+/// A profile whose queue waits, and how much work it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PausedProfile {
+    pub id: ProfileId,
+    pub name: String,
+    pub reason: String,
+    pub since_ms: Option<i64>,
+    /// Operations queued or in flight.
+    pub waiting: u64,
+}
+
+/// The paused profiles (of `profile`, or all), by name, with the work each holds.
+pub fn paused_profiles(
+    tx: &Transaction<'_>,
+    profile: Option<ProfileId>,
+) -> Result<Vec<PausedProfile>> {
+    let rows = tx
+        .prepare_cached(
+            "SELECT pr.id, pr.name, pr.paused_reason, pr.paused_at_ms,
+                    (SELECT COUNT(*) FROM operations o JOIN payments p ON p.id = o.payment_id
+                     WHERE p.profile_id = pr.id AND o.status IN ('queued', 'in_flight'))
+             FROM profiles pr
+             WHERE pr.paused_reason IS NOT NULL AND (?1 IS NULL OR pr.id = ?1)
+             ORDER BY pr.name",
+        )?
+        .query_map(params![profile.map(|p| p.0)], |r| {
+            Ok(PausedProfile {
+                id: ProfileId(r.get(0)?),
+                name: r.get(1)?,
+                reason: r.get(2)?,
+                since_ms: r.get(3)?,
+                waiting: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The start of every pause reason Daftar stores for Ottu's answer (`ottu::auth_message`):
+/// Ottu refused the credential or a permission.
+const OTTU_PAUSE_PREFIX: &str = "Ottu ";
+
+/// Lifts the pauses earlier versions stored for conditions of the machine, not answers
+/// from Ottu (no OS keyring reachable, as from cron; no credential in it; a base URL the
+/// client refused): they stopped the queue for good while nothing was wrong at Ottu. Only
+/// a pause whose reason is Ottu's answer stays. Returns the lifted (profile, reason).
+pub fn lift_local_pauses(
+    tx: &Transaction<'_>,
+    profile: Option<ProfileId>,
+) -> Result<Vec<(ProfileId, String)>> {
+    let lifted: Vec<(ProfileId, String)> = tx
+        .prepare_cached(
+            "SELECT id, paused_reason FROM profiles
+             WHERE paused_reason IS NOT NULL AND substr(paused_reason, 1, length(?1)) <> ?1
+               AND (?2 IS NULL OR id = ?2)
+             ORDER BY id",
+        )?
+        .query_map(params![OTTU_PAUSE_PREFIX, profile.map(|p| p.0)], |r| {
+            Ok((ProfileId(r.get(0)?), r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = tx.prepare_cached(
+        "UPDATE profiles SET paused_reason = NULL, paused_at_ms = NULL WHERE id = ?1",
+    )?;
+    for (id, _) in &lifted {
+        stmt.execute([id.0])?;
+    }
+    Ok(lifted)
+}
+
+/// Puts an `in_flight` operation back as it was claimed (queued, its attempt given back),
+/// changing nothing else: the run stopped before sending it. False if not in flight.
+pub fn release_claim(tx: &Transaction<'_>, id: OperationId, now_ms: i64) -> Result<bool> {
+    let changed = tx.execute(
+        "UPDATE operations SET status = 'queued', attempts = MAX(attempts - 1, 0), updated_at_ms = ?2
+         WHERE id = ?1 AND status = 'in_flight'",
+        params![id.0, now_ms],
+    )?;
+    Ok(changed == 1)
 }
 
 /// Pauses a profile's queue after Ottu refused its credential.

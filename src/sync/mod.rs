@@ -19,7 +19,7 @@ mod worker;
 use serde::Serialize;
 
 pub use backoff::delay_ms;
-pub use outcome::{ChildReport, SendOutcome};
+pub use outcome::{ChildReport, ReplyFacts, SendOutcome};
 pub use worker::{SyncDeps, run};
 
 use crate::limits::{SYNC_DEFAULT_CONCURRENCY, SYNC_MAX_UNKNOWN_ATTEMPTS};
@@ -109,11 +109,29 @@ pub struct SyncSummary {
     pub recovered: u64,
     /// Whether Ottu was unreachable when the run stopped.
     pub offline: bool,
-    /// Profiles whose queue is paused by a credential problem: (profile, reason).
+    /// Every profile whose queue waits when the run stops, whether paused in this run or
+    /// before it: (profile, reason). The same profiles as `paused_profiles`.
     pub paused: Vec<(String, String)>,
-    /// Operations still queued or in flight when the run stopped.
+    /// Every paused profile with its reason, since when, and the work it holds.
+    pub paused_profiles: Vec<PausedProfileView>,
+    /// Operations still queued or in flight when the run stopped, paused profiles' included.
     pub remaining: u64,
     /// Every attempt's outcome, up to `SYNC_MAX_REPORTED_OUTCOMES` (the events carry all).
     pub outcomes: Vec<OperationOutcomeView>,
     pub outcomes_truncated: bool,
+}
+
+/// A profile whose queue waits, as `sync` and `status` show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PausedProfileView {
+    pub profile: String,
+    pub reason: String,
+    /// When the pause was stored (RFC 3339); `null` for a hold of this run only.
+    pub since: Option<String>,
+    /// Operations of the profile still queued or in flight.
+    pub queued: u64,
+    /// True when nothing was stored: a condition met in this run (no credential in this
+    /// machine's keyring, an answer that was not Ottu's); the next run tries again. False:
+    /// Ottu refused the credential, and `daftar profile set-key` resumes it.
+    pub this_run_only: bool,
 }

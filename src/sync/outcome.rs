@@ -2,11 +2,23 @@
 //! HTTP answers (or their absence) into exactly one of these.
 
 /// The child transaction Ottu reported for a succeeded external operation, as sent.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ChildReport {
     pub session_id: String,
     pub amount: Option<String>,
     pub state: Option<String>,
+    /// `currency_code`: must be the payment's.
+    pub currency: Option<String>,
+}
+
+/// What a success says it did, checked against what was sent before it is recorded: a
+/// success for another payment, operation or amount is not this operation's success.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ReplyFacts {
+    pub operation: Option<String>,
+    pub session_id: Option<String>,
+    pub order_no: Option<String>,
+    pub amount: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +27,7 @@ pub enum SendOutcome {
     Succeeded {
         detail: String,
         reference_number: Option<String>,
+        facts: ReplyFacts,
         child: Option<ChildReport>,
         raw: String,
     },
@@ -26,12 +39,22 @@ pub enum SendOutcome {
     /// Try again later. `offline`: Ottu was not reached at all (nothing was sent), so the
     /// attempt does not count. `throttled`: Ottu declined to process it (429), likewise.
     /// Otherwise the outcome is unknown (5xx, timeout, dropped connection).
+    /// `raw`: the answer's body, bounded (empty without one), kept with the operation.
     RetryLater {
         reason: String,
         retry_after_ms: Option<u64>,
         offline: bool,
         throttled: bool,
+        raw: String,
     },
     /// An answer we cannot read: treated like a timeout, with the raw reply kept.
     Unknown { reason: String, raw: String },
+    /// Not Ottu's answer (a redirect, a 404, a proxy's page): nothing was applied. The
+    /// operation goes back to the queue with its attempt given back, and the profile is
+    /// held for the rest of the run; nothing is stored about the profile.
+    NotOttu { reason: String, raw: String },
+    /// No request could be made for this profile on this machine (no credential in the
+    /// keyring for it, a base URL the client refuses): nothing was sent. Like `NotOttu`,
+    /// it holds the profile for this run only.
+    CannotSend { reason: String },
 }

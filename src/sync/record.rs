@@ -5,7 +5,7 @@
 use rusqlite::Transaction;
 use serde_json::json;
 
-use super::outcome::{ChildReport, SendOutcome};
+use super::outcome::{ChildReport, ReplyFacts, SendOutcome};
 use super::{OperationOutcomeView, backoff};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -19,8 +19,11 @@ use crate::store::{self, ChildInsert, EventInsert};
 /// What the worker must know after recording one attempt.
 pub struct Recorded {
     pub view: OperationOutcomeView,
-    /// The profile was paused with this reason.
+    /// The profile was paused with this reason (stored: Ottu refused the credential).
     pub paused: Option<String>,
+    /// The profile cannot be served in this run (not Ottu's answer, no credential on this
+    /// machine): held for the rest of the run with this reason, nothing stored.
+    pub held: Option<String>,
     /// Ottu was unreachable: stop claiming for a while.
     pub offline: bool,
     pub blocked: u64,
@@ -196,6 +199,85 @@ fn block_later(
     Ok(held.len() as u64)
 }
 
+/// Why a success does not match the request it answers, if it does not: another
+/// operation or payment, another currency, another amount than was asked, or more than the
+/// operation had reserved (which would take a balance past what was paid).
+///
+/// Such a reply is not recorded as a success: its outcome is unknown. It goes straight to
+/// `needs_attention` (not back to the queue): Ottu answers a resend with the same
+/// Tracking-Key with the original's result, so a resend would bring back the same reply,
+/// and resending it ten times over hours would only delay the merchant's look at it.
+fn mismatch(op: &Claimed, facts: &ReplyFacts, child: Option<&ChildReport>) -> Option<String> {
+    let differs = |said: &Option<String>, ours: &str| {
+        said.as_deref()
+            .map(str::trim)
+            .is_some_and(|said| !said.is_empty() && said != ours)
+    };
+    if differs(&facts.operation, op.kind.as_str()) {
+        return Some(format!(
+            "the success names operation '{}', but a {} was sent",
+            facts.operation.as_deref().unwrap_or_default(),
+            op.kind
+        ));
+    }
+    if differs(&facts.session_id, op.session_id.as_str()) {
+        return Some(format!(
+            "the success names payment session_id '{}', but {} was sent",
+            facts.session_id.as_deref().unwrap_or_default(),
+            op.session_id
+        ));
+    }
+    if let Some(ours) = &op.order_no
+        && differs(&facts.order_no, ours.as_str())
+    {
+        return Some(format!(
+            "the success names order_no '{}', but the payment's is {ours}",
+            facts.order_no.as_deref().unwrap_or_default()
+        ));
+    }
+    if !op.kind.is_external() {
+        return None;
+    }
+    let currency = op.reserved.currency();
+    if let Some(code) = child.and_then(|c| c.currency.as_deref())
+        && code != currency.code()
+    {
+        return Some(format!(
+            "the child transaction is in {code}, but the payment is in {currency}"
+        ));
+    }
+    let amounts = [
+        ("amount", facts.amount.as_deref()),
+        ("child amount", child.and_then(|c| c.amount.as_deref())),
+    ];
+    for (what, said) in amounts {
+        let Some(said) = said else { continue };
+        let amount = match Amount::parse(said.trim(), currency) {
+            Ok(amount) if amount.is_positive() => amount,
+            _ => {
+                return Some(format!(
+                    "the success's {what} '{said}' is not a positive amount in {currency}"
+                ));
+            }
+        };
+        match op.requested {
+            Some(asked) if amount != asked => {
+                return Some(format!(
+                    "the success's {what} is {amount} {currency}, but {asked} {currency} was asked"
+                ));
+            }
+            _ if amount.minor() > op.reserved.minor() => {
+                return Some(format!(
+                    "the success's {what} is {amount} {currency}, more than the {} {currency} this {} could take",
+                    op.reserved, op.kind
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Gives the in-flight operation its new status and what the attempt left behind.
 fn finish(
     tx: &Transaction<'_>,
@@ -238,15 +320,28 @@ pub fn record(
             retry_in_ms: None,
         },
         paused: None,
+        held: None,
         offline: false,
         blocked: 0,
     };
+    let mismatched = match outcome {
+        SendOutcome::Succeeded { facts, child, .. } => mismatch(op, facts, child.as_ref()),
+        _ => None,
+    };
     match outcome {
+        SendOutcome::Succeeded { raw, .. } if mismatched.is_some() => {
+            let why = mismatched.as_deref().unwrap_or_default();
+            let why = format!(
+                "Ottu's success does not match the request ({why}); the outcome is unknown and nothing was recorded as done: check the payment in Ottu's dashboard, then `daftar queue resend` or `queue retry --confirm-not-applied`"
+            );
+            needs_attention(tx, ctx, op, &why, Some(raw), &mut recorded)?;
+        }
         SendOutcome::Succeeded {
             detail,
             reference_number,
             child,
             raw,
+            ..
         } => {
             finish(
                 tx,
@@ -396,15 +491,96 @@ pub fn record(
         SendOutcome::RetryLater {
             reason,
             retry_after_ms,
+            raw,
             ..
         } => {
-            unknown(tx, ctx, op, reason, None, *retry_after_ms, &mut recorded)?;
+            let raw = Some(raw.as_str()).filter(|r| !r.is_empty());
+            unknown(tx, ctx, op, reason, raw, *retry_after_ms, &mut recorded)?;
         }
         SendOutcome::Unknown { reason, raw } => {
             unknown(tx, ctx, op, reason, Some(raw), None, &mut recorded)?;
         }
+        SendOutcome::NotOttu { reason, raw } => {
+            let reason = format!("profile {} ({}): {reason}", op.profile, op.base_url);
+            not_sent(tx, ctx, op, &reason, Some(raw), &mut recorded)?;
+        }
+        SendOutcome::CannotSend { reason } => {
+            not_sent(tx, ctx, op, reason, None, &mut recorded)?;
+        }
     }
     Ok(recorded)
+}
+
+/// Nothing reached Ottu's operation endpoint: the operation goes back to the queue, due
+/// at once, its attempt given back and not marked sent; the profile is held for the rest
+/// of this run. Nothing is stored about the profile: the next run looks again.
+fn not_sent(
+    tx: &Transaction<'_>,
+    ctx: &RecordContext<'_>,
+    op: &Claimed,
+    reason: &str,
+    raw: Option<&str>,
+    recorded: &mut Recorded,
+) -> Result<()> {
+    finish(
+        tx,
+        ctx,
+        op,
+        OperationStatus::Queued,
+        &AttemptRecord {
+            last_error: Some(reason),
+            reply_json: raw,
+            next_attempt_at_ms: None,
+            refund_attempt: true,
+            ..AttemptRecord::default()
+        },
+    )?;
+    event(
+        tx,
+        ctx,
+        op,
+        "operation.not_sent",
+        json!({"status": OperationStatus::InFlight, "attempt": op.attempt}),
+        json!({"status": OperationStatus::Queued, "reason": reason}),
+    )?;
+    recorded.held = Some(reason.to_string());
+    recorded.view.detail = reason.to_string();
+    Ok(())
+}
+
+/// An outcome nobody can tell by resending: the merchant must look (the raw reply kept).
+fn needs_attention(
+    tx: &Transaction<'_>,
+    ctx: &RecordContext<'_>,
+    op: &Claimed,
+    why: &str,
+    raw: Option<&str>,
+    recorded: &mut Recorded,
+) -> Result<()> {
+    finish(
+        tx,
+        ctx,
+        op,
+        OperationStatus::NeedsAttention,
+        &AttemptRecord {
+            sent: true,
+            last_error: Some(why),
+            reply_json: raw,
+            ..AttemptRecord::default()
+        },
+    )?;
+    event(
+        tx,
+        ctx,
+        op,
+        "operation.needs_attention",
+        json!({"status": OperationStatus::InFlight, "attempt": op.attempt}),
+        json!({"status": OperationStatus::NeedsAttention, "reason": why}),
+    )?;
+    recorded.blocked = block_later(tx, ctx, op, "has an unknown outcome")?;
+    recorded.view.status = OperationStatus::NeedsAttention;
+    recorded.view.detail = why.to_string();
+    Ok(())
 }
 
 /// An attempt whose outcome is unknown: resend with the same key after a backoff, until
@@ -425,30 +601,7 @@ fn unknown(
             "outcome unknown after {} attempts (last: {reason}); `daftar queue resend` sends it again with the same key (safe), or check Ottu and `queue retry --confirm-not-applied`",
             op.attempt
         );
-        finish(
-            tx,
-            ctx,
-            op,
-            OperationStatus::NeedsAttention,
-            &AttemptRecord {
-                sent: true,
-                last_error: Some(&why),
-                reply_json: raw,
-                ..AttemptRecord::default()
-            },
-        )?;
-        event(
-            tx,
-            ctx,
-            op,
-            "operation.needs_attention",
-            in_flight,
-            json!({"status": OperationStatus::NeedsAttention, "reason": why}),
-        )?;
-        recorded.blocked = block_later(tx, ctx, op, "has an unknown outcome")?;
-        recorded.view.status = OperationStatus::NeedsAttention;
-        recorded.view.detail = why;
-        return Ok(());
+        return needs_attention(tx, ctx, op, &why, raw, recorded);
     }
     let wait = backoff::delay_ms(op.attempt, retry_after_ms, ctx.random);
     finish(
