@@ -55,6 +55,13 @@ pub enum Error {
         "operation {id} is {status}: only a failed, blocked or unresolved (needs_attention) operation can be retried"
     )]
     NotRetryable { id: i64, status: String },
+    /// A profile's history stands in the way of the change (its payments keep their
+    /// currency; a profile with payments is never deleted). Refused, nothing changed.
+    #[error("{message}")]
+    ProfileInUse {
+        field: &'static str,
+        message: String,
+    },
     /// Something the command needs is busy or missing on this machine (e.g. another sync
     /// holds the ledger): nothing was changed.
     #[error("{message}")]
@@ -123,6 +130,7 @@ impl Error {
             Error::NotRetryable { .. } => "queue.not_retryable",
             Error::AlreadyRetried { .. } => "queue.already_retried",
             Error::NotResendable { .. } => "queue.not_resendable",
+            Error::ProfileInUse { .. } => "profile.in_use",
             Error::Remote { code, .. } | Error::Unavailable { code, .. } => code,
             Error::Store(StoreError::NewerSchema { .. }) => "store.newer_schema",
             Error::Store(_) => "store.error",
@@ -136,7 +144,8 @@ impl Error {
             | Error::Reference { field, .. }
             | Error::Word { field, .. }
             | Error::Invalid { field, .. }
-            | Error::NotFound { field, .. } => Some(field),
+            | Error::NotFound { field, .. }
+            | Error::ProfileInUse { field, .. } => Some(field),
             Error::Rule(rule) if rule.is_bad_input() => Some("amount"),
             _ => None,
         }
@@ -153,7 +162,8 @@ impl Error {
             | Error::NotDroppable { .. }
             | Error::NotRetryable { .. }
             | Error::AlreadyRetried { .. }
-            | Error::NotResendable { .. } => ErrorKind::Refused,
+            | Error::NotResendable { .. }
+            | Error::ProfileInUse { .. } => ErrorKind::Refused,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Store(_)
             | Error::Secrets(_)

@@ -229,13 +229,73 @@ pub enum ReferenceError {
         len: usize,
         max: usize,
     },
-    #[error(
-        "{what} '{value}' contains a space or control character: use letters, digits and - _ . : / only"
-    )]
-    BadCharacter { what: &'static str, value: String },
+    /// `value` is escaped (`\u{202e}`), so an invisible or bidi character shows as what
+    /// it is and cannot reorder the message around it.
+    #[error("{what} '{value}' {problem}: {allowed}")]
+    BadCharacter {
+        what: &'static str,
+        value: String,
+        problem: String,
+        allowed: &'static str,
+    },
 }
 
-fn check_reference(what: &'static str, value: &str, max: usize) -> Result<(), ReferenceError> {
+/// The characters a new reference may hold. Narrow on purpose: these ids are typed in
+/// shells, sent in URL paths, shown in terminals and spreadsheets, and named in keyring
+/// entries, where quotes, `%`, `*`, `..`, invisible and right-to-left characters make ids
+/// that break, escape or look alike.
+struct Alphabet {
+    /// The message's "what is allowed".
+    allowed: &'static str,
+    /// Punctuation allowed besides ASCII letters and digits.
+    punctuation: &'static str,
+    /// Must start with a letter or digit (no `-x` that reads as a flag, no `.hidden`, no `/`).
+    alphanumeric_start: bool,
+}
+
+/// Ottu's retrieve path takes `^[-\w]+$`: a session id outside it cannot be fetched.
+const SESSION_ID_ALPHABET: Alphabet = Alphabet {
+    allowed: "a session id is ASCII letters, digits, - and _ (Ottu's pattern [-\\w]+), at most 128 characters",
+    punctuation: "-_",
+    alphanumeric_start: false,
+};
+const ORDER_NO_ALPHABET: Alphabet = Alphabet {
+    allowed: "an order number is ASCII letters, digits and - _ . : /, starting with a letter or digit, without '..', at most 128 characters",
+    punctuation: "-_.:/",
+    alphanumeric_start: true,
+};
+const PROFILE_NAME_ALPHABET: Alphabet = Alphabet {
+    allowed: "a profile name is ASCII letters, digits and - _ ., starting with a letter or digit, at most 64 characters",
+    punctuation: "-_.",
+    alphanumeric_start: true,
+};
+
+/// How one character reads in a message: the character itself when it is plain, else
+/// what it is (a blank, an invisible or control character, by code point).
+fn describe(c: char) -> String {
+    if c == ' ' {
+        "a space".to_string()
+    } else if c.is_whitespace() {
+        format!("a blank (U+{:04X})", c as u32)
+    } else if c.is_control() {
+        format!("a control character (U+{:04X})", c as u32)
+    } else if c.is_ascii_graphic() {
+        format!("'{c}'")
+    } else {
+        format!("'{}' (U+{:04X})", c.escape_debug(), c as u32)
+    }
+}
+
+fn bad(what: &'static str, value: &str, problem: String, allowed: &'static str) -> ReferenceError {
+    ReferenceError::BadCharacter {
+        what,
+        value: value.escape_debug().to_string(),
+        problem,
+        allowed,
+    }
+}
+
+fn check_length(what: &'static str, value: &str, max: usize) -> Result<(), ReferenceError> {
     let len = value.chars().count();
     if len == 0 {
         return Err(ReferenceError::Empty { what });
@@ -243,25 +303,75 @@ fn check_reference(what: &'static str, value: &str, max: usize) -> Result<(), Re
     if len > max {
         return Err(ReferenceError::TooLong { what, len, max });
     }
-    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ReferenceError::BadCharacter {
-            what,
-            value: value.to_string(),
-        });
+    Ok(())
+}
+
+/// The rule every stored or looked-up reference meets: what older versions accepted (no
+/// blank, no control character). Reading a ledger never fails on an id it already holds,
+/// and a lookup can still name one.
+fn check_reference(
+    what: &'static str,
+    value: &str,
+    max: usize,
+    alphabet: &Alphabet,
+) -> Result<(), ReferenceError> {
+    check_length(what, value, max)?;
+    if let Some((at, c)) = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_whitespace() || c.is_control())
+    {
+        let problem = format!("has {} at position {}", describe(c), at + 1);
+        return Err(bad(what, value, problem, alphabet.allowed));
+    }
+    Ok(())
+}
+
+/// The rule for a reference the merchant enters for something new: the documented alphabet.
+fn check_new_reference(
+    what: &'static str,
+    value: &str,
+    max: usize,
+    alphabet: &Alphabet,
+) -> Result<(), ReferenceError> {
+    check_length(what, value, max)?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || alphabet.punctuation.contains(c);
+    if let Some((at, c)) = value.chars().enumerate().find(|(_, c)| !allowed(*c)) {
+        let problem = format!("has {} at position {}", describe(c), at + 1);
+        return Err(bad(what, value, problem, alphabet.allowed));
+    }
+    if alphabet.alphanumeric_start
+        && let Some(first) = value.chars().next()
+        && !first.is_ascii_alphanumeric()
+    {
+        let problem = format!("starts with {}", describe(first));
+        return Err(bad(what, value, problem, alphabet.allowed));
+    }
+    if alphabet.punctuation.contains('.') && value.contains("..") {
+        return Err(bad(what, value, "has '..'".to_string(), alphabet.allowed));
     }
     Ok(())
 }
 
 macro_rules! reference_newtype {
-    ($(#[$meta:meta])* $name:ident, $what:literal, $max:expr) => {
+    ($(#[$meta:meta])* $name:ident, $what:literal, $max:expr, $alphabet:expr) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
+            /// A reference as stored, looked up or answered by Ottu: refuses only what no
+            /// version ever accepted (empty, too long, blanks, control characters), so
+            /// older ledgers stay readable. New ones go through `parse_new`.
             pub fn parse(value: &str) -> Result<$name, ReferenceError> {
-                check_reference($what, value, $max)?;
+                check_reference($what, value, $max, &$alphabet)?;
+                Ok($name(value.to_string()))
+            }
+
+            /// A reference the merchant enters for a new row: the documented alphabet.
+            pub fn parse_new(value: &str) -> Result<$name, ReferenceError> {
+                check_new_reference($what, value, $max, &$alphabet)?;
                 Ok($name(value.to_string()))
             }
 
@@ -282,19 +392,22 @@ reference_newtype!(
     /// Ottu's `session_id` of a payment: unique within a profile.
     SessionId,
     "session id",
-    MAX_REFERENCE_CHARS
+    MAX_REFERENCE_CHARS,
+    SESSION_ID_ALPHABET
 );
 reference_newtype!(
     /// The merchant's `order_no` of a payment.
     OrderNo,
     "order number",
-    MAX_REFERENCE_CHARS
+    MAX_REFERENCE_CHARS,
+    ORDER_NO_ALPHABET
 );
 reference_newtype!(
     /// The name a merchant gives one Ottu account.
     ProfileName,
     "profile name",
-    MAX_PROFILE_NAME_CHARS
+    MAX_PROFILE_NAME_CHARS,
+    PROFILE_NAME_ALPHABET
 );
 
 /// One merchant account. Never holds a credential: keys live only in the OS keyring.
@@ -424,6 +537,52 @@ mod tests {
             SessionId::parse("a b"),
             Err(ReferenceError::BadCharacter { .. })
         ));
+    }
+
+    #[test]
+    fn new_references_keep_to_their_alphabet_and_stored_ones_stay_readable() {
+        for good in ["abc-123", "A_b-C", "0a1b2c3d4e5f", "-x", "_"] {
+            assert!(SessionId::parse_new(good).is_ok(), "{good}");
+        }
+        for good in ["INV-2025/11:0042.a", "o1", "9"] {
+            assert!(OrderNo::parse_new(good).is_ok(), "{good}");
+        }
+        for good in ["souq", "shop.kw-2_b", "A"] {
+            assert!(ProfileName::parse_new(good).is_ok(), "{good}");
+        }
+        let bad = |result: Result<(), ReferenceError>| match result {
+            Err(ReferenceError::BadCharacter { value, problem, .. }) => (value, problem),
+            other => panic!("expected a bad character, got {other:?}"),
+        };
+        for (value, problem) in [
+            ("a.b", "has '.' at position 2"),
+            ("50%", "has '%' at position 3"),
+            ("a\u{200b}b", "has '\\u{200b}' (U+200B) at position 2"),
+            ("a b", "has a space at position 2"),
+        ] {
+            let (shown, said) = bad(SessionId::parse_new(value).map(drop));
+            assert_eq!(said, problem, "{value}");
+            assert_eq!(shown, value.escape_debug().to_string());
+        }
+        assert_eq!(
+            bad(OrderNo::parse_new("../../etc/passwd").map(drop)).1,
+            "starts with '.'"
+        );
+        assert_eq!(bad(OrderNo::parse_new("a..b").map(drop)).1, "has '..'");
+        assert_eq!(
+            bad(ProfileName::parse_new("a/basic/u").map(drop)).1,
+            "has '/' at position 2"
+        );
+        let error = SessionId::parse_new("a*").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "session id 'a*' has '*' at position 2: a session id is ASCII letters, digits, - and _ (Ottu's pattern [-\\w]+), at most 128 characters"
+        );
+        // What older versions stored still parses: reading a ledger never fails on it.
+        for old in ["a.b", "o'1%", "a}b", "a/basic/u", "a\u{200b}b"] {
+            assert!(SessionId::parse(old).is_ok(), "{old}");
+            assert!(ProfileName::parse(old).is_ok(), "{old}");
+        }
     }
 
     #[test]

@@ -85,7 +85,16 @@ fn payment_show_json_has_the_documented_shape() {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["payment.added", "operation.queued"]);
-    assert_eq!(show["events"][1]["actor"], "cli:tester");
+    // The OS account (as `id -un` names it), not the USER the helper sets.
+    let account = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let account = String::from_utf8(account.stdout).unwrap();
+    assert_eq!(
+        show["events"][1]["actor"],
+        format!("cli:{}", account.trim())
+    );
     assert_eq!(show["events"][1]["after"]["reason"], "damaged");
 }
 
@@ -445,6 +454,41 @@ const BAD_COMMANDS: &[(&[&str], i32, &[&str])] = &[
     ),
     (&["payment", "list", "--limit", "0"], 2, &["limit", "1 to"]),
     (
+        &["payment", "list", "--limit", "-1"],
+        2,
+        &["--limit", "'-1'", "from 1 to 10000"],
+    ),
+    (
+        &["payment", "list", "--limit", "4294967296"],
+        2,
+        &["--limit", "'4294967296'", "from 1 to 10000"],
+    ),
+    (
+        &["queue", "list", "--limit", "10001"],
+        2,
+        &["--limit", "from 1 to 10000"],
+    ),
+    (
+        &["queue", "list", "--limit", "ten"],
+        2,
+        &["--limit", "'ten'", "from 1 to 10000"],
+    ),
+    (
+        &["sync", "--concurrency", "0"],
+        2,
+        &["--concurrency", "'0'", "from 1 to 32"],
+    ),
+    (
+        &["sync", "--concurrency", "100000"],
+        2,
+        &["--concurrency", "from 1 to 32"],
+    ),
+    (
+        &["sync", "--concurrency", "-3"],
+        2,
+        &["--concurrency", "from 1 to 32"],
+    ),
+    (
         &["payment", "list", "--state", "gone"],
         2,
         &["state", "'gone'"],
@@ -562,6 +606,115 @@ fn json_errors_carry_code_message_and_field() {
     let run = cli.run(&["--json", "payment", "show", "zzz"]);
     assert_eq!(run.code, 4);
     assert_eq!(run.json()["error"]["field"], "session_id");
+}
+
+/// Usage errors clap finds, with `--json` first or last: each one is the JSON error object
+/// on stdout (code, message, field) and exit 2, with clap's text still on stderr.
+#[test]
+fn with_json_every_usage_error_is_the_json_error_object() {
+    let cli = Cli::new();
+    cli.seed(&[]);
+    for (args, code, field, needle) in [
+        (
+            &["payment", "list", "--limit", "-1"][..],
+            "usage.invalid_value",
+            Some("limit"),
+            "from 1 to 10000",
+        ),
+        (
+            &["payment", "list", "--limit", "4294967296"][..],
+            "usage.invalid_value",
+            Some("limit"),
+            "from 1 to 10000",
+        ),
+        (
+            &["sync", "--concurrency", "0"][..],
+            "usage.invalid_value",
+            Some("concurrency"),
+            "from 1 to 32",
+        ),
+        (
+            &["queue", "refund"][..],
+            "usage.missing_argument",
+            Some("session_id"),
+            "--session-id",
+        ),
+        (
+            &["queue", "refund", "--session-id", "s", "--order-no", "o"][..],
+            "usage.conflict",
+            Some("session_id"),
+            "cannot be used with",
+        ),
+        (
+            &["payment", "list", "--bogus"][..],
+            "usage.unknown_argument",
+            Some("bogus"),
+            "--bogus",
+        ),
+        (
+            &["refnd"][..],
+            "usage.unknown_command",
+            Some("command"),
+            "refnd",
+        ),
+        (
+            &["queue", "drop", "x"][..],
+            "usage.invalid_value",
+            Some("id"),
+            "'x'",
+        ),
+    ] {
+        for json_first in [true, false] {
+            let mut all: Vec<&str> = Vec::new();
+            if json_first {
+                all.push("--json");
+            }
+            all.extend_from_slice(args);
+            if !json_first {
+                all.push("--json");
+            }
+            let run = cli.run(&all);
+            assert_eq!(run.code, 2, "{all:?}: {}{}", run.stdout, run.stderr);
+            let error = &run.json()["error"];
+            assert_eq!(error["code"], code, "{all:?}: {error}");
+            assert_eq!(error["field"].as_str(), field, "{all:?}: {error}");
+            let message = error["message"].as_str().unwrap();
+            assert!(message.contains(needle), "{all:?}: {message}");
+            assert!(!message.starts_with("error:"), "{message}");
+            assert!(run.stderr.contains(needle), "{all:?}: {}", run.stderr);
+        }
+    }
+    // Help is not an error: text on stdout, exit 0, even with --json.
+    let help = cli.run(&["--json", "profile", "--help"]);
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("set"), "{}", help.stdout);
+}
+
+#[test]
+fn an_empty_daftar_db_is_named_as_such() {
+    for json in [false, true] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_daftar"));
+        if json {
+            cmd.arg("--json");
+        }
+        let run = common::finish(cmd.arg("status").env("DAFTAR_DB", "").output().unwrap());
+        assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("DAFTAR_DB") && run.stderr.contains("empty"),
+            "{}",
+            run.stderr
+        );
+        if json {
+            let error = &run.json()["error"];
+            assert_eq!(error["field"], "db");
+            assert!(
+                error["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("unset DAFTAR_DB")
+            );
+        }
+    }
 }
 
 #[test]

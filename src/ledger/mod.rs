@@ -14,6 +14,7 @@ use std::sync::Arc;
 use rusqlite::Transaction;
 
 pub use payments::{PaymentInput, PaymentQuery};
+pub use profiles::{ProfileChange, ProfileChanged};
 pub use queue::{QueueQuery, QueueRequest, RetryRequest};
 pub use views::{
     ChildView, EventView, OperationView, PaymentDetail, PaymentView, ProfileDetail, ProfileView,

@@ -46,10 +46,11 @@ impl Ledger {
     pub fn add_payment(&mut self, input: &PaymentInput<'_>) -> Result<PaymentDetail> {
         let currency = Currency::from_code(input.currency).field("currency")?;
         let payment = NewPayment {
-            session_id: SessionId::parse(input.session_id).field("session_id")?,
+            // New ids meet the documented alphabet; lookups still reach older ones.
+            session_id: SessionId::parse_new(input.session_id).field("session_id")?,
             order_no: input
                 .order_no
-                .map(OrderNo::parse)
+                .map(OrderNo::parse_new)
                 .transpose()
                 .field("order_no")?,
             amount: Amount::parse_positive(input.amount, currency).field("amount")?,

@@ -1,58 +1,20 @@
 //! Profiles: one merchant account each (base URL and currency; credentials never here).
 
+use serde::Serialize;
 use serde_json::json;
 
 use super::{Ledger, ProfileView};
 use crate::error::{Error, FieldContext, Result};
-use crate::limits::MAX_BASE_URL_CHARS;
-use crate::model::ProfileName;
+use crate::model::{Profile, ProfileName};
 use crate::money::Currency;
+use crate::ottu::normalize_base_url;
 use crate::store::{self, EventInsert};
 
-/// Accepts `https://host[:port][/path]`, or `http://` on loopback (the bundled sandbox);
-/// a key must never travel in clear text to a remote host.
+/// The base URL in its stored form, checked by the same parser the Ottu client uses
+/// ([`crate::ottu::parse_base_url`]): a profile never holds a URL sync would refuse.
 fn check_base_url(url: &str) -> Result<String> {
-    let allowed = "an https:// URL such as https://example.ottu.net, or http://127.0.0.1:PORT for the sandbox";
-    if url.chars().count() > MAX_BASE_URL_CHARS {
-        return Err(Error::invalid(
-            "base_url",
-            "base_url.too_long",
-            format!("'{url}' is longer than {MAX_BASE_URL_CHARS} characters"),
-        ));
-    }
-    let rest = if let Some(rest) = url.strip_prefix("https://") {
-        rest
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        let host = rest.split(['/', ':']).next().unwrap_or("");
-        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
-            return Err(Error::invalid(
-                "base_url",
-                "base_url.insecure",
-                format!("'{url}' is plain http to a remote host: use {allowed}"),
-            ));
-        }
-        rest
-    } else {
-        return Err(Error::invalid(
-            "base_url",
-            "base_url.invalid",
-            format!("'{url}' is not a URL: use {allowed}"),
-        ));
-    };
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty()
-        || rest.contains(|c: char| c.is_whitespace() || c.is_control())
-        || rest.contains(['?', '#', '@'])
-    {
-        return Err(Error::invalid(
-            "base_url",
-            "base_url.invalid",
-            format!(
-                "'{url}' is not a plain base URL (no credentials, query or fragment): use {allowed}"
-            ),
-        ));
-    }
-    Ok(url.trim_end_matches('/').to_string())
+    normalize_base_url(url)
+        .map_err(|error| Error::invalid("base_url", error.code, error.to_string()))
 }
 
 impl Ledger {
@@ -62,7 +24,7 @@ impl Ledger {
         base_url: &str,
         currency: &str,
     ) -> Result<ProfileView> {
-        let name = ProfileName::parse(name).field("name")?;
+        let name = ProfileName::parse_new(name).field("name")?;
         let base_url = check_base_url(base_url)?;
         let currency = Currency::from_code(currency).field("currency")?;
         let now_ms = self.clock.now_ms();
@@ -106,29 +68,278 @@ impl Ledger {
                 .collect())
         })
     }
+
+    /// Changes a profile's base URL and/or currency, in one transaction with its
+    /// `profile.changed` event.
+    ///
+    /// - The currency of a profile that holds payments stays: each payment keeps the
+    ///   currency it was made in, and the profile's currency is what new payments default
+    ///   to, so a change would make the two disagree (refused, with the count).
+    /// - A new base URL lifts the profile's pause, whatever caused it: every pause (a
+    ///   refused key, an answer that was not Ottu's, a URL the client could not use) was a
+    ///   verdict on the old URL, and the new one has not been tried. The stored key was
+    ///   entered for the old host and is not sent to the new one: the merchant sets it
+    ///   again (`set_key_again` in the answer says so).
+    pub fn set_profile(&mut self, change: &ProfileChange<'_>) -> Result<ProfileChanged> {
+        let name = ProfileName::parse(change.name).field("name")?;
+        if change.base_url.is_none() && change.currency.is_none() {
+            return Err(Error::invalid(
+                "base_url",
+                "profile.nothing_to_change",
+                format!(
+                    "nothing to change in profile {name}: give --base-url URL and/or --currency CUR"
+                ),
+            ));
+        }
+        let base_url = change.base_url.map(check_base_url).transpose()?;
+        let currency = change
+            .currency
+            .map(Currency::from_code)
+            .transpose()
+            .field("currency")?;
+        let now_ms = self.clock.now_ms();
+        let actor = self.actor.clone();
+        self.store.write(|tx| {
+            let profile = existing(tx, &name)?;
+            let auth = store::profiles::auth(tx, profile.id)?;
+            let new_url = base_url.filter(|url| *url != profile.base_url);
+            let new_currency = currency.filter(|c| *c != profile.currency);
+            if let Some(currency) = new_currency {
+                let held = store::profiles::holdings(tx, profile.id)?;
+                if held.payments > 0 {
+                    return Err(Error::ProfileInUse {
+                        field: "currency",
+                        message: format!(
+                            "profile {name} holds {}: its currency stays {}, because each payment keeps the currency it was made in; add another profile for {currency}",
+                            count(held.payments, "payment"),
+                            profile.currency,
+                        ),
+                    });
+                }
+            }
+            let mut changed = Vec::new();
+            if new_url.is_some() {
+                changed.push("base_url");
+            }
+            if new_currency.is_some() {
+                changed.push("currency");
+            }
+            let lifted = new_url.as_ref().and(auth.paused_reason.clone());
+            if !changed.is_empty() {
+                let url = new_url.as_deref().unwrap_or(&profile.base_url);
+                let cur = new_currency.unwrap_or(profile.currency);
+                store::profiles::set_settings(tx, profile.id, url, cur)?;
+                if lifted.is_some() {
+                    store::profiles::clear_pause(tx, profile.id)?;
+                }
+                store::events::append(
+                    tx,
+                    &EventInsert {
+                        at_ms: now_ms,
+                        actor: &actor,
+                        action: "profile.changed",
+                        entity: "profile",
+                        entity_id: profile.id.0,
+                        payment_id: None,
+                        before: Some(json!({
+                            "base_url": profile.base_url,
+                            "currency": profile.currency,
+                            "paused_reason": auth.paused_reason,
+                        })),
+                        after: Some(json!({
+                            "base_url": url,
+                            "currency": cur,
+                            "paused_reason": if lifted.is_some() { None } else { auth.paused_reason.as_deref() },
+                        })),
+                    },
+                )?;
+            }
+            let after = existing(tx, &name)?;
+            Ok(ProfileChanged {
+                profile: ProfileView::from(&after),
+                changed,
+                set_key_again: new_url.is_some(),
+                pause_lifted: lifted,
+            })
+        })
+    }
+
+    /// Deletes a profile that holds no payments (and so no operations), with its key in
+    /// the OS keyring, and records `profile.removed`. A profile with history is refused:
+    /// nothing is ever deleted from the ledger's history.
+    ///
+    /// The keyring entry goes first, through [`Ledger::remove_key`] (keyring before
+    /// ledger, as `set_key` does): when the keyring cannot be reached, nothing changes.
+    pub fn remove_profile(&mut self, name: &str) -> Result<ProfileView> {
+        let name = ProfileName::parse(name).field("name")?;
+        let refuse_if_held = |tx: &rusqlite::Transaction<'_>| -> Result<Profile> {
+            let profile = existing(tx, &name)?;
+            let held = store::profiles::holdings(tx, profile.id)?;
+            if held.payments > 0 || held.operations > 0 {
+                return Err(Error::ProfileInUse {
+                    field: "name",
+                    message: format!(
+                        "profile {name} holds {} and {}; nothing is deleted from the ledger",
+                        count(held.payments, "payment"),
+                        count(held.operations, "operation"),
+                    ),
+                });
+            }
+            Ok(profile)
+        };
+        // Refused before the keyring is touched.
+        self.store.read(|tx| refuse_if_held(tx))?;
+        self.remove_key(name.as_str())?;
+        let now_ms = self.clock.now_ms();
+        let actor = self.actor.clone();
+        self.store.write(|tx| {
+            // Checked again under the write lock: a payment may have come in meanwhile.
+            let profile = refuse_if_held(tx)?;
+            let auth = store::profiles::auth(tx, profile.id)?;
+            store::profiles::delete(tx, profile.id)?;
+            store::events::append(
+                tx,
+                &EventInsert {
+                    at_ms: now_ms,
+                    actor: &actor,
+                    action: "profile.removed",
+                    entity: "profile",
+                    entity_id: profile.id.0,
+                    payment_id: None,
+                    before: Some(json!({
+                        "name": profile.name,
+                        "base_url": profile.base_url,
+                        "currency": profile.currency,
+                        "auth": auth.kind,
+                        "basic_user": auth.basic_user,
+                    })),
+                    after: None,
+                },
+            )?;
+            Ok(ProfileView::from(&profile))
+        })
+    }
+}
+
+/// What `profile set` asks to change; `None` keeps the current value.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProfileChange<'a> {
+    pub name: &'a str,
+    pub base_url: Option<&'a str>,
+    pub currency: Option<&'a str>,
+}
+
+/// The profile after `profile set` (the same fields as [`ProfileView`]), what changed, and
+/// what the merchant must do next.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProfileChanged {
+    #[serde(flatten)]
+    pub profile: ProfileView,
+    /// `base_url` and/or `currency`; empty when the values given were the current ones.
+    pub changed: Vec<&'static str>,
+    /// The base URL changed: the key stored for the old host is not sent to the new one,
+    /// so it must be set again (`daftar profile set-key`).
+    pub set_key_again: bool,
+    /// The pause the base-URL change lifted, if the profile was paused.
+    pub pause_lifted: Option<String>,
+}
+
+fn existing(tx: &rusqlite::Transaction<'_>, name: &ProfileName) -> Result<Profile> {
+    store::profiles::by_name(tx, name)?.ok_or_else(|| Error::NotFound {
+        what: "profile",
+        field: "name",
+        key: name.to_string(),
+    })
+}
+
+/// `1 payment`, `3 payments`.
+fn count(n: i64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::check_base_url;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::ErrorKind;
+    use crate::secrets::{Credential, MemoryStore, SecretsError};
+
+    fn ledger(secrets: MemoryStore) -> (tempfile::TempDir, Ledger, Arc<MemoryStore>) {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(secrets);
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite3"), "test:profiles")
+            .unwrap()
+            .with_secret_store(secrets.clone());
+        ledger
+            .add_profile("souq", "https://souq.ottu.net", "KWD")
+            .unwrap();
+        (dir, ledger, secrets)
+    }
+
+    fn event_count(ledger: &mut Ledger) -> i64 {
+        ledger
+            .store()
+            .connection()
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap()
+    }
 
     #[test]
-    fn base_urls_must_be_https_or_loopback() {
-        assert_eq!(
-            check_base_url("https://x.ottu.net/").unwrap(),
-            "https://x.ottu.net"
-        );
-        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
-        for bad in [
-            "http://x.ottu.net",
-            "ftp://x",
-            "x.ottu.net",
-            "https://",
-            "https://user:pw@x.ottu.net",
-            "https://x.ottu.net?a=1",
-            "https://x .net",
-        ] {
-            assert!(check_base_url(bad).is_err(), "{bad}");
-        }
+    fn remove_deletes_the_profile_and_its_keyring_entry() {
+        let (_dir, mut ledger, secrets) = ledger(MemoryStore::new());
+        ledger
+            .set_key("souq", Credential::ApiKey("sk_test_1".into()))
+            .unwrap();
+        assert_eq!(secrets.accounts().len(), 1);
+        let removed = ledger.remove_profile("souq").unwrap();
+        assert_eq!(removed.name, "souq");
+        assert!(secrets.accounts().is_empty());
+        assert!(ledger.profiles().unwrap().is_empty());
+        // The name is free again, and the new profile has no key.
+        ledger
+            .add_profile("souq", "https://souq.ottu.net", "KWD")
+            .unwrap();
+        assert!(ledger.credential("souq").unwrap().is_none());
+    }
+
+    #[test]
+    fn without_a_keyring_remove_changes_nothing() {
+        let (_dir, mut ledger, _) = ledger(MemoryStore::failing(SecretsError::NoSessionBus {
+            detail: "DBUS_SESSION_BUS_ADDRESS is not set".into(),
+        }));
+        let events = event_count(&mut ledger);
+        let error = ledger.remove_profile("souq").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unexpected, "{error}");
+        assert_eq!(ledger.profiles().unwrap().len(), 1);
+        assert_eq!(event_count(&mut ledger), events);
+    }
+
+    #[test]
+    fn set_normalizes_and_records_one_event_per_change() {
+        let (_dir, mut ledger, _) = ledger(MemoryStore::new());
+        let events = event_count(&mut ledger);
+        let change = |base_url, currency| ProfileChange {
+            name: "souq",
+            base_url,
+            currency,
+        };
+        let changed = ledger
+            .set_profile(&change(Some("HTTPS://Souq.Ottu.NET/"), None))
+            .unwrap();
+        assert!(changed.changed.is_empty() && !changed.set_key_again);
+        assert_eq!(event_count(&mut ledger), events);
+        let changed = ledger
+            .set_profile(&change(Some("http://[::1]:8787"), Some("SAR")))
+            .unwrap();
+        assert_eq!(changed.changed, ["base_url", "currency"]);
+        assert_eq!(changed.profile.base_url, "http://[::1]:8787");
+        assert_eq!(event_count(&mut ledger), events + 1);
+        let error = ledger.set_profile(&change(None, None)).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::BadInput);
     }
 }

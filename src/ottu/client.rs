@@ -378,38 +378,13 @@ fn describe(err: &reqwest::Error) -> String {
 
 /// `https://host[:port][/path]`, or `http://` on a loopback address (the sandbox): a
 /// credential must never travel in clear text to another machine.
+/// The same parser `profile add` stores URLs with ([`super::parse_base_url`]), so a
+/// stored base URL is never one the client refuses.
 fn parse_base_url(text: &str) -> Result<Url, ClientError> {
-    let bad = |problem| ClientError::BaseUrl {
-        url: text.to_string(),
-        problem,
-    };
-    let url =
-        Url::parse(text).map_err(|_| bad("is not a URL: use e.g. https://example.ottu.net"))?;
-    let host = match url.host_str() {
-        Some(host) if !host.is_empty() => host,
-        _ => return Err(bad("has no host")),
-    };
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => return Err(bad("is plain http to another machine: use https://")),
-        _ => return Err(bad("must start with https://")),
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad(
-            "must not hold a user or password: set the credential instead",
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("must not have a query or fragment"));
-    }
-    Ok(url)
+    super::parse_base_url(text).map_err(|error| ClientError::BaseUrl {
+        url: error.url,
+        problem: error.problem,
+    })
 }
 
 /// Where a redirect answer points, resolved against the URL it came from.

@@ -15,11 +15,13 @@
 //! without a server; [`OttuClient`] only moves bytes.
 
 mod auth;
+mod base_url;
 mod classify;
 mod client;
 mod wire;
 
 pub use auth::{Credential, OttuCall};
+pub use base_url::{BASE_URL_ALLOWED, BaseUrlError, normalize as normalize_base_url, parse_base_url};
 pub use classify::{
     FetchError, OperationOutcome, RawResponse, TransportError, auth_message, classify_operation,
     operation_outcome, retry_after,

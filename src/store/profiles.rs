@@ -109,3 +109,45 @@ pub fn clear_pause(tx: &Transaction<'_>, id: ProfileId) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// Replaces a profile's base URL and currency (`profile set`; the caller checked both).
+pub fn set_settings(
+    tx: &Transaction<'_>,
+    id: ProfileId,
+    base_url: &str,
+    currency: Currency,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE profiles SET base_url = ?2, currency = ?3 WHERE id = ?1",
+        params![id.0, base_url, currency.code()],
+    )?;
+    Ok(())
+}
+
+/// What a profile holds: its payments, and the operations on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Holdings {
+    pub payments: i64,
+    pub operations: i64,
+}
+
+pub fn holdings(tx: &Transaction<'_>, id: ProfileId) -> Result<Holdings> {
+    let (payments, operations) = tx.query_row(
+        "SELECT (SELECT count(*) FROM payments WHERE profile_id = ?1),
+                (SELECT count(*) FROM operations o JOIN payments p ON p.id = o.payment_id
+                  WHERE p.profile_id = ?1)",
+        [id.0],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(Holdings {
+        payments,
+        operations,
+    })
+}
+
+/// Deletes a profile row; the caller checked it holds nothing ([`holdings`]), and the
+/// payments' foreign key refuses it otherwise.
+pub fn delete(tx: &Transaction<'_>, id: ProfileId) -> Result<()> {
+    tx.execute("DELETE FROM profiles WHERE id = ?1", [id.0])?;
+    Ok(())
+}

@@ -1,9 +1,45 @@
 //! The command line's shape (clap). Values stay text here: the core parses and
-//! validates them, so the CLI and the desktop app report the same errors.
+//! validates them, so the CLI and the desktop app report the same errors. The few numbers
+//! clap parses (page sizes, concurrency) and the ledger path get parsers of our own, so a
+//! bad one is refused with the option named and the allowed range, never clamped.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use daftar::limits::{MAX_PAGE_ROWS, SYNC_MAX_CONCURRENCY};
+
+/// `--limit`: a page of 1 to [`MAX_PAGE_ROWS`] rows.
+fn page_limit(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(n) if (1..=MAX_PAGE_ROWS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "limit '{}' is not allowed: give a whole number from 1 to {MAX_PAGE_ROWS}",
+            text.escape_debug()
+        )),
+    }
+}
+
+/// `--concurrency`: 1 to [`SYNC_MAX_CONCURRENCY`] operations in flight.
+fn concurrency(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=SYNC_MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "concurrency '{}' is not allowed: give a whole number from 1 to {SYNC_MAX_CONCURRENCY}",
+            text.escape_debug()
+        )),
+    }
+}
+
+/// `--db` / `DAFTAR_DB`: any non-empty path (an empty `DAFTAR_DB=` is a mistake worth naming).
+fn db_path(text: &str) -> Result<PathBuf, String> {
+    if text.is_empty() {
+        return Err(
+            "the ledger path is empty (from --db or DAFTAR_DB): give a file path, or unset DAFTAR_DB to use the default"
+                .to_string(),
+        );
+    }
+    Ok(PathBuf::from(text))
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -13,7 +49,7 @@ use clap::{Args, Parser, Subcommand};
 )]
 pub struct Cli {
     /// Ledger file (default: daftar.sqlite3 in the OS data directory).
-    #[arg(long, global = true, env = "DAFTAR_DB", value_name = "PATH")]
+    #[arg(long, global = true, env = "DAFTAR_DB", value_name = "PATH", value_parser = db_path)]
     pub db: Option<PathBuf>,
     /// Print one JSON document on stdout instead of text.
     #[arg(long, global = true)]
@@ -69,8 +105,14 @@ pub struct SyncArgs {
     /// Keep running and send new work as it is queued, until Ctrl-C.
     #[arg(long)]
     pub watch: bool,
-    /// Operations in flight at once, each on a different payment.
-    #[arg(long, value_name = "N", default_value_t = daftar::limits::SYNC_DEFAULT_CONCURRENCY)]
+    /// Operations in flight at once, each on a different payment (1 to 32).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = daftar::limits::SYNC_DEFAULT_CONCURRENCY,
+        value_parser = concurrency,
+        allow_hyphen_values = true
+    )]
     pub concurrency: usize,
 }
 
@@ -86,6 +128,18 @@ pub enum ProfileCommand {
     },
     /// List the merchant accounts.
     List,
+    /// Change a profile's base URL and/or currency. A new base URL lifts a pause and
+    /// needs the key set again; a profile holding payments keeps its currency.
+    #[command(group(ArgGroup::new("change").required(true).multiple(true).args(["base_url", "currency"])))]
+    Set {
+        name: String,
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        #[arg(long, value_name = "CUR")]
+        currency: Option<String>,
+    },
+    /// Remove a profile that holds no payments, with its key in the OS keyring.
+    Remove { name: String },
     /// Store the profile's Ottu API key (or a dashboard user's password) in the OS
     /// keyring. The secret is read from a hidden prompt, or from stdin with --stdin;
     /// never from an argument.
@@ -128,7 +182,8 @@ pub enum PaymentCommand {
         /// Part of a session id or order number.
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
-        #[arg(long, value_name = "N")]
+        /// Rows on the page (1 to 10000).
+        #[arg(long, value_name = "N", value_parser = page_limit, allow_hyphen_values = true)]
         limit: Option<u32>,
         #[arg(long, value_name = "NAME")]
         profile: Option<String>,
@@ -166,7 +221,8 @@ pub enum QueueCommand {
     List {
         #[arg(long, value_name = "S")]
         status: Option<String>,
-        #[arg(long, value_name = "N")]
+        /// Rows on the page (1 to 10000).
+        #[arg(long, value_name = "N", value_parser = page_limit, allow_hyphen_values = true)]
         limit: Option<u32>,
     },
     /// Replace a failed, blocked or unresolved operation with a new one (new tracking key).

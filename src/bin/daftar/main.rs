@@ -2,7 +2,8 @@
 //! one `Ledger` function and renders the result; no rule lives here.
 //!
 //! Exit codes: 0 done; 2 bad input or usage; 3 refused by the rules; 4 not found;
-//! 1 anything unexpected.
+//! 1 anything unexpected. A usage error clap finds is exit 2 too, and with `--json`
+//! anywhere on the line it is the same `{"error": {code, message, field}}` object.
 
 mod args;
 mod key_input;
@@ -13,17 +14,22 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::{ContextKind, ContextValue, ErrorKind as ClapErrorKind};
 use daftar::ledger::{
-    PaymentInput, PaymentLookup, PaymentQuery, QueueQuery, QueueRequest, RetryRequest,
+    PaymentInput, PaymentLookup, PaymentQuery, ProfileChange, QueueQuery, QueueRequest,
+    RetryRequest,
 };
 use daftar::secrets::Credential;
-use daftar::{Error, ErrorKind, Ledger};
+use daftar::{Error, ErrorKind, ErrorView, Ledger};
 
 use args::{Cli, Command, PaymentCommand, ProfileCommand, QueueCommand};
 use render::Output;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     let out = Output { json: cli.json };
     match run(cli, &out) {
         Ok(()) => ExitCode::SUCCESS,
@@ -32,6 +38,76 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(error.kind()))
         }
     }
+}
+
+/// A command line clap refused. Help and version go out as clap prints them; any other
+/// error is exit 2, and with `--json` anywhere in the arguments (clap could not tell us
+/// whether it was given) also the JSON error object on stdout.
+fn usage_error(error: clap::Error) -> ExitCode {
+    if matches!(
+        error.kind(),
+        ClapErrorKind::DisplayHelp | ClapErrorKind::DisplayVersion
+    ) {
+        error.exit();
+    }
+    let json = std::env::args_os().skip(1).any(|arg| arg == "--json");
+    let text = error.render().to_string();
+    // clap's text: "error: <message>\n\n<usage and tips>"; the message is the first part.
+    let message = text
+        .split("\n\n")
+        .next()
+        .unwrap_or(&text)
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string();
+    let code = match error.kind() {
+        ClapErrorKind::InvalidValue | ClapErrorKind::ValueValidation => "usage.invalid_value",
+        ClapErrorKind::UnknownArgument => "usage.unknown_argument",
+        ClapErrorKind::InvalidSubcommand => "usage.unknown_command",
+        ClapErrorKind::MissingRequiredArgument => "usage.missing_argument",
+        ClapErrorKind::MissingSubcommand
+        | ClapErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => "usage.missing_command",
+        ClapErrorKind::ArgumentConflict => "usage.conflict",
+        ClapErrorKind::NoEquals
+        | ClapErrorKind::TooManyValues
+        | ClapErrorKind::TooFewValues
+        | ClapErrorKind::WrongNumberOfValues => "usage.wrong_number_of_values",
+        _ => "usage.invalid",
+    };
+    let field = usage_field(&error);
+    let out = Output { json };
+    out.usage_error(
+        &ErrorView {
+            code: code.to_string(),
+            message,
+            field,
+        },
+        &text,
+    );
+    ExitCode::from(2)
+}
+
+/// The field a clap error is about, spelled as the core's fields are (`session_id` for
+/// `--session-id <S>`, `name` for `<NAME>`); `command` for a subcommand.
+fn usage_field(error: &clap::Error) -> Option<String> {
+    let arg = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => arg.as_str(),
+        Some(ContextValue::Strings(args)) => args.first()?.as_str(),
+        _ => {
+            return error
+                .get(ContextKind::InvalidSubcommand)
+                .map(|_| "command".to_string());
+        }
+    };
+    let name = arg
+        .split([' ', '='])
+        .next()
+        .unwrap_or(arg)
+        .trim_start_matches('-')
+        .trim_start_matches('<')
+        .trim_end_matches("...")
+        .trim_end_matches('>');
+    (!name.is_empty()).then(|| name.replace('-', "_").to_lowercase())
 }
 
 fn exit_code(kind: ErrorKind) -> u8 {
@@ -53,7 +129,8 @@ fn default_db_path() -> Result<PathBuf, Error> {
         )
     })?;
     let dir = dirs.data_dir();
-    std::fs::create_dir_all(dir).map_err(|e| {
+    // Private (0700): the ledger beside it holds the merchant's payments.
+    daftar::store::create_private_dir(dir).map_err(|e| {
         Error::invalid(
             "db",
             "db.unwritable",
@@ -66,12 +143,54 @@ fn default_db_path() -> Result<PathBuf, Error> {
     Ok(dir.join("daftar.sqlite3"))
 }
 
+/// Who the audit trail names: `cli:<OS account>`. From the OS, not from `USER`, which cron,
+/// systemd units and `env -i` leave unset and anyone can set to another name.
 fn actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_string());
-    format!("cli:{user}")
+    format!("cli:{}", os_account())
+}
+
+/// The name of the account the process runs as (the effective uid's passwd entry, as
+/// `id -un` prints it); `uid-<n>` when the account database has no entry for it (a
+/// container run with an arbitrary uid).
+#[cfg(unix)]
+fn os_account() -> String {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    let mut buffer = vec![0u8; 1024];
+    loop {
+        // SAFETY: an all-zero passwd is valid (null pointers, zero ids); getpwuid_r writes
+        // only into `entry` and `buffer` (of the length given), and sets `found` to
+        // `&entry` or null. The name it points to lives in `buffer`, read before it drops.
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &mut entry,
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                &mut found,
+            )
+        };
+        // A larger entry than the buffer (ERANGE): grow it, up to a bound no real entry nears.
+        if rc == libc::ERANGE && buffer.len() < 1 << 20 {
+            buffer.resize(buffer.len() * 2, 0);
+            continue;
+        }
+        if rc != 0 || found.is_null() || entry.pw_name.is_null() {
+            return format!("uid-{uid}");
+        }
+        // SAFETY: pw_name is a NUL-terminated string inside `buffer`, still alive here.
+        let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+        return name.to_string_lossy().into_owned();
+    }
+}
+
+/// Windows: the logon session's user name, which Windows itself sets for every process.
+/// (GetUserNameW would not depend on the environment; not wired up yet.)
+#[cfg(not(unix))]
+fn os_account() -> String {
+    std::env::var("USERNAME").unwrap_or_else(|_| "unknown".to_string())
 }
 
 fn run(cli: Cli, out: &Output) -> Result<(), Error> {
@@ -87,6 +206,18 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
             currency,
         }) => out.profile(&ledger.add_profile(&name, &base_url, &currency)?),
         Command::Profile(ProfileCommand::List) => out.profiles(&ledger.profiles()?),
+        Command::Profile(ProfileCommand::Set {
+            name,
+            base_url,
+            currency,
+        }) => out.profile_changed(&ledger.set_profile(&ProfileChange {
+            name: &name,
+            base_url: base_url.as_deref(),
+            currency: currency.as_deref(),
+        })?),
+        Command::Profile(ProfileCommand::Remove { name }) => {
+            out.profile_removed(&ledger.remove_profile(&name)?)
+        }
         Command::Profile(ProfileCommand::SetKey {
             name,
             stdin,

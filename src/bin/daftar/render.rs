@@ -22,17 +22,57 @@ impl Output {
     fn print_json<T: Serialize>(&self, value: &T) {
         // Serialising our own view types cannot fail: no maps with non-string keys, no I/O.
         let text = serde_json::to_string_pretty(value).expect("views serialise to JSON");
-        println!("{text}");
+        write_stdout(&[text]);
     }
 
     fn lines(&self, lines: &[String]) {
-        let mut stdout = std::io::stdout().lock();
-        for line in lines {
-            // A closed pipe (e.g. `| head`) is not an error worth a panic.
-            if writeln!(stdout, "{line}").is_err() {
-                return;
-            }
+        write_stdout(lines);
+    }
+
+    /// A usage error clap found: its own text on stderr, and the JSON object in JSON mode.
+    pub fn usage_error(&self, view: &daftar::ErrorView, text: &str) {
+        if self.json {
+            self.print_json(&json!({ "error": view }));
         }
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+
+    pub fn profile_changed(&self, c: &daftar::ledger::ProfileChanged) {
+        if self.json {
+            return self.print_json(c);
+        }
+        let p = &c.profile;
+        let mut lines = vec![if c.changed.is_empty() {
+            format!(
+                "profile {} unchanged ({}, {})",
+                p.name, p.base_url, p.currency
+            )
+        } else {
+            format!(
+                "profile {} changed ({}, {})",
+                p.name, p.base_url, p.currency
+            )
+        }];
+        if let Some(reason) = &c.pause_lifted {
+            lines.push(format!("  its queue is no longer paused (was: {reason})"));
+        }
+        if c.set_key_again {
+            lines.push(format!(
+                "  the key was entered for the old base URL and is not sent to the new one: set it again with `daftar profile set-key {}`",
+                p.name
+            ));
+        }
+        self.lines(&lines);
+    }
+
+    pub fn profile_removed(&self, p: &ProfileView) {
+        if self.json {
+            return self.print_json(p);
+        }
+        self.lines(&[format!(
+            "profile {} removed, with its key in the OS keyring",
+            p.name
+        )]);
     }
 
     pub fn error(&self, error: &Error) {
@@ -374,4 +414,24 @@ fn operation_line(op: &OperationView) -> String {
         op.created_at,
         op.tracking_key
     )
+}
+
+/// Writes whole lines to stdout. A reader that went away (`| head -c 10`) is no error:
+/// the command's work is committed before anything is printed, so the process ends at
+/// once with exit 0 and nothing on stderr, as ripgrep does. Any other write failure (a
+/// full disk behind a redirect) is reported and ends the process with exit 1.
+fn write_stdout(lines: &[String]) {
+    let mut stdout = std::io::stdout().lock();
+    let written = lines
+        .iter()
+        .try_for_each(|line| writeln!(stdout, "{line}"))
+        .and_then(|()| stdout.flush());
+    match written {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "error: cannot write the output: {error}");
+            std::process::exit(1);
+        }
+    }
 }
