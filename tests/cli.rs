@@ -335,6 +335,16 @@ const BAD_COMMANDS: &[(&[&str], i32, &[&str])] = &[
     ),
     (&["queue", "drop", "999"], 4, &["operation 999 not found"]),
     (
+        &["queue", "drop", "-1"],
+        2,
+        &["operation id '-1'", "from 1 up"],
+    ),
+    (
+        &["queue", "retry", "0"],
+        2,
+        &["operation id '0'", "from 1 up"],
+    ),
+    (
         &["queue", "drop", "2"],
         3,
         &["operation 2 is dropped", "queued"],

@@ -30,6 +30,17 @@ fn concurrency(text: &str) -> Result<usize, String> {
     }
 }
 
+/// An operation id, as `queue list` shows it: a whole number from 1 up.
+fn operation_id(text: &str) -> Result<i64, String> {
+    match text.parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "operation id '{}' is not allowed: give a whole number from 1 up, as `daftar queue list` shows",
+            text.escape_debug()
+        )),
+    }
+}
+
 /// `--db` / `DAFTAR_DB`: any non-empty path (an empty `DAFTAR_DB=` is a mistake worth naming).
 fn db_path(text: &str) -> Result<PathBuf, String> {
     if text.is_empty() {
@@ -227,6 +238,7 @@ pub enum QueueCommand {
     },
     /// Replace a failed, blocked or unresolved operation with a new one (new tracking key).
     Retry {
+        #[arg(value_parser = operation_id, allow_hyphen_values = true)]
         id: i64,
         /// Confirm that the original did not take effect at Ottu (needed once it was sent).
         #[arg(long)]
@@ -236,9 +248,13 @@ pub enum QueueCommand {
         reason: Option<String>,
     },
     /// Send an unresolved (needs_attention) operation again with its own tracking key.
-    Resend { id: i64 },
+    Resend {
+        #[arg(value_parser = operation_id, allow_hyphen_values = true)]
+        id: i64,
+    },
     /// Drop an operation that was never sent (it stays in the ledger as dropped).
     Drop {
+        #[arg(value_parser = operation_id, allow_hyphen_values = true)]
         id: i64,
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
