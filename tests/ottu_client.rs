@@ -355,6 +355,48 @@ async fn refusals_and_auth_failures_are_told_apart() {
     );
 }
 
+/// A redirect (never followed for an operation), an HTML 404 and a text/plain 400 did not
+/// come from Ottu's operation endpoint: not a refusal, not final, and the redirect's target
+/// never sees the request (nor the credential).
+#[tokio::test]
+async fn answers_that_are_not_ottus_are_not_refusals_and_redirects_are_not_followed() {
+    let script = Script::start_with(|base| {
+        vec![
+            answer(
+                "302 Found",
+                &[("Location", &format!("{base}/elsewhere/"))],
+                "",
+            ),
+            answer(
+                "404 Not Found",
+                &[("Content-Type", "text/html")],
+                "<h1>Not Found</h1>",
+            ),
+            answer(
+                "400 Bad Request",
+                &[("Content-Type", "text/plain")],
+                "Bad Request",
+            ),
+        ]
+    });
+    let ottu = client(&script, &api_key());
+    let key = TrackingKey::new_random();
+    for (status, kind) in [(302, "text/plain"), (404, "text/html"), (400, "text/plain")] {
+        let outcome = ottu.send_operation(key, &refund(None)).await;
+        assert!(!outcome.is_final(), "{outcome:?}");
+        assert!(
+            matches!(&outcome, OperationOutcome::NotOttu { status: s, reason, .. }
+                if *s == status && reason.contains("base URL")
+                    && (status == 302 || reason.contains(kind))),
+            "{outcome:?}"
+        );
+        let seen = script.next_request();
+        assert_eq!(seen.path, "/b/pbl/v2/operation/", "only Ottu's path is asked");
+    }
+    // Three requests for three attempts: the 302 was not followed.
+    assert!(script.seen.try_recv().is_err());
+}
+
 #[tokio::test]
 async fn a_closed_port_is_offline_not_a_failure() {
     let port = {
