@@ -132,8 +132,7 @@ impl Error {
             Error::NotResendable { .. } => "queue.not_resendable",
             Error::ProfileInUse { .. } => "profile.in_use",
             Error::Remote { code, .. } | Error::Unavailable { code, .. } => code,
-            Error::Store(StoreError::NewerSchema { .. }) => "store.newer_schema",
-            Error::Store(_) => "store.error",
+            Error::Store(store) => store.code(),
             Error::Secrets(secrets) => secrets.code(),
         }
     }
@@ -147,6 +146,7 @@ impl Error {
             | Error::NotFound { field, .. }
             | Error::ProfileInUse { field, .. } => Some(field),
             Error::Rule(rule) if rule.is_bad_input() => Some("amount"),
+            Error::Store(store) => store.field(),
             _ => None,
         }
     }
@@ -158,6 +158,8 @@ impl Error {
             | Error::Word { .. }
             | Error::Invalid { .. } => ErrorKind::BadInput,
             Error::Rule(rule) if rule.is_bad_input() => ErrorKind::BadInput,
+            // The --db path names no file (`:memory:`, a URI): the caller's input.
+            Error::Store(store) if store.field().is_some() => ErrorKind::BadInput,
             Error::Rule(_)
             | Error::NotDroppable { .. }
             | Error::NotRetryable { .. }

@@ -5,9 +5,16 @@
 //! Invariant guarded here: every write that matters runs in one `BEGIN IMMEDIATE`
 //! transaction together with its audit event, so the write lock is held before any
 //! balance that is about to be spent is read.
+//!
+//! Opening is careful about whose file it is ([`Store::open`]): a Daftar ledger carries
+//! [`APPLICATION_ID`]; another program's SQLite file, a version no Daftar writes, or a
+//! newer Daftar's ledger is refused before anything is written to it. Opening takes the
+//! write lock only when there is something to migrate, so reading works while another
+//! process writes (WAL).
 
 pub mod children;
 pub mod events;
+mod file;
 mod migrate;
 pub mod operations;
 pub mod outbox;
@@ -22,7 +29,8 @@ use thiserror::Error;
 
 pub use children::ChildInsert;
 pub use events::EventInsert;
-pub use migrate::{LATEST_VERSION, MIGRATIONS};
+pub use file::{DISK_FULL_BELOW_BYTES, create_private_dir};
+pub use migrate::{APPLICATION_ID, LATEST_VERSION, LEGACY_MAX_VERSION, MIGRATIONS};
 pub use operations::{OperationFilter, OperationInsert, StatusCounts};
 pub use payments::{PaymentFilter, PaymentRef};
 
@@ -60,9 +68,62 @@ pub enum StoreError {
     Corrupt { what: &'static str, value: String },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The path is not a file on disk (`:memory:`, a `file:` URI, empty): the ledger would
+    /// vanish when the command ends. Bad input, field `db`.
+    #[error("db: '{value}' is {what}; a ledger must be a file: give the path of one")]
+    NotAFile { value: String, what: &'static str },
+    /// A file that is not a Daftar ledger (another program's, or not SQLite at all): left
+    /// untouched.
+    #[error(
+        "the file at {path} is not a Daftar ledger ({found}); it was left untouched: open a Daftar ledger, or a path where none exists yet"
+    )]
+    NotALedger { path: PathBuf, found: String },
+    /// SQLite names the -wal by the path used: two names for one file mean two WALs.
+    #[error(
+        "the ledger at {path} has {links} names (hard links): SQLite keeps the ledger's journal beside the name it is opened by, so two names could corrupt it; remove the other names (a symbolic link is fine)"
+    )]
+    HardLinked { path: PathBuf, links: u64 },
+    #[error(
+        "the ledger at {path} cannot be written: {cause}; Daftar writes beside the ledger (its -wal and -shm files) even to read it, so move it somewhere writable or fix this"
+    )]
+    ReadOnly { path: PathBuf, cause: String },
+    #[error(
+        "the disk holding the ledger at {path} is full ({free_bytes} bytes free): free some space and try again; nothing was written"
+    )]
+    DiskFull { path: PathBuf, free_bytes: u64 },
+    #[error("cannot open the ledger at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
+    /// The stable machine code (`--json`, the desktop app); fixed once shipped.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::NewerSchema { .. } => "store.newer_schema",
+            StoreError::NotAFile { .. } => "db.not_a_file",
+            StoreError::NotALedger { .. } => "store.not_a_ledger",
+            StoreError::HardLinked { .. } => "store.hard_linked",
+            StoreError::ReadOnly { .. } => "store.read_only",
+            StoreError::DiskFull { .. } => "store.disk_full",
+            StoreError::Open { .. }
+            | StoreError::Migration { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Sqlite(_)
+            | StoreError::Io { .. } => "store.error",
+        }
+    }
+
+    /// The input field at fault, when the error is the caller's input.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            StoreError::NotAFile { .. } => Some("db"),
+            _ => None,
+        }
+    }
+
     pub(crate) fn corrupt(what: &'static str, value: impl Into<String>) -> StoreError {
         StoreError::Corrupt {
             what,
@@ -76,51 +137,76 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// An open ledger file.
 pub struct Store {
     conn: Connection,
+    /// As the caller named it, for messages.
     path: PathBuf,
+    /// Symlinks and `..` resolved: the file's one name, as SQLite names its -wal by it.
+    real_path: PathBuf,
 }
 
 impl Store {
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
-    /// A ledger from a newer Daftar is refused before anything is written to it.
+    ///
+    /// - A new ledger (a missing path, or an empty file) is created readable by its owner
+    ///   only, marked with [`APPLICATION_ID`] and migrated in one transaction.
+    /// - Another program's file, a schema version no Daftar writes, or a ledger from a newer
+    ///   Daftar is refused before anything is written to it. A ledger of the release before
+    ///   the mark is migrated and marked.
+    /// - The write lock is taken only when a migration or the mark is pending (checked
+    ///   again under the lock): otherwise opening only reads, and works while another
+    ///   process holds the write lock.
+    /// - A path that is not a file (`:memory:`, a URI) and a file with a second hard link
+    ///   are refused; a read-only or full disk is named as such.
     pub fn open(path: &Path) -> Result<Store> {
-        let open_error = |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
+        file::refuse_non_file(path)?;
+        let real_path = file::prepare(path)?;
+        let failed = |source| file::sqlite_problem(path, source);
+        // No CREATE: `prepare` made the file, private, if it was missing.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // By its real path, so every process names the -wal and -shm alike.
+        let mut conn = Connection::open_with_flags(&real_path, flags).map_err(failed)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+        // Whose file is it? Read first, in one read transaction (no write lock): another
+        // program's file or a newer Daftar's must not even get our pragmas.
+        let found = {
+            let tx = conn.transaction().map_err(failed)?;
+            let found = migrate::inspect(&tx).map_err(failed)?;
+            tx.finish().map_err(failed)?;
+            found
         };
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
-        // Read the version first: a newer file must not even get our pragmas.
-        let found: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(open_error)?;
-        if found > LATEST_VERSION {
-            return Err(StoreError::NewerSchema {
-                path: path.to_path_buf(),
-                found,
-                supported: LATEST_VERSION,
-            });
-        }
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_error)?;
+        let pending = migrate::pending(&found, path)?;
         // FULL: a queued refund the merchant was told about survives a power cut too.
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(open_error)?;
+            .map_err(failed)?;
         conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(open_error)?;
+            .map_err(failed)?;
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
-            .map_err(open_error)?;
-        migrate::apply(&mut conn, path)?;
+            .map_err(failed)?;
+        if pending {
+            migrate::apply(&mut conn, path).map_err(|e| match e {
+                StoreError::Sqlite(source) => failed(source),
+                other => other,
+            })?;
+        }
+        // After the first migration, so a new file is either empty or a marked ledger
+        // whatever the moment of a crash. On a ledger already in WAL this changes nothing
+        // and takes no lock.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(failed)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            real_path,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The ledger file's one name (symlinks and `..` resolved): what belongs to the file
+    /// rather than to a path, such as the sync lock, lives beside it.
+    pub fn real_path(&self) -> &Path {
+        &self.real_path
     }
 
     /// Runs `f` in one write transaction taken with `BEGIN IMMEDIATE`; commits if it
@@ -132,12 +218,13 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let tx = self
-            .conn
+        let Store { conn, path, .. } = self;
+        let failed = |source| file::sqlite_error(path, source);
+        let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
+            .map_err(failed)?;
         let value = f(&tx)?;
-        tx.commit().map_err(StoreError::from)?;
+        tx.commit().map_err(failed)?;
         Ok(value)
     }
 
@@ -149,12 +236,13 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let tx = self
-            .conn
+        let Store { conn, path, .. } = self;
+        let failed = |source| file::sqlite_error(path, source);
+        let tx = conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(StoreError::from)?;
+            .map_err(failed)?;
         let value = f(&tx)?;
-        tx.finish().map_err(StoreError::from)?;
+        tx.finish().map_err(failed)?;
         Ok(value)
     }
 

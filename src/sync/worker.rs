@@ -26,24 +26,31 @@ use crate::ottu::{self, ClientConfig, OperationOutcome, OperationRequest, OttuCl
 use crate::sources::Random;
 use crate::store::outbox::{self, Claimed};
 
-/// Where the worker's exclusive lock lives: beside the ledger, so two `daftar sync`
-/// processes on one ledger can never both think an `in_flight` operation is theirs.
+/// Where the worker's exclusive lock lives: beside the ledger's real file (symlinks and
+/// `..` resolved, as SQLite resolves them to name the -wal), so every path to one ledger
+/// finds the same lock and two `daftar sync` processes can never both think an `in_flight`
+/// operation is theirs. A second hard link, which no path resolution can see, is refused
+/// when the ledger is opened. The lock is not taken on the ledger file itself: closing any
+/// other descriptor of that file would drop SQLite's own POSIX locks in this process.
 fn lock_path(ledger: &mut Ledger) -> PathBuf {
-    let mut path = ledger.store().path().as_os_str().to_owned();
+    let mut path = ledger.store().real_path().as_os_str().to_owned();
     path.push(".sync-lock");
     PathBuf::from(path)
 }
 
 fn take_lock(path: PathBuf) -> Result<File> {
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::Unavailable {
-            code: "sync.lock",
-            message: format!("cannot create the sync lock {}: {e}", path.display()),
-        })?;
+    let mut options = File::options();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        // Empty, but private like the ledger beside it.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(&path).map_err(|e| Error::Unavailable {
+        code: "sync.lock",
+        message: format!("cannot create the sync lock {}: {e}", path.display()),
+    })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(_) => Err(Error::Unavailable {

@@ -1,0 +1,432 @@
+//! The ledger file itself, through the real binary on real files: reads while another
+//! process writes, refusing files that are not ledgers (untouched, byte for byte), private
+//! permissions, in-memory paths, a full disk and a read-only mount (on a real tmpfs in a
+//! private mount namespace), and the sync lock reached through another path.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Cli, Run};
+use daftar::store::BUSY_TIMEOUT;
+use rusqlite::Connection;
+
+/// A `Cli` on another path (a symlink, a `..` form, a file another program made).
+fn cli_at(db: &Path) -> Cli {
+    let mut cli = Cli::new();
+    cli.db = db.to_path_buf();
+    cli
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// `path` and every SQLite companion file that exists beside it.
+fn companions(path: &Path) -> Vec<PathBuf> {
+    ["-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            PathBuf::from(p)
+        })
+        .filter(|p| p.exists())
+        .collect()
+}
+
+fn error_code(run: &Run) -> String {
+    run.json()["error"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+// ---- item 11: reads do not need the write lock -------------------------------------------
+
+#[test]
+fn reads_succeed_while_another_process_holds_the_write_lock() {
+    let cli = Cli::new();
+    cli.seed(&[("s1", "o1", "10", "paid")]);
+    let writer = Connection::open(&cli.db).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // A pending write, as a long import would hold.
+    writer
+        .execute(
+            "UPDATE payments SET amount_minor = amount_minor WHERE session_id = 's1'",
+            [],
+        )
+        .unwrap();
+    for args in [
+        &["--json", "status"][..],
+        &["--json", "payment", "show", "s1"],
+        &["--json", "payment", "list"],
+    ] {
+        let started = Instant::now();
+        let run = cli.run(args);
+        let took = started.elapsed();
+        assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            took < BUSY_TIMEOUT / 4,
+            "{args:?} took {took:?} while a writer held the lock"
+        );
+    }
+    // A write still waits for the lock (and gives up after the busy timeout): unchanged.
+    writer.execute_batch("ROLLBACK").unwrap();
+}
+
+// ---- item 12: another program's file is refused untouched --------------------------------
+
+/// Runs `status` on `path`, which must be refused as not a ledger and left byte for byte
+/// as it was, with no -wal, -shm or -journal left beside it.
+fn assert_refused_untouched(path: &Path, expect_in_message: &str) {
+    let before = fs::read(path).unwrap();
+    let run = cli_at(path).run(&["--json", "status"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(error_code(&run), "store.not_a_ledger", "{}", run.stdout);
+    let message = run.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains(&path.display().to_string()),
+        "the message must name the file: {message}"
+    );
+    assert!(
+        message.contains(expect_in_message),
+        "expected '{expect_in_message}' in: {message}"
+    );
+    assert_eq!(fs::read(path).unwrap(), before, "the file changed");
+    assert_eq!(companions(path), Vec::<PathBuf>::new(), "files left behind");
+}
+
+#[test]
+fn another_programs_sqlite_file_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+             INSERT INTO notes (body) VALUES ('buy milk');",
+        )
+        .unwrap();
+    }
+    assert_refused_untouched(&path, "notes");
+
+    // One that marks itself with its own application_id and version.
+    let marked = dir.path().join("marked.db");
+    {
+        let conn = Connection::open(&marked).unwrap();
+        conn.execute_batch(
+            "PRAGMA application_id = 1234; PRAGMA user_version = 1; CREATE TABLE t (x);",
+        )
+        .unwrap();
+    }
+    assert_refused_untouched(&marked, "application_id");
+
+    // One in WAL mode: opening it must not leave its -wal/-shm behind either.
+    let wal = dir.path().join("wal.db");
+    {
+        let conn = Connection::open(&wal).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE things (x);")
+            .unwrap();
+    }
+    assert_refused_untouched(&wal, "things");
+
+    // Not an SQLite file at all.
+    let text = dir.path().join("list.txt");
+    fs::write(&text, b"this is not a database, it is a shopping list").unwrap();
+    assert_refused_untouched(&text, "not an SQLite database");
+}
+
+#[test]
+fn a_negative_or_out_of_range_schema_version_is_refused() {
+    for version in [-1i64, -1000, i64::from(i32::MIN)] {
+        let cli = Cli::new();
+        cli.seed(&[]);
+        {
+            let conn = Connection::open(&cli.db).unwrap();
+            conn.pragma_update(None, "user_version", version).unwrap();
+            conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+        }
+        assert_refused_untouched(&cli.db, &version.to_string());
+    }
+}
+
+/// The previous release wrote no application_id: its ledgers (version 1..=2, our tables)
+/// open, keep their data and get the mark.
+#[test]
+fn a_ledger_of_the_previous_release_opens_and_is_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite3");
+    {
+        // What the previous release's migration step did: WAL, then 0001 and 0002.
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        for (i, (_, sql)) in daftar::store::MIGRATIONS.iter().take(2).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1)
+                .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO profiles (name, base_url, currency, created_at_ms) VALUES ('shop', 'https://shop.ottu.net', 'KWD', 0)",
+            [],
+        )
+        .unwrap();
+    }
+    let cli = cli_at(&path);
+    let profiles = cli.ok_json(&["profile", "list"]);
+    assert_eq!(profiles["profiles"][0]["name"], "shop", "{profiles}");
+    let conn = Connection::open(&path).unwrap();
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(app_id, 0x4446_5452, "\"DFTR\"");
+}
+
+#[test]
+fn an_empty_file_becomes_a_marked_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.sqlite3");
+    fs::write(&path, b"").unwrap();
+    cli_at(&path).seed(&[("s1", "o1", "10", "paid")]);
+    let conn = Connection::open(&path).unwrap();
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(app_id, 0x4446_5452, "\"DFTR\"");
+}
+
+// ---- item 13: permissions, in-memory paths, full disk, read-only mount --------------------
+
+#[test]
+fn a_new_ledger_and_its_wal_and_shm_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let mut store = daftar::store::Store::open(&path).unwrap();
+    store
+        .connection()
+        .execute(
+            "INSERT INTO profiles (name, base_url, currency, created_at_ms) VALUES ('shop', 'https://shop.ottu.net', 'KWD', 0)",
+            [],
+        )
+        .unwrap();
+    // The -wal and -shm exist while the connection is open.
+    let files = companions(&path);
+    assert_eq!(files.len(), 2, "{files:?}");
+    for file in files.iter().chain([&path]) {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    // A directory the user chose is left as it is.
+    assert_eq!(mode(dir.path()), 0o755);
+}
+
+#[test]
+fn the_default_ledger_directory_is_private() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let run = common::finish(
+        Command::new(env!("CARGO_BIN_EXE_daftar"))
+            .args(["--json", "status"])
+            .env_remove("DAFTAR_DB")
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", &data)
+            .env("USER", "tester")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(mode(&data.join("daftar")), 0o700);
+    assert_eq!(mode(&data.join("daftar/daftar.sqlite3")), 0o600);
+}
+
+#[test]
+fn in_memory_ledgers_are_refused() {
+    let cli = Cli::new();
+    for db in [
+        ":memory:",
+        "file::memory:",
+        "file:x?mode=memory",
+        "FILE:ledger",
+    ] {
+        let run = cli_at(Path::new(db)).run(&["--json", "status"]);
+        assert_eq!(run.code, 2, "{db}: {}{}", run.stdout, run.stderr);
+        let error = &run.json()["error"];
+        assert_eq!(error["field"], "db", "{db}: {error}");
+        assert_eq!(error["code"], "db.not_a_file", "{db}: {error}");
+        assert!(
+            error["message"].as_str().unwrap().contains(db),
+            "{db}: {error}"
+        );
+    }
+    assert!(fs::read_dir(cli.dir.path()).unwrap().next().is_none());
+    let err = daftar::store::Store::open(Path::new(""))
+        .err()
+        .expect("an empty path is refused");
+    assert!(err.to_string().contains("file"), "{err}");
+}
+
+/// Runs `script` with `sh -c` in a private mount namespace (so a tmpfs can be mounted and
+/// vanishes with it), as root or as a mapped root in a user namespace.
+fn in_mount_namespace(script: &str, envs: &[(&str, &Path)]) -> std::process::Output {
+    let variants: [&[&str]; 2] = [&["--mount", "--map-root-user"], &["--mount"]];
+    for flags in variants {
+        let works = Command::new("unshare")
+            .args(flags)
+            .arg("true")
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if works {
+            let mut cmd = Command::new("unshare");
+            cmd.args(flags).args(["sh", "-c", script]);
+            for (k, v) in envs {
+                cmd.env(k, v);
+            }
+            return cmd.env("USER", "tester").output().unwrap();
+        }
+    }
+    panic!(
+        "this test mounts a tmpfs in a private mount namespace: it needs `unshare --mount` (as root, or with user namespaces)"
+    );
+}
+
+/// Makes a ledger on a small tmpfs, then `prepare` (fill it, remount it read-only), then
+/// runs `daftar --json status` there; returns that run.
+fn status_on_a_tmpfs(prepare: &str) -> (Run, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let mount = dir.path().join("mnt");
+    fs::create_dir(&mount).unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let script = format!(
+        r#"set -e
+mount -t tmpfs -o size=1m tmpfs "$MNT"
+"$DAFTAR" --db "$MNT/ledger.sqlite3" profile add shop --base-url https://shop.ottu.net --currency KWD >/dev/null
+{prepare}
+set +e
+"$DAFTAR" --json --db "$MNT/ledger.sqlite3" status >"$OUT/stdout" 2>"$OUT/stderr"
+echo $? >"$OUT/code"
+"#
+    );
+    let daftar = PathBuf::from(env!("CARGO_BIN_EXE_daftar"));
+    let output = in_mount_namespace(
+        &script,
+        &[("MNT", &mount), ("OUT", &out), ("DAFTAR", &daftar)],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read = |name: &str| fs::read_to_string(out.join(name)).unwrap();
+    let run = Run {
+        code: read("code").trim().parse().unwrap(),
+        stdout: read("stdout"),
+        stderr: read("stderr"),
+    };
+    (run, mount.join("ledger.sqlite3"))
+}
+
+#[test]
+fn a_full_disk_is_named_with_the_ledger_path() {
+    let (run, path) =
+        status_on_a_tmpfs(r#"dd if=/dev/zero of="$MNT/filler" bs=4096 2>/dev/null || true"#);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(error_code(&run), "store.disk_full", "{}", run.stdout);
+    let message = run.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("full"), "{message}");
+}
+
+#[test]
+fn a_read_only_mount_is_named_with_the_ledger_path() {
+    let (run, path) = status_on_a_tmpfs(r#"mount -o remount,ro "$MNT""#);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(error_code(&run), "store.read_only", "{}", run.stdout);
+    let message = run.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("read-only"), "{message}");
+}
+
+// ---- item 5: the sync lock belongs to the file, not the path -------------------------------
+
+/// Starts `daftar sync --watch` on `cli`'s ledger and waits (with a deadline) until it
+/// holds the sync lock beside the real file.
+fn running_sync(cli: &Cli, lock: &Path) -> std::process::Child {
+    let child = cli
+        .command(&["sync", "--watch"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let held = fs::File::open(lock).is_ok_and(|f| f.try_lock().is_err());
+        if held {
+            return child;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first sync never took its lock"
+        );
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn two_syncs_through_another_path_to_the_same_ledger_exclude_each_other() {
+    let cli = Cli::new();
+    cli.seed(&[]);
+    let sub = cli.dir.path().join("sub");
+    fs::create_dir(&sub).unwrap();
+    let link = cli.dir.path().join("link.sqlite3");
+    std::os::unix::fs::symlink(&cli.db, &link).unwrap();
+    let dotdot = sub.join("..").join("ledger.sqlite3");
+    let mut lock = fs::canonicalize(&cli.db).unwrap().into_os_string();
+    lock.push(".sync-lock");
+    let lock = PathBuf::from(lock);
+
+    let mut first = running_sync(&cli, &lock);
+    for other in [&link, &dotdot] {
+        let second = cli_at(other).run(&["--json", "sync"]);
+        assert_eq!(
+            second.code,
+            1,
+            "{}: {}{}",
+            other.display(),
+            second.stdout,
+            second.stderr
+        );
+        assert_eq!(error_code(&second), "sync.running", "{}", second.stdout);
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // And the other way round: a sync through the symlink holds off one through the file.
+    let mut first = running_sync(&cli_at(&link), &lock);
+    let second = cli.run(&["--json", "sync"]);
+    assert_eq!(error_code(&second), "sync.running", "{}", second.stdout);
+    first.kill().unwrap();
+    first.wait().unwrap();
+}
+
+#[test]
+fn a_hard_linked_ledger_is_refused() {
+    let cli = Cli::new();
+    cli.seed(&[]);
+    let other = cli.dir.path().join("other.sqlite3");
+    fs::hard_link(&cli.db, &other).unwrap();
+    for path in [&cli.db, &other] {
+        let run = cli_at(path).run(&["--json", "status"]);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert_eq!(error_code(&run), "store.hard_linked", "{}", run.stdout);
+        let message = run.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(message.contains(&path.display().to_string()), "{message}");
+    }
+    // With the second name gone, the ledger opens again.
+    fs::remove_file(&other).unwrap();
+    cli.ok(&["status"]);
+}
