@@ -1,35 +1,56 @@
 //! From a profile's stored settings and its credential in the OS keyring to an Ottu
 //! client: the one path every command that talks to Ottu (sync, import, refresh) takes.
+//!
+//! Invariant guarded here: a credential is sent only to the origin it was entered for. The
+//! keyring entry is looked up under this ledger's id, the profile's id and the origin of
+//! the base URL the client will send to (`secrets::CredentialOwner`); the client is then
+//! checked to send to exactly that origin. A base URL changed in any way (`profile set`, or
+//! an edit of the SQLite file) finds no entry, and the merchant is asked for the key again.
 
-use crate::model::{AuthKind, ProfileName};
-use crate::ottu::{ClientConfig, OttuClient};
-use crate::secrets::{SecretSlot, SecretStore, SecretsError};
+use thiserror::Error;
 
-/// What a profile row says about reaching Ottu.
-#[derive(Clone, Debug)]
-pub struct ProfileTarget<'a> {
-    pub profile: &'a ProfileName,
-    pub base_url: &'a str,
-    pub auth_kind: AuthKind,
-    pub basic_user: Option<&'a str>,
-}
+use crate::ledger::Ledger;
+use crate::model::ProfileId;
+use crate::ottu::{ClientConfig, ClientError, OttuClient};
+use crate::secrets::{CredentialOwner, SecretSlot, SecretsError};
+use crate::store;
 
-/// Why no client could be made for a profile.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why no client could be made for a profile. Never holds a secret.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum ConnectError {
-    /// The OS keyring could not be read: a condition of this machine (no session bus, from
-    /// cron; locked), not a fact about the profile. Nothing may be stored about the profile.
-    Keyring(SecretsError),
-    /// What the merchant must do for this profile first (no credential stored, a base URL
-    /// the client refuses); names the profile and the command that fixes it, never a secret.
-    Profile(String),
+    #[error(
+        "profile {profile} uses Basic auth without a user: set one with `daftar profile set-key {profile} --basic-user USER`"
+    )]
+    NoBasicUser { profile: String },
+    #[error(
+        "no credential stored for profile {profile} for {origin}: store it with `daftar profile set-key {profile}`. A credential is bound to this ledger, this profile and the host it was entered for, so it is asked for again after the base URL changes (keys stored under the profile name by earlier versions are not used)"
+    )]
+    NoCredential { profile: String, origin: String },
+    /// The keyring could not be reached or read: a local condition, not the profile's.
+    #[error(transparent)]
+    Keyring(#[from] SecretsError),
+    #[error("profile {profile}: {error}")]
+    Client { profile: String, error: ClientError },
+    /// The profile's row could not be read (gone, or corrupt).
+    #[error("profile #{profile_id}: {message}")]
+    Ledger { profile_id: i64, message: String },
 }
 
-impl std::fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ConnectError {
+    /// No keyring could be reached at all: nothing is wrong with the profile.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, ConnectError::Keyring(error) if error.is_unavailable())
+    }
+
+    /// The stable machine code.
+    pub fn code(&self) -> &'static str {
         match self {
-            ConnectError::Keyring(e) => e.fmt(f),
-            ConnectError::Profile(message) => f.write_str(message),
+            ConnectError::NoBasicUser { .. } | ConnectError::NoCredential { .. } => {
+                "ottu.credential"
+            }
+            ConnectError::Keyring(error) => error.code(),
+            ConnectError::Client { .. } => "ottu.base_url",
+            ConnectError::Ledger { .. } => "ledger.corrupt",
         }
     }
 }
@@ -37,33 +58,51 @@ impl std::fmt::Display for ConnectError {
 /// A client for the profile, or what the merchant must do first (the message names the
 /// profile and the command that fixes it, never a secret).
 pub fn client_for(
-    secrets: &dyn SecretStore,
+    ledger: &mut Ledger,
     config: ClientConfig,
-    target: &ProfileTarget<'_>,
-) -> Result<OttuClient, String> {
-    connect(secrets, config, target).map_err(|e| e.to_string())
-}
-
-/// [`client_for`] with the keyring's failure kept apart from the profile's.
-pub fn connect(
-    secrets: &dyn SecretStore,
-    config: ClientConfig,
-    target: &ProfileTarget<'_>,
+    profile_id: ProfileId,
 ) -> Result<OttuClient, ConnectError> {
-    let profile = target.profile;
-    let slot = SecretSlot::for_auth(profile, target.auth_kind, target.basic_user).ok_or_else(|| {
-        ConnectError::Profile(format!(
-            "profile {profile} uses Basic auth without a user: set one with `daftar profile set-key {profile} --basic-user USER`"
-        ))
+    let read = ledger.store().read(|tx| {
+        let profile = store::profiles::by_id(tx, profile_id)?
+            .ok_or_else(|| store::StoreError::corrupt("profile id", profile_id.0.to_string()))?;
+        let auth = store::profiles::auth(tx, profile_id)?;
+        let ids = store::profiles::ids(tx, profile_id)?;
+        Ok::<_, store::StoreError>((profile, auth, ids))
+    });
+    let (profile, auth, ids) = read.map_err(|error| ConnectError::Ledger {
+        profile_id: profile_id.0,
+        message: error.to_string(),
     })?;
-    let credential = secrets
-        .credential(&slot)
-        .map_err(ConnectError::Keyring)?
-        .ok_or_else(|| {
-            ConnectError::Profile(format!("no credential stored for profile {profile}: store {slot} with `daftar profile set-key {profile}`"))
+    let name = profile.name.to_string();
+    let client_error = |error| ConnectError::Client {
+        profile: name.clone(),
+        error,
+    };
+    let owner =
+        CredentialOwner::new(&ids, &profile.name, &profile.base_url).map_err(client_error)?;
+    let slot =
+        SecretSlot::for_auth(&owner, auth.kind, auth.basic_user.as_deref()).ok_or_else(|| {
+            ConnectError::NoBasicUser {
+                profile: name.clone(),
+            }
         })?;
-    OttuClient::new(target.base_url, &credential, config)
-        .map_err(|e| ConnectError::Profile(format!("profile {profile}: {e}")))
+    let credential =
+        ledger
+            .secrets()
+            .credential(&slot)?
+            .ok_or_else(|| ConnectError::NoCredential {
+                profile: name.clone(),
+                origin: owner.origin.clone(),
+            })?;
+    let client = OttuClient::new(&profile.base_url, &credential, config).map_err(client_error)?;
+    // The entry was found under `owner.origin`; the client must send to exactly that.
+    if client.origin() != owner.origin {
+        return Err(ConnectError::NoCredential {
+            profile: name,
+            origin: client.origin(),
+        });
+    }
+    Ok(client)
 }
 
 /// How commands reach Ottu: the async runtime HTTP runs on, and the client's timeouts.

@@ -16,6 +16,11 @@ pub const BULK_INSERT_BATCH_ROWS: usize = 100_000;
 /// An Ottu API key is a few dozen characters; a password a few more. Anything longer is a
 /// paste of the wrong thing, and keyrings cap their entries.
 pub const MAX_SECRET_CHARS: usize = 1024;
+/// The shortest key or password `set-key` stores. A server that echoes the credential has
+/// it scrubbed from every answer (`ottu::auth::Scrubber`); a very short secret cannot be
+/// scrubbed safely (it would match ordinary text). Ottu's dashboard users are Django users,
+/// whose passwords are at least 8 characters by default; API keys are far longer.
+pub const MIN_SECRET_CHARS: usize = 8;
 /// Ottu's dashboard users are Django users, whose usernames are at most 150 characters.
 pub const MAX_BASIC_USER_CHARS: usize = 150;
 /// Ottu client: the TCP and TLS handshake. A reachable server completes it in well under a
@@ -64,6 +69,12 @@ pub const SYNC_MAX_UNKNOWN_ATTEMPTS: u32 = 10;
 /// Sync: how long to wait before probing again when Ottu is unreachable. Being offline
 /// burns no attempt, so this only paces the probes.
 pub const SYNC_OFFLINE_RETRY_MS: u64 = 5_000;
+/// Sync: how long a profile stays left out of a run after an answer that was not Ottu's
+/// (a redirect, a 404, a proxy's page) or when its credential is missing on this machine.
+/// One request tells us the base URL does not answer as Ottu; sending the rest of its queue
+/// would only repeat that. `--watch` looks again after this (a captive portal may clear);
+/// `--once` has usually ended long before.
+pub const SYNC_HELD_PROFILE_RETRY_MS: u64 = 60_000;
 /// Sync `--once`: the longest backoff it waits for before stopping and leaving the rest
 /// queued for the next run.
 pub const SYNC_ONCE_MAX_WAIT_MS: u64 = 65_000;

@@ -18,6 +18,7 @@ pub use secrecy::{ExposeSecret, SecretString, zeroize};
 use thiserror::Error;
 
 use crate::model::{AuthKind, ProfileName};
+use crate::store::profiles::ProfileIds;
 
 /// The keyring service every Daftar entry is filed under.
 pub const KEYRING_SERVICE: &str = "daftar";
@@ -47,54 +48,110 @@ impl Credential {
         }
     }
 
-    /// The keyring entry this credential is kept in for `profile`.
-    pub fn slot(&self, profile: &ProfileName) -> SecretSlot {
+    /// The keyring entry this credential is kept in for `owner`.
+    pub fn slot(&self, owner: &CredentialOwner) -> SecretSlot {
         match self {
             Credential::ApiKey(_) => SecretSlot::ApiKey {
-                profile: profile.clone(),
+                owner: owner.clone(),
             },
             Credential::Basic { user, .. } => SecretSlot::BasicPassword {
-                profile: profile.clone(),
+                owner: owner.clone(),
                 user: user.clone(),
             },
         }
     }
 }
 
+/// Whom a stored credential belongs to: this ledger and this profile, by the ids made when
+/// each was created (never by name: two ledgers may both have a profile `souq`), and the
+/// origin (`scheme://host:port`) it was entered for. All three are in the keyring account
+/// name, which only the user's keyring session can write: editing `profiles.base_url` in
+/// SQLite, or another ledger naming a profile the same way, finds no entry, so a key is
+/// never sent to a host it was not entered for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CredentialOwner {
+    /// 32 lowercase hex digits (`ledger_identity.uid`).
+    pub ledger_uid: String,
+    /// 32 lowercase hex digits (`profiles.uid`).
+    pub profile_uid: String,
+    /// For messages only; not part of the account name.
+    pub profile: ProfileName,
+    /// The normalised origin of the profile's base URL, e.g. `https://souq.ottu.net:443`.
+    pub origin: String,
+}
+
+impl CredentialOwner {
+    /// The owner for a profile with these ids and base URL; the base URL must be one the
+    /// Ottu client accepts (its origin is what the key is bound to).
+    pub fn new(
+        ids: &ProfileIds,
+        profile: &ProfileName,
+        base_url: &str,
+    ) -> Result<CredentialOwner, crate::ottu::ClientError> {
+        Ok(CredentialOwner {
+            ledger_uid: ids.ledger_uid.clone(),
+            profile_uid: ids.profile_uid.clone(),
+            profile: profile.clone(),
+            origin: crate::ottu::origin_of(base_url)?,
+        })
+    }
+}
+
 /// One keyring entry: a profile's API key, or the password of one Basic user of a
-/// profile. Names only, never a secret, so it may appear in messages.
+/// profile, for one origin. Names and ids only, never a secret, so it may appear in messages.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SecretSlot {
-    ApiKey { profile: ProfileName },
-    BasicPassword { profile: ProfileName, user: String },
+    ApiKey {
+        owner: CredentialOwner,
+    },
+    BasicPassword {
+        owner: CredentialOwner,
+        user: String,
+    },
 }
 
 impl SecretSlot {
     /// The slot a profile's recorded auth settings point at; `None` for Basic without a
     /// user (nothing can be stored for it).
     pub fn for_auth(
-        profile: &ProfileName,
+        owner: &CredentialOwner,
         kind: AuthKind,
         basic_user: Option<&str>,
     ) -> Option<SecretSlot> {
         match (kind, basic_user) {
             (AuthKind::ApiKey, _) => Some(SecretSlot::ApiKey {
-                profile: profile.clone(),
+                owner: owner.clone(),
             }),
             (AuthKind::Basic, Some(user)) => Some(SecretSlot::BasicPassword {
-                profile: profile.clone(),
+                owner: owner.clone(),
                 user: user.to_string(),
             }),
             (AuthKind::Basic, None) => None,
         }
     }
 
-    /// The keyring account name under [`KEYRING_SERVICE`].
-    pub fn account(&self) -> String {
+    pub fn owner(&self) -> &CredentialOwner {
         match self {
-            SecretSlot::ApiKey { profile } => format!("profile/{profile}/api-key"),
-            SecretSlot::BasicPassword { profile, user } => {
-                format!("profile/{profile}/basic/{user}")
+            SecretSlot::ApiKey { owner } | SecretSlot::BasicPassword { owner, .. } => owner,
+        }
+    }
+
+    /// The keyring account name under [`KEYRING_SERVICE`]:
+    /// `ledger/<uid>/profile/<uid>/host/<origin>/api-key` or `.../basic/<user>`, the user
+    /// percent-encoded. Unambiguous: the ids are fixed-length hex, the origin has no `/`
+    /// after its `://`, and the encoded user has no `/` at all, so no two slots share a name
+    /// (the old `profile/<name>/basic/<user>` form let `a/basic/u`'s API key and user
+    /// `u/api-key` of `a` collide).
+    pub fn account(&self) -> String {
+        let owner = self.owner();
+        let base = format!(
+            "ledger/{}/profile/{}/host/{}",
+            owner.ledger_uid, owner.profile_uid, owner.origin
+        );
+        match self {
+            SecretSlot::ApiKey { .. } => format!("{base}/api-key"),
+            SecretSlot::BasicPassword { user, .. } => {
+                format!("{base}/basic/{}", percent_encode(user))
             }
         }
     }
@@ -111,13 +168,32 @@ impl SecretSlot {
     }
 }
 
+/// Every byte but ASCII letters, digits and `-._~` as `%XX`: reversible, and never a `/`.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 impl fmt::Display for SecretSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SecretSlot::ApiKey { profile } => write!(f, "the API key of profile {profile}"),
-            SecretSlot::BasicPassword { profile, user } => {
-                write!(f, "the password of Basic user {user} in profile {profile}")
-            }
+            SecretSlot::ApiKey { owner } => write!(
+                f,
+                "the API key of profile {} for {}",
+                owner.profile, owner.origin
+            ),
+            SecretSlot::BasicPassword { owner, user } => write!(
+                f,
+                "the password of Basic user {user} in profile {} for {}",
+                owner.profile, owner.origin
+            ),
         }
     }
 }
@@ -211,13 +287,13 @@ pub trait SecretStore: Send + Sync {
     /// Removes `slot`; `false` when nothing was stored there.
     fn delete(&self, slot: &SecretSlot) -> Result<bool, SecretsError>;
 
-    /// Stores a credential for `profile` in the slot it belongs to.
+    /// Stores a credential for `owner` in the slot it belongs to.
     fn set_credential(
         &self,
-        profile: &ProfileName,
+        owner: &CredentialOwner,
         credential: &Credential,
     ) -> Result<(), SecretsError> {
-        self.set(&credential.slot(profile), credential.secret())
+        self.set(&credential.slot(owner), credential.secret())
     }
 
     /// The credential stored in `slot`, if any.
@@ -454,20 +530,38 @@ mod tests {
 
     const KEY: &str = "sk_live_Zq8uY3distinctive";
 
-    fn souq() -> ProfileName {
-        ProfileName::parse("souq").unwrap()
+    const LEDGER: &str = "0123456789abcdef0123456789abcdef";
+    const PROFILE: &str = "fedcba9876543210fedcba9876543210";
+
+    fn owner(name: &str, profile_uid: &str, origin: &str) -> CredentialOwner {
+        CredentialOwner {
+            ledger_uid: LEDGER.into(),
+            profile_uid: profile_uid.into(),
+            profile: ProfileName::parse(name).unwrap(),
+            origin: origin.into(),
+        }
+    }
+
+    fn souq() -> CredentialOwner {
+        owner("souq", PROFILE, "https://souq.ottu.net:443")
     }
 
     #[test]
-    fn accounts_name_the_profile_and_the_basic_user() {
+    fn accounts_name_the_ids_the_origin_and_the_basic_user() {
         let api = Credential::ApiKey(KEY.into()).slot(&souq());
-        assert_eq!(api.account(), "profile/souq/api-key");
+        assert_eq!(
+            api.account(),
+            format!("ledger/{LEDGER}/profile/{PROFILE}/host/https://souq.ottu.net:443/api-key")
+        );
         let basic = Credential::Basic {
             user: "amal".into(),
             password: KEY.into(),
         }
         .slot(&souq());
-        assert_eq!(basic.account(), "profile/souq/basic/amal");
+        assert_eq!(
+            basic.account(),
+            format!("ledger/{LEDGER}/profile/{PROFILE}/host/https://souq.ottu.net:443/basic/amal")
+        );
         assert_eq!(
             SecretSlot::for_auth(&souq(), AuthKind::Basic, Some("amal")),
             Some(basic)
@@ -477,6 +571,35 @@ mod tests {
             Some(api)
         );
         assert_eq!(SecretSlot::for_auth(&souq(), AuthKind::Basic, None), None);
+    }
+
+    #[test]
+    fn names_and_users_cannot_make_two_slots_share_an_account() {
+        // The old scheme: profile `a/basic/u`'s API key and profile `a`'s Basic user
+        // `u/api-key` were both `profile/a/basic/u/api-key`.
+        let api = Credential::ApiKey(KEY.into()).slot(&owner("a", PROFILE, "https://a.b:443"));
+        let basic = SecretSlot::BasicPassword {
+            owner: owner("a", PROFILE, "https://a.b:443"),
+            user: "u/api-key".into(),
+        };
+        assert_ne!(api.account(), basic.account());
+        assert!(basic.account().ends_with("/basic/u%2Fapi-key"), "{basic:?}");
+        // The name is not in the account at all; the profile id and the origin are.
+        let other = owner(
+            "souq",
+            "00000000000000000000000000000000",
+            "https://souq.ottu.net:443",
+        );
+        assert_ne!(
+            Credential::ApiKey(KEY.into()).slot(&souq()).account(),
+            Credential::ApiKey(KEY.into()).slot(&other).account()
+        );
+        let moved = owner("souq", PROFILE, "https://evil.example:443");
+        assert_ne!(
+            Credential::ApiKey(KEY.into()).slot(&souq()).account(),
+            Credential::ApiKey(KEY.into()).slot(&moved).account()
+        );
+        assert_eq!(percent_encode("a b:%/é"), "a%20b%3A%25%2F%C3%A9");
     }
 
     #[test]
@@ -501,7 +624,12 @@ mod tests {
             password: KEY.into(),
         };
         store.set_credential(&souq(), &credential).unwrap();
-        assert_eq!(store.accounts(), ["profile/souq/basic/amal"]);
+        assert_eq!(
+            store.accounts(),
+            [format!(
+                "ledger/{LEDGER}/profile/{PROFILE}/host/https://souq.ottu.net:443/basic/amal"
+            )]
+        );
         let slot = SecretSlot::for_auth(&souq(), AuthKind::Basic, Some("amal")).unwrap();
         match store.credential(&slot).unwrap() {
             Some(Credential::Basic { user, password }) => {

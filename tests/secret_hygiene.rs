@@ -10,9 +10,8 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::keyring::{Cleanup, api_slot, basic_slot, keyring_required, unique_profile};
+use common::keyring::{Echo, EchoServer, LedgerCleanup, keyring_required, unique_profile};
 use common::{Cli, Run};
-use daftar::secrets::KeyringStore;
 
 /// Runs commands and keeps every byte they printed.
 struct Scenario {
@@ -89,14 +88,52 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// The forms a secret could leak in: as is, and the Basic header's base64 of `user:password`.
+/// The forms a secret could leak in: as is, JSON-escaped (`/` as `\/`), and the Basic
+/// header's base64 of `user:password`.
 fn leak_forms(key: &str, user: &str, password: &str) -> Vec<Vec<u8>> {
     let basic = base64(format!("{user}:{password}").as_bytes());
-    vec![
+    let mut forms = vec![
         key.as_bytes().to_vec(),
         password.as_bytes().to_vec(),
         basic.into_bytes(),
-    ]
+    ];
+    for secret in [key, password] {
+        if secret.contains('/') {
+            forms.push(secret.replace('/', "\\/").into_bytes());
+        }
+    }
+    forms
+}
+
+/// Fails naming the file (or "the output") and the form that leaked.
+fn assert_no_leak(s: &Scenario, forms: &[Vec<u8>]) {
+    for path in s.ledger_files() {
+        let bytes = std::fs::read(&path).unwrap();
+        for form in forms {
+            assert!(
+                !contains(&bytes, form),
+                "a secret ({}) is in {}",
+                String::from_utf8_lossy(form),
+                path.display()
+            );
+        }
+    }
+    for form in forms {
+        if let Some(at) = s
+            .printed
+            .windows(form.len())
+            .position(|w| w == form.as_slice())
+        {
+            let from = at.saturating_sub(300);
+            panic!(
+                "a secret ({}) was printed: ...{}...",
+                String::from_utf8_lossy(form),
+                String::from_utf8_lossy(
+                    &s.printed[from..(at + form.len() + 100).min(s.printed.len())]
+                )
+            );
+        }
+    }
 }
 
 #[test]
@@ -118,13 +155,14 @@ fn no_secret_reaches_the_ledger_files_or_any_output() {
     let user = "amal";
     let password = format!("pw-HYGIENE-{nonce}-PASS");
     let profile = unique_profile("hyg");
-    let _cleanup = Cleanup(
-        KeyringStore::new(),
-        vec![api_slot(&profile), basic_slot(&profile, user)],
-    );
     let mut s = Scenario {
         cli: Cli::new(),
         printed: Vec::new(),
+    };
+    let _cleanup = LedgerCleanup {
+        db: s.cli.db.clone(),
+        users: vec![user.to_string()],
+        origins: vec![],
     };
     let p = profile.as_str();
     let key_line = format!("{key}\n");
@@ -324,13 +362,14 @@ fn no_secret_leaks_through_import_and_sync_against_the_sandbox() {
         sandbox.add_payment(payment).unwrap();
     }
     let profile = unique_profile("synchyg");
-    let _cleanup = Cleanup(
-        KeyringStore::new(),
-        vec![api_slot(&profile), basic_slot(&profile, user)],
-    );
     let mut s = Scenario {
         cli: Cli::new(),
         printed: Vec::new(),
+    };
+    let _cleanup = LedgerCleanup {
+        db: s.cli.db.clone(),
+        users: vec![user.to_string()],
+        origins: vec![],
     };
     let p = profile.as_str();
     s.run(
@@ -438,4 +477,174 @@ fn no_secret_leaks_through_import_and_sync_against_the_sandbox() {
         assert!(!contains(&s.printed, form), "a secret was printed");
     }
     drop(held);
+}
+
+/// A server that echoes the `Authorization` header back, in every way a real one might: a
+/// 401 detail, a 403 detail, an HTML 500 debug page, a 200 success (with `/` escaped as
+/// `\/`), a retrieved payment, and a response header. Import, sync and refresh run against
+/// it with an API key and with a Basic user; the credential must not reach the ledger
+/// files or any output, and the echoes must really have arrived (scrubbed to `<redacted>`).
+#[test]
+fn a_server_echoing_the_credential_leaves_no_trace() {
+    if !keyring_required() {
+        return;
+    }
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    // A '/' makes the JSON echo differ from the raw key (`\/`), as Django's encoder may.
+    let key = format!("sk_live_ECHO/{nonce}_KEY");
+    let user = "clerk";
+    let password = format!("pw/ECHO-{nonce}-PASS");
+    let server = EchoServer::start(Echo::Unauthorized);
+    let profile = unique_profile("echo");
+    let mut s = Scenario {
+        cli: Cli::new(),
+        printed: Vec::new(),
+    };
+    let _cleanup = LedgerCleanup {
+        db: s.cli.db.clone(),
+        users: vec![user.to_string()],
+        origins: vec![],
+    };
+    let p = profile.as_str();
+    s.run(
+        &[
+            "profile",
+            "add",
+            p,
+            "--base-url",
+            &server.base_url,
+            "--currency",
+            "KWD",
+        ],
+        "",
+    );
+    let held = rusqlite::Connection::open(&s.cli.db).unwrap();
+    held.query_row("SELECT count(*) FROM profiles", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+    s.run(
+        &[
+            "payment",
+            "add",
+            "--profile",
+            p,
+            "--session-id",
+            "echo-1",
+            "--order-no",
+            "E-1",
+            "--amount",
+            "10",
+            "--currency",
+            "KWD",
+            "--state",
+            "paid",
+        ],
+        "",
+    );
+    let ok = Echo::Ok {
+        session_id: "echo-1".into(),
+        amount: "1.000".into(),
+    };
+    let set_api_key = |s: &mut Scenario| {
+        let run = s.run(&["profile", "set-key", p, "--stdin"], &format!("{key}\n"));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+    let queue_refund = |s: &mut Scenario| {
+        let run = s.run(
+            &["queue", "refund", "--session-id", "echo-1", "--amount", "1"],
+            "",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+
+    set_api_key(&mut s);
+    // Import: each answer, text and JSON.
+    for mode in [
+        Echo::Unauthorized,
+        Echo::HtmlError,
+        ok.clone(),
+        Echo::Forbidden,
+    ] {
+        server.set(mode);
+        for json in [false, true] {
+            let mut args = vec!["import", "--profile", p, "--session-id", "echo-2"];
+            if json {
+                args.insert(0, "--json");
+            }
+            s.run(&args, "");
+        }
+    }
+    // Sync: a 401 pauses the profile with Ottu's detail as the reason.
+    queue_refund(&mut s);
+    server.set(Echo::Unauthorized);
+    s.both(&["sync"], "", 0);
+    s.both(&["status"], "", 0);
+    s.both(&["profile", "show", p], "", 0);
+    // The key again (lifts the pause); a 500 page, then a success that echoes the key.
+    set_api_key(&mut s);
+    server.set(Echo::HtmlError);
+    s.run(&["sync"], "");
+    s.run(&["--json", "sync"], "");
+    s.run(&["queue", "list"], "");
+    s.run(&["--json", "queue", "list"], "");
+    server.set(ok.clone());
+    s.run(&["sync", "--once"], "");
+    queue_refund(&mut s);
+    s.run(&["--json", "sync"], "");
+    s.both(&["payment", "show", "echo-1"], "", 0);
+    s.run(&["refresh", "--profile", p], "");
+    s.run(&["--json", "refresh", "--profile", p], "");
+    // A Basic user: a 403 echoing the Basic header, then a 401, then a 500 page.
+    let run = s.run(
+        &["profile", "set-key", p, "--stdin", "--basic-user", user],
+        &format!("{password}\n"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    queue_refund(&mut s);
+    for mode in [Echo::Forbidden, Echo::Unauthorized, Echo::HtmlError, ok] {
+        server.set(mode);
+        s.run(&["--json", "sync"], "");
+        s.run(&["--json", "profile", "show", p], "");
+        s.run(&["import", "--profile", p, "--session-id", "echo-3"], "");
+        s.run(&["--json", "refresh", "--profile", p], "");
+        let run = s.run(
+            &["profile", "set-key", p, "--stdin", "--basic-user", user],
+            &format!("{password}\n"),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    s.both(&["status"], "", 0);
+    s.both(&["queue", "list"], "", 0);
+
+    // The echoes really came back, and were scrubbed.
+    let seen = server.seen();
+    assert!(
+        seen.iter().any(|(_, auth)| auth.contains(&key)),
+        "the key was never sent: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|(_, auth)| auth.starts_with("Basic ")),
+        "the Basic header was never sent"
+    );
+    let printed = String::from_utf8_lossy(&s.printed);
+    assert!(
+        printed.contains("<redacted>"),
+        "no echo was printed: {printed}"
+    );
+    let stored: i64 = held
+        .query_row(
+            "SELECT (SELECT count(*) FROM events WHERE coalesce(before_json, '') || coalesce(after_json, '') LIKE '%<redacted>%')
+                  + (SELECT count(*) FROM operations WHERE coalesce(last_error, '') || coalesce(reply_json, '') LIKE '%<redacted>%')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        stored > 0,
+        "no scrubbed echo was stored: the scenario did not reach the ledger"
+    );
+
+    let forms = leak_forms(&key, user, &password);
+    assert_no_leak(&s, &forms);
+    drop(held);
+    assert_no_leak(&s, &forms);
 }

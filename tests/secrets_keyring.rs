@@ -6,7 +6,10 @@
 mod common;
 
 use common::Cli;
-use common::keyring::{Cleanup, api_slot, basic_slot, keyring_required, unique_profile};
+use common::keyring::{
+    Cleanup, Echo, EchoServer, LedgerCleanup, api_slot, basic_slot, keyring_required, owner_of,
+    test_owner, unique_profile,
+};
 use daftar::secrets::{
     ExposeSecret, KEYRING_SERVICE, KeyringStore, SecretSlot, SecretStore, SecretString,
 };
@@ -25,8 +28,9 @@ fn keyring_store_stores_reads_overwrites_and_deletes() {
     }
     let service = format!("daftar-test-{}", uuid::Uuid::new_v4().simple());
     let store = KeyringStore::with_service(&service);
-    let api = api_slot("souq");
-    let basic = basic_slot("souq", "amal");
+    let owner = test_owner("https://souq.ottu.net:443");
+    let api = api_slot(&owner);
+    let basic = basic_slot(&owner, "amal");
     let _cleanup = Cleanup(store.clone(), vec![api.clone(), basic.clone()]);
 
     assert_eq!(read(&store, &api), None);
@@ -55,10 +59,11 @@ fn the_binary_stores_overwrites_and_removes_the_key_in_the_keyring() {
     let cli = Cli::new();
     let profile = unique_profile("kr");
     let store = KeyringStore::with_service(KEYRING_SERVICE);
-    let api = api_slot(&profile);
-    let basic = basic_slot(&profile, "amal");
-    let _cleanup = Cleanup(store.clone(), vec![api.clone(), basic.clone()]);
     cli.add_profile(&profile);
+    let owner = owner_of(&cli.db, &profile);
+    let api = api_slot(&owner);
+    let basic = basic_slot(&owner, "amal");
+    let _cleanup = Cleanup(store.clone(), vec![api.clone(), basic.clone()]);
     let key_stored = |cli: &Cli| {
         let shown = cli.ok_json(&["profile", "show", &profile]);
         assert!(
@@ -121,8 +126,9 @@ fn set_key_refuses_empty_keys_and_unknown_profiles_with_their_exit_codes() {
     }
     let cli = Cli::new();
     let profile = unique_profile("kr");
-    let _cleanup = Cleanup(KeyringStore::new(), vec![api_slot(&profile)]);
     cli.add_profile(&profile);
+    let slot = api_slot(&owner_of(&cli.db, &profile));
+    let _cleanup = Cleanup(KeyringStore::new(), vec![slot.clone()]);
     let before = cli.dump();
 
     let empty = cli.run_stdin(&["profile", "set-key", &profile, "--stdin"], "\n");
@@ -131,7 +137,19 @@ fn set_key_refuses_empty_keys_and_unknown_profiles_with_their_exit_codes() {
     let unknown = cli.run_stdin(&["profile", "set-key", "nowhere", "--stdin"], "sk_live_x\n");
     assert_eq!(unknown.code, 4, "{}", unknown.stderr);
     assert_eq!(cli.dump(), before);
-    assert_eq!(read(&KeyringStore::new(), &api_slot(&profile)), None);
+    let short = cli.run_stdin(
+        &["--json", "profile", "set-key", &profile, "--stdin"],
+        "sk_7\n",
+    );
+    assert_eq!(short.code, 2, "{}", short.stderr);
+    assert_eq!(
+        short.json()["error"]["code"],
+        "key.too_short",
+        "{}",
+        short.stdout
+    );
+    assert_eq!(cli.dump(), before);
+    assert_eq!(read(&KeyringStore::new(), &slot), None);
 }
 
 /// No keyring reachable: exit 1 with a message naming what is missing; commands that need
@@ -242,4 +260,218 @@ fn without_a_secret_service_key_commands_say_what_to_install() {
     let show = cli.run_stdin_env(&["--json", "profile", "show", "souq"], "", &env);
     assert_eq!(show.code, 1);
     assert_eq!(show.json()["error"]["code"], "secrets.unavailable");
+}
+
+/// `--json profile show`'s `key_stored`.
+fn key_stored(cli: &Cli, profile: &str) -> bool {
+    cli.ok_json(&["profile", "show", profile])["key_stored"]
+        .as_bool()
+        .unwrap()
+}
+
+/// A payment and a queued refund in `profile`.
+fn queue_a_refund(cli: &Cli, profile: &str, session: &str) {
+    cli.ok(&[
+        "payment",
+        "add",
+        "--profile",
+        profile,
+        "--session-id",
+        session,
+        "--amount",
+        "10",
+        "--currency",
+        "KWD",
+        "--state",
+        "paid",
+    ]);
+    cli.ok(&["queue", "refund", "--session-id", session, "--amount", "1"]);
+}
+
+/// Another ledger with a profile of the same name, pointing at another host, does not get
+/// the first ledger's key: `key_stored` is false, and its sync and import send nothing.
+#[test]
+fn a_second_ledger_naming_a_profile_the_same_way_gets_no_key() {
+    if !keyring_required() {
+        return;
+    }
+    let key = format!("sk_live_BOUND_{}", uuid::Uuid::new_v4().simple());
+    let profile = unique_profile("bind");
+    let first = Cli::new();
+    let _first_cleanup = LedgerCleanup {
+        db: first.db.clone(),
+        users: vec![],
+        origins: vec![],
+    };
+    first.add_profile(&profile);
+    let set = first.run_stdin(
+        &["profile", "set-key", &profile, "--stdin"],
+        &format!("{key}\n"),
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert!(key_stored(&first, &profile));
+
+    let attacker = EchoServer::start(Echo::Unauthorized);
+    let second = Cli::new();
+    let _second_cleanup = LedgerCleanup {
+        db: second.db.clone(),
+        users: vec![],
+        origins: vec![],
+    };
+    // Same name, same base URL: still another ledger, another profile.
+    second.add_profile(&profile);
+    assert!(!key_stored(&second, &profile));
+    let second_attacker = Cli::new();
+    second_attacker.ok(&[
+        "profile",
+        "add",
+        &profile,
+        "--base-url",
+        &attacker.base_url,
+        "--currency",
+        "KWD",
+    ]);
+    assert!(!key_stored(&second_attacker, &profile));
+    queue_a_refund(&second_attacker, &profile, "bind-1");
+    let sync = second_attacker.run(&["sync"]);
+    let import = second_attacker.run(&["import", "--profile", &profile, "--session-id", "bind-2"]);
+    assert_ne!(import.code, 0, "{}", import.stdout);
+    assert!(
+        import.stderr.contains("no credential stored for profile"),
+        "{}",
+        import.stderr
+    );
+    assert!(
+        attacker.seen().is_empty(),
+        "a request reached the other host: {:?}; sync said {}{}",
+        attacker.seen(),
+        sync.stdout,
+        sync.stderr
+    );
+    // The first ledger's key is untouched.
+    assert!(key_stored(&first, &profile));
+}
+
+/// Editing `profiles.base_url` straight in SQLite: the key was entered for the old host, so
+/// it is not found for the new one; no request reaches the new host, and the merchant is
+/// told to enter the key again. Editing it back finds the key again.
+#[test]
+fn a_base_url_edited_in_sqlite_gets_no_key_and_no_request() {
+    if !keyring_required() {
+        return;
+    }
+    let key = format!("sk_live_MOVED_{}", uuid::Uuid::new_v4().simple());
+    let profile = unique_profile("moved");
+    let attacker = EchoServer::start(Echo::Unauthorized);
+    let cli = Cli::new();
+    let _cleanup = LedgerCleanup {
+        db: cli.db.clone(),
+        users: vec!["amal".into()],
+        origins: vec!["https://souq.ottu.net:443".into()],
+    };
+    cli.add_profile(&profile);
+    let set = cli.run_stdin(
+        &["profile", "set-key", &profile, "--stdin"],
+        &format!("{key}\n"),
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert!(key_stored(&cli, &profile));
+    queue_a_refund(&cli, &profile, "moved-1");
+
+    let edit = |url: &str| {
+        let conn = rusqlite::Connection::open(&cli.db).unwrap();
+        conn.execute(
+            "UPDATE profiles SET base_url = ?1 WHERE name = ?2",
+            [url, &profile],
+        )
+        .unwrap();
+    };
+    edit(&attacker.base_url);
+    assert!(!key_stored(&cli, &profile));
+    let sync = cli.run(&["--json", "sync"]);
+    let said = format!("{}{}", sync.stdout, sync.stderr);
+    assert!(
+        said.contains("no credential stored for profile") && said.contains(&attacker.base_url),
+        "sync must say the key is not stored for this host: {said}"
+    );
+    let import = cli.run(&["import", "--profile", &profile, "--session-id", "moved-2"]);
+    assert_ne!(import.code, 0);
+    assert!(import.stderr.contains("set-key"), "{}", import.stderr);
+    assert!(
+        attacker.seen().is_empty(),
+        "the key went to the edited host: {:?}",
+        attacker.seen()
+    );
+    // The same host spelled differently is the same origin; the old host finds the key.
+    edit("https://SOUQ.ottu.net:443/");
+    assert!(key_stored(&cli, &profile));
+
+    // The same for a Basic password.
+    let set = cli.run_stdin(
+        &[
+            "profile",
+            "set-key",
+            &profile,
+            "--stdin",
+            "--basic-user",
+            "amal",
+        ],
+        "a long pass phrase\n",
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert!(key_stored(&cli, &profile));
+    edit(&attacker.base_url);
+    assert!(!key_stored(&cli, &profile));
+    cli.run(&["sync"]);
+    assert!(attacker.seen().is_empty(), "{:?}", attacker.seen());
+}
+
+/// Profile `a`'s Basic user `u/api-key` and another profile's API key used to be able to
+/// share one keyring entry (`profile/a/basic/u/api-key`); now each has its own.
+#[test]
+fn names_and_users_no_longer_collide_in_the_keyring() {
+    if !keyring_required() {
+        return;
+    }
+    let cli = Cli::new();
+    let _cleanup = LedgerCleanup {
+        db: cli.db.clone(),
+        users: vec!["u/api-key".into()],
+        origins: vec![],
+    };
+    let (a, b) = (unique_profile("a"), unique_profile("b"));
+    cli.add_profile(&a);
+    cli.add_profile(&b);
+    let set = cli.run_stdin(
+        &[
+            "profile",
+            "set-key",
+            &a,
+            "--stdin",
+            "--basic-user",
+            "u/api-key",
+        ],
+        "password-of-a\n",
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let set = cli.run_stdin(&["profile", "set-key", &b, "--stdin"], "sk_live_key_of_b\n");
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let store = KeyringStore::new();
+    let a_slot = basic_slot(&owner_of(&cli.db, &a), "u/api-key");
+    let b_slot = api_slot(&owner_of(&cli.db, &b));
+    assert_ne!(a_slot.account(), b_slot.account());
+    assert_eq!(read(&store, &a_slot).as_deref(), Some("password-of-a"));
+    assert_eq!(read(&store, &b_slot).as_deref(), Some("sk_live_key_of_b"));
+    // An entry in the old, name-keyed form is never read.
+    let legacy = format!("profile/{b}/api-key");
+    keyring::Entry::new(KEYRING_SERVICE, &legacy)
+        .unwrap()
+        .set_password("sk_live_legacy_entry")
+        .unwrap();
+    let other = Cli::new();
+    other.add_profile(&b);
+    assert!(!key_stored(&other, &b));
+    let _ = keyring::Entry::new(KEYRING_SERVICE, &legacy)
+        .unwrap()
+        .delete_credential();
 }

@@ -1,28 +1,56 @@
-//! Import by session id: fetch each payment with Ottu's retrieve endpoint (a few at a
-//! time), then upsert them all in one transaction with their events. Importing twice
-//! changes nothing the second time.
+//! Import by session id, and `refresh` of refunds Ottu had queued.
+//!
+//! Import reads its ids as a stream (from the command line, then a file line by line), asks
+//! Ottu's retrieve endpoint for each a few at a time ([`super::window`]), and writes the
+//! answers in batches of at most [`IMPORT_BATCH_PAYMENTS`], each batch one transaction with
+//! its events. So memory does not grow with the file; a stop (refused key, no network,
+//! Ctrl-C, a write that fails) keeps every batch written before and says where it stopped;
+//! and a line that is not a session id is listed with its number while the others are
+//! imported. Importing twice changes nothing the second time.
 
-use std::sync::Arc;
+use std::io::BufRead;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::json;
-use tokio::sync::Semaphore;
 
-use crate::connect::{self, ProfileTarget, Remote};
+use super::lines::{IdLine, IdLines, RejectedLine};
+use super::window::{self, Next, Sink, StopCause, StopReason};
+use crate::connect::{self, Remote};
 use crate::error::{Error, FieldContext, Result};
 use crate::ledger::Ledger;
-use crate::limits::IMPORT_CONCURRENCY;
+use crate::limits::{IMPORT_BATCH_PAYMENTS, IMPORT_MAX_LISTED};
 use crate::model::{
-    ChildState, NewPayment, OrderNo, PaymentSource, PaymentState, ProfileName, SessionId,
+    ChildState, NewPayment, OrderNo, PaymentSource, PaymentState, ProfileId, ProfileName,
+    SessionId,
 };
 use crate::ottu::{FetchError, OttuClient, PaymentDetails};
+use crate::store::children::Unresolved;
 use crate::store::payments::Upserted;
 use crate::store::{self, EventInsert};
 
+/// A payment Ottu did not give us (unknown id, an answer that is not a payment...).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ImportFailure {
     pub session_id: String,
     pub error: String,
+    /// Its line in the `--from-file` file; absent for ids given on the command line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+/// Where and why an import stopped before the end of its input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImportStop {
+    pub reason: StopReason,
+    /// The error code the run reports (`ottu.auth`, `ottu.offline`, `interrupted`...).
+    pub code: &'static str,
+    pub message: String,
+    /// The file line the import stopped at: nothing from it on was imported.
+    pub line: Option<u64>,
+    /// The session id it stopped at, when it stopped at one.
+    pub session_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -30,7 +58,56 @@ pub struct ImportSummary {
     pub added: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// The first [`IMPORT_MAX_LISTED`] failures; `failed_count` counts them all.
     pub failed: Vec<ImportFailure>,
+    pub failed_count: u64,
+    /// Lines of the file that are not session ids: the first [`IMPORT_MAX_LISTED`];
+    /// `rejected_count` counts them all. The other lines are imported.
+    pub rejected: Vec<RejectedLine>,
+    pub rejected_count: u64,
+    /// `None` when the whole input was read.
+    pub stopped: Option<ImportStop>,
+}
+
+impl ImportSummary {
+    /// Payments written to the ledger by this run (new, changed or already there).
+    pub fn imported(&self) -> u64 {
+        self.added + self.updated + self.unchanged
+    }
+
+    /// The run's error when it stopped early: what stopped it, where, and that what was
+    /// imported before is kept.
+    pub fn error(&self) -> Option<Error> {
+        let stop = self.stopped.as_ref()?;
+        let at = match (stop.line, &stop.session_id) {
+            (Some(line), Some(id)) => format!(" at line {line} (session id {id})"),
+            (Some(line), None) => format!(" at line {line}"),
+            (None, Some(id)) => format!(" at session id {id}"),
+            (None, None) => String::new(),
+        };
+        Some(Error::Remote {
+            code: stop.code,
+            message: format!(
+                "{}; the import stopped{at}. The {} payment(s) imported before are kept in the ledger: run the same import again to go on (what is already imported stays unchanged)",
+                stop.message,
+                self.imported()
+            ),
+        })
+    }
+
+    fn fail(&mut self, failure: ImportFailure) {
+        self.failed_count += 1;
+        if self.failed.len() < IMPORT_MAX_LISTED {
+            self.failed.push(failure);
+        }
+    }
+
+    fn reject(&mut self, line: RejectedLine) {
+        self.rejected_count += 1;
+        if self.rejected.len() < IMPORT_MAX_LISTED {
+            self.rejected.push(line);
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -42,22 +119,28 @@ pub struct RefreshSummary {
     pub failed: Vec<ImportFailure>,
 }
 
-/// An error that stops the whole run (no credential, offline, refused credential), as
-/// opposed to one payment Ottu does not know.
-fn fatal(error: &FetchError) -> bool {
-    matches!(error, FetchError::Auth { .. } | FetchError::Offline { .. })
+/// How far an import is, for a progress bar: the total is unknown until the file ends, but
+/// its size in bytes is known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportProgress {
+    /// Bytes of the file read so far.
+    pub bytes_read: u64,
+    /// Ids answered by Ottu (or failed) and lines rejected so far.
+    pub handled: u64,
+    /// Payments written to the ledger so far.
+    pub imported: u64,
 }
 
-fn remote_error(error: FetchError) -> Error {
-    let code = match &error {
-        FetchError::Auth { .. } => "ottu.auth",
-        FetchError::Offline { .. } => "ottu.offline",
-        _ => "ottu.error",
-    };
-    Error::Remote {
-        code,
-        message: error.to_string(),
-    }
+/// What to import, and how to stop it.
+pub struct ImportRequest<'a> {
+    pub profile: &'a str,
+    /// Ids from the command line: checked before anything is sent; a bad one refuses the
+    /// whole command (it is a typo to fix, not a line in a long file).
+    pub session_ids: &'a [String],
+    /// A file of ids, one per line, read as a stream after `session_ids`.
+    pub file: Option<&'a mut dyn BufRead>,
+    /// Set (e.g. by Ctrl-C) to stop at the next answer, keeping what was imported.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 fn client(
@@ -66,64 +149,20 @@ fn client(
     profile: &str,
 ) -> Result<(crate::model::ProfileId, OttuClient)> {
     let name = ProfileName::parse(profile).field("profile")?;
-    let (profile, auth) = ledger.store().read(|tx| {
-        let profile = store::profiles::by_name(tx, &name)?.ok_or_else(|| Error::NotFound {
+    let profile = ledger.store().read(|tx| {
+        store::profiles::by_name(tx, &name)?.ok_or_else(|| Error::NotFound {
             what: "profile",
             field: "profile",
             key: name.to_string(),
-        })?;
-        let auth = store::profiles::auth(tx, profile.id)?;
-        Ok::<_, Error>((profile, auth))
+        })
     })?;
-    let client = connect::client_for(
-        ledger.secrets().as_ref(),
-        remote.client_config,
-        &ProfileTarget {
-            profile: &profile.name,
-            base_url: &profile.base_url,
-            auth_kind: auth.kind,
-            basic_user: auth.basic_user.as_deref(),
-        },
-    )
-    .map_err(|message| Error::Remote {
-        code: "ottu.credential",
-        message,
+    let client = connect::client_for(ledger, remote.client_config, profile.id).map_err(|error| {
+        Error::Remote {
+            code: "ottu.credential",
+            message: error.to_string(),
+        }
     })?;
     Ok((profile.id, client))
-}
-
-/// Fetches every session id, `IMPORT_CONCURRENCY` at a time, in input order.
-fn fetch_all(
-    remote: &Remote,
-    client: &OttuClient,
-    ids: &[SessionId],
-    progress: &mut dyn FnMut(u64),
-) -> Vec<std::result::Result<PaymentDetails, FetchError>> {
-    let permits = Arc::new(Semaphore::new(IMPORT_CONCURRENCY));
-    let tasks: Vec<_> = ids
-        .iter()
-        .map(|id| {
-            let client = client.clone();
-            let id = id.clone();
-            let permits = Arc::clone(&permits);
-            remote.runtime.spawn(async move {
-                // The semaphore is never closed: acquiring cannot fail.
-                let _permit = permits.acquire_owned().await.expect("open semaphore");
-                client.retrieve_payment(&id).await
-            })
-        })
-        .collect();
-    let mut results = Vec::with_capacity(tasks.len());
-    for (done, task) in tasks.into_iter().enumerate() {
-        let result = remote.runtime.block_on(task).unwrap_or_else(|e| {
-            Err(FetchError::Unavailable {
-                reason: format!("the request task stopped: {e}"),
-            })
-        });
-        results.push(result);
-        progress(done as u64 + 1);
-    }
-    results
 }
 
 fn to_new_payment(
@@ -155,127 +194,229 @@ fn to_new_payment(
     })
 }
 
-impl Ledger {
-    /// `daftar import --profile P --session-id S...`.
-    pub fn import_from_ottu(
-        &mut self,
-        remote: &Remote,
-        profile: &str,
-        session_ids: &[String],
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<ImportSummary> {
-        let ids = session_ids
-            .iter()
-            .map(|s| SessionId::parse(s.trim()).field("session_id"))
-            .collect::<Result<Vec<_>>>()?;
-        let (profile_id, client) = client(self, remote, profile)?;
-        let results = fetch_all(remote, &client, &ids, progress);
-        if let Some(error) = results
-            .iter()
-            .filter_map(|r| r.as_ref().err())
-            .find(|e| fatal(e))
-        {
-            return Err(remote_error(error.clone()));
+/// One piece of import input, as the window hands it back.
+enum ImportItem {
+    Id { line: Option<u64>, id: SessionId },
+    Rejected(RejectedLine),
+}
+
+impl ImportItem {
+    fn place(&self) -> (Option<u64>, Option<String>) {
+        match self {
+            ImportItem::Id { line, id } => (*line, Some(id.to_string())),
+            ImportItem::Rejected(rejected) => (Some(rejected.line), None),
         }
-        let now_ms = self.clock().now_ms();
-        let actor = self.actor().to_string();
-        let mut summary = ImportSummary::default();
-        self.store().write(|tx| {
-            for (id, result) in ids.iter().zip(results) {
-                let payment = match result.map_err(|e| e.to_string()).and_then(|d| to_new_payment(&d, now_ms)) {
-                    Ok(p) => p,
-                    Err(error) => {
-                        summary.failed.push(ImportFailure { session_id: id.to_string(), error });
-                        continue;
-                    }
-                };
-                let (action, payment_id, before) = match store::payments::upsert_from_ottu(tx, profile_id, &payment, now_ms)? {
-                    Upserted::Unchanged(_) => {
-                        summary.unchanged += 1;
-                        continue;
-                    }
-                    Upserted::Added(pid) => {
-                        summary.added += 1;
-                        ("payment.imported", pid, None)
-                    }
-                    Upserted::Updated { id: pid, before } => {
-                        summary.updated += 1;
-                        let before = json!({"amount": before.amount.to_string(), "state": before.state, "order_no": before.order_no});
-                        ("payment.updated_from_ottu", pid, Some(before))
-                    }
-                };
-                store::events::append(tx, &EventInsert {
-                    at_ms: now_ms,
-                    actor: &actor,
-                    action,
-                    entity: "payment",
-                    entity_id: payment_id.0,
-                    payment_id: Some(payment_id),
-                    before,
-                    after: Some(json!({
-                        "session_id": payment.session_id,
-                        "order_no": payment.order_no,
-                        "amount": payment.amount.to_string(),
-                        "currency": payment.amount.currency(),
-                        "state": payment.state,
-                    })),
-                })?;
-            }
-            Ok::<_, Error>(())
-        })?;
-        Ok(summary)
+    }
+}
+
+/// An import in progress: the input, the batch not yet written, the summary so far.
+struct ImportRun<'a, 'r> {
+    ledger: &'a mut Ledger,
+    profile_id: ProfileId,
+    args: std::slice::Iter<'a, SessionId>,
+    lines: Option<IdLines<&'r mut dyn BufRead>>,
+    batch: Vec<(Option<u64>, SessionId, std::result::Result<PaymentDetails, FetchError>)>,
+    batch_since: Option<Instant>,
+    /// Where the batch that failed to be written began.
+    lost_from: Option<(Option<u64>, Option<String>)>,
+    ids_seen: u64,
+    handled: u64,
+    summary: ImportSummary,
+    progress: &'a mut dyn FnMut(&ImportProgress),
+}
+
+impl ImportRun<'_, '_> {
+    fn report(&mut self) {
+        let progress = ImportProgress {
+            bytes_read: self.lines.as_ref().map_or(0, IdLines::bytes_read),
+            handled: self.handled,
+            imported: self.summary.imported(),
+        };
+        (self.progress)(&progress);
     }
 
-    /// `daftar refresh`: re-reads every child Ottu had not settled (`refund_queued`) and
-    /// records its new state (`refunded` or `refund_rejected`).
-    pub fn refresh_from_ottu(
-        &mut self,
-        remote: &Remote,
-        profile: &str,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<RefreshSummary> {
-        let (profile_id, client) = client(self, remote, profile)?;
-        let pending = self
-            .store()
-            .read(|tx| Ok::<_, Error>(store::children::unresolved(tx, Some(profile_id))?))?;
-        let ids: Vec<SessionId> = pending.iter().map(|c| c.session_id.clone()).collect();
-        let results = fetch_all(remote, &client, &ids, progress);
-        if let Some(error) = results
-            .iter()
-            .filter_map(|r| r.as_ref().err())
-            .find(|e| fatal(e))
-        {
-            return Err(remote_error(error.clone()));
-        }
-        let now_ms = self.clock().now_ms();
-        let actor = self.actor().to_string();
-        let mut summary = RefreshSummary {
-            checked: pending.len() as u64,
-            ..RefreshSummary::default()
-        };
-        self.store().write(|tx| {
-            for (child, result) in pending.iter().zip(results) {
-                let state = match result {
-                    Ok(details) => match details.state.parse::<ChildState>() {
-                        Ok(state) => state,
-                        Err(e) => {
-                            summary.failed.push(ImportFailure {
-                                session_id: child.session_id.to_string(),
-                                error: e.to_string(),
-                            });
-                            continue;
-                        }
-                    },
-                    Err(e) => {
-                        summary.failed.push(ImportFailure {
-                            session_id: child.session_id.to_string(),
-                            error: e.to_string(),
+    /// The batch in one transaction: each payment upserted with its event.
+    fn write_batch(&mut self) -> Result<()> {
+        let now_ms = self.ledger.clock().now_ms();
+        let actor = self.ledger.actor().to_string();
+        let profile_id = self.profile_id;
+        let batch = &self.batch;
+        let mut summary = self.summary.clone();
+        self.ledger.store().write(|tx| {
+            for (line, id, result) in batch {
+                let payment = match result
+                    .as_ref()
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| to_new_payment(d, now_ms))
+                {
+                    Ok(p) => p,
+                    Err(error) => {
+                        summary.fail(ImportFailure {
+                            session_id: id.to_string(),
+                            error,
+                            line: *line,
                         });
                         continue;
                     }
                 };
-                if store::children::set_state(tx, child.child_id, state, now_ms)? {
-                    summary.settled += 1;
+                let (action, payment_id, before) =
+                    match store::payments::upsert_from_ottu(tx, profile_id, &payment, now_ms)? {
+                        Upserted::Unchanged(_) => {
+                            summary.unchanged += 1;
+                            continue;
+                        }
+                        Upserted::Added(pid) => {
+                            summary.added += 1;
+                            ("payment.imported", pid, None)
+                        }
+                        Upserted::Updated { id: pid, before } => {
+                            summary.updated += 1;
+                            let before = json!({"amount": before.amount.to_string(), "state": before.state, "order_no": before.order_no});
+                            ("payment.updated_from_ottu", pid, Some(before))
+                        }
+                    };
+                store::events::append(
+                    tx,
+                    &EventInsert {
+                        at_ms: now_ms,
+                        actor: &actor,
+                        action,
+                        entity: "payment",
+                        entity_id: payment_id.0,
+                        payment_id: Some(payment_id),
+                        before,
+                        after: Some(json!({
+                            "session_id": payment.session_id,
+                            "order_no": payment.order_no,
+                            "amount": payment.amount.to_string(),
+                            "currency": payment.amount.currency(),
+                            "state": payment.state,
+                        })),
+                    },
+                )?;
+            }
+            Ok::<_, Error>(())
+        })?;
+        // Counted only once committed: the summary says what is in the ledger.
+        self.summary = summary;
+        Ok(())
+    }
+}
+
+impl Sink for ImportRun<'_, '_> {
+    type Item = ImportItem;
+
+    fn next(&mut self) -> std::result::Result<Next<ImportItem>, StopCause> {
+        if let Some(id) = self.args.next() {
+            self.ids_seen += 1;
+            return Ok(Next::Fetch {
+                item: ImportItem::Id {
+                    line: None,
+                    id: id.clone(),
+                },
+                id: id.clone(),
+            });
+        }
+        let Some(lines) = self.lines.as_mut() else {
+            return Ok(Next::End);
+        };
+        match lines.next_line() {
+            Ok(None) => Ok(Next::End),
+            Ok(Some(IdLine::Id { line, id })) => {
+                self.ids_seen += 1;
+                Ok(Next::Fetch {
+                    item: ImportItem::Id {
+                        line: Some(line),
+                        id: id.clone(),
+                    },
+                    id,
+                })
+            }
+            Ok(Some(IdLine::Rejected(rejected))) => Ok(Next::Skip(ImportItem::Rejected(rejected))),
+            Err(e) => Err(StopCause::new(
+                StopReason::Unreadable,
+                "input.unreadable",
+                format!("the file could not be read after line {}: {e}", lines.lines_read()),
+            )),
+        }
+    }
+
+    fn skipped(&mut self, item: ImportItem) {
+        if let ImportItem::Rejected(rejected) = item {
+            self.summary.reject(rejected);
+        }
+        self.handled += 1;
+        self.report();
+    }
+
+    fn fetched(
+        &mut self,
+        item: ImportItem,
+        result: std::result::Result<PaymentDetails, FetchError>,
+    ) {
+        if let ImportItem::Id { line, id } = item {
+            self.batch.push((line, id, result));
+            self.batch_since.get_or_insert_with(Instant::now);
+        }
+        self.handled += 1;
+        if self.batch.len() >= IMPORT_BATCH_PAYMENTS {
+            // A failure here is reported by the next flush, which tries the same batch.
+            let _ = self.flush();
+        }
+        self.report();
+    }
+
+    fn unwritten_since(&self) -> Option<Instant> {
+        self.batch_since
+    }
+
+    fn flush(&mut self) -> std::result::Result<(), StopCause> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        match self.write_batch() {
+            Ok(()) => {
+                self.batch.clear();
+                self.batch_since = None;
+                self.report();
+                Ok(())
+            }
+            Err(error) => {
+                self.lost_from = self
+                    .batch
+                    .first()
+                    .map(|(line, id, _)| (*line, Some(id.to_string())));
+                Err(StopCause::new(
+                    StopReason::Ledger,
+                    error.code(),
+                    format!("the ledger could not be written: {error}"),
+                ))
+            }
+        }
+    }
+}
+
+/// A refresh in progress: the children to ask about, the answers not yet written.
+struct RefreshRun<'a> {
+    ledger: &'a mut Ledger,
+    pending: std::vec::IntoIter<Unresolved>,
+    batch: Vec<(Unresolved, ChildState)>,
+    batch_since: Option<Instant>,
+    done: u64,
+    summary: RefreshSummary,
+    progress: &'a mut dyn FnMut(u64),
+}
+
+impl RefreshRun<'_> {
+    fn write_batch(&mut self) -> Result<u64> {
+        let now_ms = self.ledger.clock().now_ms();
+        let actor = self.ledger.actor().to_string();
+        let batch = &self.batch;
+        self.ledger.store().write(|tx| {
+            let mut settled = 0;
+            for (child, state) in batch {
+                if store::children::set_state(tx, child.child_id, *state, now_ms)? {
+                    settled += 1;
                     store::events::append(
                         tx,
                         &EventInsert {
@@ -293,8 +434,224 @@ impl Ledger {
                     )?;
                 }
             }
-            Ok::<_, Error>(())
+            Ok::<_, Error>(settled)
+        })
+    }
+}
+
+impl Sink for RefreshRun<'_> {
+    type Item = Unresolved;
+
+    fn next(&mut self) -> std::result::Result<Next<Unresolved>, StopCause> {
+        Ok(match self.pending.next() {
+            Some(child) => Next::Fetch {
+                id: child.session_id.clone(),
+                item: child,
+            },
+            None => Next::End,
+        })
+    }
+
+    fn skipped(&mut self, _: Unresolved) {}
+
+    fn fetched(
+        &mut self,
+        child: Unresolved,
+        result: std::result::Result<PaymentDetails, FetchError>,
+    ) {
+        self.done += 1;
+        (self.progress)(self.done);
+        let state = result
+            .map_err(|e| e.to_string())
+            .and_then(|d| d.state.parse::<ChildState>().map_err(|e| e.to_string()));
+        match state {
+            Ok(state) => {
+                self.batch.push((child, state));
+                self.batch_since.get_or_insert_with(Instant::now);
+            }
+            Err(error) => self.summary.failed.push(ImportFailure {
+                session_id: child.session_id.to_string(),
+                error,
+                line: None,
+            }),
+        }
+    }
+
+    fn unwritten_since(&self) -> Option<Instant> {
+        self.batch_since
+    }
+
+    fn flush(&mut self) -> std::result::Result<(), StopCause> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let settled = self.write_batch().map_err(|error| {
+            StopCause::new(
+                StopReason::Ledger,
+                error.code(),
+                format!("the ledger could not be written: {error}"),
+            )
         })?;
+        self.summary.settled += settled;
+        self.batch.clear();
+        self.batch_since = None;
+        Ok(())
+    }
+}
+
+impl Ledger {
+    /// `daftar import --profile P (--session-id S... | --from-file FILE)`.
+    ///
+    /// Errors before anything is sent (unknown profile, no credential, a bad `--session-id`,
+    /// nothing to import) are returned as `Err`. Once the import runs, it returns its
+    /// summary even when it stopped early: `stopped` says why and where, and
+    /// [`ImportSummary::error`] is the run's error.
+    pub fn import(
+        &mut self,
+        remote: &Remote,
+        request: ImportRequest<'_>,
+        progress: &mut dyn FnMut(&ImportProgress),
+    ) -> Result<ImportSummary> {
+        let ids = request
+            .session_ids
+            .iter()
+            .map(|s| SessionId::parse(s.trim()).field("session_id"))
+            .collect::<Result<Vec<_>>>()?;
+        let (profile_id, client) = client(self, remote, request.profile)?;
+        let not_cancelled = AtomicBool::new(false);
+        let cancel = request.cancel.unwrap_or(&not_cancelled);
+        let mut run = ImportRun {
+            ledger: self,
+            profile_id,
+            args: ids.iter(),
+            lines: request.file.map(IdLines::new),
+            batch: Vec::with_capacity(IMPORT_BATCH_PAYMENTS),
+            batch_since: None,
+            lost_from: None,
+            ids_seen: 0,
+            handled: 0,
+            summary: ImportSummary::default(),
+            progress,
+        };
+        let stopped = window::run(remote, &client, cancel, &mut run);
+        let lines_read = run.lines.as_ref().map_or(0, IdLines::lines_read);
+        let mut summary = std::mem::take(&mut run.summary);
+        if let Some((cause, item)) = stopped {
+            let (line, session_id) = match (item, run.lost_from.take(), cause.reason) {
+                (_, Some(lost), _) => lost,
+                (Some(item), None, _) => item.place(),
+                (None, None, StopReason::Unreadable) => (Some(lines_read + 1), None),
+                (None, None, _) => (None, None),
+            };
+            summary.stopped = Some(ImportStop {
+                reason: cause.reason,
+                code: cause.code,
+                message: cause.message,
+                line,
+                session_id,
+            });
+        } else if run.ids_seen == 0 {
+            return Err(match summary.rejected.first() {
+                None => Error::invalid(
+                    "session_id",
+                    "import.nothing",
+                    "name at least one payment: --session-id S... or --from-file FILE (one session id per line; blank lines and # comments are skipped)",
+                ),
+                Some(first) => Error::invalid(
+                    "from_file",
+                    "import.no_session_id",
+                    format!(
+                        "none of the {} line(s) of the file that are not blank or comments is a session id; line {}: {}",
+                        summary.rejected_count, first.line, first.error
+                    ),
+                ),
+            });
+        }
         Ok(summary)
+    }
+
+    /// `daftar import --profile P --session-id S...` for callers with ids in hand; a run
+    /// that stops early (refused key, Ottu unreachable) is an `Err`, what was imported
+    /// before it is kept.
+    pub fn import_from_ottu(
+        &mut self,
+        remote: &Remote,
+        profile: &str,
+        session_ids: &[String],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportSummary> {
+        let summary = self.import(
+            remote,
+            ImportRequest {
+                profile,
+                session_ids,
+                file: None,
+                cancel: None,
+            },
+            &mut |p| progress(p.handled),
+        )?;
+        match summary.error() {
+            Some(error) => Err(error),
+            None => Ok(summary),
+        }
+    }
+
+    /// `daftar refresh`: re-reads every child Ottu had not settled (`refund_queued`) and
+    /// records its new state (`refunded` or `refund_rejected`).
+    pub fn refresh_from_ottu(
+        &mut self,
+        remote: &Remote,
+        profile: &str,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<RefreshSummary> {
+        self.refresh(remote, profile, None, progress)
+    }
+
+    /// [`Ledger::refresh_from_ottu`] that `cancel` (Ctrl-C) stops at the next answer. A
+    /// refused key, Ottu unreachable or a cancel stop the run with an `Err`; what was
+    /// recorded before is kept. `progress` gets the number of children asked about.
+    pub fn refresh(
+        &mut self,
+        remote: &Remote,
+        profile: &str,
+        cancel: Option<&AtomicBool>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<RefreshSummary> {
+        let (profile_id, client) = client(self, remote, profile)?;
+        let pending = self
+            .store()
+            .read(|tx| Ok::<_, Error>(store::children::unresolved(tx, Some(profile_id))?))?;
+        let not_cancelled = AtomicBool::new(false);
+        let mut run = RefreshRun {
+            summary: RefreshSummary {
+                checked: pending.len() as u64,
+                ..RefreshSummary::default()
+            },
+            ledger: self,
+            pending: pending.into_iter(),
+            batch: Vec::new(),
+            batch_since: None,
+            done: 0,
+            progress,
+        };
+        let stopped = window::run(
+            remote,
+            &client,
+            cancel.unwrap_or(&not_cancelled),
+            &mut run,
+        );
+        match stopped {
+            None => Ok(run.summary),
+            Some((cause, at)) => Err(Error::Remote {
+                code: cause.code,
+                message: format!(
+                    "{}; the refresh stopped{}: {} refund(s) settled before are recorded",
+                    cause.message,
+                    at.map(|c| format!(" at child {}", c.session_id))
+                        .unwrap_or_default(),
+                    run.summary.settled
+                ),
+            }),
+        }
     }
 }

@@ -4,8 +4,11 @@
 //!
 //! Invariants guarded here: no secret reaches SQLite, an event or an error (the audit
 //! event of `profile.key_set` names the auth kind and user only); an unknown profile or a
-//! malformed key is refused before the keyring is touched; and commands that need no key
-//! never touch the keyring, so they work on a machine without one.
+//! malformed key is refused before the keyring is touched; commands that need no key never
+//! touch the keyring, so they work on a machine without one; and every entry is filed
+//! under this ledger's id, the profile's id and the origin of its base URL
+//! ([`CredentialOwner`]), so a key is found (and `key_stored` is true) only for the host it
+//! was entered for.
 
 use std::sync::Arc;
 
@@ -14,20 +17,49 @@ use serde_json::json;
 
 use super::{Ledger, ProfileDetail, ProfileView};
 use crate::error::{Error, FieldContext, Result};
-use crate::limits::{MAX_BASIC_USER_CHARS, MAX_SECRET_CHARS};
+use crate::limits::{MAX_BASIC_USER_CHARS, MAX_SECRET_CHARS, MIN_SECRET_CHARS};
 use crate::model::{Profile, ProfileName};
-use crate::secrets::{Credential, ExposeSecret, SecretSlot, SecretStore, SecretString};
+use crate::ottu::ClientError;
+use crate::secrets::{
+    Credential, CredentialOwner, ExposeSecret, SecretSlot, SecretStore, SecretString,
+};
 use crate::store::profiles::ProfileAuth;
 use crate::store::{self, EventInsert};
 
-fn profile_with_auth(tx: &Transaction<'_>, name: &ProfileName) -> Result<(Profile, ProfileAuth)> {
+/// A profile, how it authenticates, and whom its credential belongs to (an error when its
+/// base URL is not one the client accepts: no key can be bound to it).
+type ProfileKeyInfo = (
+    Profile,
+    ProfileAuth,
+    std::result::Result<CredentialOwner, ClientError>,
+);
+
+fn profile_with_auth(tx: &Transaction<'_>, name: &ProfileName) -> Result<ProfileKeyInfo> {
     let profile = store::profiles::by_name(tx, name)?.ok_or_else(|| Error::NotFound {
         what: "profile",
         field: "profile",
         key: name.to_string(),
     })?;
     let auth = store::profiles::auth(tx, profile.id)?;
-    Ok((profile, auth))
+    let ids = store::profiles::ids(tx, profile.id)?;
+    let owner = CredentialOwner::new(&ids, &profile.name, &profile.base_url);
+    Ok((profile, auth, owner))
+}
+
+/// The owner a key can be stored for, or why none can.
+fn bindable(
+    name: &ProfileName,
+    owner: std::result::Result<CredentialOwner, ClientError>,
+) -> Result<CredentialOwner> {
+    owner.map_err(|error| {
+        Error::invalid(
+            "base_url",
+            "base_url.invalid",
+            format!(
+                "profile {name}: {error}; a key is bound to the host of the base URL, so fix the URL first with `daftar profile set {name} --base-url URL`"
+            ),
+        )
+    })
 }
 
 /// The secret must fit in one HTTP header and be what the merchant meant to paste.
@@ -41,6 +73,15 @@ fn check_secret(secret: &str, what: &str) -> Result<()> {
         ));
     }
     let chars = secret.chars().count();
+    if chars < MIN_SECRET_CHARS {
+        return Err(Error::invalid(
+            "key",
+            "key.too_short",
+            format!(
+                "{what} is {chars} characters long, fewer than the {MIN_SECRET_CHARS} required: paste the whole key (a secret this short cannot be kept out of what a server echoes back)"
+            ),
+        ));
+    }
     if chars > MAX_SECRET_CHARS {
         return Err(Error::invalid(
             "key",
@@ -130,15 +171,20 @@ impl Ledger {
     /// One profile's settings, without touching the keyring.
     pub fn profile(&mut self, name: &str) -> Result<ProfileView> {
         let name = ProfileName::parse(name).field("profile")?;
-        let (profile, _) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        let (profile, _, _) = self.store.read(|tx| profile_with_auth(tx, &name))?;
         Ok(ProfileView::from(&profile))
     }
 
-    /// One profile with how it authenticates and whether the keyring holds its key.
+    /// One profile with how it authenticates and whether the keyring holds its key for
+    /// this ledger, this profile and the host of its current base URL (a key entered for
+    /// another host, or by another ledger with a profile of the same name, is not its key).
     pub fn profile_show(&mut self, name: &str) -> Result<ProfileDetail> {
         let name = ProfileName::parse(name).field("profile")?;
-        let (profile, auth) = self.store.read(|tx| profile_with_auth(tx, &name))?;
-        let key_stored = match SecretSlot::for_auth(&name, auth.kind, auth.basic_user.as_deref()) {
+        let (profile, auth, owner) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        let slot = owner
+            .ok()
+            .and_then(|owner| SecretSlot::for_auth(&owner, auth.kind, auth.basic_user.as_deref()));
+        let key_stored = match slot {
             Some(slot) => self.secrets.get(&slot)?.is_some(),
             None => false,
         };
@@ -152,17 +198,28 @@ impl Ledger {
     pub fn set_key(&mut self, name: &str, credential: Credential) -> Result<ProfileDetail> {
         let name = ProfileName::parse(name).field("profile")?;
         let credential = check_credential(credential)?;
-        let (_, earlier) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        let (_, earlier, owner) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        let owner = bindable(&name, owner)?;
         // The keyring first: when it is missing or locked, the ledger stays as it was.
         // Outside the write transaction, since a keyring may wait for an unlock prompt.
-        let slot = credential.slot(&name);
+        let slot = credential.slot(&owner);
         self.secrets.set(&slot, credential.secret())?;
         let kind = credential.auth_kind();
         let user = credential.basic_user();
         let now_ms = self.clock.now_ms();
         let actor = self.actor.clone();
         let written = self.store.write(|tx| {
-            let (profile, before) = profile_with_auth(tx, &name)?;
+            let (profile, before, now_owner) = profile_with_auth(tx, &name)?;
+            // The base URL changed since the key went in: it was stored for the old host.
+            if now_owner.as_ref().ok() != Some(&owner) {
+                return Err(Error::invalid(
+                    "base_url",
+                    "profile.changed",
+                    format!(
+                        "profile {name} changed while its key was being stored: run `daftar profile set-key {name}` again"
+                    ),
+                ));
+            }
             store::profiles::set_auth(tx, profile.id, kind, user)?;
             store::profiles::clear_pause(tx, profile.id)?;
             store::events::append(
@@ -189,8 +246,9 @@ impl Ledger {
             let after = store::profiles::auth(tx, profile.id)?;
             Ok((ProfileDetail::new(&profile, &after, true), before))
         });
-        let slot_of =
-            |auth: &ProfileAuth| SecretSlot::for_auth(&name, auth.kind, auth.basic_user.as_deref());
+        let slot_of = |auth: &ProfileAuth| {
+            SecretSlot::for_auth(&owner, auth.kind, auth.basic_user.as_deref())
+        };
         match written {
             Ok((detail, before)) => {
                 if let Some(stale) = slot_of(&before).filter(|old| *old != slot) {
@@ -215,8 +273,11 @@ impl Ledger {
     /// recorded; a `profile.key_removed` event is written when there was a key to remove.
     pub fn remove_key(&mut self, name: &str) -> Result<ProfileDetail> {
         let name = ProfileName::parse(name).field("profile")?;
-        let (profile, auth) = self.store.read(|tx| profile_with_auth(tx, &name))?;
-        let Some(slot) = SecretSlot::for_auth(&name, auth.kind, auth.basic_user.as_deref()) else {
+        let (profile, auth, owner) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        let slot = owner
+            .ok()
+            .and_then(|owner| SecretSlot::for_auth(&owner, auth.kind, auth.basic_user.as_deref()));
+        let Some(slot) = slot else {
             return Ok(ProfileDetail::new(&profile, &auth, false));
         };
         if self.secrets.delete(&slot)? {
@@ -247,8 +308,11 @@ impl Ledger {
     /// here, and only to be put in an `Authorization` header.
     pub fn credential(&mut self, name: &str) -> Result<Option<Credential>> {
         let name = ProfileName::parse(name).field("profile")?;
-        let (_, auth) = self.store.read(|tx| profile_with_auth(tx, &name))?;
-        let Some(slot) = SecretSlot::for_auth(&name, auth.kind, auth.basic_user.as_deref()) else {
+        let (_, auth, owner) = self.store.read(|tx| profile_with_auth(tx, &name))?;
+        let slot = owner
+            .ok()
+            .and_then(|owner| SecretSlot::for_auth(&owner, auth.kind, auth.basic_user.as_deref()));
+        let Some(slot) = slot else {
             return Ok(None);
         };
         Ok(self.secrets.credential(&slot)?)
@@ -302,6 +366,52 @@ mod tests {
         }
     }
 
+    /// The keyring account of profile `souq`'s entry ending in `tail`: this ledger's id, the
+    /// profile's id and the origin of its base URL, never its name.
+    fn account(f: &mut Fixture, tail: &str) -> String {
+        let (ledger, profile): (String, String) = f
+            .ledger
+            .store()
+            .connection()
+            .query_row(
+                "SELECT (SELECT uid FROM ledger_identity), uid FROM profiles WHERE name = 'souq'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        format!("ledger/{ledger}/profile/{profile}/host/https://souq.ottu.net:443/{tail}")
+    }
+
+    #[test]
+    fn a_changed_base_url_finds_no_key_and_a_new_ledger_none_either() {
+        let mut f = fixture();
+        f.ledger.set_key("souq", api(KEY)).unwrap();
+        assert!(f.ledger.profile_show("souq").unwrap().key_stored);
+        let set_url = |f: &mut Fixture, url: &str| {
+            f.ledger
+                .store()
+                .connection()
+                .execute("UPDATE profiles SET base_url = ?1", [url])
+                .unwrap();
+        };
+        set_url(&mut f, "https://evil.example");
+        assert!(!f.ledger.profile_show("souq").unwrap().key_stored);
+        assert!(f.ledger.credential("souq").unwrap().is_none());
+        // Another path on the same host is the same server.
+        set_url(&mut f, "https://souq.ottu.net/other/");
+        assert!(f.ledger.profile_show("souq").unwrap().key_stored);
+        // Another ledger sharing the keyring, same profile name and URL: not its key.
+        let dir = tempfile::tempdir().unwrap();
+        let mut other = Ledger::open(&dir.path().join("other.sqlite3"), "test:keys")
+            .unwrap()
+            .with_secret_store(f.secrets.clone());
+        other
+            .add_profile("souq", "https://souq.ottu.net", "KWD")
+            .unwrap();
+        assert!(!other.profile_show("souq").unwrap().key_stored);
+        assert!(other.credential("souq").unwrap().is_none());
+    }
+
     /// Every event's action and JSON, in order.
     fn events(ledger: &mut Ledger) -> Vec<(String, String)> {
         let conn = ledger.store().connection();
@@ -327,7 +437,7 @@ mod tests {
             .set_key("souq", api(&format!("  {KEY}\n")))
             .unwrap();
         assert_eq!((detail.auth.as_str(), detail.key_stored), ("api_key", true));
-        assert_eq!(f.secrets.accounts(), ["profile/souq/api-key"]);
+        assert_eq!(f.secrets.accounts(), [account(&mut f, "api-key")]);
         match f.ledger.credential("souq").unwrap() {
             Some(Credential::ApiKey(key)) => assert_eq!(key.expose_secret(), KEY),
             other => panic!("expected the trimmed API key, got {other:?}"),
@@ -345,11 +455,11 @@ mod tests {
         let detail = f.ledger.set_key("souq", basic(" amal ", KEY)).unwrap();
         assert_eq!(detail.auth, "basic");
         assert_eq!(detail.basic_user.as_deref(), Some("amal"));
-        assert_eq!(f.secrets.accounts(), ["profile/souq/basic/amal"]);
+        assert_eq!(f.secrets.accounts(), [account(&mut f, "basic/amal")]);
         f.ledger
             .set_key("souq", basic("noor", "pw with spaces "))
             .unwrap();
-        assert_eq!(f.secrets.accounts(), ["profile/souq/basic/noor"]);
+        assert_eq!(f.secrets.accounts(), [account(&mut f, "basic/noor")]);
         match f.ledger.credential("souq").unwrap() {
             Some(Credential::Basic { user, password }) => {
                 assert_eq!(user, "noor");
@@ -390,7 +500,7 @@ mod tests {
             ("souq", api(" \n"), ErrorKind::BadInput, "key.empty"),
             (
                 "souq",
-                api("ab cd"),
+                api("abcdefgh ijkl"),
                 ErrorKind::BadInput,
                 "key.bad_character",
             ),
@@ -401,6 +511,13 @@ mod tests {
                 "key.too_long",
             ),
             ("souq", basic("amal", ""), ErrorKind::BadInput, "key.empty"),
+            ("souq", api("sk_1234"), ErrorKind::BadInput, "key.too_short"),
+            (
+                "souq",
+                basic("amal", "seven77"),
+                ErrorKind::BadInput,
+                "key.too_short",
+            ),
             (
                 "souq",
                 basic("am:al", KEY),
@@ -415,7 +532,7 @@ mod tests {
             ),
             (
                 "souq",
-                basic("amal", "a\u{7}b"),
+                basic("amal", "abcd\u{7}efgh"),
                 ErrorKind::BadInput,
                 "key.bad_character",
             ),

@@ -2,7 +2,9 @@
 //! profiles with [`OttuClient::for_profile`]), the endpoints, reads bounded in size and
 //! time, and transport failures turned into [`TransportError`]. It never follows a
 //! redirect with credentials: the `Authorization` header goes only to the profile's own
-//! base URL.
+//! base URL. Everything an answer brings back (body, headers) and every transport error
+//! passes through the client's [`Scrubber`] before anyone reads it, so a server that echoes
+//! the credential cannot get it into the ledger or the output.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -12,7 +14,7 @@ use reqwest::{Method, RequestBuilder, Url};
 use serde_json::Value;
 use thiserror::Error;
 
-use super::auth::{Credential, OttuCall};
+use super::auth::{Credential, OttuCall, Scrubber};
 use super::classify::{
     FetchError, OperationOutcome, RawResponse, TransportError, check_fetch, operation_outcome,
     parse_fetched,
@@ -82,6 +84,8 @@ pub struct OttuClient {
     base: Url,
     authorization: HeaderValue,
     auth_kind: &'static str,
+    /// Takes this client's credential out of every answer and error text.
+    scrubber: Scrubber,
 }
 
 /// Shows where and how it signs in, never with what.
@@ -134,11 +138,17 @@ impl OttuClient {
             base: parse_base_url(base_url)?,
             authorization: credential.authorization()?,
             auth_kind: credential.kind_word(),
+            scrubber: Scrubber::new(credential),
         })
     }
 
     pub fn base_url(&self) -> &str {
         self.base.as_str()
+    }
+
+    /// Where this client sends its credential: `scheme://host:port` (see [`origin_of`]).
+    pub fn origin(&self) -> String {
+        origin(&self.base)
     }
 
     /// Sends one operation attempt and classifies the answer. Every attempt of one
@@ -305,7 +315,7 @@ impl OttuClient {
         request: RequestBuilder,
         budget: Budget,
     ) -> Result<RawResponse, TransportError> {
-        let failed = |err: reqwest::Error| transport_error(&err, budget.timeout);
+        let failed = |err: reqwest::Error| transport_error(&err, budget.timeout, &self.scrubber);
         let mut response = request
             .timeout(budget.timeout)
             .send()
@@ -322,7 +332,8 @@ impl OttuClient {
             return Err(too_large);
         }
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let mut headers = response.headers().clone();
+        self.scrubber.headers(&mut headers);
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(failed)? {
             if body.len() + chunk.len() > budget.limit_bytes {
@@ -333,14 +344,14 @@ impl OttuClient {
         Ok(RawResponse {
             status,
             headers,
-            body,
+            body: self.scrubber.body(body),
             received_at,
         })
     }
 }
 
-fn transport_error(err: &reqwest::Error, timeout: Duration) -> TransportError {
-    let reason = describe(err);
+fn transport_error(err: &reqwest::Error, timeout: Duration, scrubber: &Scrubber) -> TransportError {
+    let reason = scrubber.text(describe(err));
     if err.is_connect() {
         TransportError::Unreachable { reason }
     } else if err.is_timeout() {
@@ -385,6 +396,19 @@ fn parse_base_url(text: &str) -> Result<Url, ClientError> {
         url: error.url,
         problem: error.problem,
     })
+}
+
+/// The origin a credential is bound to: `scheme://host:port` of a base URL the client
+/// accepts, the host lowercased and the port always written (`https://x.ottu.net:443`), so
+/// two spellings of one server agree and any other server differs.
+pub fn origin_of(base_url: &str) -> Result<String, ClientError> {
+    parse_base_url(base_url).map(|url| origin(&url))
+}
+
+fn origin(url: &Url) -> String {
+    // parse_base_url accepted only http(s) URLs with a host: both have a known default port.
+    let port = url.port_or_known_default().unwrap_or(0);
+    format!("{}://{}:{port}", url.scheme(), url.host_str().unwrap_or(""))
 }
 
 /// Where a redirect answer points, resolved against the URL it came from.

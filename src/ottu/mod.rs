@@ -26,7 +26,7 @@ pub use classify::{
     FetchError, OperationOutcome, RawResponse, TransportError, auth_message, classify_operation,
     operation_outcome, retry_after,
 };
-pub use client::{ClientConfig, ClientError, OttuClient, TRACKING_KEY_HEADER};
+pub use client::{ClientConfig, ClientError, OttuClient, TRACKING_KEY_HEADER, origin_of};
 pub use wire::{
     ChildError, ChildTxn, InquiryReply, OperationReply, OperationRequest, OperationResult,
     PaymentDetails, PaymentRef, RefundDestination, ReportFile, ReportPage, ReportQuery,

@@ -1,4 +1,6 @@
 //! The `profiles` table: one merchant account each. No column here may ever hold a secret.
+//! Also the ids a stored credential is bound to: the ledger's (`ledger_identity`) and each
+//! profile's (`profiles.uid`), both made at creation.
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
@@ -37,8 +39,11 @@ pub fn insert(
     currency: Currency,
     now_ms: i64,
 ) -> Result<ProfileId> {
+    // The profile's id for credential binding: 128 random bits, made here and never changed
+    // (a trigger guards it), so a profile added again under the same name is another owner.
     tx.execute(
-        "INSERT INTO profiles (name, base_url, currency, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO profiles (name, base_url, currency, created_at_ms, uid)
+         VALUES (?1, ?2, ?3, ?4, lower(hex(randomblob(16))))",
         params![name.as_str(), base_url, currency.code(), now_ms],
     )?;
     Ok(ProfileId(tx.last_insert_rowid()))
@@ -47,6 +52,14 @@ pub fn insert(
 pub fn by_name(tx: &Transaction<'_>, name: &ProfileName) -> Result<Option<Profile>> {
     let sql = format!("SELECT {COLUMNS} FROM profiles WHERE name = ?1");
     tx.query_row(&sql, [name.as_str()], from_row)
+        .optional()?
+        .map(decode)
+        .transpose()
+}
+
+pub fn by_id(tx: &Transaction<'_>, id: ProfileId) -> Result<Option<Profile>> {
+    let sql = format!("SELECT {COLUMNS} FROM profiles WHERE id = ?1");
+    tx.query_row(&sql, [id.0], from_row)
         .optional()?
         .map(decode)
         .transpose()
@@ -110,6 +123,38 @@ pub fn clear_pause(tx: &Transaction<'_>, id: ProfileId) -> Result<()> {
     Ok(())
 }
 
+/// The ids a profile's credential is bound to, as stored: this ledger's and the profile's,
+/// each 32 lowercase hex digits (checked again here: the account name is built from them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileIds {
+    pub ledger_uid: String,
+    pub profile_uid: String,
+}
+
+fn is_uid(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The ledger's and the profile's ids.
+pub fn ids(tx: &Transaction<'_>, id: ProfileId) -> Result<ProfileIds> {
+    let (ledger_uid, profile_uid): (Option<String>, Option<String>) = tx
+        .prepare_cached(
+            "SELECT (SELECT uid FROM ledger_identity WHERE only_row = 1), uid
+             FROM profiles WHERE id = ?1",
+        )?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let ledger_uid = ledger_uid
+        .filter(|uid| is_uid(uid))
+        .ok_or_else(|| StoreError::corrupt("ledger id", "missing or not 32 hex digits"))?;
+    let profile_uid = profile_uid
+        .filter(|uid| is_uid(uid))
+        .ok_or_else(|| StoreError::corrupt("profile id", "missing or not 32 hex digits"))?;
+    Ok(ProfileIds {
+        ledger_uid,
+        profile_uid,
+    })
+}
+
 /// Replaces a profile's base URL and currency (`profile set`; the caller checked both).
 pub fn set_settings(
     tx: &Transaction<'_>,
@@ -150,4 +195,68 @@ pub fn holdings(tx: &Transaction<'_>, id: ProfileId) -> Result<Holdings> {
 pub fn delete(tx: &Transaction<'_>, id: ProfileId) -> Result<()> {
     tx.execute("DELETE FROM profiles WHERE id = ?1", [id.0])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{MIGRATIONS, Store};
+
+    /// A ledger from before credential binding (schema 2) gets a ledger id and an id for
+    /// each existing profile when it is opened; new profiles get their own.
+    #[test]
+    fn upgrading_backfills_the_ledger_and_profile_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for (version, (_, sql)) in MIGRATIONS.iter().take(2).enumerate() {
+                conn.execute_batch(sql).unwrap();
+                conn.pragma_update(None, "user_version", version as i64 + 1)
+                    .unwrap();
+            }
+            conn.execute(
+                "INSERT INTO profiles (name, base_url, currency, created_at_ms)
+                 VALUES ('souq', 'https://souq.ottu.net', 'KWD', 1), ('dukkan', 'https://d.ottu.net', 'KWD', 2)",
+                [],
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let ids: Vec<ProfileIds> = store
+            .read(|tx| {
+                let new = insert(
+                    tx,
+                    &ProfileName::parse("third").unwrap(),
+                    "https://t.ottu.net",
+                    Currency::from_code("KWD").unwrap(),
+                    3,
+                )?;
+                [ProfileId(1), ProfileId(2), new]
+                    .into_iter()
+                    .map(|id| ids(tx, id))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .unwrap();
+        assert!(ids.iter().all(|i| i.ledger_uid == ids[0].ledger_uid));
+        assert!(is_uid(&ids[0].ledger_uid));
+        let mut profile_uids: Vec<&str> = ids.iter().map(|i| i.profile_uid.as_str()).collect();
+        assert!(profile_uids.iter().all(|uid| is_uid(uid)));
+        profile_uids.sort_unstable();
+        profile_uids.dedup();
+        assert_eq!(profile_uids.len(), 3, "{ids:?}");
+        // Neither id can be changed afterwards.
+        let conn = store.connection();
+        assert!(
+            conn.execute(
+                "UPDATE ledger_identity SET uid = lower(hex(randomblob(16)))",
+                []
+            )
+            .is_err()
+        );
+        assert!(
+            conn.execute("UPDATE profiles SET uid = lower(hex(randomblob(16)))", [])
+                .is_err()
+        );
+    }
 }

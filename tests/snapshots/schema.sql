@@ -18,6 +18,8 @@ CREATE INDEX payments_by_order_no ON payments (order_no) WHERE order_no IS NOT N
 CREATE INDEX payments_by_state_newest ON payments (state, created_at_ms DESC, id DESC);
 -- index payments_newest
 CREATE INDEX payments_newest ON payments (created_at_ms DESC, id DESC);
+-- index profiles_by_uid
+CREATE UNIQUE INDEX profiles_by_uid ON profiles (uid);
 -- table children
 CREATE TABLE children (
     id             INTEGER PRIMARY KEY,
@@ -43,6 +45,11 @@ CREATE TABLE events (
     payment_id  INTEGER REFERENCES payments(id),
     before_json TEXT,
     after_json  TEXT
+) STRICT;
+-- table ledger_identity
+CREATE TABLE ledger_identity (
+    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+    uid      TEXT    NOT NULL CHECK (length(uid) = 32 AND uid NOT GLOB '*[^0-9a-f]*')
 ) STRICT;
 -- table operations
 CREATE TABLE operations (
@@ -89,7 +96,8 @@ CREATE TABLE profiles (
     currency      TEXT    NOT NULL,
     created_at_ms INTEGER NOT NULL
 , auth_kind TEXT NOT NULL DEFAULT 'api_key'
-    CHECK (auth_kind IN ('api_key', 'basic')), basic_user TEXT, paused_reason TEXT, paused_at_ms INTEGER) STRICT;
+    CHECK (auth_kind IN ('api_key', 'basic')), basic_user TEXT, paused_reason TEXT, paused_at_ms INTEGER, uid TEXT
+    CHECK (uid IS NULL OR (length(uid) = 32 AND uid NOT GLOB '*[^0-9a-f]*'))) STRICT;
 -- trigger events_are_append_only_delete
 CREATE TRIGGER events_are_append_only_delete
 BEFORE DELETE ON events
@@ -101,6 +109,16 @@ CREATE TRIGGER events_are_append_only_update
 BEFORE UPDATE ON events
 BEGIN
     SELECT RAISE(ABORT, 'events are append-only');
+END;
+-- trigger ledger_identity_fixed
+CREATE TRIGGER ledger_identity_fixed BEFORE UPDATE ON ledger_identity
+BEGIN
+    SELECT RAISE(ABORT, 'the ledger id never changes');
+END;
+-- trigger ledger_identity_kept
+CREATE TRIGGER ledger_identity_kept BEFORE DELETE ON ledger_identity
+BEGIN
+    SELECT RAISE(ABORT, 'the ledger id is never deleted');
 END;
 -- trigger operations_are_never_deleted
 CREATE TRIGGER operations_are_never_deleted
@@ -114,4 +132,10 @@ BEFORE UPDATE OF tracking_key ON operations
 WHEN NEW.tracking_key IS NOT OLD.tracking_key
 BEGIN
     SELECT RAISE(ABORT, 'operations.tracking_key never changes');
+END;
+-- trigger profiles_uid_fixed
+CREATE TRIGGER profiles_uid_fixed BEFORE UPDATE OF uid ON profiles
+    WHEN old.uid IS NOT NULL
+BEGIN
+    SELECT RAISE(ABORT, 'a profile id never changes');
 END;
