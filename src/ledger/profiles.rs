@@ -73,8 +73,8 @@ impl Ledger {
     /// `profile.changed` event.
     ///
     /// - The currency of a profile that holds payments stays: each payment keeps the
-    ///   currency it was made in, and the profile's currency is what new payments default
-    ///   to, so a change would make the two disagree (refused, with the count).
+    ///   currency it was made in, and a profile whose currency no longer matched its
+    ///   payments would mislead whoever reads it (refused, with the count).
     /// - A new base URL lifts the profile's pause, whatever caused it: every pause (a
     ///   refused key, an answer that was not Ottu's, a URL the client could not use) was a
     ///   verdict on the old URL, and the new one has not been tried. The stored key was
