@@ -108,3 +108,29 @@ fn the_audit_trail_names_the_os_account_with_or_without_user() {
         .collect();
     assert_eq!(actors, [expected.as_str(); 3], "{show}");
 }
+
+#[test]
+fn an_error_into_a_closed_pipe_keeps_its_exit_code_and_message() {
+    let cli = Cli::new();
+    cli.seed(&[]);
+    let mut child = cli
+        .command(&["--json", "payment", "show", "nope"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader is gone before daftar writes anything.
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("nope") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}

@@ -32,7 +32,7 @@ impl Output {
     /// A usage error clap found: its own text on stderr, and the JSON object in JSON mode.
     pub fn usage_error(&self, view: &daftar::ErrorView, text: &str) {
         if self.json {
-            self.print_json(&json!({ "error": view }));
+            print_error_json(&json!({ "error": view }));
         }
         let _ = std::io::stderr().write_all(text.as_bytes());
     }
@@ -77,7 +77,7 @@ impl Output {
 
     pub fn error(&self, error: &Error) {
         if self.json {
-            self.print_json(&json!({ "error": error.view() }));
+            print_error_json(&json!({ "error": error.view() }));
         }
         eprintln!("error: {error}");
     }
@@ -414,6 +414,13 @@ fn operation_line(op: &OperationView) -> String {
         op.created_at,
         op.tracking_key
     )
+}
+
+/// The JSON error object on stdout. Unlike [`write_stdout`], a closed pipe does not end the
+/// process with 0 here: the command failed, and its exit code and stderr message must stay.
+fn print_error_json(value: &serde_json::Value) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{value:#}").and_then(|()| stdout.flush());
 }
 
 /// Writes whole lines to stdout. A reader that went away (`| head -c 10`) is no error:
