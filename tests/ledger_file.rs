@@ -354,27 +354,39 @@ fn a_read_only_mount_is_named_with_the_ledger_path() {
 
 // ---- item 5: the sync lock belongs to the file, not the path -------------------------------
 
-/// Starts `daftar sync --watch` on `cli`'s ledger and waits (with a deadline) until it
+/// Whether some process holds a `flock` on `path`, read from `/proc/locks` (by inode), so
+/// looking never takes the lock itself and cannot make the sync under test fail.
+fn flock_held(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = fs::metadata(path) else {
+        return false;
+    };
+    let inode = format!(":{} ", meta.ino());
+    fs::read_to_string("/proc/locks")
+        .unwrap()
+        .lines()
+        .any(|line| line.contains("FLOCK") && line.contains(&inode))
+}
+
+/// Starts `daftar sync --watch` on `cli`'s ledger and polls (with a deadline) until it
 /// holds the sync lock beside the real file.
 fn running_sync(cli: &Cli, lock: &Path) -> std::process::Child {
-    let child = cli
+    let mut child = cli
         .command(&["sync", "--watch"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let held = fs::File::open(lock).is_ok_and(|f| f.try_lock().is_err());
-        if held {
-            return child;
+    while !flock_held(lock) {
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            child.wait().unwrap();
+            panic!("the first sync never took its lock {}", lock.display());
         }
-        assert!(
-            Instant::now() < deadline,
-            "the first sync never took its lock"
-        );
-        std::thread::yield_now();
+        std::thread::sleep(Duration::from_millis(5));
     }
+    child
 }
 
 #[test]

@@ -145,3 +145,115 @@ fn foreign_keys_are_enforced() {
         .unwrap_err();
     assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
 }
+
+#[test]
+fn a_new_ledger_is_marked_as_daftars() {
+    let (_dir, path) = temp_store();
+    drop(Store::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(app_id, daftar::store::APPLICATION_ID);
+    assert_eq!(&app_id.to_be_bytes(), b"DFTR");
+}
+
+/// Opening takes the write lock only to migrate: with nothing pending it opens (pragmas
+/// included) and reads while another connection holds `BEGIN IMMEDIATE` with a write.
+#[test]
+fn opening_a_current_ledger_needs_no_write_lock() {
+    let (_dir, path) = temp_store();
+    drop(Store::open(&path).unwrap());
+    let writer = Connection::open(&path).unwrap();
+    writer
+        .execute_batch(
+            "BEGIN IMMEDIATE;
+             INSERT INTO profiles (name, base_url, currency, created_at_ms)
+             VALUES ('held', 'https://held.ottu.net', 'KWD', 0);",
+        )
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut store = Store::open(&path).unwrap();
+    let profiles: i64 = store
+        .read(|tx| {
+            tx.query_row("SELECT count(*) FROM profiles", [], |r| r.get(0))
+                .map_err(StoreError::from)
+        })
+        .unwrap();
+    assert_eq!(profiles, 0, "the writer's row is not committed yet");
+    assert!(
+        started.elapsed() < daftar::store::BUSY_TIMEOUT / 4,
+        "{:?}",
+        started.elapsed()
+    );
+    writer.execute_batch("COMMIT").unwrap();
+}
+
+/// Many openers of one new path at once: each decides again under the write lock, so the
+/// migrations run once and every opener gets the same, marked ledger.
+#[test]
+fn concurrent_first_opens_migrate_once() {
+    let (_dir, path) = temp_store();
+    let openers: Vec<_> = (0..8)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || Store::open(&path).map(drop))
+        })
+        .collect();
+    for opener in openers {
+        opener.join().unwrap().unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    let conn = store.connection();
+    let (version, app_id): (i64, i32) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (version, app_id),
+        (LATEST_VERSION, daftar::store::APPLICATION_ID)
+    );
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn files_that_are_not_ledgers_are_refused_with_typed_errors() {
+    let (dir, _) = temp_store();
+    let path = dir.path().join("notes.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE notes (body TEXT)")
+            .unwrap();
+    }
+    let err = Store::open(&path).err().expect("another program's file");
+    assert!(matches!(err, StoreError::NotALedger { .. }), "{err}");
+    assert_eq!(err.code(), "store.not_a_ledger");
+
+    let ledger = dir.path().join("ledger.sqlite3");
+    drop(Store::open(&ledger).unwrap());
+    let link = dir.path().join("second-name.sqlite3");
+    fs::hard_link(&ledger, &link).unwrap();
+    let err = Store::open(&ledger).err().expect("a hard-linked ledger");
+    assert!(
+        matches!(err, StoreError::HardLinked { links: 2, .. }),
+        "{err}"
+    );
+
+    for text in ["", ":memory:", "file::memory:?cache=shared"] {
+        let err = Store::open(std::path::Path::new(text))
+            .err()
+            .expect("not a file");
+        let err = daftar::Error::from(err);
+        assert_eq!(
+            (err.code(), err.field(), err.kind()),
+            ("db.not_a_file", Some("db"), daftar::ErrorKind::BadInput),
+            "{text:?}"
+        );
+    }
+}

@@ -54,6 +54,11 @@ pub(super) fn prepare(path: &Path) -> Result<PathBuf, StoreError> {
                 Ok(()) => {}
                 // Another process made it meanwhile: checked below like any other file.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let dir = path.parent().unwrap_or(Path::new("."));
+                    let message = format!("its directory {} does not exist", dir.display());
+                    return Err(io_problem(path, io::Error::new(e.kind(), message)));
+                }
                 Err(e) => return Err(io_problem(path, e)),
             }
             fs::metadata(path).map_err(|e| io_problem(path, e))?

@@ -24,6 +24,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_sync.sql",
         include_str!("../../migrations/0002_sync.sql"),
     ),
+    (
+        "0003_credential_binding.sql",
+        include_str!("../../migrations/0003_credential_binding.sql"),
+    ),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -136,8 +140,12 @@ fn check(found: &Found, path: &Path) -> Result<i64> {
     if listed.is_empty() {
         listed.push_str("none");
     }
+    let version = match version {
+        0 => String::new(),
+        v => format!("schema version {v}, "),
+    };
     refuse(format!(
-        "an SQLite database of another program: schema version {version}, tables: {listed}"
+        "an SQLite database of another program: {version}tables: {listed}"
     ))
 }
 
@@ -166,4 +174,66 @@ pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {
     }
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(application_id: i32, version: i64, tables: &[&str]) -> Found {
+        Found {
+            application_id,
+            version,
+            objects: tables.len(),
+            tables: tables.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    /// Every kind of file `check` meets: what opens (from which version) and what is refused.
+    #[test]
+    fn whose_file_it_is() {
+        let path = Path::new("/tmp/x.sqlite3");
+        let ledger = LEDGER_TABLES;
+        let other = ["notes"];
+        let cases: &[(Found, std::result::Result<i64, &str>)] = &[
+            (found(0, 0, &[]), Ok(0)),
+            (found(APPLICATION_ID, 0, &[]), Ok(0)),
+            (
+                found(APPLICATION_ID, LATEST_VERSION, ledger),
+                Ok(LATEST_VERSION),
+            ),
+            (found(0, 1, ledger), Ok(1)),
+            (found(0, LEGACY_MAX_VERSION, ledger), Ok(LEGACY_MAX_VERSION)),
+            (
+                found(APPLICATION_ID, LATEST_VERSION + 1, ledger),
+                Err("store.newer_schema"),
+            ),
+            (found(APPLICATION_ID, -1, ledger), Err("store.not_a_ledger")),
+            (found(0, -1, ledger), Err("store.not_a_ledger")),
+            (found(0, -1, &[]), Err("store.not_a_ledger")),
+            (
+                found(0, LEGACY_MAX_VERSION + 1, ledger),
+                Err("store.not_a_ledger"),
+            ),
+            (found(0, 0, ledger), Err("store.not_a_ledger")),
+            (found(0, 1, &other), Err("store.not_a_ledger")),
+            (found(0, 0, &other), Err("store.not_a_ledger")),
+            (found(1234, 0, &[]), Err("store.not_a_ledger")),
+            (found(1234, 1, ledger), Err("store.not_a_ledger")),
+        ];
+        for (found, expected) in cases {
+            let got = check(found, path).map_err(|e| e.code());
+            assert_eq!(
+                got, *expected,
+                "application_id {} version {} tables {:?}",
+                found.application_id, found.version, found.tables
+            );
+        }
+    }
+
+    #[test]
+    fn the_mark_is_dftr_in_ascii() {
+        assert_eq!(APPLICATION_ID, 0x4446_5452);
+        assert_eq!(APPLICATION_ID.to_be_bytes(), *b"DFTR");
+    }
 }
