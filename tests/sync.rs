@@ -1029,7 +1029,8 @@ fn a_success_that_does_not_match_the_request_is_an_unknown_outcome_never_a_succe
 
 #[test]
 fn answers_that_are_not_ottus_send_the_operation_back_unsent_and_hold_the_profile() {
-    let cases: Vec<(&str, fn() -> Act)> = vec![
+    type Case = (&'static str, fn() -> Act);
+    let cases: Vec<Case> = vec![
         ("HTTP 302", || {
             Act::Answer(
                 "302 Found",

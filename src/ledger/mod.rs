@@ -18,7 +18,7 @@ pub use profiles::{ProfileChange, ProfileChanged};
 pub use queue::{QueueQuery, QueueRequest, RetryRequest};
 pub use views::{
     ChildView, EventView, OperationView, PaymentDetail, PaymentView, ProfileDetail, ProfileView,
-    QueuedView, StatusReport,
+    PauseView, ProfileStatus, QueuedView, StatusReport,
 };
 
 use crate::error::{Error, FieldContext, Result};

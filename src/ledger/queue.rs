@@ -291,8 +291,39 @@ impl Ledger {
 
     pub fn status(&mut self) -> Result<StatusReport> {
         self.store.read(|tx| {
-            let (total, profiles) = store::operations::status_counts(tx)?;
-            Ok(StatusReport { total, profiles })
+            let (total, counts) = store::operations::status_counts(tx)?;
+            let mut profiles: std::collections::BTreeMap<String, super::ProfileStatus> = counts
+                .into_iter()
+                .map(|(name, counts)| {
+                    (
+                        name,
+                        super::ProfileStatus {
+                            counts,
+                            paused: None,
+                        },
+                    )
+                })
+                .collect();
+            let mut paused = Vec::new();
+            for p in store::outbox::paused_profiles(tx, None)? {
+                let since = p.since_ms.map(crate::sources::format_ms);
+                profiles.entry(p.name.clone()).or_default().paused = Some(super::PauseView {
+                    reason: p.reason.clone(),
+                    since: since.clone(),
+                });
+                paused.push(crate::sync::PausedProfileView {
+                    profile: p.name,
+                    reason: p.reason,
+                    since,
+                    queued: p.waiting,
+                    this_run_only: false,
+                });
+            }
+            Ok(StatusReport {
+                total,
+                profiles,
+                paused,
+            })
         })
     }
 }

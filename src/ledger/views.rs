@@ -214,12 +214,29 @@ pub struct QueuedView {
     pub balances: BalancesView,
 }
 
-/// `status`: operation counts per status, in total and per profile.
+/// `status`: operation counts per status, in total and per profile, and every paused
+/// profile with the work it holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StatusReport {
     #[serde(flatten)]
     pub total: StatusCounts,
-    pub profiles: BTreeMap<String, StatusCounts>,
+    pub profiles: BTreeMap<String, ProfileStatus>,
+    /// Every paused profile (Ottu refused its credential), by name.
+    pub paused: Vec<crate::sync::PausedProfileView>,
+}
+
+/// One profile's counts, and its pause if it has one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ProfileStatus {
+    #[serde(flatten)]
+    pub counts: StatusCounts,
+    pub paused: Option<PauseView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PauseView {
+    pub reason: String,
+    pub since: Option<String>,
 }
 
 /// One profile with how it authenticates: whether a key is stored, never the key.

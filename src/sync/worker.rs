@@ -11,20 +11,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::outcome::{ChildReport, SendOutcome};
+use super::outcome::{ChildReport, ReplyFacts, SendOutcome};
 use super::record::{self, RecordContext};
-use super::{SyncEvent, SyncMode, SyncOptions, SyncSummary};
-use crate::connect::{self, ProfileTarget};
+use super::{PausedProfileView, SyncEvent, SyncMode, SyncOptions, SyncSummary};
+use crate::connect::{self, ConnectError};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::limits::{
-    SYNC_MAX_CONCURRENCY, SYNC_MAX_REPORTED_OUTCOMES, SYNC_OFFLINE_RETRY_MS, SYNC_ONCE_MAX_WAIT_MS,
-    SYNC_WATCH_POLL_MS,
+    SYNC_HELD_PROFILE_RETRY_MS, SYNC_MAX_CONCURRENCY, SYNC_MAX_REPORTED_OUTCOMES,
+    SYNC_OFFLINE_RETRY_MS, SYNC_ONCE_MAX_WAIT_MS, SYNC_WATCH_POLL_MS,
 };
 use crate::model::{OperationStatus, ProfileId};
 use crate::ottu::{self, ClientConfig, OperationOutcome, OperationRequest, OttuClient};
-use crate::sources::Random;
+use crate::sources::{Random, format_ms};
 use crate::store::outbox::{self, Claimed};
+use crate::store::{self, EventInsert};
 
 /// Where the worker's exclusive lock lives: beside the ledger's real file (symlinks and
 /// `..` resolved, as SQLite resolves them to name the -wal), so every path to one ledger
@@ -75,10 +76,17 @@ fn to_send_outcome(outcome: OperationOutcome) -> SendOutcome {
         OperationOutcome::Succeeded { reply, raw } => SendOutcome::Succeeded {
             detail: reply.detail.clone().unwrap_or_default(),
             reference_number: reply.reference_number.clone(),
+            facts: ReplyFacts {
+                operation: reply.operation.clone(),
+                session_id: reply.session_id.clone(),
+                order_no: reply.order_no.clone(),
+                amount: reply.amount.clone(),
+            },
             child: reply.child.as_ref().map(|c| ChildReport {
                 session_id: c.session_id.clone().unwrap_or_default(),
                 amount: Some(c.amount.clone()),
                 state: c.state.clone(),
+                currency: Some(c.currency_code.clone()),
             }),
             raw,
         },
@@ -95,13 +103,16 @@ fn to_send_outcome(outcome: OperationOutcome) -> SendOutcome {
             retry_after,
             offline,
             throttled,
+            raw,
         } => SendOutcome::RetryLater {
             throttled,
             reason,
             retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
             offline,
+            raw,
         },
         OperationOutcome::Unknown { reason, raw } => SendOutcome::Unknown { reason, raw },
+        OperationOutcome::NotOttu { reason, raw, .. } => SendOutcome::NotOttu { reason, raw },
     }
 }
 
@@ -153,7 +164,6 @@ pub fn run(
     let _lock = take_lock(lock_path(ledger))?;
     let actor = format!("sync:{}", ledger.actor());
     let clock = ledger.clock();
-    let secrets = ledger.secrets();
     let profile = match &options.profile {
         Some(name) => Some(ledger.profile_id(name)?),
         None => None,
@@ -162,6 +172,7 @@ pub fn run(
 
     let now_ms = clock.now_ms();
     let recovered = ledger.store().write(|tx| {
+        lift_local_pauses(tx, now_ms, &actor, profile)?;
         let ids = outbox::recover_in_flight(tx, now_ms)?;
         record::recovered_events(tx, now_ms, &actor, &ids)?;
         Ok::<_, Error>(ids.len() as u64)
@@ -172,12 +183,19 @@ pub fn run(
     }
     let total = ledger
         .store()
-        .read(|tx| Ok::<_, Error>(outbox::outstanding(tx, profile)?))?;
+        .read(|tx| Ok::<_, Error>(outbox::outstanding(tx, profile, &[])?))?;
     on_event(&SyncEvent::Outstanding { total });
 
     let (done_tx, done_rx) = mpsc::channel::<(Claimed, SendOutcome)>();
-    let mut clients: HashMap<ProfileId, std::result::Result<OttuClient, String>> = HashMap::new();
+    let mut clients: HashMap<ProfileId, std::result::Result<OttuClient, ConnectError>> =
+        HashMap::new();
     let mut paused: HashSet<ProfileId> = HashSet::new();
+    // Profiles left out of this run (nothing stored): id, name, reason, and until when
+    // (`--watch` looks again then: a captive portal or a proxy can clear).
+    let mut held: Vec<(ProfileId, String, String, i64)> = Vec::new();
+    // The OS keyring could not be read: the run stops and fails, storing nothing about
+    // any profile (a condition of this machine, e.g. `daftar sync` from cron).
+    let mut keyring_failure: Option<ConnectError> = None;
     let mut in_progress = 0usize;
     let mut offline_until_ms: Option<i64> = None;
     // An answer received while waiting, recorded at the top of the next turn.
@@ -191,8 +209,9 @@ pub fn run(
             finished.push(done);
         }
         in_progress -= finished.len();
-        let cancelled = deps.cancel.load(Ordering::SeqCst);
+        let cancelled = deps.cancel.load(Ordering::SeqCst) || keyring_failure.is_some();
         let now_ms = clock.now_ms();
+        let held_ids = held_now(&held, now_ms);
         let probing = offline_until_ms.is_some();
         let may_claim =
             !cancelled && offline_until_ms.is_none_or(|t| now_ms >= t) && in_progress < concurrency;
@@ -218,9 +237,18 @@ pub fn run(
                     .map(|(op, outcome)| record::record(tx, &ctx, op, outcome))
                     .collect::<Result<Vec<_>>>()?;
                 // An answer that says "offline" stops claims until the next probe; a paused
-                // profile is already excluded by the claim query in this transaction.
+                // profile is already excluded by the claim query in this transaction, and
+                // one held by an answer recorded just now is left out here.
+                let mut held_ids = held_ids.clone();
+                held_ids.extend(
+                    finished
+                        .iter()
+                        .zip(&results)
+                        .filter(|(_, r)| r.held.is_some())
+                        .map(|((op, _), _)| op.profile_id),
+                );
                 let claims = if may_claim && !results.iter().any(|r| r.offline) {
-                    outbox::claim_due(tx, now_ms, profile, free)?
+                    outbox::claim_due(tx, now_ms, profile, &held_ids, free)?
                 } else {
                     Vec::new()
                 };
@@ -235,7 +263,9 @@ pub fn run(
                 OperationStatus::Succeeded => summary.succeeded += 1,
                 OperationStatus::Failed => summary.failed += 1,
                 OperationStatus::NeedsAttention => summary.needs_attention += 1,
-                _ if recorded.paused.is_none() && !recorded.offline => summary.retried += 1,
+                _ if recorded.paused.is_none() && recorded.held.is_none() && !recorded.offline => {
+                    summary.retried += 1
+                }
                 _ => {}
             }
             if recorded.offline {
@@ -244,9 +274,31 @@ pub fn run(
                 on_event(&SyncEvent::Offline {
                     retry_in_ms: SYNC_OFFLINE_RETRY_MS,
                 });
-            } else if recorded.paused.is_none() {
+            } else if recorded.paused.is_none() && recorded.held.is_none() {
                 // Ottu answered: the network is back.
                 offline_until_ms = None;
+            }
+            let until = now_ms + SYNC_HELD_PROFILE_RETRY_MS as i64;
+            match (
+                &recorded.held,
+                held.iter().position(|h| h.0 == op.profile_id),
+            ) {
+                (Some(reason), Some(at)) => {
+                    held[at].2 = reason.clone();
+                    held[at].3 = until;
+                }
+                (Some(reason), None) => {
+                    held.push((op.profile_id, op.profile.to_string(), reason.clone(), until));
+                    on_event(&SyncEvent::Paused {
+                        profile: op.profile.to_string(),
+                        reason: reason.clone(),
+                    });
+                }
+                // The profile was served after all: it is no longer held.
+                (None, Some(at)) if recorded.paused.is_none() && !recorded.offline => {
+                    held.remove(at);
+                }
+                _ => {}
             }
             if recorded.paused.is_some() {
                 // A fixed key must get a fresh client, however often the profile paused.
@@ -255,9 +307,6 @@ pub fn run(
             if let Some(reason) = &recorded.paused
                 && paused.insert(op.profile_id)
             {
-                summary
-                    .paused
-                    .push((op.profile.to_string(), reason.clone()));
                 on_event(&SyncEvent::Paused {
                     profile: op.profile.to_string(),
                     reason: reason.clone(),
@@ -277,27 +326,27 @@ pub fn run(
 
         // 2. Send each claim as its own task.
         {
+            let mut released = Vec::new();
             for op in claims {
+                let client = clients
+                    .entry(op.profile_id)
+                    .or_insert_with(|| {
+                        connect::client_for(ledger, deps.client_config, op.profile_id)
+                    })
+                    .clone();
+                if let Err(error) = &client
+                    && error.is_unavailable()
+                {
+                    // Not sent: the claim is undone as if it never happened.
+                    released.push(op.id);
+                    keyring_failure.get_or_insert_with(|| error.clone());
+                    continue;
+                }
                 in_progress += 1;
                 on_event(&SyncEvent::Sent {
                     id: op.id.0,
                     attempt: op.attempt,
                 });
-                let client = clients
-                    .entry(op.profile_id)
-                    .or_insert_with(|| {
-                        connect::client_for(
-                            secrets.as_ref(),
-                            deps.client_config,
-                            &ProfileTarget {
-                                profile: &op.profile,
-                                base_url: &op.base_url,
-                                auth_kind: op.auth_kind,
-                                basic_user: op.basic_user.as_deref(),
-                            },
-                        )
-                    })
-                    .clone();
                 let done_tx = done_tx.clone();
                 match (client, request_for(&op)) {
                     (Ok(client), Ok(request)) => {
@@ -308,8 +357,11 @@ pub fn run(
                             reply.send(to_send_outcome(outcome));
                         });
                     }
-                    (Err(reason), _) => {
-                        let _ = done_tx.send((op, SendOutcome::Auth { reason }));
+                    // No credential for it on this machine, a base URL the client refuses:
+                    // held for this run, nothing stored (only Ottu's 401/403 pause a profile).
+                    (Err(error), _) => {
+                        let reason = error.to_string();
+                        let _ = done_tx.send((op, SendOutcome::CannotSend { reason }));
                     }
                     (_, Err(reason)) => {
                         let raw = String::new();
@@ -317,15 +369,25 @@ pub fn run(
                     }
                 }
             }
+            if !released.is_empty() {
+                let now_ms = clock.now_ms();
+                ledger.store().write(|tx| {
+                    for id in &released {
+                        outbox::release_claim(tx, *id, now_ms)?;
+                    }
+                    Ok::<_, Error>(())
+                })?;
+            }
         }
 
         // 3. Wait for an answer or the next due time, or stop.
         let wait_ms = if in_progress > 0 {
             SYNC_WATCH_POLL_MS
         } else {
-            let next_due = ledger
-                .store()
-                .read(|tx| Ok::<_, Error>(outbox::next_due_at(tx, profile)?))?;
+            let next_due = ledger.store().read(|tx| {
+                let held_ids = held_now(&held, clock.now_ms());
+                Ok::<_, Error>(outbox::next_due_at(tx, profile, &held_ids)?)
+            })?;
             let now_ms = clock.now_ms();
             let due_in_ms = next_due.map(|due| (due - now_ms).max(0) as u64);
             match options.mode {
@@ -356,10 +418,86 @@ pub fn run(
         }
     }
 
-    summary.remaining = ledger
-        .store()
-        .read(|tx| Ok::<_, Error>(outbox::outstanding(tx, profile)?))?;
+    if let Some(error) = keyring_failure {
+        // Exit 1 for this run, nothing stored about any profile; what was recorded before
+        // stays recorded, and the released claims wait in the queue for the next run.
+        return Err(match error {
+            ConnectError::Keyring(error) => Error::Secrets(error),
+            other => Error::Unavailable {
+                code: "secrets.unavailable",
+                message: other.to_string(),
+            },
+        });
+    }
+    let (remaining, stored) = ledger.store().read(|tx| {
+        let remaining = outbox::waiting(tx, profile)?;
+        let mut stored = outbox::paused_profiles(tx, profile)?;
+        for (id, name, reason, _) in &held {
+            if stored.iter().any(|p| p.id == *id) {
+                continue;
+            }
+            stored.push(outbox::PausedProfile {
+                id: *id,
+                name: name.clone(),
+                reason: reason.clone(),
+                since_ms: None,
+                waiting: outbox::waiting(tx, Some(*id))?,
+            });
+        }
+        Ok::<_, Error>((remaining, stored))
+    })?;
+    summary.remaining = remaining;
+    let run_only: HashSet<ProfileId> = held.iter().map(|(id, ..)| *id).collect();
+    summary.paused_profiles = stored
+        .into_iter()
+        .map(|p| PausedProfileView {
+            this_run_only: run_only.contains(&p.id) && p.since_ms.is_none(),
+            profile: p.name,
+            reason: p.reason,
+            since: p.since_ms.map(format_ms),
+            queued: p.waiting,
+        })
+        .collect();
+    summary.paused = summary
+        .paused_profiles
+        .iter()
+        .map(|p| (p.profile.clone(), p.reason.clone()))
+        .collect();
     summary.offline = summary.offline || offline_until_ms.is_some();
     on_event(&SyncEvent::Finished(summary.clone()));
     Ok(summary)
+}
+
+/// The profiles held at `now_ms`.
+fn held_now(held: &[(ProfileId, String, String, i64)], now_ms: i64) -> Vec<ProfileId> {
+    held.iter().filter(|h| h.3 > now_ms).map(|h| h.0).collect()
+}
+
+/// Lifts the pauses earlier versions stored for a condition of the machine (no keyring
+/// from cron, no credential in it), with an event each: see `outbox::lift_local_pauses`.
+fn lift_local_pauses(
+    tx: &rusqlite::Transaction<'_>,
+    now_ms: i64,
+    actor: &str,
+    profile: Option<ProfileId>,
+) -> Result<()> {
+    for (id, reason) in outbox::lift_local_pauses(tx, profile)? {
+        store::events::append(
+            tx,
+            &EventInsert {
+                at_ms: now_ms,
+                actor,
+                action: "profile.resumed",
+                entity: "profile",
+                entity_id: id.0,
+                payment_id: None,
+                before: Some(serde_json::json!({"paused_reason": reason})),
+                after: Some(serde_json::json!({
+                    "paused_reason": null,
+                    "why": "a pause for a condition of this machine, not Ottu's answer: it is checked again on each run",
+                })),
+            },
+        )?;
+    }
+    Ok(())
 }

@@ -100,33 +100,30 @@ impl Hostile {
     }
 }
 
+/// One request per connection (every answer says `Connection: close`).
 fn serve(mut stream: TcpStream, log: &Mutex<Vec<Seen>>, script: &Mutex<Arc<Responder>>) {
-    loop {
-        let Some(seen) = read_request(&mut stream) else {
-            return;
-        };
-        log.lock().unwrap().push(seen.clone());
-        let respond = Arc::clone(&script.lock().unwrap());
-        match respond(&seen) {
-            Act::Answer(status, headers, body) => {
-                let mut out = format!(
-                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
-                    body.len()
-                );
-                for (name, value) in headers {
-                    out.push_str(&format!("{name}: {value}\r\n"));
-                }
-                out.push_str("\r\n");
-                out.push_str(&body);
-                let _ = stream.write_all(out.as_bytes());
-                return;
+    let Some(seen) = read_request(&mut stream) else {
+        return;
+    };
+    log.lock().unwrap().push(seen.clone());
+    let respond = Arc::clone(&script.lock().unwrap());
+    match respond(&seen) {
+        Act::Answer(status, headers, body) => {
+            let mut out = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            for (name, value) in headers {
+                out.push_str(&format!("{name}: {value}\r\n"));
             }
-            Act::Hang => {
-                // Read until the client closes: the connection stays open, unanswered.
-                let mut sink = [0u8; 1024];
-                while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
-                return;
-            }
+            out.push_str("\r\n");
+            out.push_str(&body);
+            let _ = stream.write_all(out.as_bytes());
+        }
+        Act::Hang => {
+            // Read until the client closes: the connection stays open, unanswered.
+            let mut sink = [0u8; 1024];
+            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
         }
     }
 }

@@ -110,13 +110,50 @@ pub fn refresh(
     Ok(out)
 }
 
-pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSummary, Error> {
-    let runtime = runtime()?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&cancel);
+/// Exit code after a second Ctrl-C: 128 + SIGINT, as shells report a process ended by it.
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// Ctrl-C during `sync`: the first stops claiming and lets the requests in flight be
+/// answered and recorded (up to the request timeout), saying so; the second exits at once.
+/// Exiting mid-request is safe: those operations stay `in_flight`, and the next sync
+/// resends them with the same tracking keys. Registered before it returns, so no Ctrl-C
+/// falls between the sync starting and the handler being in place.
+fn on_ctrl_c(
+    runtime: &tokio::runtime::Runtime,
+    cancel: Arc<AtomicBool>,
+    bar: ProgressBar,
+) -> Result<(), Error> {
+    let _entered = runtime.enter();
+    let failed = |e: std::io::Error| Error::Remote {
+        code: "runtime",
+        message: format!("cannot listen for Ctrl-C: {e}"),
+    };
+    #[cfg(unix)]
+    let mut interrupts = {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::interrupt()).map_err(failed)?
+    };
     runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::SeqCst);
+        #[cfg(unix)]
+        let mut next = async || interrupts.recv().await.is_some();
+        #[cfg(not(unix))]
+        let mut next = async || tokio::signal::ctrl_c().await.is_ok();
+        if !next().await {
+            return;
+        }
+        cancel.store(true, Ordering::SeqCst);
+        bar.suspend(|| {
+            eprintln!(
+                "stopping: no more operations will be sent; waiting for the answers to those in flight to record them. Press Ctrl-C again to stop at once (the next `daftar sync` resends them with the same tracking keys)"
+            )
+        });
+        if next().await {
+            bar.suspend(|| {
+                eprintln!(
+                    "stopped: operations in flight stay in_flight and are resent with their tracking keys by the next `daftar sync`"
+                )
+            });
+            std::process::exit(EXIT_INTERRUPTED);
         }
     });
     let deps = SyncDeps {
@@ -135,7 +172,6 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
         concurrency: args.concurrency,
         ..SyncOptions::default()
     };
-    let bar = bar(json, "sync");
     let mut failures = 0u64;
     let mut on_event = |event: &SyncEvent| match event {
         SyncEvent::Outstanding { total } => bar.set_length(*total),
@@ -176,3 +212,13 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
     runtime.shutdown_background();
     summary
 }
+    #[cfg(not(unix))]
+    let _ = failed;
+    Ok(())
+}
+
+pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSummary, Error> {
+    let runtime = runtime()?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let bar = bar(json, "sync");
+    on_ctrl_c(&runtime, Arc::clone(&cancel), bar.clone())?;

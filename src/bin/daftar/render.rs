@@ -363,9 +363,7 @@ impl Output {
         if s.offline {
             lines.push("  Ottu is unreachable: the rest waits in the queue; run `daftar sync` again when online".into());
         }
-        for (profile, reason) in &s.paused {
-            lines.push(format!("  profile {profile} is paused: {reason}"));
-        }
+        lines.extend(s.paused_profiles.iter().map(paused_line));
         self.lines(&lines);
     }
 
@@ -397,7 +395,7 @@ impl Output {
             "DROPPED",
             "BLOCKED"
         )];
-        lines.extend(s.profiles.iter().map(|(name, c)| row(name, c)));
+        lines.extend(s.profiles.iter().map(|(name, p)| row(name, &p.counts)));
         lines.push(row("total", &s.total));
         self.lines(&lines);
     }
@@ -441,4 +439,21 @@ fn write_stdout(lines: &[String]) {
             std::process::exit(1);
         }
     }
+}
+        lines.extend(s.paused.iter().map(paused_line));
+/// A paused profile, with the work it holds and what resumes it.
+fn paused_line(p: &daftar::sync::PausedProfileView) -> String {
+    let when = match &p.since {
+        Some(since) => format!("paused since {since}"),
+        None => "held in this run".to_string(),
+    };
+    let resume = if p.this_run_only {
+        "the next `daftar sync` tries again".to_string()
+    } else {
+        format!("`daftar profile set-key {}` resumes it", p.profile)
+    };
+    format!(
+        "  profile {} {when}, {} operation(s) waiting: {}; {resume}",
+        p.profile, p.queued, p.reason
+    )
 }
