@@ -12,6 +12,43 @@ use time::format_description::well_known::Rfc3339;
 /// Milliseconds since the Unix epoch, on the sandbox clock.
 pub type EpochMs = i64;
 
+/// How far the sandbox clock may be from the machine's clock, either way: 10 years (of
+/// 365.25 days). Enough for any settlement, throttling or report test; far enough from the
+/// `i64` limits that no sum of an offset and a wall time overflows or leaves the years
+/// RFC 3339 can write.
+pub const MAX_CLOCK_OFFSET_MS: i64 = 10 * 36_525 * 24 * 60 * 60 * 1_000 / 100;
+
+/// A clock change that would put the offset out of [`MAX_CLOCK_OFFSET_MS`]; nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{field}: {value} would put the sandbox clock {offset} ms from the machine's clock; \
+     the offset must stay within -{max}..={max} ms (10 years)",
+    max = MAX_CLOCK_OFFSET_MS
+)]
+pub struct ClockError {
+    /// The input that was refused (`advance_ms`, `offset_ms`, `clock_offset_ms`).
+    pub field: &'static str,
+    pub value: i64,
+    /// The offset it would have made (saturated: the true sum may not fit in an `i64`).
+    pub offset: i64,
+}
+
+/// Checks that `offset_ms` is a valid clock offset for `field`.
+pub fn check_offset(field: &'static str, offset_ms: i64) -> Result<i64, ClockError> {
+    if offset_ms
+        .checked_abs()
+        .is_some_and(|a| a <= MAX_CLOCK_OFFSET_MS)
+    {
+        Ok(offset_ms)
+    } else {
+        Err(ClockError {
+            field,
+            value: offset_ms,
+            offset: offset_ms,
+        })
+    }
+}
+
 /// Wall clock plus an adjustable offset.
 #[derive(Debug, Default)]
 pub struct SandboxClock {
@@ -19,10 +56,11 @@ pub struct SandboxClock {
 }
 
 impl SandboxClock {
-    pub fn new(offset_ms: i64) -> SandboxClock {
-        SandboxClock {
-            offset_ms: AtomicI64::new(offset_ms),
-        }
+    /// A clock `offset_ms` from the machine's; refused outside [`MAX_CLOCK_OFFSET_MS`].
+    pub fn new(offset_ms: i64) -> Result<SandboxClock, ClockError> {
+        Ok(SandboxClock {
+            offset_ms: AtomicI64::new(check_offset("clock_offset_ms", offset_ms)?),
+        })
     }
 
     pub fn now_ms(&self) -> EpochMs {
@@ -37,13 +75,37 @@ impl SandboxClock {
         self.offset_ms.load(Ordering::SeqCst)
     }
 
-    pub fn set_offset_ms(&self, offset_ms: i64) {
-        self.offset_ms.store(offset_ms, Ordering::SeqCst);
+    pub fn set_offset_ms(&self, offset_ms: i64) -> Result<(), ClockError> {
+        self.offset_ms
+            .store(check_offset("offset_ms", offset_ms)?, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Moves the clock forward (or back, for a negative value); returns the new offset.
-    pub fn advance_ms(&self, delta_ms: i64) -> i64 {
-        self.offset_ms.fetch_add(delta_ms, Ordering::SeqCst) + delta_ms
+    /// Refused, with nothing changed, when the new offset would leave [`MAX_CLOCK_OFFSET_MS`]
+    /// (the sum saturates instead of wrapping, so a huge step is refused, never wrapped).
+    pub fn advance_ms(&self, delta_ms: i64) -> Result<i64, ClockError> {
+        let mut refused = None;
+        let moved = self
+            .offset_ms
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |offset| {
+                let next = offset.saturating_add(delta_ms);
+                match check_offset("advance_ms", next) {
+                    Ok(next) => Some(next),
+                    Err(_) => {
+                        refused = Some(next);
+                        None
+                    }
+                }
+            });
+        match moved {
+            Ok(previous) => Ok(previous + delta_ms),
+            Err(_) => Err(ClockError {
+                field: "advance_ms",
+                value: delta_ms,
+                offset: refused.unwrap_or(i64::MAX),
+            }),
+        }
     }
 }
 
@@ -137,11 +199,35 @@ mod tests {
 
     #[test]
     fn the_clock_moves_with_its_offset() {
-        let clock = SandboxClock::new(0);
+        let clock = SandboxClock::new(0).unwrap();
         let before = clock.now_ms();
-        clock.advance_ms(3_600_000);
+        assert_eq!(clock.advance_ms(3_600_000), Ok(3_600_000));
         assert!(clock.now_ms() >= before + 3_600_000);
         assert_eq!(clock.offset_ms(), 3_600_000);
+    }
+
+    #[test]
+    fn the_offset_stays_within_ten_years_and_never_wraps() {
+        let clock = SandboxClock::new(0).unwrap();
+        assert_eq!(
+            clock.advance_ms(MAX_CLOCK_OFFSET_MS),
+            Ok(MAX_CLOCK_OFFSET_MS)
+        );
+        let refused = clock.advance_ms(1).unwrap_err();
+        assert_eq!((refused.field, refused.value), ("advance_ms", 1));
+        for huge in [i64::MAX, i64::MIN, 999_999_999_999_999] {
+            assert!(clock.advance_ms(huge).is_err(), "{huge}");
+            assert_eq!(clock.offset_ms(), MAX_CLOCK_OFFSET_MS, "{huge}: unchanged");
+        }
+        assert!(clock.set_offset_ms(-MAX_CLOCK_OFFSET_MS - 1).is_err());
+        assert!(clock.set_offset_ms(i64::MIN).is_err());
+        assert_eq!(clock.set_offset_ms(-MAX_CLOCK_OFFSET_MS), Ok(()));
+        assert!(SandboxClock::new(i64::MAX).is_err());
+        assert!(!rfc3339(clock.now_ms()).contains("invalid"));
+        assert!(
+            refused.to_string().contains("-315576000000..=315576000000"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -2,6 +2,19 @@
 //! authentication, request parsing into the engine's types, fault injection, and the
 //! `/_sandbox/` admin endpoints.
 //!
+//! Every endpoint answers its path with and without the trailing slash: Ottu's paths end in
+//! `/`, but Ottu's own Python client (`ottu-py`) retrieves payments without it.
+//!
+//! The `/_sandbox/` endpoints change what the sandbox does (faults, users, the clock), so a
+//! web page the merchant visits must not reach them: they answer a request that carries the
+//! admin token printed at start, or one addressed to the sandbox's own loopback `Host` (a
+//! DNS-rebinding page sends its own host name); and a change (any method but GET/HEAD)
+//! without the token is refused when it comes from another web origin (`Origin`) or with a
+//! body a cross-origin form can send (any content type but JSON).
+//!
+//! A connection that does not finish a request's head within the header read timeout (or
+//! sits idle that long between requests) is closed, so half-open connections cannot pile up.
+//!
 //! The connection loop is written by hand (not a framework's `serve`) for one reason: a
 //! drop-after-effect fault must close the TCP connection with no response at all, after the
 //! operation has been committed. The handler signals its connection task, which then drops
@@ -19,23 +32,26 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{
-    ALLOW, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+    ALLOW, CONTENT_DISPOSITION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, ORIGIN, RETRY_AFTER,
+    WWW_AUTHENTICATE,
 };
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 
 use crate::auth::{AuthError, Forbidden, Principal};
-use crate::clock::rfc3339;
+use crate::clock::{ClockError, MAX_CLOCK_OFFSET_MS, check_offset, rfc3339};
 use crate::engine::{self, OperationRequest, Reply, ReplyKind, Selector};
 use crate::faults::{FaultAction, FaultConfig};
 use crate::model::{Destination, OperationKind, Permission};
 use crate::money::WireAmount;
 use crate::report::{self, ListQuery};
-use crate::shared::{AdminError, MAX_IDENTIFIER_LEN, NewPayment, Shared, UserSpec, bump};
+use crate::shared::{
+    AdminAccess, AdminError, MAX_IDENTIFIER_LEN, NewPayment, Shared, UserSpec, bump,
+};
 use crate::store::{Db, StoreError};
 use crate::views::{self, FieldErrors};
 use crate::writer::BatchCtx;
@@ -46,6 +62,16 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_TRACKING_KEY_LEN: usize = 255;
 /// How long a graceful shutdown waits for in-flight requests before closing connections.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How long a client may take to send a request's line and headers, or stay idle between
+/// requests on a kept-alive connection, before the sandbox closes it. A real client sends a
+/// request head in one write; 10 s is far beyond any loopback delay, yet frees a half-open
+/// connection (one that never finishes its request) quickly. Clients that pool connections
+/// (reqwest, httpx) notice the close and open a new one.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The request header that carries the admin token printed at start (`admin token: ...`).
+/// A custom header: a page on another origin cannot send it without a CORS preflight, which
+/// the sandbox never grants.
+pub const ADMIN_TOKEN_HEADER: &str = "sandbox-admin-token";
 
 type Body = Full<Bytes>;
 
@@ -54,6 +80,7 @@ pub async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
+    header_read_timeout: Duration,
 ) {
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -62,7 +89,12 @@ pub async fn serve(
                 Ok((stream, _)) => {
                     // Small request/response exchanges: don't let Nagle delay them.
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(stream, shared.clone(), shutdown.clone()));
+                    connections.spawn(serve_connection(
+                        stream,
+                        shared.clone(),
+                        shutdown.clone(),
+                        header_read_timeout,
+                    ));
                 }
                 Err(e) => {
                     // E.g. out of file descriptors: back off instead of spinning.
@@ -88,6 +120,7 @@ async fn serve_connection(
     stream: TcpStream,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
+    header_read_timeout: Duration,
 ) {
     let kill = Arc::new(Notify::new());
     let handler_kill = kill.clone();
@@ -95,6 +128,9 @@ async fn serve_connection(
         hyper::service::service_fn(move |req| handle(shared.clone(), handler_kill.clone(), req));
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
+        // hyper applies the header read timeout only with a timer.
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     let mut draining = *shutdown.borrow();
@@ -206,10 +242,12 @@ fn route(method: &Method, path: &str) -> Result<Route, Response<Body>> {
             ))
         }
     };
+    // Ottu's paths end in `/`; ottu-py leaves it out: answer both (one slash, not more).
+    let path = path.strip_suffix('/').unwrap_or(path);
     match path {
-        "/b/pbl/v2/operation/" => return expect(Method::POST, Route::Operation),
-        "/b/pbl/v2/inquiry/" => return expect(Method::POST, Route::Inquiry),
-        "/b/api/v1/reports/files/" => return expect(Method::GET, Route::ReportList),
+        "/b/pbl/v2/operation" => return expect(Method::POST, Route::Operation),
+        "/b/pbl/v2/inquiry" => return expect(Method::POST, Route::Inquiry),
+        "/b/api/v1/reports/files" => return expect(Method::GET, Route::ReportList),
         _ => {}
     }
     let is_word = |s: &str| {
@@ -217,16 +255,14 @@ fn route(method: &Method, path: &str) -> Result<Route, Response<Body>> {
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     };
-    if let Some(id) = path
-        .strip_prefix("/b/checkout/v1/pymt-txn/")
-        .and_then(|rest| rest.strip_suffix('/'))
+    if let Some(id) = path.strip_prefix("/b/checkout/v1/pymt-txn/")
         && is_word(id)
     {
         return expect(Method::GET, Route::Payment(id.to_owned()));
     }
     if let Some(token) = path
         .strip_prefix("/b/api/v1/reports/files/")
-        .and_then(|rest| rest.strip_suffix("/download/"))
+        .and_then(|rest| rest.strip_suffix("/download"))
         && is_word(token)
     {
         return expect(Method::GET, Route::ReportDownload(token.to_owned()));
@@ -242,7 +278,13 @@ async fn handle(
     let path = req.uri().path().to_owned();
     if let Some(admin_path) = path.strip_prefix("/_sandbox/") {
         bump(&shared.counters.admin_requests);
-        let admin_path = admin_path.to_owned();
+        if let Err(refusal) = admin_allowed(&shared.admin, req.method(), req.headers()) {
+            return Ok(refusal);
+        }
+        let admin_path = admin_path
+            .strip_suffix('/')
+            .unwrap_or(admin_path)
+            .to_owned();
         return Ok(admin(shared, &admin_path, req).await);
     }
     bump(&shared.counters.requests);
@@ -746,6 +788,98 @@ async fn report_download(
     )
 }
 
+/// The `Host` values (lowercase) that name this sandbox on loopback.
+fn loopback_hosts(port: u16) -> Vec<String> {
+    let mut hosts: Vec<String> = ["127.0.0.1", "localhost", "[::1]"]
+        .iter()
+        .map(|host| format!("{host}:{port}"))
+        .collect();
+    if port == 80 {
+        // A browser leaves the default port out of `Host` and `Origin`.
+        hosts.extend(["127.0.0.1", "localhost", "[::1]"].map(str::to_owned));
+    }
+    hosts
+}
+
+/// Compares without stopping at the first difference, so timing says nothing of the token.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// Whether a `/_sandbox/` request may run (see the module comment): `Err` is the 403 or 415
+/// that says what is missing.
+fn admin_allowed(
+    access: &AdminAccess,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<(), Response<Body>> {
+    if let Some(token) = headers.get(ADMIN_TOKEN_HEADER) {
+        return if same_secret(token.as_bytes(), access.token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(detail(
+                403,
+                &format!(
+                    "The {ADMIN_TOKEN_HEADER} header does not match the admin token the \
+                     sandbox printed at start (`admin token: ...`)."
+                ),
+            ))
+        };
+    }
+    let port = access.port;
+    let hosts = loopback_hosts(port);
+    let text = |name| {
+        headers
+            .get(name)
+            .map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
+    };
+    let host = text(HOST);
+    if !host.as_ref().is_some_and(|h| hosts.contains(h)) {
+        return Err(detail(
+            403,
+            &format!(
+                "The /_sandbox/ endpoints answer requests addressed to 127.0.0.1:{port}, \
+                 localhost:{port} or [::1]:{port} (Host was {}), or with the {ADMIN_TOKEN_HEADER} \
+                 header printed at start.",
+                host.map_or_else(|| "missing".to_owned(), |h| format!("\"{h}\""))
+            ),
+        ));
+    }
+    if *method == Method::GET || *method == Method::HEAD {
+        return Ok(());
+    }
+    if let Some(origin) = text(ORIGIN)
+        && !hosts.iter().any(|h| origin == format!("http://{h}"))
+    {
+        return Err(detail(
+            403,
+            &format!(
+                "The /_sandbox/ endpoints take changes only from the sandbox's own origin \
+                 (http://127.0.0.1:{port}) or with the {ADMIN_TOKEN_HEADER} header; Origin was \
+                 \"{origin}\"."
+            ),
+        ));
+    }
+    if let Some(content_type) = text(CONTENT_TYPE) {
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        if media != "application/json" {
+            return Err(detail(
+                415,
+                &format!(
+                    "The /_sandbox/ endpoints take changes as Content-Type: application/json \
+                     (or with the {ADMIN_TOKEN_HEADER} header), not \"{content_type}\"."
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `PUT /_sandbox/faults` takes a config object or a spec string.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -754,12 +888,64 @@ enum FaultsInput {
     Config(FaultConfig),
 }
 
-/// `POST /_sandbox/clock`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClockInput {
-    advance_ms: Option<i64>,
-    offset_ms: Option<i64>,
+/// `POST /_sandbox/clock`: `{"advance_ms": N}` and/or `{"offset_ms": N}`, whole milliseconds;
+/// the resulting offset must stay within [`MAX_CLOCK_OFFSET_MS`]. Nothing changes on a 400.
+fn set_clock(shared: &Shared, body: &[u8]) -> Result<(), Response<Body>> {
+    let fields: Map<String, Value> =
+        serde_json::from_slice(body).map_err(|e| bad_admin_json(&e))?;
+    let mut errors = FieldErrors::new();
+    let mut number = |field: &str| -> Option<i64> {
+        let value = fields.get(field)?;
+        let n = value.as_i64();
+        if n.is_none() {
+            push_error(
+                &mut errors,
+                field,
+                format!(
+                    "{value} is not a whole number of milliseconds within \
+                     -{MAX_CLOCK_OFFSET_MS}..={MAX_CLOCK_OFFSET_MS} (10 years)."
+                ),
+            );
+        }
+        n
+    };
+    let offset = number("offset_ms");
+    let advance = number("advance_ms");
+    for field in fields.keys() {
+        if field != "offset_ms" && field != "advance_ms" {
+            push_error(
+                &mut errors,
+                field,
+                "Unknown field: the clock takes advance_ms and offset_ms.",
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(json_response(400, views::field_errors_body(&errors)));
+    }
+    let refused = |e: ClockError| {
+        json_response(
+            400,
+            views::field_errors_body(&views::field_error(e.field, e.to_string())),
+        )
+    };
+    match (offset, advance) {
+        (Some(offset), Some(advance)) => {
+            check_offset("offset_ms", offset).map_err(refused)?;
+            let target = offset.saturating_add(advance);
+            check_offset("advance_ms", target).map_err(|_| {
+                refused(ClockError {
+                    field: "advance_ms",
+                    value: advance,
+                    offset: target,
+                })
+            })?;
+            shared.clock.set_offset_ms(target).map_err(refused)
+        }
+        (Some(offset), None) => shared.clock.set_offset_ms(offset).map_err(refused),
+        (None, Some(advance)) => shared.clock.advance_ms(advance).map(drop).map_err(refused),
+        (None, None) => Ok(()),
+    }
 }
 
 fn clock_body(shared: &Shared) -> String {
@@ -830,14 +1016,7 @@ async fn admin(shared: Arc<Shared>, path: &str, req: Request<Incoming>) -> Respo
             }
             (&Method::GET, "clock") => Ok(json_response(200, clock_body(&shared))),
             (&Method::POST, "clock") => {
-                let input: ClockInput =
-                    serde_json::from_slice(&body).map_err(|e| bad_admin_json(&e))?;
-                if let Some(offset) = input.offset_ms {
-                    shared.clock.set_offset_ms(offset);
-                }
-                if let Some(delta) = input.advance_ms {
-                    shared.clock.advance_ms(delta);
-                }
+                set_clock(&shared, &body)?;
                 Ok(json_response(200, clock_body(&shared)))
             }
             (&Method::POST, "settle") => {

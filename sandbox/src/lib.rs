@@ -40,11 +40,13 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::watch;
 
+pub use clock::{ClockError, MAX_CLOCK_OFFSET_MS};
 pub use engine::{
     INQUIRY_GLOBAL_LIMIT, INQUIRY_GLOBAL_WINDOW_MS, INQUIRY_GRACE_MS, INQUIRY_INTERVAL_MS,
     INQUIRY_MAX_PER_PAYMENT,
 };
 pub use faults::{FaultConfig, FaultScope, FaultSpecError};
+pub use http::{ADMIN_TOKEN_HEADER, HEADER_READ_TIMEOUT};
 pub use model::{ChildState, Destination, OperationKind, PaymentState, Permission};
 pub use report::CSV_HEADER as REPORT_CSV_HEADER;
 pub use seed::SEED_EPOCH_MS;
@@ -83,8 +85,15 @@ pub struct Config {
     /// Basic-auth users (added to, or updated in, the state file).
     pub users: Vec<UserSpec>,
     pub settle_after_ms: u64,
-    /// Starting offset of the sandbox clock from the machine's clock.
+    /// Starting offset of the sandbox clock from the machine's clock (at most
+    /// [`MAX_CLOCK_OFFSET_MS`] either way).
     pub clock_offset_ms: i64,
+    /// The token that opens the `/_sandbox/` endpoints from any `Host` (header
+    /// [`ADMIN_TOKEN_HEADER`]); `None` makes a random one at each start.
+    pub admin_token: Option<String>,
+    /// How long a connection may take to send a request's head (line and headers), and how
+    /// long it may sit idle between requests, before it is closed.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Config {
@@ -100,6 +109,8 @@ impl Default for Config {
             users: Vec::new(),
             settle_after_ms: DEFAULT_SETTLE_AFTER_MS,
             clock_offset_ms: 0,
+            admin_token: None,
+            header_read_timeout: HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -128,6 +139,12 @@ pub enum StartError {
     TooManyPayments { requested: u32, max: u32 },
     #[error("the API key must not be empty")]
     EmptyApiKey,
+    #[error("the admin token must not be empty (leave it out for a random one)")]
+    EmptyAdminToken,
+    #[error("header_read_timeout must be more than 0, not {0:?}")]
+    ZeroHeaderReadTimeout(Duration),
+    #[error(transparent)]
+    Clock(#[from] ClockError),
 }
 
 /// Starts sandboxes.
@@ -142,6 +159,15 @@ impl Sandbox {
         if config.api_key.is_empty() {
             return Err(StartError::EmptyApiKey);
         }
+        if config.admin_token.as_deref() == Some("") {
+            return Err(StartError::EmptyAdminToken);
+        }
+        if config.header_read_timeout.is_zero() {
+            return Err(StartError::ZeroHeaderReadTimeout(
+                config.header_read_timeout,
+            ));
+        }
+        let clock = Arc::new(clock::SandboxClock::new(config.clock_offset_ms)?);
         if config.payments > seed::MAX_SEEDED_PAYMENTS {
             return Err(StartError::TooManyPayments {
                 requested: config.payments,
@@ -194,7 +220,11 @@ impl Sandbox {
         })?;
         let base_url = format!("http://{addr}");
 
-        let clock = Arc::new(clock::SandboxClock::new(config.clock_offset_ms));
+        // A random token (122 bits from the OS) per start: a web page cannot guess it.
+        let admin_token = config
+            .admin_token
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         let writer = writer::Writer::start(store, clock.clone(), seed, config.settle_after_ms)
             .map_err(StartError::Runtime)?;
         let shared = Arc::new(shared::Shared::new(
@@ -204,6 +234,10 @@ impl Sandbox {
             credentials,
             seed,
             base_url.clone(),
+            shared::AdminAccess {
+                port: addr.port(),
+                token: admin_token.clone(),
+            },
         ));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(WORKER_THREADS)
@@ -213,12 +247,15 @@ impl Sandbox {
             .map_err(StartError::Runtime)?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let serving = shared.clone();
+        let header_read_timeout = config.header_read_timeout;
         let thread = std::thread::Builder::new()
             .name("daftar-sandbox".to_owned())
             .spawn(move || {
                 runtime.block_on(async move {
                     match tokio::net::TcpListener::from_std(listener) {
-                        Ok(listener) => http::serve(listener, serving, shutdown_rx).await,
+                        Ok(listener) => {
+                            http::serve(listener, serving, shutdown_rx, header_read_timeout).await
+                        }
                         Err(e) => eprintln!("daftar-sandbox: cannot serve: {e}"),
                     }
                 });
@@ -229,6 +266,7 @@ impl Sandbox {
             addr,
             base_url,
             api_key: config.api_key,
+            admin_token,
             fresh,
             shared,
             shutdown_tx,
@@ -242,6 +280,7 @@ pub struct RunningSandbox {
     addr: SocketAddr,
     base_url: String,
     api_key: String,
+    admin_token: String,
     fresh: bool,
     shared: Arc<shared::Shared>,
     shutdown_tx: watch::Sender<bool>,
@@ -269,6 +308,13 @@ impl RunningSandbox {
     /// The `Authorization` header value for the API key: `Api-Key <key>`.
     pub fn api_key_header(&self) -> String {
         format!("Api-Key {}", self.api_key)
+    }
+
+    /// The token that opens the `/_sandbox/` endpoints from any `Host`: send it in the
+    /// [`ADMIN_TOKEN_HEADER`] header. Requests to `127.0.0.1:PORT` (or `localhost`, `[::1]`)
+    /// need no token.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
     }
 
     /// True when this start created (and seeded) the state; false when it reopened a file.
@@ -307,8 +353,9 @@ impl RunningSandbox {
         self.shared.settle_now()
     }
 
-    /// Moves the sandbox clock forward; returns the new offset in ms.
-    pub fn advance_clock(&self, by: Duration) -> i64 {
+    /// Moves the sandbox clock forward; returns the new offset in ms. Refused (nothing
+    /// changes) when the clock would end up more than [`MAX_CLOCK_OFFSET_MS`] ahead.
+    pub fn advance_clock(&self, by: Duration) -> Result<i64, ClockError> {
         self.shared
             .clock
             .advance_ms(i64::try_from(by.as_millis()).unwrap_or(i64::MAX))

@@ -1,6 +1,6 @@
 //! `daftar-sandbox`: runs the Ottu sandbox until SIGINT or SIGTERM. The first stdout line is
 //! exactly `daftar-sandbox listening on http://127.0.0.1:PORT` (tests parse it), the second
-//! `api key: KEY`.
+//! `api key: KEY`, the third `admin token: TOKEN` (random per start; see sandbox/README.md).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,6 +68,8 @@ fn main() -> ExitCode {
         users: args.users,
         settle_after_ms: args.settle_after_ms,
         clock_offset_ms: args.clock_offset_ms,
+        admin_token: None,
+        header_read_timeout: daftar_sandbox::HEADER_READ_TIMEOUT,
     };
     let sandbox = match Sandbox::start(config) {
         Ok(sandbox) => sandbox,
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
     // Stdout is line-buffered: each line reaches a parent process as soon as it is printed.
     println!("daftar-sandbox listening on {}", sandbox.base_url());
     println!("api key: {}", sandbox.api_key());
+    println!("admin token: {}", sandbox.admin_token());
     if !sandbox.is_fresh() {
         eprintln!("daftar-sandbox: reopened existing state (--seed/--payments ignored)");
     }

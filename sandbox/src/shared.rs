@@ -246,6 +246,15 @@ pub struct Shared {
     pub counters: CounterCells,
     pub seed: u64,
     pub base_url: String,
+    pub admin: AdminAccess,
+}
+
+/// What opens the `/_sandbox/` endpoints (see `http::admin_allowed`).
+pub struct AdminAccess {
+    /// The port the sandbox listens on: the only one a loopback `Host` may name.
+    pub port: u16,
+    /// The token printed at start (`admin token: ...`).
+    pub token: String,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: every guarded value stays consistent
@@ -264,6 +273,7 @@ impl Shared {
         credentials: Credentials,
         seed: u64,
         base_url: String,
+        admin: AdminAccess,
     ) -> Shared {
         Shared {
             writer,
@@ -273,6 +283,7 @@ impl Shared {
             counters: CounterCells::default(),
             seed,
             base_url,
+            admin,
         }
     }
 

@@ -215,7 +215,9 @@ fn checkout_shape(
         "checkout_short_url": format!("{base_url}/s/{session_id}/"),
         "checkout_url": checkout_url,
         "qr_code_url": format!("{base_url}/qr/{session_id}.png"),
-        "payment_methods": {
+        // A list, as Ottu sends it and ottu-py reads it (the spec's prose says "an array";
+        // its schema's `allOf` of one object is the extract's slip).
+        "payment_methods": [{
             "code": pg_code,
             "name": gateway_name(pg_code),
             "type": payment_kind,
@@ -229,7 +231,7 @@ fn checkout_shape(
                 "webp": format!("{base_url}/icons/{pg_code}.webp"),
             },
             "flow": "redirect",
-        },
+        }],
         "sdk_setup_preload_payload": {
             "amount": amount,
             "billing": "",

@@ -1,4 +1,4 @@
-//! The `daftar-sandbox` binary: its two start lines, serving until SIGTERM, and an outage
+//! The `daftar-sandbox` binary: its three start lines (address, API key, admin token), serving until SIGTERM, and an outage
 //! played by SIGKILL and restart on the same state file (committed operations survive).
 
 mod common;
@@ -14,6 +14,7 @@ struct Running {
     child: Child,
     addr: SocketAddr,
     api_key: String,
+    admin_token: String,
 }
 
 /// How long the binary may take to print its start lines.
@@ -55,10 +56,16 @@ fn start(args: &[&str]) -> Running {
         .strip_prefix("api key: ")
         .unwrap_or_else(|| panic!("unexpected second line {second:?}"))
         .to_owned();
+    let third = next_line();
+    let admin_token = third
+        .strip_prefix("admin token: ")
+        .unwrap_or_else(|| panic!("unexpected third line {third:?}"))
+        .to_owned();
     Running {
         child,
         addr: SocketAddr::from(([127, 0, 0, 1], port)),
         api_key,
+        admin_token,
     }
 }
 
@@ -93,6 +100,24 @@ fn prints_its_address_and_key_and_stops_on_sigterm() {
     assert_eq!(health["status"], "ok");
     let state = get_json(r.addr, "/_sandbox/state");
     assert_eq!(state["payments"].as_array().unwrap().len(), 5);
+    // The printed admin token opens the admin endpoints for a request not addressed to
+    // 127.0.0.1 (e.g. through a proxy); without it such a request is refused.
+    let foreign = |token: Option<&str>| {
+        let mut request =
+            "GET /_sandbox/health HTTP/1.1\r\nHost: sandbox.test\r\nConnection: close\r\n"
+                .to_owned();
+        if let Some(token) = token {
+            request.push_str(&format!(
+                "{}: {token}\r\n",
+                daftar_sandbox::ADMIN_TOKEN_HEADER
+            ));
+        }
+        request.push_str("\r\n");
+        common::raw_send(r.addr, &request).unwrap().status()
+    };
+    assert_eq!(r.admin_token.len(), 32, "{}", r.admin_token);
+    assert_eq!(foreign(Some(&r.admin_token)), Some(200));
+    assert_eq!(foreign(None), Some(403));
 
     let status = Command::new("kill")
         .args(["-TERM", &r.child.id().to_string()])

@@ -33,7 +33,7 @@ async fn per_payment_throttle_follows_the_documented_rules() {
     );
     assert!(a.body["detail"].as_str().unwrap().contains("throttled"));
 
-    h.sandbox.advance_clock(10 * MINUTE);
+    h.sandbox.advance_clock(10 * MINUTE).unwrap();
     let a = h.inquire(&p.session_id).await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.body["session_id"], p.session_id.as_str());
@@ -49,11 +49,11 @@ async fn per_payment_throttle_follows_the_documented_rules() {
         "30-minute Retry-After {wait}"
     );
 
-    h.sandbox.advance_clock(30 * MINUTE);
+    h.sandbox.advance_clock(30 * MINUTE).unwrap();
     assert_eq!(h.inquire(&p.session_id).await.status, 200);
-    h.sandbox.advance_clock(30 * MINUTE);
+    h.sandbox.advance_clock(30 * MINUTE).unwrap();
     assert_eq!(h.inquire(&p.session_id).await.status, 200);
-    h.sandbox.advance_clock(30 * MINUTE);
+    h.sandbox.advance_clock(30 * MINUTE).unwrap();
     let a = h.inquire(&p.session_id).await;
     assert_eq!(a.status, 429, "a fourth inquiry is denied: {}", a.text);
     assert!(
@@ -83,7 +83,9 @@ async fn at_most_thirty_inquiries_a_minute_overall() {
     let a = h.inquire(&ids[30]).await;
     assert_eq!(a.status, 429);
     assert!((1..=60).contains(&retry_after(&a)));
-    h.sandbox.advance_clock(MINUTE + Duration::from_secs(1));
+    h.sandbox
+        .advance_clock(MINUTE + Duration::from_secs(1))
+        .unwrap();
     assert_eq!(h.inquire(&ids[30]).await.status, 200);
 }
 
@@ -95,7 +97,7 @@ async fn an_inquiry_learns_the_gateway_state() {
     new.gateway_state = Some(PaymentState::Paid);
     let p = h.add(new);
     assert_eq!(h.payment(&p.session_id).await.body["state"], "attempted");
-    h.sandbox.advance_clock(11 * MINUTE);
+    h.sandbox.advance_clock(11 * MINUTE).unwrap();
     let a = h.inquire(&p.session_id).await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.body["state"], "paid");

@@ -244,7 +244,9 @@ async fn queued_refunds_settle_after_the_delay_or_on_demand() {
     assert_eq!(a.status, 400, "{}", a.text);
 
     // The default settle delay is 2 s of sandbox clock: move the clock instead of waiting.
-    h.sandbox.advance_clock(Duration::from_millis(2_001));
+    h.sandbox
+        .advance_clock(Duration::from_millis(2_001))
+        .unwrap();
     let child_view = h.payment(&child).await;
     assert_eq!(child_view.body["state"], "refunded");
     assert_eq!(

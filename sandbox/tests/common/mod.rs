@@ -189,6 +189,22 @@ pub fn raw_request(
     Ok(RawExchange { bytes })
 }
 
+/// Sends `request` (a whole HTTP/1.1 request, head and body, as written) over a fresh TCP
+/// connection and reads until the server closes: for headers `raw_request` sets itself
+/// (`Host`).
+pub fn raw_send(addr: SocketAddr, request: &str) -> std::io::Result<RawExchange> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+    stream.write_all(request.as_bytes())?;
+    let mut bytes = Vec::new();
+    match stream.read_to_end(&mut bytes) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => return Err(e),
+    }
+    Ok(RawExchange { bytes })
+}
+
 /// Polls `condition` until it holds or `deadline` passes.
 pub fn wait_until(deadline: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + deadline;
