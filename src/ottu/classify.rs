@@ -183,6 +183,12 @@ pub fn classify_operation(kind: OperationKind, raw: &RawResponse) -> OperationOu
             status,
             raw: raw.kept_body(),
         },
+        // Could any of these have been applied? A redirect is not followed, and whatever
+        // redirects (a captive portal, http→https, a moved host) answers instead of passing
+        // the request on. A proxy's 4xx page (404, 413, an HTML 400) is its own refusal to
+        // forward. Once Ottu has the request, its 4xx answers are JSON in its own shape
+        // (above); a proxy that timed out *after* forwarding answers 502/504, which stays an
+        // unknown outcome. So these were not applied: not sent, not failed.
         300..=499 => OperationOutcome::NotOttu {
             reason: not_ottu_reason(call, raw),
             status,
