@@ -391,7 +391,10 @@ async fn answers_that_are_not_ottus_are_not_refusals_and_redirects_are_not_follo
             "{outcome:?}"
         );
         let seen = script.next_request();
-        assert_eq!(seen.path, "/b/pbl/v2/operation/", "only Ottu's path is asked");
+        assert_eq!(
+            seen.path, "/b/pbl/v2/operation/",
+            "only Ottu's path is asked"
+        );
     }
     // Three requests for three attempts: the 302 was not followed.
     assert!(script.seen.try_recv().is_err());

@@ -1014,7 +1014,11 @@ fn a_success_that_does_not_match_the_request_is_an_unknown_outcome_never_a_succe
         assert!(show.children.is_empty(), "{session}: {:?}", show.children);
         assert_eq!(show.balances.refunded, "0.000", "{session}");
         // Its amount stays spoken for: the outcome is unknown (greedy holds 1.000 more).
-        let refundable = if session == "greedy" { "19.500" } else { "20.500" };
+        let refundable = if session == "greedy" {
+            "19.500"
+        } else {
+            "20.500"
+        };
         assert_eq!(show.balances.refundable, refundable, "{session}");
         let raw = env.reply_json(op.id).expect("the raw reply is kept");
         assert!(raw.contains("\"result\""), "{session}: {raw}");
