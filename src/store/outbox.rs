@@ -374,7 +374,7 @@ pub fn paused_profiles(
 
 /// The start of every pause reason Daftar stores for Ottu's answer (`ottu::auth_message`):
 /// Ottu refused the credential or a permission.
-const OTTU_PAUSE_PREFIX: &str = "Ottu ";
+pub const OTTU_PAUSE_PREFIX: &str = "Ottu ";
 
 /// Lifts the pauses earlier versions stored for conditions of the machine, not answers
 /// from Ottu (no OS keyring reachable, as from cron; no credential in it; a base URL the

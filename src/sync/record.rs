@@ -655,3 +655,19 @@ pub fn recovered_events(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ottu::auth_message;
+    use crate::store::outbox::OTTU_PAUSE_PREFIX;
+
+    /// `outbox::lift_local_pauses` keeps exactly the pauses whose reason is Ottu's answer:
+    /// every reason a 401/403 stores must start with the prefix it looks for.
+    #[test]
+    fn every_auth_pause_reason_is_recognised_as_ottus() {
+        for (status, permission) in [(401, None), (403, None), (403, Some("payment.refund"))] {
+            let reason = auth_message(status, "detail", permission);
+            assert!(reason.starts_with(OTTU_PAUSE_PREFIX), "{reason}");
+        }
+    }
+}
