@@ -186,11 +186,25 @@ fn os_account() -> String {
     }
 }
 
-/// Windows: the logon session's user name, which Windows itself sets for every process.
-/// (GetUserNameW would not depend on the environment; not wired up yet.)
-#[cfg(not(unix))]
+/// Windows: the account the process runs as, from the OS (GetUserNameW), not `USERNAME`.
+#[cfg(windows)]
 fn os_account() -> String {
-    std::env::var("USERNAME").unwrap_or_else(|_| "unknown".to_string())
+    use windows_sys::Win32::System::WindowsProgramming::GetUserNameW;
+    // UNLEN (256) + 1: the longest Windows user name and its NUL.
+    let mut buffer = [0u16; 257];
+    let mut len = buffer.len() as u32;
+    // SAFETY: `buffer` is writable for `len` UTF-16 units; GetUserNameW writes at most that
+    // many (with the NUL) and sets `len` to the count written, NUL included.
+    let ok = unsafe { GetUserNameW(buffer.as_mut_ptr(), &mut len) };
+    if ok == 0 || len == 0 {
+        return "unknown".to_string();
+    }
+    String::from_utf16_lossy(&buffer[..len as usize - 1])
+}
+
+#[cfg(not(any(unix, windows)))]
+fn os_account() -> String {
+    "unknown".to_string()
 }
 
 fn run(cli: Cli, out: &Output) -> Result<(), Error> {
