@@ -581,9 +581,12 @@ fn a_server_echoing_the_credential_leaves_no_trace() {
     s.both(&["profile", "show", p], "", 0);
     // The key again (lifts the pause); a 500 page, then a success that echoes the key.
     set_api_key(&mut s);
-    server.set(Echo::HtmlError);
+    server.set_once(Echo::HtmlError, Echo::Unauthorized);
     s.run(&["sync"], "");
+    set_api_key(&mut s);
+    server.set_once(Echo::HtmlError, Echo::Unauthorized);
     s.run(&["--json", "sync"], "");
+    set_api_key(&mut s);
     s.run(&["queue", "list"], "");
     s.run(&["--json", "queue", "list"], "");
     server.set(ok.clone());
@@ -601,8 +604,9 @@ fn a_server_echoing_the_credential_leaves_no_trace() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     queue_refund(&mut s);
     for mode in [Echo::Forbidden, Echo::Unauthorized, Echo::HtmlError, ok] {
-        server.set(mode);
+        server.set_once(mode.clone(), Echo::Forbidden);
         s.run(&["--json", "sync"], "");
+        server.set(mode);
         s.run(&["--json", "profile", "show", p], "");
         s.run(&["import", "--profile", p, "--session-id", "echo-3"], "");
         s.run(&["--json", "refresh", "--profile", p], "");
@@ -612,6 +616,10 @@ fn a_server_echoing_the_credential_leaves_no_trace() {
         );
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
+    // Last, an HTML 500 page is the final answer an operation got before the run ended.
+    queue_refund(&mut s);
+    server.set_once(Echo::HtmlError, Echo::Unauthorized);
+    s.run(&["--json", "sync"], "");
     s.both(&["status"], "", 0);
     s.both(&["queue", "list"], "", 0);
 
@@ -625,26 +633,39 @@ fn a_server_echoing_the_credential_leaves_no_trace() {
         seen.iter().any(|(_, auth)| auth.starts_with("Basic ")),
         "the Basic header was never sent"
     );
+    let forms = leak_forms(&key, user, &password);
+    assert_no_leak(&s, &forms);
     let printed = String::from_utf8_lossy(&s.printed);
     assert!(
         printed.contains("<redacted>"),
         "no echo was printed: {printed}"
     );
-    let stored: i64 = held
-        .query_row(
-            "SELECT (SELECT count(*) FROM events WHERE coalesce(before_json, '') || coalesce(after_json, '') LIKE '%<redacted>%')
-                  + (SELECT count(*) FROM operations WHERE coalesce(last_error, '') || coalesce(reply_json, '') LIKE '%<redacted>%')",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(
-        stored > 0,
-        "no scrubbed echo was stored: the scenario did not reach the ledger"
-    );
-
-    let forms = leak_forms(&key, user, &password);
-    assert_no_leak(&s, &forms);
+    // Each path reached the ledger, scrubbed: a pause reason (401 and 403) in the events, a
+    // success's reply, and the HTML 500 page kept as an operation's last reply.
+    let count = |sql: &str| -> i64 { held.query_row(sql, [], |r| r.get(0)).unwrap() };
+    for (what, sql) in [
+        (
+            "a scrubbed 401 pause reason",
+            "SELECT count(*) FROM events WHERE action = 'profile.paused' AND after_json LIKE '%HTTP 401%<redacted>%'",
+        ),
+        (
+            "a scrubbed 403 pause reason",
+            "SELECT count(*) FROM events WHERE action = 'profile.paused' AND after_json LIKE '%payment.refund%<redacted>%'",
+        ),
+        (
+            "a scrubbed success reply",
+            "SELECT count(*) FROM operations WHERE status = 'succeeded' AND reply_json LIKE '%Done for %<redacted>%'",
+        ),
+        (
+            "the scrubbed HTML 500 page",
+            "SELECT count(*) FROM operations WHERE reply_json LIKE '%Server Error (500)%<redacted>%'",
+        ),
+    ] {
+        assert!(
+            count(sql) > 0,
+            "the ledger holds no {what}: the scenario missed a path"
+        );
+    }
     drop(held);
     assert_no_leak(&s, &forms);
 }

@@ -426,8 +426,10 @@ fn a_base_url_edited_in_sqlite_gets_no_key_and_no_request() {
     assert!(attacker.seen().is_empty(), "{:?}", attacker.seen());
 }
 
-/// Profile `a`'s Basic user `u/api-key` and another profile's API key used to be able to
-/// share one keyring entry (`profile/a/basic/u/api-key`); now each has its own.
+/// Profile `a`'s Basic user `u/api-key` and profile `a/basic/u`'s API key used to share one
+/// keyring entry (`profile/a/basic/u/api-key`); now each has its own. New profile names
+/// cannot hold a `/`, but a ledger from before may (or an edited one), so the second profile
+/// is written straight into SQLite.
 #[test]
 fn names_and_users_no_longer_collide_in_the_keyring() {
     if !keyring_required() {
@@ -439,9 +441,18 @@ fn names_and_users_no_longer_collide_in_the_keyring() {
         users: vec!["u/api-key".into()],
         origins: vec![],
     };
-    let (a, b) = (unique_profile("a"), unique_profile("b"));
+    let a = unique_profile("a");
+    let b = format!("{a}/basic/u");
     cli.add_profile(&a);
-    cli.add_profile(&b);
+    rusqlite::Connection::open(&cli.db)
+        .unwrap()
+        .execute(
+            "INSERT INTO profiles (name, base_url, currency, created_at_ms, uid)
+             SELECT ?1, base_url, currency, created_at_ms, lower(hex(randomblob(16)))
+             FROM profiles WHERE name = ?2",
+            [&b, &a],
+        )
+        .unwrap();
     let set = cli.run_stdin(
         &[
             "profile",
@@ -462,15 +473,21 @@ fn names_and_users_no_longer_collide_in_the_keyring() {
     assert_ne!(a_slot.account(), b_slot.account());
     assert_eq!(read(&store, &a_slot).as_deref(), Some("password-of-a"));
     assert_eq!(read(&store, &b_slot).as_deref(), Some("sk_live_key_of_b"));
+    assert!(key_stored(&cli, &a) && key_stored(&cli, &b));
+    cli.ok(&["profile", "remove-key", &b]);
+    assert!(
+        key_stored(&cli, &a),
+        "removing b's key removed a's password"
+    );
     // An entry in the old, name-keyed form is never read.
-    let legacy = format!("profile/{b}/api-key");
+    let legacy = format!("profile/{a}/api-key");
     keyring::Entry::new(KEYRING_SERVICE, &legacy)
         .unwrap()
         .set_password("sk_live_legacy_entry")
         .unwrap();
     let other = Cli::new();
-    other.add_profile(&b);
-    assert!(!key_stored(&other, &b));
+    other.add_profile(&a);
+    assert!(!key_stored(&other, &a));
     let _ = keyring::Entry::new(KEYRING_SERVICE, &legacy)
         .unwrap()
         .delete_credential();

@@ -132,7 +132,8 @@ impl Drop for LedgerCleanup {
 /// the answer, and records each request's first line and `Authorization` header.
 pub struct EchoServer {
     pub base_url: String,
-    mode: Arc<Mutex<Echo>>,
+    /// The answer to give, and the one to switch to after giving it once (if any).
+    mode: Arc<Mutex<(Echo, Option<Echo>)>>,
     seen: Arc<Mutex<Vec<(String, String)>>>,
 }
 
@@ -145,8 +146,8 @@ pub enum Echo {
     Forbidden,
     /// An HTML 500 page (a framework's debug page) showing the header, `/` escaped.
     HtmlError,
-    /// 200: a JSON success naming the header in `detail`, with every `/` written `\/`,
-    /// and for a retrieve a payment with the header in a field.
+    /// 200: a JSON success for `amount` naming the header in `detail`, every `/` written
+    /// as an escaped slash; for a retrieve, a paid 100.000 KWD payment naming it in fields.
     Ok { session_id: String, amount: String },
 }
 
@@ -154,7 +155,7 @@ impl EchoServer {
     pub fn start(mode: Echo) -> EchoServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
-        let mode = Arc::new(Mutex::new(mode));
+        let mode = Arc::new(Mutex::new((mode, None)));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (thread_mode, thread_seen) = (mode.clone(), seen.clone());
         std::thread::spawn(move || {
@@ -171,8 +172,15 @@ impl EchoServer {
         }
     }
 
+    /// Answers every request so from now on.
     pub fn set(&self, mode: Echo) {
-        *self.mode.lock().unwrap() = mode;
+        *self.mode.lock().unwrap() = (mode, None);
+    }
+
+    /// Answers the next request with `first`, then every later one with `then` (so a sync
+    /// that retries a 5xx does not retry for minutes).
+    pub fn set_once(&self, first: Echo, then: Echo) {
+        *self.mode.lock().unwrap() = (first, Some(then));
     }
 
     /// `(request line, Authorization header)` of every request so far.
@@ -181,7 +189,11 @@ impl EchoServer {
     }
 }
 
-fn serve_one(mut stream: TcpStream, mode: &Mutex<Echo>, seen: &Mutex<Vec<(String, String)>>) {
+fn serve_one(
+    mut stream: TcpStream,
+    mode: &Mutex<(Echo, Option<Echo>)>,
+    seen: &Mutex<Vec<(String, String)>>,
+) {
     let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
@@ -212,7 +224,15 @@ fn serve_one(mut stream: TcpStream, mode: &Mutex<Echo>, seen: &Mutex<Vec<(String
         .unwrap()
         .push((request_line.trim_end().to_string(), auth.clone()));
     let json_echo = serde_json::to_string(&auth).unwrap().replace('/', "\\/");
-    let (status, content_type, body) = match mode.lock().unwrap().clone() {
+    let answer = {
+        let mut mode = mode.lock().unwrap();
+        let answer = mode.0.clone();
+        if let Some(then) = mode.1.take() {
+            mode.0 = then;
+        }
+        answer
+    };
+    let (status, content_type, body) = match answer {
         Echo::Unauthorized => (
             "401 Unauthorized",
             "application/json",
@@ -243,7 +263,7 @@ fn serve_one(mut stream: TcpStream, mode: &Mutex<Echo>, seen: &Mutex<Vec<(String
                     "200 OK",
                     "application/json",
                     format!(
-                        r#"{{"session_id": "{session_id}", "order_no": "{echo}", "amount": "{amount}", "currency_code": "KWD", "state": "paid", "customer_email": "{echo}"}}"#
+                        r#"{{"session_id": "{session_id}", "order_no": "{echo}", "amount": "100.000", "currency_code": "KWD", "state": "paid", "customer_email": "{echo}"}}"#
                     ),
                 )
             } else {
