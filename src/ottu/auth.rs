@@ -63,10 +63,11 @@ impl Credential {
 /// What a scrubbed secret is replaced with.
 pub const REDACTED: &str = "<redacted>";
 
-/// A derived form shorter than this is not scrubbed: a base64 fragment of a very short
-/// secret could match ordinary text. `set-key` refuses secrets shorter than
-/// [`crate::limits::MIN_SECRET_CHARS`], whose every form is longer than this.
-const MIN_DERIVED_FORM_CHARS: usize = 8;
+/// A form shorter than this is not scrubbed: a very short secret (or a base64 fragment of
+/// one) would match ordinary text and mangle every answer. `set-key` refuses secrets
+/// shorter than [`crate::limits::MIN_SECRET_CHARS`] (the same 8), so every stored secret and
+/// each of its forms is scrubbed.
+const MIN_SCRUBBED_FORM_CHARS: usize = crate::limits::MIN_SECRET_CHARS;
 
 /// Takes one credential back out of whatever a server sent: a server that echoes the
 /// `Authorization` header (in a 401 detail, an HTML error page, a 200 body, a header) must
@@ -121,10 +122,7 @@ impl Scrubber {
                 forms.extend(base64_fragments(engine, secret.as_bytes()));
             }
         }
-        forms.retain(|form| !form.is_empty());
-        forms.retain(|form| {
-            form.chars().count() >= MIN_DERIVED_FORM_CHARS || secrets.iter().any(|s| s == form)
-        });
+        forms.retain(|form| form.chars().count() >= MIN_SCRUBBED_FORM_CHARS);
         forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         forms.dedup();
         Scrubber {
@@ -462,6 +460,15 @@ mod tests {
         scrubber.headers(&mut headers);
         assert_eq!(headers["location"], "/x?<redacted>");
         assert!(!format!("{scrubber:?}").contains("pw-"));
+    }
+
+    #[test]
+    fn a_secret_too_short_to_scrub_leaves_answers_alone() {
+        let scrubber = Scrubber::new(&Credential::ApiKey(SecretString::from("k")));
+        let body = br#"{"result": "success", "detail": "ok k"}"#.to_vec();
+        assert_eq!(scrubber.body(body.clone()), body);
+        // The whole header value is still long enough to take out.
+        assert_eq!(scrubber.text("sent Api-Key k".into()), "sent <redacted>");
     }
 
     #[test]
