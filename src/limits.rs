@@ -83,6 +83,39 @@ pub const SYNC_WATCH_POLL_MS: u64 = 1_000;
 /// Import/refresh: payments fetched from Ottu at once. Retrieve is cheap for Ottu, but a
 /// shop's uplink is not; four keeps a thousand-payment import to seconds.
 pub const IMPORT_CONCURRENCY: usize = 4;
+/// Import: payments written per transaction. Each commit is one fsync (`synchronous=FULL`),
+/// a few ms; 500 payments take Ottu far longer to answer, so the commits cost little, and a
+/// run that is killed loses at most one batch (importing again is harmless). The write lock
+/// is held for milliseconds, so `queue` and reads go on during a long import.
+pub const IMPORT_BATCH_PAYMENTS: usize = 500;
+/// Import: the longest an answer waits to be written. On a slow link a batch takes minutes
+/// to fill; this bounds what a kill (or a request that hangs) can cost.
+pub const IMPORT_BATCH_MAX_MS: u64 = 2_000;
+/// Import: ids read ahead of the oldest unanswered one (in flight or waiting to be handed
+/// back in order). Memory stays this many lines whatever the file's size.
+pub const IMPORT_READ_AHEAD: usize = 64;
+/// Import: the longest line read from `--from-file`. A session id is at most 128 characters
+/// (up to 4 bytes each in UTF-8); a longer line is not an id and is skipped, unread.
+pub const IMPORT_MAX_LINE_BYTES: usize = 1024;
+/// Import: how much of a rejected line is shown: enough to find it in the file.
+pub const IMPORT_MAX_REJECTED_TEXT_CHARS: usize = 100;
+/// Import: failures and rejected lines listed in the summary (all are counted). A file of
+/// a million wrong lines must not make a million-line report held in memory.
+pub const IMPORT_MAX_LISTED: usize = 1_000;
+/// Import/refresh: tries per id when Ottu does not answer (5xx, timeout, broken connection,
+/// 429). A read changes nothing at Ottu, so retrying is safe; three ride out a blip.
+pub const IMPORT_FETCH_ATTEMPTS: u32 = 3;
+/// Import/refresh: the wait before the second try; doubled for each later one.
+pub const IMPORT_RETRY_BASE_MS: u64 = 500;
+/// Import/refresh: the longest `Retry-After` waited for before trying an id again. Longer
+/// throttles count as Ottu not answering (and enough of them stop the run).
+pub const IMPORT_MAX_THROTTLE_WAIT_MS: u64 = 60_000;
+/// Import/refresh: ids in a row Ottu did not answer (after their retries) before the run
+/// stops: Ottu is down or throttling hard, and going on would only fail every id after.
+pub const IMPORT_MAX_CONSECUTIVE_UNAVAILABLE: usize = 10;
+/// Import/refresh: how often a waiting run looks at the Ctrl-C flag. Fast enough to feel
+/// immediate; the flag is an atomic load.
+pub const IMPORT_CANCEL_POLL_MS: u64 = 100;
 /// Sync: attempt outcomes kept for the run's summary (`sync --json`). A long `--watch` run
 /// would otherwise grow without bound; the progress events still report every one.
 pub const SYNC_MAX_REPORTED_OUTCOMES: usize = 100_000;

@@ -22,8 +22,7 @@ use crate::error::{Error, FieldContext, Result};
 use crate::ledger::Ledger;
 use crate::limits::{IMPORT_BATCH_PAYMENTS, IMPORT_MAX_LISTED};
 use crate::model::{
-    ChildState, NewPayment, OrderNo, PaymentSource, PaymentState, ProfileId, ProfileName,
-    SessionId,
+    ChildState, NewPayment, OrderNo, PaymentSource, PaymentState, ProfileId, ProfileName, SessionId,
 };
 use crate::ottu::{FetchError, OttuClient, PaymentDetails};
 use crate::store::children::Unresolved;
@@ -156,12 +155,13 @@ fn client(
             key: name.to_string(),
         })
     })?;
-    let client = connect::client_for(ledger, remote.client_config, profile.id).map_err(|error| {
-        Error::Remote {
-            code: "ottu.credential",
-            message: error.to_string(),
-        }
-    })?;
+    let client =
+        connect::client_for(ledger, remote.client_config, profile.id).map_err(|error| {
+            Error::Remote {
+                code: "ottu.credential",
+                message: error.to_string(),
+            }
+        })?;
     Ok((profile.id, client))
 }
 
@@ -215,7 +215,11 @@ struct ImportRun<'a, 'r> {
     profile_id: ProfileId,
     args: std::slice::Iter<'a, SessionId>,
     lines: Option<IdLines<&'r mut dyn BufRead>>,
-    batch: Vec<(Option<u64>, SessionId, std::result::Result<PaymentDetails, FetchError>)>,
+    batch: Vec<(
+        Option<u64>,
+        SessionId,
+        std::result::Result<PaymentDetails, FetchError>,
+    )>,
     batch_since: Option<Instant>,
     /// Where the batch that failed to be written began.
     lost_from: Option<(Option<u64>, Option<String>)>,
@@ -235,13 +239,15 @@ impl ImportRun<'_, '_> {
         (self.progress)(&progress);
     }
 
-    /// The batch in one transaction: each payment upserted with its event.
+    /// The batch in one transaction: each payment upserted with its event. Counted in the
+    /// summary only once committed, so the summary says what is in the ledger.
     fn write_batch(&mut self) -> Result<()> {
         let now_ms = self.ledger.clock().now_ms();
         let actor = self.ledger.actor().to_string();
         let profile_id = self.profile_id;
         let batch = &self.batch;
-        let mut summary = self.summary.clone();
+        let (mut added, mut updated, mut unchanged) = (0, 0, 0);
+        let mut failures = Vec::new();
         self.ledger.store().write(|tx| {
             for (line, id, result) in batch {
                 let payment = match result
@@ -251,7 +257,7 @@ impl ImportRun<'_, '_> {
                 {
                     Ok(p) => p,
                     Err(error) => {
-                        summary.fail(ImportFailure {
+                        failures.push(ImportFailure {
                             session_id: id.to_string(),
                             error,
                             line: *line,
@@ -262,15 +268,15 @@ impl ImportRun<'_, '_> {
                 let (action, payment_id, before) =
                     match store::payments::upsert_from_ottu(tx, profile_id, &payment, now_ms)? {
                         Upserted::Unchanged(_) => {
-                            summary.unchanged += 1;
+                            unchanged += 1;
                             continue;
                         }
                         Upserted::Added(pid) => {
-                            summary.added += 1;
+                            added += 1;
                             ("payment.imported", pid, None)
                         }
                         Upserted::Updated { id: pid, before } => {
-                            summary.updated += 1;
+                            updated += 1;
                             let before = json!({"amount": before.amount.to_string(), "state": before.state, "order_no": before.order_no});
                             ("payment.updated_from_ottu", pid, Some(before))
                         }
@@ -297,8 +303,12 @@ impl ImportRun<'_, '_> {
             }
             Ok::<_, Error>(())
         })?;
-        // Counted only once committed: the summary says what is in the ledger.
-        self.summary = summary;
+        self.summary.added += added;
+        self.summary.updated += updated;
+        self.summary.unchanged += unchanged;
+        for failure in failures {
+            self.summary.fail(failure);
+        }
         Ok(())
     }
 }
@@ -336,7 +346,10 @@ impl Sink for ImportRun<'_, '_> {
             Err(e) => Err(StopCause::new(
                 StopReason::Unreadable,
                 "input.unreadable",
-                format!("the file could not be read after line {}: {e}", lines.lines_read()),
+                format!(
+                    "the file could not be read after line {}: {e}",
+                    lines.lines_read()
+                ),
             )),
         }
     }
@@ -353,17 +366,17 @@ impl Sink for ImportRun<'_, '_> {
         &mut self,
         item: ImportItem,
         result: std::result::Result<PaymentDetails, FetchError>,
-    ) {
+    ) -> std::result::Result<(), StopCause> {
         if let ImportItem::Id { line, id } = item {
             self.batch.push((line, id, result));
             self.batch_since.get_or_insert_with(Instant::now);
         }
         self.handled += 1;
         if self.batch.len() >= IMPORT_BATCH_PAYMENTS {
-            // A failure here is reported by the next flush, which tries the same batch.
-            let _ = self.flush();
+            self.flush()?;
         }
         self.report();
+        Ok(())
     }
 
     fn unwritten_since(&self) -> Option<Instant> {
@@ -378,6 +391,7 @@ impl Sink for ImportRun<'_, '_> {
             Ok(()) => {
                 self.batch.clear();
                 self.batch_since = None;
+                self.lost_from = None;
                 self.report();
                 Ok(())
             }
@@ -458,7 +472,7 @@ impl Sink for RefreshRun<'_> {
         &mut self,
         child: Unresolved,
         result: std::result::Result<PaymentDetails, FetchError>,
-    ) {
+    ) -> std::result::Result<(), StopCause> {
         self.done += 1;
         (self.progress)(self.done);
         let state = result
@@ -475,6 +489,7 @@ impl Sink for RefreshRun<'_> {
                 line: None,
             }),
         }
+        Ok(())
     }
 
     fn unwritten_since(&self) -> Option<Instant> {
@@ -634,12 +649,7 @@ impl Ledger {
             done: 0,
             progress,
         };
-        let stopped = window::run(
-            remote,
-            &client,
-            cancel.unwrap_or(&not_cancelled),
-            &mut run,
-        );
+        let stopped = window::run(remote, &client, cancel.unwrap_or(&not_cancelled), &mut run);
         match stopped {
             None => Ok(run.summary),
             Some((cause, at)) => Err(Error::Remote {

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    let out = Output { json: cli.json };
+    let out = Output::new(cli.json);
     match run(cli, &out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -75,7 +75,7 @@ fn usage_error(error: clap::Error) -> ExitCode {
         _ => "usage.invalid",
     };
     let field = usage_field(&error);
-    let out = Output { json };
+    let out = Output::new(json);
     out.usage_error(
         &ErrorView {
             code: code.to_string(),
@@ -330,10 +330,8 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
         }
         Command::Status => out.status(&ledger.status()?),
         Command::Sync(args) => out.sync_summary(&remote::sync(&mut ledger, &args, out.json)?),
-        Command::Import(args) => out.imported(&remote::import(&mut ledger, &args, out.json)?),
-        Command::Refresh { profile } => {
-            out.refreshed(&remote::refresh(&mut ledger, profile.as_deref(), out.json)?)
-        }
+        Command::Import(args) => remote::import(&mut ledger, &args, out)?,
+        Command::Refresh { profile } => remote::refresh(&mut ledger, profile.as_deref(), out)?,
     }
     Ok(())
 }

@@ -1,17 +1,20 @@
 //! The commands that talk to Ottu: `sync` (the outbox worker, with a progress bar in text
-//! mode; Ctrl-C stops it at the next safe point), `import` and `refresh`.
+//! mode; Ctrl-C stops it at the next safe point), `import` (a file read as a stream, with
+//! its progress in bytes) and `refresh`. Progress-bar templates are constants: any text of
+//! the user's (a profile name) goes in through `{prefix}` or `{msg}`, never into a template.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use daftar::connect::Remote;
-use daftar::import::{ImportSummary, RefreshSummary};
+use daftar::import::{ImportProgress, ImportRequest, RefreshSummary};
 use daftar::sources::SplitMix;
 use daftar::sync::{self, SyncDeps, SyncEvent, SyncMode, SyncOptions, SyncSummary};
 use daftar::{Error, Ledger};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::{ImportArgs, SyncArgs};
+use crate::render::Output;
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
@@ -31,40 +34,99 @@ fn remote(runtime: &tokio::runtime::Runtime) -> Remote {
     }
 }
 
+/// A progress bar on stderr (hidden with `--json`). `what` is shown through `{prefix}`, never
+/// pasted into the template: a profile name such as `a}b` is text, not template syntax.
 fn bar(json: bool, what: &str) -> ProgressBar {
     let bar = if json {
         ProgressBar::hidden()
     } else {
         ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
     };
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} {{msg}}"
-        ))
-        .expect("a valid progress template")
-        .progress_chars("=> "),
-    );
+    bar.set_style(style(COUNT_TEMPLATE));
+    bar.set_prefix(what.to_string());
     bar
 }
 
-pub fn import(ledger: &mut Ledger, args: &ImportArgs, json: bool) -> Result<ImportSummary, Error> {
-    let mut ids = args.session_id.clone();
-    if let Some(file) = &args.from_file {
-        let text = std::fs::read_to_string(file).map_err(|e| {
-            Error::invalid(
-                "from_file",
-                "input.unreadable",
-                format!("cannot read {}: {e}", file.display()),
+/// A style from one of the constant templates in this file (no user text in them).
+fn style(template: &'static str) -> ProgressStyle {
+    // The templates are constants checked by `tests::templates_are_valid`; on a mistake the
+    // bar falls back to the default style rather than failing the command.
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+const COUNT_TEMPLATE: &str = "{spinner} {prefix} [{bar:30}] {pos}/{len} {msg}";
+/// The import's bar: through the file by bytes (its size is known, the number of ids is
+/// not until the end), or through the `--session-id` list.
+const IMPORT_BYTES_TEMPLATE: &str =
+    "{spinner} {prefix} [{bar:30}] {binary_bytes}/{binary_total_bytes} {msg}";
+const SPINNER_TEMPLATE: &str = "{spinner} {prefix} {msg}";
+
+/// Ctrl-C during `import` or `refresh`: the first stops at the next answer, writing what
+/// was read (requests in flight are abandoned: a read changes nothing at Ottu); the second
+/// exits at once (a write cut short rolls back; what was committed before stays).
+/// Registered before it returns, so no Ctrl-C falls between the start and the handler.
+fn on_ctrl_c_reading(
+    runtime: &tokio::runtime::Runtime,
+    cancel: Arc<AtomicBool>,
+    bar: ProgressBar,
+    what: &'static str,
+) -> Result<(), Error> {
+    let _entered = runtime.enter();
+    #[cfg(unix)]
+    let mut interrupts = {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::interrupt()).map_err(|e| Error::Remote {
+            code: "runtime",
+            message: format!("cannot listen for Ctrl-C: {e}"),
+        })?
+    };
+    runtime.spawn(async move {
+        #[cfg(unix)]
+        let mut next = async || interrupts.recv().await.is_some();
+        #[cfg(not(unix))]
+        let mut next = async || tokio::signal::ctrl_c().await.is_ok();
+        if !next().await {
+            return;
+        }
+        cancel.store(true, Ordering::SeqCst);
+        bar.suspend(|| {
+            eprintln!(
+                "stopping the {what}: writing what was read so far; Ctrl-C again stops at once"
             )
-        })?;
-        ids.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_string),
-        );
-    }
-    if ids.is_empty() {
+        });
+        if next().await {
+            std::process::exit(EXIT_INTERRUPTED);
+        }
+    });
+    Ok(())
+}
+
+/// `daftar import`: renders the summary; a run that stopped part way is the command's
+/// error (exit 1) after its summary, which says what was imported and where it stopped.
+pub fn import(ledger: &mut Ledger, args: &ImportArgs, out: &Output) -> Result<(), Error> {
+    let file = match &args.from_file {
+        None => None,
+        Some(path) => {
+            let unreadable = |e: std::io::Error| {
+                Error::invalid(
+                    "from_file",
+                    "input.unreadable",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            };
+            let file = std::fs::File::open(path).map_err(unreadable)?;
+            let meta = file.metadata().map_err(unreadable)?;
+            if meta.is_dir() {
+                return Err(unreadable(std::io::Error::other("it is a directory")));
+            }
+            // A pipe or device has no length: the bar then only spins.
+            let size = meta.is_file().then_some(meta.len());
+            Some((std::io::BufReader::new(file), size))
+        }
+    };
+    if args.session_id.is_empty() && file.is_none() {
         return Err(Error::invalid(
             "session_id",
             "import.nothing",
@@ -72,42 +134,98 @@ pub fn import(ledger: &mut Ledger, args: &ImportArgs, json: bool) -> Result<Impo
         ));
     }
     let runtime = runtime()?;
-    let bar = bar(json, "import");
-    bar.set_length(ids.len() as u64);
-    let summary = ledger.import_from_ottu(&remote(&runtime), &args.profile, &ids, &mut |done| {
-        bar.set_position(done)
-    });
+    let bar = bar(out.json, "import");
+    let by_bytes = match &file {
+        Some((_, Some(size))) => {
+            bar.set_style(style(IMPORT_BYTES_TEMPLATE));
+            bar.set_length(*size);
+            true
+        }
+        Some((_, None)) => {
+            bar.set_style(style(SPINNER_TEMPLATE));
+            false
+        }
+        None => {
+            bar.set_length(args.session_id.len() as u64);
+            false
+        }
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    on_ctrl_c_reading(&runtime, Arc::clone(&cancel), bar.clone(), "import")?;
+    let mut reader = file.map(|(reader, _)| reader);
+    let summary = ledger.import(
+        &remote(&runtime),
+        ImportRequest {
+            profile: &args.profile,
+            session_ids: &args.session_id,
+            file: reader.as_mut().map(|r| r as &mut dyn std::io::BufRead),
+            cancel: Some(&cancel),
+        },
+        &mut |p: &ImportProgress| {
+            bar.set_position(if by_bytes { p.bytes_read } else { p.handled });
+            bar.set_message(format!("{} imported", p.imported));
+        },
+    );
     bar.finish_and_clear();
-    summary
+    runtime.shutdown_background();
+    let summary = summary?;
+    let error = summary.error();
+    out.imported(&summary, error.as_ref());
+    error.map_or(Ok(()), Err)
 }
 
-pub fn refresh(
-    ledger: &mut Ledger,
-    profile: Option<&str>,
-    json: bool,
-) -> Result<Vec<(String, RefreshSummary)>, Error> {
+/// `daftar refresh`: every profile (or the one named), each reported on its own: one
+/// profile failing never keeps the others from being refreshed. A failure is the run's
+/// error (exit 1) after the report; with `--profile`, that profile's error is.
+pub fn refresh(ledger: &mut Ledger, profile: Option<&str>, out: &Output) -> Result<(), Error> {
     let runtime = runtime()?;
     let profiles = match profile {
         Some(p) => vec![p.to_string()],
         None => ledger.profiles()?.into_iter().map(|p| p.name).collect(),
     };
-    let mut out = Vec::new();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let bar = bar(out.json, "refresh");
+    on_ctrl_c_reading(&runtime, Arc::clone(&cancel), bar.clone(), "refresh")?;
+    let mut reports: Vec<(String, Result<RefreshSummary, Error>)> = Vec::new();
     for name in profiles {
-        let bar = bar(json, &format!("refresh {name}"));
-        let summary =
-            ledger.refresh_from_ottu(&remote(&runtime), &name, &mut |done| bar.set_position(done));
-        bar.finish_and_clear();
-        match summary {
-            Ok(s) => out.push((name, s)),
+        if cancel.load(Ordering::SeqCst) {
+            break;
+        }
+        bar.reset();
+        bar.set_prefix(format!("refresh {name}"));
+        let result = ledger.refresh(&remote(&runtime), &name, Some(&cancel), &mut |done| {
+            bar.set_position(done)
+        });
+        match result {
             // A profile without a key has nothing of ours at Ottu to refresh.
             Err(Error::Remote {
                 code: "ottu.credential",
                 ..
             }) if profile.is_none() => {}
-            Err(e) => return Err(e),
+            Err(e) if profile.is_some() => {
+                bar.finish_and_clear();
+                return Err(e);
+            }
+            result => reports.push((name, result)),
         }
     }
-    Ok(out)
+    bar.finish_and_clear();
+    runtime.shutdown_background();
+    let failed: Vec<String> = reports
+        .iter()
+        .filter_map(|(name, r)| r.as_ref().err().map(|e| format!("{name}: {e}")))
+        .collect();
+    let error = (!failed.is_empty()).then(|| Error::Remote {
+        code: "refresh.failed",
+        message: format!(
+            "refresh failed for {} of {} profile(s), the others were refreshed: {}",
+            failed.len(),
+            reports.len(),
+            failed.join("; ")
+        ),
+    });
+    out.refreshed(&reports, error.as_ref());
+    error.map_or(Ok(()), Err)
 }
 
 /// Exit code after a second Ctrl-C: 128 + SIGINT, as shells report a process ended by it.
@@ -156,6 +274,16 @@ fn on_ctrl_c(
             std::process::exit(EXIT_INTERRUPTED);
         }
     });
+    #[cfg(not(unix))]
+    let _ = failed;
+    Ok(())
+}
+
+pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSummary, Error> {
+    let runtime = runtime()?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let bar = bar(json, "sync");
+    on_ctrl_c(&runtime, Arc::clone(&cancel), bar.clone())?;
     let deps = SyncDeps {
         runtime: runtime.handle().clone(),
         client_config: daftar::ottu::ClientConfig::default(),
@@ -212,13 +340,25 @@ fn on_ctrl_c(
     runtime.shutdown_background();
     summary
 }
-    #[cfg(not(unix))]
-    let _ = failed;
-    Ok(())
-}
 
-pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSummary, Error> {
-    let runtime = runtime()?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    let bar = bar(json, "sync");
-    on_ctrl_c(&runtime, Arc::clone(&cancel), bar.clone())?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_valid() {
+        for template in [COUNT_TEMPLATE, IMPORT_BYTES_TEMPLATE, SPINNER_TEMPLATE] {
+            ProgressStyle::with_template(template).unwrap();
+        }
+    }
+
+    #[test]
+    fn names_with_template_syntax_are_shown_as_text() {
+        for name in ["a}b", "{a", "{spinner}", "}}{{", "{prefix}"] {
+            let bar = bar(false, &format!("refresh {name}"));
+            bar.set_message(name.to_string());
+            assert_eq!(bar.prefix(), format!("refresh {name}"));
+            bar.finish_and_clear();
+        }
+    }
+}

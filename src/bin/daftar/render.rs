@@ -12,6 +12,9 @@ use serde_json::json;
 
 pub struct Output {
     pub json: bool,
+    /// Set once a JSON document carrying the command's error was printed (a run that
+    /// stopped part way): [`Output::error`] then prints no second document.
+    error_in_document: std::cell::Cell<bool>,
 }
 
 fn money(amount: Option<&str>, currency: &str) -> String {
@@ -19,6 +22,25 @@ fn money(amount: Option<&str>, currency: &str) -> String {
 }
 
 impl Output {
+    pub fn new(json: bool) -> Output {
+        Output {
+            json,
+            error_in_document: std::cell::Cell::new(false),
+        }
+    }
+
+    /// A document that carries the run's error itself: with `--json` the error joins it as
+    /// `"error"`, so stdout stays one document; the caller returns the error for the exit
+    /// code and the line on stderr.
+    fn print_json_with_error<T: Serialize>(&self, value: &T, error: Option<&Error>) {
+        let mut document = serde_json::to_value(value).expect("views serialise to JSON");
+        if let (Some(error), Some(map)) = (error, document.as_object_mut()) {
+            map.insert("error".into(), json!(error.view()));
+            self.error_in_document.set(true);
+        }
+        self.print_json(&document);
+    }
+
     fn print_json<T: Serialize>(&self, value: &T) {
         // Serialising our own view types cannot fail: no maps with non-string keys, no I/O.
         let text = serde_json::to_string_pretty(value).expect("views serialise to JSON");
@@ -76,7 +98,7 @@ impl Output {
     }
 
     pub fn error(&self, error: &Error) {
-        if self.json {
+        if self.json && !self.error_in_document.get() {
             print_error_json(&json!({ "error": error.view() }));
         }
         eprintln!("error: {error}");
@@ -302,32 +324,67 @@ impl Output {
         )]);
     }
 
-    pub fn imported(&self, s: &daftar::import::ImportSummary) {
+    pub fn imported(&self, s: &daftar::import::ImportSummary, error: Option<&Error>) {
         if self.json {
-            return self.print_json(s);
+            return self.print_json_with_error(s, error);
         }
         let mut lines = vec![format!(
-            "import: {} added, {} updated, {} unchanged, {} failed",
-            s.added,
-            s.updated,
-            s.unchanged,
-            s.failed.len()
+            "import: {} added, {} updated, {} unchanged, {} failed, {} line(s) rejected",
+            s.added, s.updated, s.unchanged, s.failed_count, s.rejected_count
         )];
+        // `{:?}`: a line's text is shown quoted, control and bidi characters escaped.
         lines.extend(
-            s.failed
+            s.rejected
                 .iter()
-                .map(|f| format!("  {}: {}", f.session_id, f.error)),
+                .map(|r| format!("  line {}: {:?}: {}", r.line, r.text, r.error)),
         );
+        if s.rejected_count > s.rejected.len() as u64 {
+            lines.push(format!(
+                "  ... and {} more rejected line(s)",
+                s.rejected_count - s.rejected.len() as u64
+            ));
+        }
+        lines.extend(s.failed.iter().map(|f| match f.line {
+            Some(line) => format!("  line {line}: {}: {}", f.session_id, f.error),
+            None => format!("  {}: {}", f.session_id, f.error),
+        }));
+        if s.failed_count > s.failed.len() as u64 {
+            lines.push(format!(
+                "  ... and {} more failed",
+                s.failed_count - s.failed.len() as u64
+            ));
+        }
         self.lines(&lines);
     }
 
-    pub fn refreshed(&self, profiles: &[(String, daftar::import::RefreshSummary)]) {
+    /// Each profile's refresh, or why it failed; `error` is the run's (some profile failed).
+    pub fn refreshed(
+        &self,
+        profiles: &[(String, Result<daftar::import::RefreshSummary, Error>)],
+        error: Option<&Error>,
+    ) {
         if self.json {
-            let map: std::collections::BTreeMap<_, _> = profiles.iter().cloned().collect();
-            return self.print_json(&json!({ "profiles": map }));
+            let map: std::collections::BTreeMap<_, _> = profiles
+                .iter()
+                .map(|(name, result)| {
+                    let value = match result {
+                        Ok(summary) => json!(summary),
+                        Err(e) => json!({ "error": e.view() }),
+                    };
+                    (name.clone(), value)
+                })
+                .collect();
+            return self.print_json_with_error(&json!({ "profiles": map }), error);
         }
         let mut lines = Vec::new();
-        for (name, s) in profiles {
+        for (name, result) in profiles {
+            let s = match result {
+                Ok(s) => s,
+                Err(e) => {
+                    lines.push(format!("refresh {name}: failed: {e}"));
+                    continue;
+                }
+            };
             lines.push(format!(
                 "refresh {name}: {} unsettled refund(s) checked, {} settled, {} failed",
                 s.checked,
@@ -397,8 +454,26 @@ impl Output {
         )];
         lines.extend(s.profiles.iter().map(|(name, p)| row(name, &p.counts)));
         lines.push(row("total", &s.total));
+        lines.extend(s.paused.iter().map(paused_line));
         self.lines(&lines);
     }
+}
+
+/// A paused profile, with the work it holds and what resumes it.
+fn paused_line(p: &daftar::sync::PausedProfileView) -> String {
+    let when = match &p.since {
+        Some(since) => format!("paused since {since}"),
+        None => "held in this run".to_string(),
+    };
+    let resume = if p.this_run_only {
+        "the next `daftar sync` tries again".to_string()
+    } else {
+        format!("`daftar profile set-key {}` resumes it", p.profile)
+    };
+    format!(
+        "  profile {} {when}, {} operation(s) waiting: {}; {resume}",
+        p.profile, p.queued, p.reason
+    )
 }
 
 fn operation_line(op: &OperationView) -> String {
@@ -439,21 +514,4 @@ fn write_stdout(lines: &[String]) {
             std::process::exit(1);
         }
     }
-}
-        lines.extend(s.paused.iter().map(paused_line));
-/// A paused profile, with the work it holds and what resumes it.
-fn paused_line(p: &daftar::sync::PausedProfileView) -> String {
-    let when = match &p.since {
-        Some(since) => format!("paused since {since}"),
-        None => "held in this run".to_string(),
-    };
-    let resume = if p.this_run_only {
-        "the next `daftar sync` tries again".to_string()
-    } else {
-        format!("`daftar profile set-key {}` resumes it", p.profile)
-    };
-    format!(
-        "  profile {} {when}, {} operation(s) waiting: {}; {resume}",
-        p.profile, p.queued, p.reason
-    )
 }

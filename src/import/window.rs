@@ -1,0 +1,291 @@
+//! Reading payments from Ottu a few at a time, in input order, for `import` and `refresh`.
+//!
+//! The input is pulled lazily from a [`Sink`], so only a window of ids is ever held: memory
+//! does not grow with the input. Results are handed back in input order, which makes the
+//! point where a run stopped exact: everything before it was handled, nothing after it was.
+//!
+//! The run stops, keeping what was handled before, at:
+//! - a refused credential (401/403): the first request goes alone, so a wrong key costs one
+//!   request, not one per id;
+//! - Ottu unreachable (no network);
+//! - [`IMPORT_MAX_CONSECUTIVE_UNAVAILABLE`] ids in a row that Ottu did not answer (5xx,
+//!   timeouts, broken connections, throttling), each already retried;
+//! - the cancel flag (Ctrl-C): requests in flight are abandoned (reads have no effect at Ottu).
+//!
+//! Writing is the sink's: it is asked to flush when its oldest unwritten result is
+//! [`IMPORT_BATCH_MAX_MS`] old (even while a request hangs), and once at the end.
+//!
+//! Waiting uses `Handle::block_on` on the caller's thread, which owns the ledger: the
+//! requests run on the runtime, SQLite stays on this thread.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::task::JoinHandle;
+
+use crate::connect::Remote;
+use crate::limits::{
+    IMPORT_BATCH_MAX_MS, IMPORT_CANCEL_POLL_MS, IMPORT_CONCURRENCY, IMPORT_FETCH_ATTEMPTS,
+    IMPORT_MAX_CONSECUTIVE_UNAVAILABLE, IMPORT_MAX_THROTTLE_WAIT_MS, IMPORT_READ_AHEAD,
+    IMPORT_RETRY_BASE_MS,
+};
+use crate::model::SessionId;
+use crate::ottu::{FetchError, OttuClient, PaymentDetails};
+
+/// Why a run stopped before the end of its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Ottu refused the credential (401) or a permission (403).
+    Auth,
+    /// Ottu could not be reached (no network, server down).
+    Offline,
+    /// Ottu stopped answering (5xx, timeouts, broken connections) for many ids in a row.
+    Unavailable,
+    /// Ctrl-C (the cancel flag).
+    Interrupted,
+    /// The input file could not be read further.
+    Unreadable,
+    /// The ledger could not be written.
+    Ledger,
+}
+
+/// What stopped a run, with the error code the CLI reports it under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StopCause {
+    pub reason: StopReason,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl StopCause {
+    pub fn new(reason: StopReason, code: &'static str, message: impl Into<String>) -> StopCause {
+        StopCause {
+            reason,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn of(error: &FetchError) -> Option<StopCause> {
+        let (reason, code) = match error {
+            FetchError::Auth { .. } => (StopReason::Auth, "ottu.auth"),
+            FetchError::Offline { .. } => (StopReason::Offline, "ottu.offline"),
+            _ => return None,
+        };
+        Some(StopCause::new(reason, code, error.to_string()))
+    }
+}
+
+/// The next piece of input.
+pub enum Next<T> {
+    /// Read this payment from Ottu.
+    Fetch {
+        item: T,
+        id: SessionId,
+    },
+    /// Nothing to fetch (e.g. a line that is not a session id); handed back in order.
+    Skip(T),
+    End,
+}
+
+/// The two ends of a run: where the ids come from and where the answers go.
+pub trait Sink {
+    type Item;
+    /// The next piece of input; an error stops the run after what was read before.
+    fn next(&mut self) -> Result<Next<Self::Item>, StopCause>;
+    fn skipped(&mut self, item: Self::Item);
+    /// An answer, in input order. Auth and offline errors never reach here: they stop the
+    /// run. An error (a write that failed) stops it too.
+    fn fetched(
+        &mut self,
+        item: Self::Item,
+        result: Result<PaymentDetails, FetchError>,
+    ) -> Result<(), StopCause>;
+    /// When the oldest result not yet written arrived, if any.
+    fn unwritten_since(&self) -> Option<Instant>;
+    /// Writes what arrived so far.
+    fn flush(&mut self) -> Result<(), StopCause>;
+}
+
+enum Slot<T> {
+    Fetch {
+        item: T,
+        task: JoinHandle<Result<PaymentDetails, FetchError>>,
+    },
+    Skip(T),
+}
+
+enum Waited {
+    /// Boxed: an answer is far larger than the other variants.
+    Done(Box<Result<PaymentDetails, FetchError>>),
+    FlushDue,
+    Cancelled,
+}
+
+/// Runs the sink's input through Ottu. Returns where it stopped early (`None` for the item
+/// when the stop is not tied to one, e.g. a failed write or an unreadable file), or `None`
+/// when the input was used up. The sink has been flushed either way.
+pub fn run<S: Sink>(
+    remote: &Remote,
+    client: &OttuClient,
+    cancel: &AtomicBool,
+    sink: &mut S,
+) -> Option<(StopCause, Option<S::Item>)> {
+    let mut window: VecDeque<Slot<S::Item>> = VecDeque::new();
+    let mut in_flight = 0usize;
+    // The first request goes alone: a refused key or an unreachable Ottu costs one request.
+    let mut limit = 1usize;
+    let mut input_done = false;
+    let mut input_error = None;
+    let mut unanswered_in_a_row = 0usize;
+    let stopped = loop {
+        while !input_done && in_flight < limit && window.len() < IMPORT_READ_AHEAD {
+            match sink.next() {
+                Ok(Next::Fetch { item, id }) => {
+                    let task = remote.runtime.spawn(fetch(client.clone(), id));
+                    window.push_back(Slot::Fetch { item, task });
+                    in_flight += 1;
+                }
+                Ok(Next::Skip(item)) => window.push_back(Slot::Skip(item)),
+                Ok(Next::End) => input_done = true,
+                Err(cause) => {
+                    input_done = true;
+                    input_error = Some(cause);
+                }
+            }
+        }
+        let Some(slot) = window.pop_front() else {
+            break input_error.map(|cause| (cause, None));
+        };
+        if cancel.load(Ordering::SeqCst) {
+            let item = match slot {
+                Slot::Skip(item) => item,
+                Slot::Fetch { item, task } => {
+                    task.abort();
+                    item
+                }
+            };
+            break Some((interrupted(), Some(item)));
+        }
+        let (item, mut task) = match slot {
+            Slot::Skip(item) => {
+                sink.skipped(item);
+                continue;
+            }
+            Slot::Fetch { item, task } => (item, task),
+        };
+        let flush_at = sink
+            .unwritten_since()
+            .map(|since| since + Duration::from_millis(IMPORT_BATCH_MAX_MS));
+        let waited = remote.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                () = cancelled(cancel) => Waited::Cancelled,
+                joined = &mut task => Waited::Done(Box::new(joined.unwrap_or_else(|e| {
+                    Err(FetchError::Unavailable {
+                        reason: format!("the request task stopped: {e}"),
+                    })
+                }))),
+                () = sleep_until(flush_at) => Waited::FlushDue,
+            }
+        });
+        match waited {
+            Waited::Cancelled => {
+                task.abort();
+                break Some((interrupted(), Some(item)));
+            }
+            Waited::FlushDue => {
+                window.push_front(Slot::Fetch { item, task });
+                if let Err(cause) = sink.flush() {
+                    break Some((cause, None));
+                }
+            }
+            Waited::Done(result) => {
+                let result = *result;
+                in_flight -= 1;
+                if let Some(cause) = result.as_ref().err().and_then(StopCause::of) {
+                    break Some((cause, Some(item)));
+                }
+                if matches!(
+                    result,
+                    Err(FetchError::Unavailable { .. } | FetchError::Throttled { .. })
+                ) {
+                    unanswered_in_a_row += 1;
+                    if unanswered_in_a_row >= IMPORT_MAX_CONSECUTIVE_UNAVAILABLE {
+                        let why = result.err().map(|e| e.to_string()).unwrap_or_default();
+                        break Some((
+                            StopCause::new(
+                                StopReason::Unavailable,
+                                "ottu.unavailable",
+                                format!(
+                                    "Ottu answered none of the last {unanswered_in_a_row} requests ({why})"
+                                ),
+                            ),
+                            Some(item),
+                        ));
+                    }
+                } else {
+                    unanswered_in_a_row = 0;
+                }
+                // Ottu answered and the key is good: now a few at a time.
+                limit = IMPORT_CONCURRENCY;
+                if let Err(cause) = sink.fetched(item, result) {
+                    break Some((cause, None));
+                }
+            }
+        }
+    };
+    // What was read ahead is abandoned: reads have no effect at Ottu.
+    for slot in window {
+        if let Slot::Fetch { task, .. } = slot {
+            task.abort();
+        }
+    }
+    match sink.flush() {
+        Ok(()) => stopped,
+        // The write failed: that matters more than why the run stopped (if it did).
+        Err(cause) => Some((cause, None)),
+    }
+}
+
+fn interrupted() -> StopCause {
+    StopCause::new(StopReason::Interrupted, "interrupted", "stopped by Ctrl-C")
+}
+
+/// One retrieve, retried when Ottu did not answer (safe: a read changes nothing).
+async fn fetch(client: OttuClient, id: SessionId) -> Result<PaymentDetails, FetchError> {
+    let mut attempt = 1u32;
+    loop {
+        let result = client.retrieve_payment(&id).await;
+        let backoff = Duration::from_millis(IMPORT_RETRY_BASE_MS << (attempt - 1).min(8));
+        let wait = match &result {
+            Err(FetchError::Unavailable { .. }) => backoff,
+            Err(FetchError::Throttled { retry_after }) => retry_after
+                .unwrap_or(backoff)
+                .min(Duration::from_millis(IMPORT_MAX_THROTTLE_WAIT_MS)),
+            _ => return result,
+        };
+        if attempt >= IMPORT_FETCH_ATTEMPTS {
+            return result;
+        }
+        attempt += 1;
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Completes once `cancel` is set. Polled, because the flag is set from a signal handler.
+async fn cancelled(cancel: &AtomicBool) {
+    while !cancel.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(IMPORT_CANCEL_POLL_MS)).await;
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,533 @@
+//! `daftar import --from-file` and `daftar refresh` through the real binary: the file is
+//! read as a stream, bad lines are listed with their numbers while the good ones are
+//! imported, a refused key stops at the first request, a network loss or Ctrl-C keeps what
+//! was imported, and a profile name is never taken for a progress-bar template.
+//!
+//! The Ottu side is the sandbox (`daftar-sandbox`, over loopback) or, where a test needs an
+//! Ottu that stops answering at an exact request, a small fake server on a loopback port.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::keyring::{keyring_required, unique_profile};
+use common::{Cli, Run, finish};
+use daftar_sandbox::{Config, NewPayment, RunningSandbox, Sandbox};
+use serde_json::{Value, json};
+
+/// How long a test waits for something that should happen within a second or two.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Removes the test's key from the keyring when the test ends, even when it fails.
+struct KeyGuard<'a> {
+    cli: &'a Cli,
+    profile: String,
+}
+
+impl Drop for KeyGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.cli.run(&["profile", "remove-key", &self.profile]);
+    }
+}
+
+/// A ledger with one KWD profile on `base_url` holding `key`.
+fn profile_with_key<'a>(cli: &'a Cli, base_url: &str, key: &str) -> KeyGuard<'a> {
+    let profile = unique_profile("import");
+    cli.ok(&[
+        "profile",
+        "add",
+        &profile,
+        "--base-url",
+        base_url,
+        "--currency",
+        "KWD",
+    ]);
+    let set = cli.run_stdin(
+        &["profile", "set-key", &profile, "--stdin"],
+        &format!("{key}\n"),
+    );
+    assert_eq!(set.code, 0, "set-key: {}{}", set.stdout, set.stderr);
+    KeyGuard { cli, profile }
+}
+
+fn sandbox_with(ids: &[String]) -> RunningSandbox {
+    let sandbox = Sandbox::start(Config {
+        varied_gateways: false,
+        ..Config::empty()
+    })
+    .unwrap();
+    for (n, session) in ids.iter().enumerate() {
+        let payment: NewPayment = serde_json::from_value(json!({
+            "session_id": session, "order_no": format!("O-{n}"), "amount": "10.000",
+            "state": "paid", "pg_code": "knet",
+        }))
+        .unwrap();
+        sandbox.add_payment(payment).unwrap();
+    }
+    sandbox
+}
+
+fn ids(prefix: &str, count: usize) -> Vec<String> {
+    (1..=count).map(|n| format!("{prefix}-{n:06}")).collect()
+}
+
+fn write_file(cli: &Cli, name: &str, lines: &[String]) -> String {
+    let path = cli.dir.path().join(name);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn payments_in(db: &Path) -> u64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT count(*) FROM payments", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn import_json(cli: &Cli, profile: &str, file: &str) -> (Run, Value) {
+    let run = cli.run(&[
+        "--json",
+        "import",
+        "--profile",
+        profile,
+        "--from-file",
+        file,
+    ]);
+    let json = run.json();
+    (run, json)
+}
+
+#[test]
+fn a_bad_line_is_listed_with_its_number_and_the_good_ones_are_imported() {
+    if !keyring_required() {
+        return;
+    }
+    let good = ids("line", 9);
+    let sandbox = sandbox_with(&good);
+    let cli = Cli::new();
+    let guard = profile_with_key(&cli, sandbox.base_url(), sandbox.api_key());
+    let mut lines = good.clone();
+    lines.insert(2, "bad id".to_string());
+    let file = write_file(&cli, "ids.txt", &lines);
+
+    let (run, summary) = import_json(&cli, &guard.profile, &file);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(summary["added"], 9, "{summary}");
+    assert_eq!(summary["rejected_count"], 1, "{summary}");
+    let rejected = &summary["rejected"][0];
+    assert_eq!(rejected["line"], 3, "{summary}");
+    assert_eq!(rejected["text"], "bad id");
+    assert!(
+        rejected["error"].as_str().unwrap().contains("session id"),
+        "{summary}"
+    );
+    assert_eq!(summary["stopped"], Value::Null);
+    assert_eq!(payments_in(&cli.db), 9);
+
+    // The text output names the line too.
+    let text = cli.ok(&["import", "--profile", &guard.profile, "--from-file", &file]);
+    assert!(text.stdout.contains("line 3"), "{}", text.stdout);
+    assert!(text.stdout.contains("9 unchanged"), "{}", text.stdout);
+}
+
+#[test]
+fn importing_the_same_file_twice_changes_nothing() {
+    if !keyring_required() {
+        return;
+    }
+    let good = ids("twice", 25);
+    let sandbox = sandbox_with(&good);
+    let cli = Cli::new();
+    let guard = profile_with_key(&cli, sandbox.base_url(), sandbox.api_key());
+    let file = write_file(&cli, "ids.txt", &good);
+    let (_, first) = import_json(&cli, &guard.profile, &file);
+    assert_eq!(first["added"], 25, "{first}");
+    let before = cli.dump();
+    let (run, second) = import_json(&cli, &guard.profile, &file);
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        (&second["added"], &second["updated"], &second["unchanged"]),
+        (&json!(0), &json!(0), &json!(25))
+    );
+    assert_eq!(cli.dump(), before, "a second import changed the ledger");
+}
+
+#[test]
+fn a_refused_key_stops_the_import_at_the_first_request() {
+    if !keyring_required() {
+        return;
+    }
+    let good = ids("auth", 200);
+    let sandbox = sandbox_with(&good);
+    let cli = Cli::new();
+    let guard = profile_with_key(&cli, sandbox.base_url(), "not-the-key");
+    let file = write_file(&cli, "ids.txt", &good);
+
+    let (run, summary) = import_json(&cli, &guard.profile, &file);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(summary["error"]["code"], "ottu.auth", "{summary}");
+    assert_eq!(summary["stopped"]["reason"], "auth", "{summary}");
+    assert_eq!(summary["stopped"]["line"], 1, "{summary}");
+    assert_eq!(summary["added"], 0);
+    let counters = sandbox.state().unwrap().counters;
+    assert_eq!(
+        counters.payment_requests, 1,
+        "requests sent with a refused key: {counters:?}"
+    );
+    assert_eq!(payments_in(&cli.db), 0);
+}
+
+/// What the fake Ottu does with the ids past its quota.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Then {
+    /// Once every id up to the quota is answered, stop listening: every later connection is
+    /// refused (the network is gone).
+    Refuse,
+    /// Accept and read, never answer (requests that hang).
+    Hang,
+}
+
+/// A loopback server that answers Ottu's retrieve (a paid 1.000 KWD payment) for the ids
+/// `*-000001` up to `*-{quota}` and does `then` with the others. It decides by id, not by
+/// arrival: requests go a few at a time and arrive in any order. One request per
+/// connection (`Connection: close`), so a refused port is seen by the very next request.
+struct FakeOttu {
+    addr: SocketAddr,
+    requests: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FakeOttu {
+    fn start(quota: u64, then: Then) -> FakeOttu {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::serve(listener, quota, then)
+    }
+
+    fn serve(listener: TcpListener, quota: u64, then: Then) -> FakeOttu {
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (count, stopping) = (Arc::clone(&requests), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut parked = Vec::new();
+            let mut answered = 0;
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(stream) = stream else { continue };
+                let Some(session) = read_retrieve(&stream) else {
+                    continue;
+                };
+                count.fetch_add(1, Ordering::SeqCst);
+                let number: u64 = session.rsplit('-').next().unwrap().parse().unwrap();
+                if number <= quota {
+                    answer(stream, &session);
+                    answered += 1;
+                } else {
+                    parked.push(stream);
+                }
+                if then == Then::Refuse && answered == quota {
+                    // Dropping the listener refuses every later connection; the parked
+                    // ones are closed unanswered.
+                    return;
+                }
+            }
+        });
+        FakeOttu {
+            addr,
+            requests,
+            stop,
+        }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeOttu {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so it sees `stop`.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+/// The session id of a `GET /b/checkout/v1/pymt-txn/{id}/`, once its head is read.
+fn read_retrieve(stream: &TcpStream) -> Option<String> {
+    let mut reader = BufReader::new(stream);
+    let mut first = String::new();
+    reader.read_line(&mut first).ok()?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? == 0 || header == "\r\n" {
+            break;
+        }
+    }
+    let path = first.split_whitespace().nth(1)?;
+    let id = path
+        .trim_end_matches('/')
+        .strip_prefix("/b/checkout/v1/pymt-txn/")?;
+    Some(id.to_string())
+}
+
+fn answer(mut stream: TcpStream, session: &str) {
+    let body = json!({
+        "session_id": session, "order_no": null, "amount": "1.000",
+        "currency_code": "KWD", "state": "paid",
+    })
+    .to_string();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+#[test]
+fn a_network_loss_keeps_what_was_imported_and_says_where_it_stopped() {
+    if !keyring_required() {
+        return;
+    }
+    let fake = FakeOttu::start(30, Then::Refuse);
+    let cli = Cli::new();
+    let guard = profile_with_key(&cli, &fake.base_url(), "any-key-for-a-fake");
+    let all = ids("net", 100);
+    let file = write_file(&cli, "ids.txt", &all);
+
+    let (run, summary) = import_json(&cli, &guard.profile, &file);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(summary["stopped"]["reason"], "offline", "{summary}");
+    assert_eq!(summary["error"]["code"], "ottu.offline", "{summary}");
+    assert_eq!(summary["added"], 30, "{summary}");
+    assert_eq!(summary["stopped"]["line"], 31, "{summary}");
+    assert_eq!(summary["stopped"]["session_id"], all[30], "{summary}");
+    assert_eq!(payments_in(&cli.db), 30);
+    assert!(run.stderr.contains("31"), "{}", run.stderr);
+
+    // The network is back (on the same port): the rest comes in, the first 30 unchanged.
+    assert!(fake.requests() >= 30);
+    let addr = fake.addr;
+    drop(fake);
+    let start = Instant::now();
+    let back = loop {
+        if let Ok(listener) = TcpListener::bind(addr) {
+            break FakeOttu::serve(listener, u64::MAX, Then::Hang);
+        }
+        assert!(start.elapsed() < DEADLINE, "cannot listen on {addr} again");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (run, summary) = import_json(&cli, &guard.profile, &file);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        (&summary["added"], &summary["unchanged"]),
+        (&json!(70), &json!(30))
+    );
+    assert!(back.requests() >= 100);
+}
+
+fn spawn_import(cli: &Cli, profile: &str, file: &str) -> Child {
+    cli.command(&[
+        "--json",
+        "import",
+        "--profile",
+        profile,
+        "--from-file",
+        file,
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap()
+}
+
+/// Fails the test, with the import's output, if it has already ended.
+fn still_running(child: &mut Child) {
+    if let Some(status) = child.try_wait().unwrap() {
+        let mut out = String::new();
+        for pipe in [
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let mut pipe = pipe;
+            let _ = pipe.read_to_string(&mut out);
+        }
+        panic!("the import ended early ({status}): {out}");
+    }
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        std::thread::yield_now();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_c_stops_the_import_and_keeps_what_was_imported() {
+    if !keyring_required() {
+        return;
+    }
+    let fake = FakeOttu::start(40, Then::Hang);
+    let cli = Cli::new();
+    let guard = profile_with_key(&cli, &fake.base_url(), "any-key-for-a-fake");
+    let all = ids("int", 100);
+    let file = write_file(&cli, "ids.txt", &all);
+
+    let mut child = spawn_import(&cli, &guard.profile, &file);
+    // Lines 1-40 are answered, then the requests hang. What was answered is written within
+    // a batch's time bound, even while a request hangs.
+    wait_until("the first 40 payments in the ledger", || {
+        still_running(&mut child);
+        payments_in(&cli.db) == 40
+    });
+    assert!(fake.requests() > 40);
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let run = finish(child.wait_with_output().unwrap());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "Ctrl-C took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let summary = run.json();
+    assert_eq!(summary["stopped"]["reason"], "interrupted", "{summary}");
+    assert_eq!(summary["stopped"]["line"], 41, "{summary}");
+    assert_eq!(summary["added"], 40, "{summary}");
+    assert_eq!(payments_in(&cli.db), 40);
+}
+
+#[test]
+fn a_killed_import_keeps_the_batches_written_before() {
+    if !keyring_required() {
+        return;
+    }
+    let fake = FakeOttu::start(25, Then::Hang);
+    let cli = Cli::new();
+    let guard = profile_with_key(&cli, &fake.base_url(), "any-key-for-a-fake");
+    let file = write_file(&cli, "ids.txt", &ids("kill", 60));
+    let mut child = spawn_import(&cli, &guard.profile, &file);
+    wait_until("the first 25 payments in the ledger", || {
+        still_running(&mut child);
+        payments_in(&cli.db) == 25
+    });
+    child.kill().unwrap(); // SIGKILL: no chance to write anything more
+    let _ = child.wait();
+    assert_eq!(payments_in(&cli.db), 25);
+}
+
+/// A ledger made by an older version may hold any profile name; `a}b` once made `refresh`
+/// panic (the name was pasted into the progress bar's template).
+#[test]
+fn refresh_with_braces_in_a_profile_name_does_not_panic() {
+    let cli = Cli::new();
+    cli.add_profile("a-brace");
+    cli.add_profile("b-plain");
+    let conn = rusqlite::Connection::open(&cli.db).unwrap();
+    conn.execute(
+        "UPDATE profiles SET name = 'a}b' WHERE name = 'a-brace'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    for args in [
+        &["refresh"][..],
+        &["refresh", "--profile", "a}b"][..],
+        &["--json", "refresh"][..],
+    ] {
+        let run = cli.run(args);
+        assert_ne!(run.code, 101, "{args:?} panicked: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+    }
+    let run = cli.run(&["refresh"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+fn queued_pg_sandbox(sessions: &[&str]) -> RunningSandbox {
+    let sandbox = Sandbox::start(Config::empty()).unwrap();
+    for session in sessions {
+        let payment: NewPayment = serde_json::from_value(json!({
+            "session_id": session, "order_no": format!("O-{session}"), "amount": "10.000",
+            "state": "paid", "pg_code": "queued-pg",
+        }))
+        .unwrap();
+        sandbox.add_payment(payment).unwrap();
+    }
+    sandbox
+}
+
+/// One profile whose refresh fails (its key is refused) must not keep the others from being
+/// refreshed, and its failure is reported under its own name.
+#[test]
+fn one_profile_failing_does_not_block_the_others_refresh() {
+    if !keyring_required() {
+        return;
+    }
+    let sandbox = queued_pg_sandbox(&["rf-bad", "rf-good"]);
+    let cli = Cli::new();
+    // Profiles refresh in name order: the failing one goes first.
+    let bad = profile_with_key(&cli, sandbox.base_url(), sandbox.api_key());
+    let good = profile_with_key(&cli, sandbox.base_url(), sandbox.api_key());
+    let (bad, good) = if bad.profile < good.profile {
+        (bad, good)
+    } else {
+        (good, bad)
+    };
+    for (guard, session) in [(&bad, "rf-bad"), (&good, "rf-good")] {
+        cli.ok(&[
+            "import",
+            "--profile",
+            &guard.profile,
+            "--session-id",
+            session,
+        ]);
+        cli.ok(&["queue", "refund", "--session-id", session, "--amount", "1"]);
+    }
+    let synced = cli.ok_json(&["sync"]);
+    assert_eq!(synced["succeeded"], 2, "{synced}");
+    sandbox.settle_now().unwrap();
+    let set = cli.run_stdin(
+        &["profile", "set-key", &bad.profile, "--stdin"],
+        "not-the-key\n",
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+
+    let run = cli.run(&["--json", "refresh"]);
+    assert_ne!(run.code, 0, "a failed profile is the run's error");
+    let report = run.json();
+    let profiles = &report["profiles"];
+    assert_eq!(profiles[&good.profile]["settled"], 1, "{report}");
+    assert_eq!(
+        profiles[&bad.profile]["error"]["code"], "ottu.auth",
+        "{report}"
+    );
+    assert_eq!(report["error"]["code"], "refresh.failed", "{report}");
+    let shown = cli.ok_json(&["payment", "show", "rf-good"]);
+    assert_eq!(shown["children"][0]["state"], "refunded", "{shown}");
+}
