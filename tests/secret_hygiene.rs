@@ -634,6 +634,7 @@ fn a_server_echoing_the_credential_leaves_no_trace() {
         "the Basic header was never sent"
     );
     let forms = leak_forms(&key, user, &password);
+    assert_eq!(s.ledger_files().len(), 3, "the ledger, -wal and -shm files");
     assert_no_leak(&s, &forms);
     let printed = String::from_utf8_lossy(&s.printed);
     assert!(

@@ -405,6 +405,24 @@ fn a_base_url_edited_in_sqlite_gets_no_key_and_no_request() {
     // The same host spelled differently is the same origin; the old host finds the key.
     edit("https://SOUQ.ottu.net:443/");
     assert!(key_stored(&cli, &profile));
+    // `profile set` to another host asks for the key again; back to the old host finds it.
+    cli.ok(&["profile", "set", &profile, "--base-url", &attacker.base_url]);
+    assert!(!key_stored(&cli, &profile));
+    let sync = cli.run(&["sync"]);
+    assert!(
+        attacker.seen().is_empty(),
+        "{:?} {}",
+        attacker.seen(),
+        sync.stderr
+    );
+    cli.ok(&[
+        "profile",
+        "set",
+        &profile,
+        "--base-url",
+        "https://souq.ottu.net",
+    ]);
+    assert!(key_stored(&cli, &profile));
 
     // The same for a Basic password.
     let set = cli.run_stdin(
