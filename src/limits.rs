@@ -91,9 +91,12 @@ pub const IMPORT_BATCH_PAYMENTS: usize = 500;
 /// Import: the longest an answer waits to be written. On a slow link a batch takes minutes
 /// to fill; this bounds what a kill (or a request that hangs) can cost.
 pub const IMPORT_BATCH_MAX_MS: u64 = 2_000;
-/// Import: ids read ahead of the oldest unanswered one (in flight or waiting to be handed
-/// back in order). Memory stays this many lines whatever the file's size.
-pub const IMPORT_READ_AHEAD: usize = 64;
+/// Import/refresh: ids read ahead of the oldest one not yet handed back (waiting for one of
+/// the `IMPORT_CONCURRENCY` request slots, in flight, or answered and waiting its turn in
+/// input order). Memory stays this many answers (well under a MB) whatever the file's size,
+/// and requests keep going while a batch is written: at the sandbox's pace of thousands a
+/// second, 64 ran dry during a write and took 20% longer (BENCHMARKS.md).
+pub const IMPORT_READ_AHEAD: usize = 512;
 /// Import: the longest line read from `--from-file`. A session id is at most 128 characters
 /// (up to 4 bytes each in UTF-8); a longer line is not an id and is skipped, unread.
 pub const IMPORT_MAX_LINE_BYTES: usize = 1024;

@@ -19,11 +19,13 @@
 //! requests run on the runtime, SQLite stays on this thread.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tokio::task::JoinHandle;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::task::JoinSet;
 
 use crate::connect::Remote;
 use crate::limits::{
@@ -110,17 +112,19 @@ pub trait Sink {
     fn flush(&mut self) -> Result<(), StopCause>;
 }
 
+type Answer = Result<PaymentDetails, FetchError>;
+
 enum Slot<T> {
     Fetch {
         item: T,
-        task: JoinHandle<Result<PaymentDetails, FetchError>>,
+        answer: oneshot::Receiver<Answer>,
     },
     Skip(T),
 }
 
 enum Waited {
     /// Boxed: an answer is far larger than the other variants.
-    Done(Box<Result<PaymentDetails, FetchError>>),
+    Done(Box<Answer>),
     FlushDue,
     Cancelled,
 }
@@ -134,20 +138,29 @@ pub fn run<S: Sink>(
     cancel: &AtomicBool,
     sink: &mut S,
 ) -> Option<(StopCause, Option<S::Item>)> {
+    // Ids sent or skipped, not yet handed back, in input order.
     let mut window: VecDeque<Slot<S::Item>> = VecDeque::new();
-    let mut in_flight = 0usize;
-    // The first request goes alone: a refused key or an unreachable Ottu costs one request.
+    // The requests go to a dispatcher on the runtime, which sends them in this order, a few
+    // at a time; it keeps sending while this thread writes a batch.
+    let (requests, queue) = mpsc::channel(IMPORT_READ_AHEAD);
+    remote.runtime.spawn(dispatch(client.clone(), queue));
+    // Requests in the window. The first goes alone: a refused key or an unreachable Ottu
+    // then costs one request.
+    let mut fetches = 0usize;
     let mut limit = 1usize;
     let mut input_done = false;
     let mut input_error = None;
     let mut unanswered_in_a_row = 0usize;
     let stopped = loop {
-        while !input_done && in_flight < limit && window.len() < IMPORT_READ_AHEAD {
+        while !input_done && window.len() < IMPORT_READ_AHEAD && fetches < limit {
             match sink.next() {
                 Ok(Next::Fetch { item, id }) => {
-                    let task = remote.runtime.spawn(fetch(client.clone(), id));
-                    window.push_back(Slot::Fetch { item, task });
-                    in_flight += 1;
+                    let (reply, answer) = oneshot::channel();
+                    // Never full: the window holds at most as many requests as it has room.
+                    // Closed only if the dispatcher died: the answer then says so.
+                    let _ = requests.try_send((id, reply));
+                    window.push_back(Slot::Fetch { item, answer });
+                    fetches += 1;
                 }
                 Ok(Next::Skip(item)) => window.push_back(Slot::Skip(item)),
                 Ok(Next::End) => input_done = true,
@@ -160,22 +173,15 @@ pub fn run<S: Sink>(
         let Some(slot) = window.pop_front() else {
             break input_error.map(|cause| (cause, None));
         };
-        if cancel.load(Ordering::SeqCst) {
-            let item = match slot {
-                Slot::Skip(item) => item,
-                Slot::Fetch { item, task } => {
-                    task.abort();
-                    item
-                }
-            };
-            break Some((interrupted(), Some(item)));
-        }
-        let (item, mut task) = match slot {
+        let (item, mut answer) = match slot {
+            Slot::Skip(item) if cancel.load(Ordering::SeqCst) => {
+                break Some((interrupted(), Some(item)));
+            }
             Slot::Skip(item) => {
                 sink.skipped(item);
                 continue;
             }
-            Slot::Fetch { item, task } => (item, task),
+            Slot::Fetch { item, answer } => (item, answer),
         };
         let flush_at = sink
             .unwritten_since()
@@ -184,28 +190,25 @@ pub fn run<S: Sink>(
             tokio::select! {
                 biased;
                 () = cancelled(cancel) => Waited::Cancelled,
-                joined = &mut task => Waited::Done(Box::new(joined.unwrap_or_else(|e| {
+                answer = &mut answer => Waited::Done(Box::new(answer.unwrap_or_else(|_| {
                     Err(FetchError::Unavailable {
-                        reason: format!("the request task stopped: {e}"),
+                        reason: "the request was dropped before it was answered".to_string(),
                     })
                 }))),
                 () = sleep_until(flush_at) => Waited::FlushDue,
             }
         });
         match waited {
-            Waited::Cancelled => {
-                task.abort();
-                break Some((interrupted(), Some(item)));
-            }
+            Waited::Cancelled => break Some((interrupted(), Some(item))),
             Waited::FlushDue => {
-                window.push_front(Slot::Fetch { item, task });
+                window.push_front(Slot::Fetch { item, answer });
                 if let Err(cause) = sink.flush() {
                     break Some((cause, None));
                 }
             }
             Waited::Done(result) => {
                 let result = *result;
-                in_flight -= 1;
+                fetches -= 1;
                 if let Some(cause) = result.as_ref().err().and_then(StopCause::of) {
                     break Some((cause, Some(item)));
                 }
@@ -230,24 +233,49 @@ pub fn run<S: Sink>(
                 } else {
                     unanswered_in_a_row = 0;
                 }
-                // Ottu answered and the key is good: now a few at a time.
-                limit = IMPORT_CONCURRENCY;
+                // Ottu answered and the key is good: now the whole window.
+                limit = IMPORT_READ_AHEAD;
                 if let Err(cause) = sink.fetched(item, result) {
                     break Some((cause, None));
                 }
             }
         }
     };
-    // What was read ahead is abandoned: reads have no effect at Ottu.
-    for slot in window {
-        if let Slot::Fetch { task, .. } = slot {
-            task.abort();
-        }
-    }
+    // Ends the dispatcher, which aborts the requests still in flight: what was read ahead
+    // is abandoned (a read has no effect at Ottu).
+    drop(requests);
+    drop(window);
     match sink.flush() {
         Ok(()) => stopped,
         // The write failed: that matters more than why the run stopped (if it did).
         Err(cause) => Some((cause, None)),
+    }
+}
+
+/// Sends the requests in the order they come, at most [`IMPORT_CONCURRENCY`] at a time,
+/// each answer to its own reply channel. Ends when the run drops its sender; the requests
+/// still running are then aborted (dropping the `JoinSet` aborts its tasks).
+async fn dispatch(
+    client: OttuClient,
+    mut queue: mpsc::Receiver<(SessionId, oneshot::Sender<Answer>)>,
+) {
+    let permits = Arc::new(Semaphore::new(IMPORT_CONCURRENCY));
+    let mut running = JoinSet::new();
+    while let Some((id, mut reply)) = queue.recv().await {
+        while running.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            // The semaphore is never closed.
+            Ok(permit) = Arc::clone(&permits).acquire_owned() => permit,
+            // The run stopped waiting for this one.
+            () = reply.closed() => continue,
+            else => return,
+        };
+        let client = client.clone();
+        running.spawn(async move {
+            let answer = fetch(&client, &id).await;
+            drop(permit);
+            let _ = reply.send(answer);
+        });
     }
 }
 
@@ -256,10 +284,10 @@ fn interrupted() -> StopCause {
 }
 
 /// One retrieve, retried when Ottu did not answer (safe: a read changes nothing).
-async fn fetch(client: OttuClient, id: SessionId) -> Result<PaymentDetails, FetchError> {
+async fn fetch(client: &OttuClient, id: &SessionId) -> Answer {
     let mut attempt = 1u32;
     loop {
-        let result = client.retrieve_payment(&id).await;
+        let result = client.retrieve_payment(id).await;
         let backoff = Duration::from_millis(IMPORT_RETRY_BASE_MS << (attempt - 1).min(8));
         let wait = match &result {
             Err(FetchError::Unavailable { .. }) => backoff,
