@@ -5,17 +5,50 @@
 # reaches "Ottu" exactly once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# Once: not again inside the private keyring session the demo re-runs itself in.
+[ -n "${DAFTAR_KEYRING_DIR:-}" ] || scripts/setup.sh
 
-# The demo's API key lives in the OS keyring; without a desktop session, use a private one.
+# The demo's API key lives in the OS keyring; without a desktop session, use a private one
+# (scripts/keyring-session.sh, inside a private D-Bus session started here). As root, that
+# bus's dbus-daemon says "Failed to set fd limit ..." (it may not raise the hard limit): noise
+# to a newcomer. dbus-run-session gets a wrapper that drops that one line from the daemon's
+# stderr and passes everything else; the demo's own stderr is left alone (progress bars).
 if [ -z "${DAFTAR_KEYRING_DIR:-}" ] && ! dbus-send --session --dest=org.freedesktop.DBus \
     --print-reply /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner \
     string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'; then
-  exec scripts/keyring-session.sh "$0" "$@"
+  if [ "$(uname -s)" != Linux ]; then
+    exec scripts/keyring-session.sh "$0" "$@"
+  fi
+  DAFTAR_KEYRING_DIR="$(mktemp -d)"
+  export DAFTAR_KEYRING_DIR
+  trap 'rm -rf "$DAFTAR_KEYRING_DIR"' EXIT
+  # The filter must not hold the pipe dbus-run-session reads the bus address from
+  # (--print-address FD): dbus-run-session would wait for its end forever.
+  quiet_daemon="$DAFTAR_KEYRING_DIR/dbus-daemon"
+  cat >"$quiet_daemon" <<WRAPPER
+#!/usr/bin/env bash
+address_fd=""
+previous=""
+for arg in "\$@"; do
+  case "\$arg" in --print-address=*) address_fd="\${arg#*=}" ;; esac
+  [ "\$previous" = --print-address ] && address_fd="\$arg"
+  previous="\$arg"
+done
+exec $(command -v dbus-daemon) "\$@" 2> >(
+  [[ "\$address_fd" =~ ^[0-9]+\$ ]] && eval "exec \$address_fd>&-"
+  exec grep --line-buffered -v 'Failed to set fd limit' >&2
+)
+WRAPPER
+  chmod +x "$quiet_daemon"
+  dbus-run-session --dbus-daemon="$quiet_daemon" -- scripts/keyring-session.sh "$0" "$@"
+  exit
 fi
 
-cargo build --locked --quiet --bin daftar -p daftar -p daftar-sandbox
-daftar() { target/debug/daftar "$@"; }
+# Both programs the demo runs: the CLI and the Ottu sandbox.
+echo "Building daftar and the Ottu sandbox (the first build takes a few minutes)..."
+cargo build --locked --quiet -p daftar --bin daftar -p daftar-sandbox --bin daftar-sandbox
+bin_dir="${CARGO_TARGET_DIR:-target}/debug"
+daftar() { "$bin_dir/daftar" "$@"; }
 
 data_dir="${XDG_DATA_HOME:-$HOME/.local/share}/daftar"
 mkdir -p "$data_dir"
@@ -35,14 +68,30 @@ run() { step "daftar $*"; daftar "$@"; }
 
 # Ottu, played by the sandbox; its state file survives the outage below.
 port=""
+# How long the sandbox may take to print its start lines (it opens a SQLite file and binds).
+SANDBOX_START_DEADLINE_S=20
 start_sandbox() {
-  target/debug/daftar-sandbox --port "${port:-0}" --payments 0 --state "$work/ottu.sqlite3" \
+  "$bin_dir/daftar-sandbox" --port "${port:-0}" --payments 0 --state "$work/ottu.sqlite3" \
     >"$work/sandbox.out" 2>"$work/sandbox.err" &
   sandbox_pid=$!
-  for _ in $(seq 100); do
-    grep -q '^api key:' "$work/sandbox.out" 2>/dev/null && break
+  local waited=0 problem=""
+  until grep -q '^api key:' "$work/sandbox.out" 2>/dev/null; do
+    if ! kill -0 "$sandbox_pid" 2>/dev/null; then
+      wait "$sandbox_pid" 2>/dev/null && problem="it exited" || problem="it exited with code $?"
+      break
+    fi
+    if [ "$waited" -ge $((SANDBOX_START_DEADLINE_S * 10)) ]; then
+      problem="it printed no 'listening' line within ${SANDBOX_START_DEADLINE_S} s"
+      break
+    fi
     sleep 0.1
+    waited=$((waited + 1))
   done
+  if [ -n "$problem" ]; then
+    echo "The Ottu sandbox ($bin_dir/daftar-sandbox) did not start: $problem. Its error output:" >&2
+    sed 's/^/  /' "$work/sandbox.err" >&2
+    exit 1
+  fi
   base_url="$(sed -n 's/^daftar-sandbox listening on //p' "$work/sandbox.out")"
   api_key="$(sed -n 's/^api key: //p' "$work/sandbox.out")"
   port="${base_url##*:}"

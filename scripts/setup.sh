@@ -14,6 +14,13 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# Python 3 with venv and pip for the ottu-py test (tools/ottu-py): any python3 that can make a
+# venv will do (Debian's needs python3-venv, which brings ensurepip).
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  for pkg in python3 python3-venv python3-pip; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+fi
 if ((${#missing[@]})); then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then

@@ -10,6 +10,10 @@ command -v npm >/dev/null || { echo "npm not found: install Node.js 20 with npm 
 # Inside a private D-Bus session with a throwaway, unlocked gnome-keyring: the keyring
 # tests use a real Secret Service, and fail (not skip) without one.
 scripts/keyring-session.sh cargo test --workspace --locked
+# Ottu's own Python client (ottu-py, pinned) drives the sandbox: tools/ottu-py/.venv is made once.
+tools/ottu-py/run.sh
+# `make run` from a build without its binaries: the demo must build what it runs and work.
+scripts/demo-check.sh
 # The benchmarks must keep building and running: tiny sizes, checked (exactly-once) not timed.
 DAFTAR_BENCH_PAYMENTS=2000 cargo test --locked --bench ledger
 DAFTAR_BENCH_SYNC_OPS=200 DAFTAR_BENCH_SYNC_LATENCY_OPS=40 cargo test --locked --bench sync
