@@ -530,7 +530,7 @@ impl Ledger {
         let ids = request
             .session_ids
             .iter()
-            .map(|s| SessionId::parse(s.trim()).field("session_id"))
+            .map(|s| SessionId::parse_new(s.trim()).field("session_id"))
             .collect::<Result<Vec<_>>>()?;
         let (profile_id, client) = client(self, remote, request.profile)?;
         let not_cancelled = AtomicBool::new(false);

@@ -99,7 +99,7 @@ impl<R: BufRead> IdLines<R> {
             if text.is_empty() || text.starts_with('#') {
                 continue;
             }
-            return Ok(Some(match SessionId::parse(text) {
+            return Ok(Some(match SessionId::parse_new(text) {
                 Ok(id) => IdLine::Id {
                     line: self.line,
                     id,
@@ -199,5 +199,18 @@ mod tests {
         assert!(rejected[1].error.contains("UTF-8"));
         assert!(rejected[2].error.contains("longer than"));
         assert!(rejected[2].text.chars().count() <= IMPORT_MAX_REJECTED_TEXT_CHARS + 1);
+    }
+
+    /// Ids typed by the merchant keep to the documented alphabet: nothing that could change
+    /// the request's path or look like another id.
+    #[test]
+    fn ids_outside_the_alphabet_are_rejected() {
+        let (lines, _) = read_all("../../etc/passwd\nab%2Fc\na\u{200b}b\nok-1\n".as_bytes());
+        assert_eq!(lines.len(), 4);
+        assert!(
+            lines[..3].iter().all(|l| matches!(l, IdLine::Rejected(_))),
+            "{lines:?}"
+        );
+        assert_eq!(lines[3], id(4, "ok-1"));
     }
 }
