@@ -84,12 +84,15 @@ impl ImportSummary {
             (None, Some(id)) => format!(" at session id {id}"),
             (None, None) => String::new(),
         };
+        let kept = match self.imported() {
+            0 => "Nothing was imported before it".to_string(),
+            n => format!("The {n} payment(s) imported before it are kept in the ledger"),
+        };
         Some(Error::Remote {
             code: stop.code,
             message: format!(
-                "{}; the import stopped{at}. The {} payment(s) imported before are kept in the ledger: run the same import again to go on (what is already imported stays unchanged)",
-                stop.message,
-                self.imported()
+                "{}; the import stopped{at}. {kept}: run the same import again to go on (what is already imported stays unchanged)",
+                stop.message
             ),
         })
     }
@@ -567,10 +570,15 @@ impl Ledger {
             });
         } else if run.ids_seen == 0 {
             return Err(match summary.rejected.first() {
+                None if run.lines.is_some() => Error::invalid(
+                    "from_file",
+                    "import.nothing",
+                    "the file holds no session id, only blank lines and # comments: put one session id per line",
+                ),
                 None => Error::invalid(
                     "session_id",
                     "import.nothing",
-                    "name at least one payment: --session-id S... or --from-file FILE (one session id per line; blank lines and # comments are skipped)",
+                    "name at least one payment: --session-id S... or --from-file FILE",
                 ),
                 Some(first) => Error::invalid(
                     "from_file",
