@@ -531,3 +531,34 @@ fn one_profile_failing_does_not_block_the_others_refresh() {
     let shown = cli.ok_json(&["payment", "show", "rf-good"]);
     assert_eq!(shown["children"][0]["state"], "refunded", "{shown}");
 }
+
+/// An Ottu that answers every request with a 5xx is not hammered with the whole file: each
+/// id is tried a few times, and ten ids in a row without an answer stop the run.
+#[test]
+fn an_ottu_that_keeps_failing_stops_the_import_after_ten_ids_in_a_row() {
+    if !keyring_required() {
+        return;
+    }
+    let all = ids("down", 40);
+    let sandbox = sandbox_with(&all);
+    sandbox
+        .set_faults(daftar_sandbox::FaultConfig::parse("5xx=1,scope=all").unwrap())
+        .unwrap();
+    let cli = Cli::new();
+    let guard = profile_with_key(&cli, sandbox.base_url(), sandbox.api_key());
+    let file = write_file(&cli, "ids.txt", &all);
+
+    let (run, summary) = import_json(&cli, &guard.profile, &file);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(summary["stopped"]["reason"], "unavailable", "{summary}");
+    assert_eq!(summary["error"]["code"], "ottu.unavailable", "{summary}");
+    assert_eq!(summary["stopped"]["line"], 10, "{summary}");
+    assert_eq!(summary["failed_count"], 9, "{summary}");
+    assert_eq!(summary["failed"][0]["line"], 1, "{summary}");
+    let requests = sandbox.state().unwrap().counters.payment_requests;
+    assert!(
+        (30..40 * 3).contains(&requests),
+        "{requests} requests: each of the first ten ids tried 3 times, the rest not all"
+    );
+    assert_eq!(payments_in(&cli.db), 0);
+}
