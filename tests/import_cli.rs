@@ -7,6 +7,7 @@
 //! Ottu that stops answering at an exact request, a small fake server on a loopback port.
 
 mod common;
+mod hostile;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use common::keyring::{keyring_required, unique_profile};
 use common::{Cli, Run, finish};
 use daftar_sandbox::{Config, NewPayment, RunningSandbox, Sandbox};
+use hostile::{Act, Hostile};
 use serde_json::{Value, json};
 
 /// How long a test waits for something that should happen within a second or two.
@@ -561,4 +563,197 @@ fn an_ottu_that_keeps_failing_stops_the_import_after_ten_ids_in_a_row() {
         "{requests} requests: each of the first ten ids tried 3 times, the rest not all"
     );
     assert_eq!(payments_in(&cli.db), 0);
+}
+
+/// A case of an answer that is not Ottu's: its name, the answer, what the stop must say.
+type Case = (&'static str, fn() -> Act, &'static [&'static str]);
+
+/// A profile whose base URL is wrong (it points at a web server that answers HTML 404
+/// pages, or redirects to a login page) is not "every payment unknown": the import stops at
+/// the first answer that is not Ottu's, names the profile, its base URL, the status and the
+/// content type, and sends nothing more.
+#[test]
+fn an_answer_that_is_not_ottus_stops_the_import_at_the_first_id() {
+    if !keyring_required() {
+        return;
+    }
+    let all = ids("wrong", 50);
+    let cases: [Case; 2] = [
+        (
+            "HTML 404",
+            || {
+                hostile::text(
+                    "404 Not Found",
+                    "text/html; charset=utf-8",
+                    "<h1>Not Found</h1>",
+                )
+            },
+            &["HTTP 404", "text/html"],
+        ),
+        (
+            "redirect",
+            || {
+                Act::Answer(
+                    "302 Found",
+                    vec![("Location".into(), "https://login.example/".into())],
+                    String::new(),
+                )
+            },
+            &["HTTP 302", "https://login.example/"],
+        ),
+    ];
+    for (case, respond, says) in cases {
+        let server = Hostile::start(move |_| respond());
+        let cli = Cli::new();
+        let guard = profile_with_key(&cli, &server.base_url, "sk_test_wrong_base_url");
+        let file = write_file(&cli, "ids.txt", &all);
+
+        let (run, summary) = import_json(&cli, &guard.profile, &file);
+        assert_eq!(run.code, 1, "{case}: {}{}", run.stdout, run.stderr);
+        assert_eq!(
+            summary["stopped"]["reason"], "not_ottu",
+            "{case}: {summary}"
+        );
+        assert_eq!(
+            summary["error"]["code"], "ottu.not_ottu",
+            "{case}: {summary}"
+        );
+        assert_eq!(summary["stopped"]["line"], 1, "{case}: {summary}");
+        assert_eq!(
+            summary["stopped"]["session_id"], all[0],
+            "{case}: {summary}"
+        );
+        assert_eq!(summary["failed_count"], 0, "{case}: {summary}");
+        let message = summary["error"]["message"].as_str().unwrap();
+        for part in [&guard.profile, &server.base_url]
+            .into_iter()
+            .map(String::as_str)
+            .chain(says.iter().copied())
+            .chain(["base URL"])
+        {
+            assert!(message.contains(part), "{case}: no {part:?} in {message}");
+        }
+        assert_eq!(
+            server.seen().len(),
+            1,
+            "{case}: requests after a not-Ottu answer"
+        );
+        assert_eq!(payments_in(&cli.db), 0);
+
+        // The text output says it too, on stderr, and exits 1.
+        let text = cli.run(&["import", "--profile", &guard.profile, "--from-file", &file]);
+        assert_eq!(text.code, 1, "{case}: {}{}", text.stdout, text.stderr);
+        assert!(
+            text.stderr.contains(&server.base_url),
+            "{case}: {}",
+            text.stderr
+        );
+        assert_eq!(server.seen().len(), 2);
+    }
+}
+
+/// Ottu's own answer for a payment it does not know is a JSON 404 (`{"detail": ...}`): that
+/// id is counted as failed and the import goes on with the others.
+#[test]
+fn an_unknown_id_is_counted_and_the_import_goes_on() {
+    if !keyring_required() {
+        return;
+    }
+    let known = ids("known", 6);
+    let sandbox = sandbox_with(&known);
+    let cli = Cli::new();
+    let guard = profile_with_key(&cli, sandbox.base_url(), sandbox.api_key());
+    let mut lines = known.clone();
+    for at in [0, 3, 8] {
+        lines.insert(at, format!("unknown-{at}"));
+    }
+    let file = write_file(&cli, "ids.txt", &lines);
+
+    let (run, summary) = import_json(&cli, &guard.profile, &file);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(summary["stopped"], Value::Null, "{summary}");
+    assert_eq!(summary["added"], 6, "{summary}");
+    assert_eq!(summary["failed_count"], 3, "{summary}");
+    let failed: Vec<_> = summary["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["session_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        [(1, "unknown-0"), (4, "unknown-3"), (9, "unknown-8")],
+        "{summary}"
+    );
+    assert!(
+        summary["failed"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Ottu knows no such payment"),
+        "{summary}"
+    );
+    assert_eq!(payments_in(&cli.db), 6);
+    assert_eq!(sandbox.state().unwrap().counters.payment_requests, 9);
+}
+
+/// `refresh` against a profile whose base URL now leads to a web server (HTML 404 pages):
+/// it stops at the first child, names the profile and the base URL, and asks no more.
+#[test]
+fn refresh_stops_at_the_first_answer_that_is_not_ottus() {
+    if !keyring_required() {
+        return;
+    }
+    let sessions = ["rn-1", "rn-2", "rn-3"];
+    let sandbox = queued_pg_sandbox(&sessions);
+    let cli = Cli::new();
+    let guard = profile_with_key(&cli, sandbox.base_url(), sandbox.api_key());
+    for session in sessions {
+        cli.ok(&[
+            "import",
+            "--profile",
+            &guard.profile,
+            "--session-id",
+            session,
+        ]);
+        cli.ok(&["queue", "refund", "--session-id", session, "--amount", "1"]);
+    }
+    let synced = cli.ok_json(&["sync"]);
+    assert_eq!(synced["succeeded"], 3, "{synced}");
+
+    let server =
+        Hostile::start(|_| hostile::text("404 Not Found", "text/html", "<h1>Not Found</h1>"));
+    cli.ok(&[
+        "profile",
+        "set",
+        &guard.profile,
+        "--base-url",
+        &server.base_url,
+    ]);
+    let set = cli.run_stdin(
+        &["profile", "set-key", &guard.profile, "--stdin"],
+        "sk_test_wrong_base_url\n",
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+
+    let run = cli.run(&["--json", "refresh", "--profile", &guard.profile]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let report = run.json();
+    // With --profile, the profile's error is the run's.
+    let error = &report["error"];
+    assert_eq!(error["code"], "ottu.not_ottu", "{report}");
+    let message = error["message"].as_str().unwrap();
+    for part in [
+        guard.profile.as_str(),
+        server.base_url.as_str(),
+        "HTTP 404",
+        "text/html",
+    ] {
+        assert!(message.contains(part), "no {part:?} in {message}");
+    }
+    assert_eq!(server.seen().len(), 1, "requests after a not-Ottu answer");
 }

@@ -3,10 +3,10 @@
 //! Import reads its ids as a stream (from the command line, then a file line by line), asks
 //! Ottu's retrieve endpoint for each a few at a time ([`super::window`]), and writes the
 //! answers in batches of at most [`IMPORT_BATCH_PAYMENTS`], each batch one transaction with
-//! its events. So memory does not grow with the file; a stop (refused key, no network,
-//! Ctrl-C, a write that fails) keeps every batch written before and says where it stopped;
-//! and a line that is not a session id is listed with its number while the others are
-//! imported. Importing twice changes nothing the second time.
+//! its events. So memory does not grow with the file; a stop (refused key, an answer that
+//! is not Ottu's, no network, Ctrl-C, a write that fails) keeps every batch written before
+//! and says where it stopped; and a line that is not a session id is listed with its number
+//! while the others are imported. Importing twice changes nothing the second time.
 
 use std::io::BufRead;
 use std::sync::atomic::AtomicBool;
@@ -145,11 +145,13 @@ pub struct ImportRequest<'a> {
     pub cancel: Option<&'a AtomicBool>,
 }
 
+/// The profile's client, and how a stop names the profile: `profile NAME (BASE_URL)`, as
+/// the sync names a profile whose answers are not Ottu's.
 fn client(
     ledger: &mut Ledger,
     remote: &Remote,
     profile: &str,
-) -> Result<(crate::model::ProfileId, OttuClient)> {
+) -> Result<(crate::model::ProfileId, OttuClient, String)> {
     let name = ProfileName::parse(profile).field("profile")?;
     let profile = ledger.store().read(|tx| {
         store::profiles::by_name(tx, &name)?.ok_or_else(|| Error::NotFound {
@@ -165,7 +167,17 @@ fn client(
                 message: error.to_string(),
             }
         })?;
-    Ok((profile.id, client))
+    let label = format!("profile {} ({})", profile.name, profile.base_url);
+    Ok((profile.id, client, label))
+}
+
+/// A stop's message; one about the answers not being Ottu's names the profile and its base
+/// URL, the thing to check.
+fn stop_message(cause: StopCause, label: &str) -> String {
+    match cause.reason {
+        StopReason::NotOttu => format!("{label}: {}", cause.message),
+        _ => cause.message,
+    }
 }
 
 fn to_new_payment(
@@ -535,7 +547,7 @@ impl Ledger {
             .iter()
             .map(|s| SessionId::parse_new(s.trim()).field("session_id"))
             .collect::<Result<Vec<_>>>()?;
-        let (profile_id, client) = client(self, remote, request.profile)?;
+        let (profile_id, client, label) = client(self, remote, request.profile)?;
         let not_cancelled = AtomicBool::new(false);
         let cancel = request.cancel.unwrap_or(&not_cancelled);
         let mut run = ImportRun {
@@ -564,7 +576,7 @@ impl Ledger {
             summary.stopped = Some(ImportStop {
                 reason: cause.reason,
                 code: cause.code,
-                message: cause.message,
+                message: stop_message(cause, &label),
                 line,
                 session_id,
             });
@@ -640,7 +652,7 @@ impl Ledger {
         cancel: Option<&AtomicBool>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<RefreshSummary> {
-        let (profile_id, client) = client(self, remote, profile)?;
+        let (profile_id, client, label) = client(self, remote, profile)?;
         let pending = self
             .store()
             .read(|tx| Ok::<_, Error>(store::children::unresolved(tx, Some(profile_id))?))?;
@@ -664,7 +676,7 @@ impl Ledger {
                 code: cause.code,
                 message: format!(
                     "{}; the refresh stopped{}: {} refund(s) settled before are recorded",
-                    cause.message,
+                    stop_message(cause, &label),
                     at.map(|c| format!(" at child {}", c.session_id))
                         .unwrap_or_default(),
                     run.summary.settled

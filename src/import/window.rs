@@ -8,6 +8,8 @@
 //! - a refused credential (401/403): the first request goes alone, so a wrong key costs one
 //!   request, not one per id;
 //! - Ottu unreachable (no network);
+//! - an answer that is not Ottu's (a redirect, an HTML 404 page...): the profile's base URL
+//!   leads elsewhere, and every other id would get the same answer;
 //! - [`IMPORT_MAX_CONSECUTIVE_UNAVAILABLE`] ids in a row that Ottu did not answer (5xx,
 //!   timeouts, broken connections, throttling), each already retried;
 //! - the cancel flag (Ctrl-C): requests in flight are abandoned (reads have no effect at Ottu).
@@ -44,6 +46,9 @@ pub enum StopReason {
     Auth,
     /// Ottu could not be reached (no network, server down).
     Offline,
+    /// What answered is not Ottu (a redirect, an HTML or text 4xx page): the profile's base
+    /// URL, or a proxy or captive portal on the way.
+    NotOttu,
     /// Ottu stopped answering (5xx, timeouts, broken connections) for many ids in a row.
     Unavailable,
     /// Ctrl-C (the cancel flag).
@@ -75,6 +80,7 @@ impl StopCause {
         let (reason, code) = match error {
             FetchError::Auth { .. } => (StopReason::Auth, "ottu.auth"),
             FetchError::Offline { .. } => (StopReason::Offline, "ottu.offline"),
+            FetchError::NotOttu { .. } => (StopReason::NotOttu, "ottu.not_ottu"),
             _ => return None,
         };
         Some(StopCause::new(reason, code, error.to_string()))
@@ -99,8 +105,8 @@ pub trait Sink {
     /// The next piece of input; an error stops the run after what was read before.
     fn next(&mut self) -> Result<Next<Self::Item>, StopCause>;
     fn skipped(&mut self, item: Self::Item);
-    /// An answer, in input order. Auth and offline errors never reach here: they stop the
-    /// run. An error (a write that failed) stops it too.
+    /// An answer, in input order. Auth, offline and not-Ottu errors never reach here: they
+    /// stop the run. An error (a write that failed) stops it too.
     fn fetched(
         &mut self,
         item: Self::Item,

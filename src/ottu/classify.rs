@@ -266,6 +266,15 @@ pub enum FetchError {
         "Ottu's answer could not be read ({reason}): try again later; if it persists, send the answer below to support"
     )]
     BadBody { reason: String, raw: String },
+    /// An answer that is not Ottu's (a redirect, an HTML or text 404, a 4xx that is not in
+    /// Ottu's shape): whatever answered is not Ottu's API, so the id was never looked up.
+    /// A problem of the profile (its base URL) or the network, the same for every id.
+    #[error("{reason}")]
+    NotOttu {
+        status: u16,
+        reason: String,
+        raw: String,
+    },
 }
 
 fn after(retry_after: Option<Duration>) -> String {
@@ -321,7 +330,10 @@ pub(crate) fn check_fetch(call: OttuCall, raw: &RawResponse) -> Result<(), Fetch
                 permission,
             })
         }
-        404 => Err(FetchError::NotFound {
+        // Ottu's "no such payment" is its JSON `{"detail": ...}` (the spec's
+        // GenericErrorMessage; the sandbox answers the same); a web server's HTML 404 page
+        // means the base URL does not lead to Ottu's API.
+        404 if is_ottu_refusal(raw) => Err(FetchError::NotFound {
             what: call.noun(),
             detail: detail_of(raw).unwrap_or_else(|| "HTTP 404".to_string()),
         }),
@@ -338,11 +350,23 @@ pub(crate) fn check_fetch(call: OttuCall, raw: &RawResponse) -> Result<(), Fetch
                     .to_string(),
             raw: raw.kept_body(),
         }),
+        // A redirect is never followed (it would take the credential elsewhere), and a 4xx
+        // that is not in Ottu's shape is whoever answered instead of Ottu.
+        300..=399 => Err(not_ottu(call, raw)),
+        400..=499 if !is_ottu_refusal(raw) => Err(not_ottu(call, raw)),
         status => Err(FetchError::Refused {
             status,
             reason: refusal_reason(call, raw),
             raw: raw.kept_body(),
         }),
+    }
+}
+
+fn not_ottu(call: OttuCall, raw: &RawResponse) -> FetchError {
+    FetchError::NotOttu {
+        status: raw.status,
+        reason: not_ottu_reason(call, raw),
+        raw: raw.kept_body(),
     }
 }
 
@@ -386,13 +410,7 @@ fn retry_reason(call: OttuCall, raw: &RawResponse) -> String {
 /// Ottu's reason for a final no: its `detail`, its field errors, or the status.
 fn refusal_reason(call: OttuCall, raw: &RawResponse) -> String {
     let noun = call.noun();
-    if (300..400).contains(&raw.status) {
-        let to = raw.header(LOCATION).unwrap_or("nowhere");
-        return format!(
-            "Ottu answered the {noun} with a redirect ({}) to {to} instead of doing it: check the profile's base URL",
-            status_words(raw.status)
-        );
-    }
+    // Redirects never get here: they are not Ottu's answer (`not_ottu_reason`).
     let said = match raw.json() {
         Some(Value::Object(map)) => match map.get("detail").and_then(Value::as_str) {
             Some(detail) => Some(detail.to_string()),
@@ -417,10 +435,10 @@ fn is_json_object(raw: &RawResponse) -> bool {
     matches!(raw.json(), Some(Value::Object(_)))
 }
 
-/// Whether a 400's body is Ottu's refusal by its shape: `{"detail": "...", ...}` (with
-/// `result: failed`, or Django REST framework's plain `{"detail"}`), or a field-error map
-/// (every value a list of messages, or a nested map). A proxy's HTML or text page, or some
-/// other service's JSON, is not.
+/// Whether a 4xx body is Ottu's by its shape (an operation's refusal, a read's "not
+/// found"): `{"detail": "...", ...}` (with `result: failed`, or Django REST framework's
+/// plain `{"detail"}`), or a field-error map (every value a list of messages, or a nested
+/// map). A proxy's HTML or text page, or some other service's JSON, is not.
 fn is_ottu_refusal(raw: &RawResponse) -> bool {
     let Some(Value::Object(map)) = raw.json() else {
         return false;
@@ -453,8 +471,13 @@ fn not_ottu_reason(call: OttuCall, raw: &RawResponse) -> String {
         (_, Some(detail)) => format!(": {detail}"),
         _ => String::new(),
     };
+    let (what, applied) = match call {
+        OttuCall::Operation(_) => (format!("the answer to the {noun}"), "; nothing was applied"),
+        // A read changes nothing at Ottu either way.
+        _ => (format!("the answer to the {noun} request"), ""),
+    };
     format!(
-        "the answer to the {noun} is not Ottu's ({}, {kind}){said}; nothing was applied: check the profile's base URL",
+        "{what} is not Ottu's ({}, {kind}){said}{applied}: check the profile's base URL",
         status_words(raw.status)
     )
 }
@@ -863,6 +886,47 @@ mod tests {
             not_found.to_string().contains("check the id"),
             "{not_found}"
         );
+        // A web server's 404 page, a redirect, a text 4xx: not Ottu's answer, so not "no
+        // such payment" either (the same shape test as an operation's refusal).
+        let page = check_fetch(
+            call,
+            &raw(
+                404,
+                &[("content-type", "text/html; charset=utf-8")],
+                "<h1>Not Found</h1>",
+            ),
+        )
+        .unwrap_err();
+        assert_eq!(
+            page,
+            FetchError::NotOttu {
+                status: 404,
+                reason: "the answer to the payment request is not Ottu's (HTTP 404 Not Found, text/html): check the profile's base URL".into(),
+                raw: "<h1>Not Found</h1>".into()
+            }
+        );
+        let moved = check_fetch(
+            call,
+            &raw(302, &[("location", "https://login.example/")], ""),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&moved, FetchError::NotOttu { status: 302, reason, .. }
+                if reason.contains("https://login.example/") && reason.contains("base URL")),
+            "{moved:?}"
+        );
+        for (status, body) in [
+            (404, ""),
+            (404, r#"{"timestamp":1,"status":404,"error":"Not Found"}"#),
+            (405, "Method Not Allowed"),
+            (400, "<h1>Bad Request</h1>"),
+        ] {
+            let error = check_fetch(call, &raw(status, &[], body)).unwrap_err();
+            assert!(
+                matches!(&error, FetchError::NotOttu { status: s, raw, .. } if *s == status && raw == body),
+                "{status} {body}: {error:?}"
+            );
+        }
         let auth =
             check_fetch(OttuCall::ReportList, &raw(403, &[], r#"{"detail":"no"}"#)).unwrap_err();
         assert!(
