@@ -71,6 +71,10 @@ port=""
 # How long the sandbox may take to print its start lines (it opens a SQLite file and binds).
 SANDBOX_START_DEADLINE_S=20
 start_sandbox() {
+  # Emptied here, not only by the redirection below: that runs in the background child, and
+  # the wait loop could read the previous start's lines before the child truncates them.
+  : >"$work/sandbox.out"
+  : >"$work/sandbox.err"
   "$bin_dir/daftar-sandbox" --port "${port:-0}" --payments 0 --state "$work/ottu.sqlite3" \
     >"$work/sandbox.out" 2>"$work/sandbox.err" &
   sandbox_pid=$!
@@ -92,8 +96,13 @@ start_sandbox() {
     sed 's/^/  /' "$work/sandbox.err" >&2
     exit 1
   fi
-  base_url="$(sed -n 's/^daftar-sandbox listening on //p' "$work/sandbox.out")"
-  api_key="$(sed -n 's/^api key: //p' "$work/sandbox.out")"
+  base_url="$(sed -n 's/^daftar-sandbox listening on //p' "$work/sandbox.out" | head -n 1)"
+  api_key="$(sed -n 's/^api key: //p' "$work/sandbox.out" | head -n 1)"
+  if ! [[ "$base_url" =~ ^http://127\.0\.0\.1:[0-9]+$ ]] || [ -z "$api_key" ]; then
+    echo "The Ottu sandbox printed no address and key. Its output:" >&2
+    sed 's/^/  /' "$work/sandbox.out" "$work/sandbox.err" >&2
+    exit 1
+  fi
   port="${base_url##*:}"
 }
 start_sandbox
@@ -134,4 +143,4 @@ run payment show --order-no INV-1001
 run status
 step "# what Ottu holds (the sandbox's inspection endpoint)"
 curl -fsS "$base_url/_sandbox/state" |
-  grep -o '"operations_applied":[0-9]*\|"operations_replayed":[0-9]*' || true
+  grep -o '"operations_applied":[0-9]*\|"operations_replayed":[0-9]*'
