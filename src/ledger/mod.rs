@@ -17,8 +17,8 @@ pub use payments::{PaymentInput, PaymentQuery};
 pub use profiles::{ProfileChange, ProfileChanged};
 pub use queue::{QueueQuery, QueueRequest, RetryRequest};
 pub use views::{
-    ChildView, EventView, OperationView, PaymentDetail, PaymentView, ProfileDetail, ProfileView,
-    PauseView, ProfileStatus, QueuedView, StatusReport,
+    ChildView, EventView, OperationView, PauseView, PaymentDetail, PaymentView, ProfileDetail,
+    ProfileStatus, ProfileView, QueuedView, StatusReport,
 };
 
 use crate::error::{Error, FieldContext, Result};

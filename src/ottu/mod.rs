@@ -21,7 +21,9 @@ mod client;
 mod wire;
 
 pub use auth::{Credential, OttuCall};
-pub use base_url::{BASE_URL_ALLOWED, BaseUrlError, normalize as normalize_base_url, parse_base_url};
+pub use base_url::{
+    BASE_URL_ALLOWED, BaseUrlError, normalize as normalize_base_url, parse_base_url,
+};
 pub use classify::{
     FetchError, OperationOutcome, RawResponse, TransportError, auth_message, classify_operation,
     operation_outcome, retry_after,

@@ -164,7 +164,11 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         // By its real path, so every process names the -wal and -shm alike. (On Windows the
         // canonical form is a `\\?\` path, which is left to the lock alone.)
-        let sqlite_path = if cfg!(unix) { real_path.as_path() } else { path };
+        let sqlite_path = if cfg!(unix) {
+            real_path.as_path()
+        } else {
+            path
+        };
         let mut conn = Connection::open_with_flags(sqlite_path, flags).map_err(failed)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
         // Whose file is it? Read first, in one read transaction (no write lock): another
