@@ -437,6 +437,13 @@ fn a_hard_linked_ledger_is_refused() {
         assert_eq!(error_code(&run), "store.hard_linked", "{}", run.stdout);
         let message = run.json()["error"]["message"].as_str().unwrap().to_string();
         assert!(message.contains(&path.display().to_string()), "{message}");
+        // Why: SQLite names its write-ahead log after the path, so two names mean two logs.
+        assert!(message.contains("-wal"), "{message}");
+        assert!(message.contains("corrupt"), "{message}");
+        // What to do, including for the usual cause (a backup made with hard links).
+        assert!(message.contains("cp -al"), "{message}");
+        assert!(message.contains("copy"), "{message}");
+        assert!(message.contains("find"), "{message}");
     }
     // With the second name gone, the ledger opens again.
     fs::remove_file(&other).unwrap();

@@ -78,9 +78,11 @@ pub enum StoreError {
         "the file at {path} is not a Daftar ledger ({found}); it was left untouched: open a Daftar ledger, or a path where none exists yet"
     )]
     NotALedger { path: PathBuf, found: String },
-    /// SQLite names the -wal by the path used: two names for one file mean two WALs.
+    /// SQLite names the -wal by the path used: two names for one file mean two WALs. The
+    /// usual cause is a backup made with hard links (`cp -al`, `rsync --link-dest`), so the
+    /// message says how to find the other names and to copy instead.
     #[error(
-        "the ledger at {path} has {links} names (hard links): SQLite keeps the ledger's journal beside the name it is opened by, so two names could corrupt it; remove the other names (a symbolic link is fine)"
+        "the ledger at {path} has {links} names (hard links): SQLite names its write-ahead log (the -wal and -shm files) after the path the ledger is opened by, so a process opening another name would not see the changes in the first one's log, and the two could corrupt the ledger; find the other names with `find / -xdev -samefile {path}` and remove them (a symbolic link is fine); a backup made with hard links (`cp -al`, `cp -l`, `rsync --link-dest`) is not a backup of this file anyway: make a real copy instead (`cp` without -l)"
     )]
     HardLinked { path: PathBuf, links: u64 },
     #[error(
