@@ -126,6 +126,17 @@ fn another_programs_sqlite_file_is_refused_untouched() {
     }
     assert_refused_untouched(&marked, "application_id");
 
+    // A real ledger whose mark is one off Daftar's: another program's, refused untouched.
+    let cli = Cli::new();
+    cli.seed(&[]);
+    {
+        let conn = Connection::open(&cli.db).unwrap();
+        conn.pragma_update(None, "application_id", daftar::store::APPLICATION_ID + 1)
+            .unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+    assert_refused_untouched(&cli.db, "application_id");
+
     // One in WAL mode: opening it must not leave its -wal/-shm behind either.
     let wal = dir.path().join("wal.db");
     {

@@ -398,12 +398,3 @@ fn a_half_open_connection_is_closed_at_the_header_read_timeout() {
         .is_err()
     );
 }
-
-#[test]
-fn the_default_header_read_timeout_is_ten_seconds() {
-    assert_eq!(
-        Config::default().header_read_timeout,
-        Duration::from_secs(10)
-    );
-    assert_eq!(daftar_sandbox::HEADER_READ_TIMEOUT, Duration::from_secs(10));
-}
