@@ -15,7 +15,9 @@
 //! - the cancel flag (Ctrl-C): requests in flight are abandoned (reads have no effect at Ottu).
 //!
 //! Writing is the sink's: it is asked to flush when its oldest unwritten result is
-//! [`IMPORT_BATCH_MAX_MS`] old (even while a request hangs), and once at the end.
+//! [`IMPORT_BATCH_MAX_MS`] old (even while a request hangs), and once at the end. A write
+//! that fails stops the run and is not tried again: the ledger is locked or broken, and a
+//! second try would only wait out the busy timeout again.
 //!
 //! Waiting uses `Handle::block_on` on the caller's thread, which owns the ledger: the
 //! requests run on the runtime, SQLite stays on this thread.
@@ -137,7 +139,8 @@ enum Waited {
 
 /// Runs the sink's input through Ottu. Returns where it stopped early (`None` for the item
 /// when the stop is not tied to one, e.g. a failed write or an unreadable file), or `None`
-/// when the input was used up. The sink has been flushed either way.
+/// when the input was used up. The sink has been flushed either way, except after a write
+/// that failed: that batch is reported lost, not written again.
 pub fn run<S: Sink>(
     remote: &Remote,
     client: &OttuClient,
@@ -157,6 +160,9 @@ pub fn run<S: Sink>(
     let mut input_done = false;
     let mut input_error = None;
     let mut unanswered_in_a_row = 0usize;
+    // A write that failed is not tried again at the end: the ledger is locked or broken,
+    // and a second try would wait out the busy timeout again for the same answer.
+    let mut write_failed = false;
     let stopped = loop {
         while !input_done && window.len() < IMPORT_READ_AHEAD && fetches < limit {
             match sink.next() {
@@ -209,6 +215,7 @@ pub fn run<S: Sink>(
             Waited::FlushDue => {
                 window.push_front(Slot::Fetch { item, answer });
                 if let Err(cause) = sink.flush() {
+                    write_failed = true;
                     break Some((cause, None));
                 }
             }
@@ -242,6 +249,7 @@ pub fn run<S: Sink>(
                 // Ottu answered and the key is good: now the whole window.
                 limit = IMPORT_READ_AHEAD;
                 if let Err(cause) = sink.fetched(item, result) {
+                    write_failed = true;
                     break Some((cause, None));
                 }
             }
@@ -251,6 +259,9 @@ pub fn run<S: Sink>(
     // is abandoned (a read has no effect at Ottu).
     drop(requests);
     drop(window);
+    if write_failed {
+        return stopped;
+    }
     match sink.flush() {
         Ok(()) => stopped,
         // The write failed: that matters more than why the run stopped (if it did).
@@ -321,5 +332,87 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ottu::{ClientConfig, Credential};
+    use secrecy::SecretString;
+
+    /// One id to fetch, a batch that is always due, and a ledger that refuses every write.
+    struct LockedLedger {
+        sent: bool,
+        since: Instant,
+        flushes: usize,
+    }
+
+    impl Sink for LockedLedger {
+        type Item = ();
+
+        fn next(&mut self) -> Result<Next<()>, StopCause> {
+            if std::mem::replace(&mut self.sent, true) {
+                return Ok(Next::End);
+            }
+            Ok(Next::Fetch {
+                item: (),
+                id: SessionId::parse("s-1").unwrap(),
+            })
+        }
+
+        fn skipped(&mut self, (): ()) {}
+
+        fn fetched(&mut self, (): (), _: Answer) -> Result<(), StopCause> {
+            Ok(())
+        }
+
+        fn unwritten_since(&self) -> Option<Instant> {
+            Some(self.since)
+        }
+
+        fn flush(&mut self) -> Result<(), StopCause> {
+            self.flushes += 1;
+            Err(StopCause::new(
+                StopReason::Ledger,
+                "store.busy",
+                "the ledger could not be written: database is locked",
+            ))
+        }
+    }
+
+    #[test]
+    fn a_failed_write_is_not_tried_again() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        // Accepts connections (the backlog) and never answers: the request hangs, so the
+        // due batch is written while it waits.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", silent.local_addr().unwrap());
+        let config = ClientConfig::default();
+        let client = OttuClient::new(
+            &base,
+            &Credential::ApiKey(SecretString::from("sk_test_window")),
+            config,
+        )
+        .unwrap();
+        let remote = Remote {
+            runtime: runtime.handle().clone(),
+            client_config: config,
+        };
+        let mut sink = LockedLedger {
+            sent: false,
+            since: Instant::now(),
+            flushes: 0,
+        };
+        let stopped = run(&remote, &client, &AtomicBool::new(false), &mut sink);
+        let (cause, at) = stopped.expect("the run stops at the failed write");
+        assert_eq!(cause.reason, StopReason::Ledger);
+        assert!(at.is_none());
+        // A second try would wait out the busy timeout again on a locked ledger.
+        assert_eq!(sink.flushes, 1, "the failed batch was written again");
     }
 }
