@@ -209,6 +209,57 @@ fn to_new_payment(
     })
 }
 
+/// Answers not yet written, and since when the oldest waits ([`Sink::unwritten_since`]).
+struct Batch<T> {
+    items: Vec<T>,
+    since: Option<Instant>,
+}
+
+impl<T> Batch<T> {
+    fn with_capacity(capacity: usize) -> Batch<T> {
+        Batch {
+            items: Vec::with_capacity(capacity),
+            since: None,
+        }
+    }
+
+    fn push(&mut self, item: T) {
+        self.items.push(item);
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    /// Writes the batch with `write` (one transaction) and empties it; `None` when it was
+    /// empty. A failed write keeps the batch (to say where the lost part began) and is the
+    /// run's stop.
+    fn flush<R>(
+        &mut self,
+        write: impl FnOnce(&[T]) -> Result<R>,
+    ) -> std::result::Result<Option<R>, StopCause> {
+        if self.items.is_empty() {
+            return Ok(None);
+        }
+        let written = write(&self.items).map_err(|error| {
+            StopCause::new(
+                StopReason::Ledger,
+                error.code(),
+                format!("the ledger could not be written: {error}"),
+            )
+        })?;
+        self.items.clear();
+        self.since = None;
+        Ok(Some(written))
+    }
+}
+
+/// What one import batch changed, added to the summary once committed.
+#[derive(Default)]
+struct Written {
+    added: u64,
+    updated: u64,
+    unchanged: u64,
+    failures: Vec<ImportFailure>,
+}
+
 /// One piece of import input, as the window hands it back.
 enum ImportItem {
     Id { line: Option<u64>, id: SessionId },
@@ -230,12 +281,11 @@ struct ImportRun<'a, 'r> {
     profile_id: ProfileId,
     args: std::slice::Iter<'a, SessionId>,
     lines: Option<IdLines<&'r mut dyn BufRead>>,
-    batch: Vec<(
+    batch: Batch<(
         Option<u64>,
         SessionId,
         std::result::Result<PaymentDetails, FetchError>,
     )>,
-    batch_since: Option<Instant>,
     /// Where the batch that failed to be written began.
     lost_from: Option<(Option<u64>, Option<String>)>,
     ids_seen: u64,
@@ -253,79 +303,78 @@ impl ImportRun<'_, '_> {
         };
         (self.progress)(&progress);
     }
+}
 
-    /// The batch in one transaction: each payment upserted with its event. Counted in the
-    /// summary only once committed, so the summary says what is in the ledger.
-    fn write_batch(&mut self) -> Result<()> {
-        let now_ms = self.ledger.clock().now_ms();
-        let actor = self.ledger.actor().to_string();
-        let profile_id = self.profile_id;
-        let batch = &self.batch;
-        let (mut added, mut updated, mut unchanged) = (0, 0, 0);
-        let mut failures = Vec::new();
-        self.ledger.store().write(|tx| {
-            for (line, id, result) in batch {
-                let payment = match result
-                    .as_ref()
-                    .map_err(|e| e.to_string())
-                    .and_then(|d| to_new_payment(d, now_ms))
-                {
-                    Ok(p) => p,
-                    Err(error) => {
-                        failures.push(ImportFailure {
-                            session_id: id.to_string(),
-                            error,
-                            line: *line,
-                        });
+/// An import batch in one transaction: each payment upserted with its event. Counted in the
+/// summary only once committed, so the summary says what is in the ledger.
+fn write_import_batch(
+    ledger: &mut Ledger,
+    profile_id: ProfileId,
+    batch: &[(
+        Option<u64>,
+        SessionId,
+        std::result::Result<PaymentDetails, FetchError>,
+    )],
+) -> Result<Written> {
+    let now_ms = ledger.clock().now_ms();
+    let actor = ledger.actor().to_string();
+    let mut written = Written::default();
+    ledger.store().write(|tx| {
+        for (line, id, result) in batch {
+            let payment = match result
+                .as_ref()
+                .map_err(|e| e.to_string())
+                .and_then(|d| to_new_payment(d, now_ms))
+            {
+                Ok(p) => p,
+                Err(error) => {
+                    written.failures.push(ImportFailure {
+                        session_id: id.to_string(),
+                        error,
+                        line: *line,
+                    });
+                    continue;
+                }
+            };
+            let (action, payment_id, before) =
+                match store::payments::upsert_from_ottu(tx, profile_id, &payment, now_ms)? {
+                    Upserted::Unchanged(_) => {
+                        written.unchanged += 1;
                         continue;
                     }
+                    Upserted::Added(pid) => {
+                        written.added += 1;
+                        ("payment.imported", pid, None)
+                    }
+                    Upserted::Updated { id: pid, before } => {
+                        written.updated += 1;
+                        let before = json!({"amount": before.amount.to_string(), "state": before.state, "order_no": before.order_no});
+                        ("payment.updated_from_ottu", pid, Some(before))
+                    }
                 };
-                let (action, payment_id, before) =
-                    match store::payments::upsert_from_ottu(tx, profile_id, &payment, now_ms)? {
-                        Upserted::Unchanged(_) => {
-                            unchanged += 1;
-                            continue;
-                        }
-                        Upserted::Added(pid) => {
-                            added += 1;
-                            ("payment.imported", pid, None)
-                        }
-                        Upserted::Updated { id: pid, before } => {
-                            updated += 1;
-                            let before = json!({"amount": before.amount.to_string(), "state": before.state, "order_no": before.order_no});
-                            ("payment.updated_from_ottu", pid, Some(before))
-                        }
-                    };
-                store::events::append(
-                    tx,
-                    &EventInsert {
-                        at_ms: now_ms,
-                        actor: &actor,
-                        action,
-                        entity: "payment",
-                        entity_id: payment_id.0,
-                        payment_id: Some(payment_id),
-                        before,
-                        after: Some(json!({
-                            "session_id": payment.session_id,
-                            "order_no": payment.order_no,
-                            "amount": payment.amount.to_string(),
-                            "currency": payment.amount.currency(),
-                            "state": payment.state,
-                        })),
-                    },
-                )?;
-            }
-            Ok::<_, Error>(())
-        })?;
-        self.summary.added += added;
-        self.summary.updated += updated;
-        self.summary.unchanged += unchanged;
-        for failure in failures {
-            self.summary.fail(failure);
+            store::events::append(
+                tx,
+                &EventInsert {
+                    at_ms: now_ms,
+                    actor: &actor,
+                    action,
+                    entity: "payment",
+                    entity_id: payment_id.0,
+                    payment_id: Some(payment_id),
+                    before,
+                    after: Some(json!({
+                        "session_id": payment.session_id,
+                        "order_no": payment.order_no,
+                        "amount": payment.amount.to_string(),
+                        "currency": payment.amount.currency(),
+                        "state": payment.state,
+                    })),
+                },
+            )?;
         }
-        Ok(())
-    }
+        Ok::<_, Error>(())
+    })?;
+    Ok(written)
 }
 
 impl Sink for ImportRun<'_, '_> {
@@ -384,10 +433,9 @@ impl Sink for ImportRun<'_, '_> {
     ) -> std::result::Result<(), StopCause> {
         if let ImportItem::Id { line, id } = item {
             self.batch.push((line, id, result));
-            self.batch_since.get_or_insert_with(Instant::now);
         }
         self.handled += 1;
-        if self.batch.len() >= IMPORT_BATCH_PAYMENTS {
+        if self.batch.items.len() >= IMPORT_BATCH_PAYMENTS {
             self.flush()?;
         }
         self.report();
@@ -395,31 +443,33 @@ impl Sink for ImportRun<'_, '_> {
     }
 
     fn unwritten_since(&self) -> Option<Instant> {
-        self.batch_since
+        self.batch.since
     }
 
     fn flush(&mut self) -> std::result::Result<(), StopCause> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        match self.write_batch() {
-            Ok(()) => {
-                self.batch.clear();
-                self.batch_since = None;
-                self.lost_from = None;
+        let (ledger, profile_id) = (&mut *self.ledger, self.profile_id);
+        match self
+            .batch
+            .flush(|batch| write_import_batch(ledger, profile_id, batch))
+        {
+            Ok(None) => Ok(()),
+            Ok(Some(written)) => {
+                self.summary.added += written.added;
+                self.summary.updated += written.updated;
+                self.summary.unchanged += written.unchanged;
+                for failure in written.failures {
+                    self.summary.fail(failure);
+                }
                 self.report();
                 Ok(())
             }
-            Err(error) => {
+            Err(cause) => {
                 self.lost_from = self
                     .batch
+                    .items
                     .first()
                     .map(|(line, id, _)| (*line, Some(id.to_string())));
-                Err(StopCause::new(
-                    StopReason::Ledger,
-                    error.code(),
-                    format!("the ledger could not be written: {error}"),
-                ))
+                Err(cause)
             }
         }
     }
@@ -429,43 +479,39 @@ impl Sink for ImportRun<'_, '_> {
 struct RefreshRun<'a> {
     ledger: &'a mut Ledger,
     pending: std::vec::IntoIter<Unresolved>,
-    batch: Vec<(Unresolved, ChildState)>,
-    batch_since: Option<Instant>,
+    batch: Batch<(Unresolved, ChildState)>,
     done: u64,
     summary: RefreshSummary,
     progress: &'a mut dyn FnMut(u64),
 }
 
-impl RefreshRun<'_> {
-    fn write_batch(&mut self) -> Result<u64> {
-        let now_ms = self.ledger.clock().now_ms();
-        let actor = self.ledger.actor().to_string();
-        let batch = &self.batch;
-        self.ledger.store().write(|tx| {
-            let mut settled = 0;
-            for (child, state) in batch {
-                if store::children::set_state(tx, child.child_id, *state, now_ms)? {
-                    settled += 1;
-                    store::events::append(
-                        tx,
-                        &EventInsert {
-                            at_ms: now_ms,
-                            actor: &actor,
-                            action: "child.settled",
-                            entity: "child",
-                            entity_id: child.child_id,
-                            payment_id: Some(child.payment_id),
-                            before: Some(
-                                json!({"session_id": child.session_id, "state": child.state}),
-                            ),
-                            after: Some(json!({"session_id": child.session_id, "state": state})),
-                        },
-                    )?;
-                }
+/// A refresh batch in one transaction: each child's new state with its event; how many
+/// changed.
+fn write_refresh_batch(ledger: &mut Ledger, batch: &[(Unresolved, ChildState)]) -> Result<u64> {
+    let now_ms = ledger.clock().now_ms();
+    let actor = ledger.actor().to_string();
+    ledger.store().write(|tx| {
+        let mut settled = 0;
+        for (child, state) in batch {
+            if store::children::set_state(tx, child.child_id, *state, now_ms)? {
+                settled += 1;
+                store::events::append(
+                    tx,
+                    &EventInsert {
+                        at_ms: now_ms,
+                        actor: &actor,
+                        action: "child.settled",
+                        entity: "child",
+                        entity_id: child.child_id,
+                        payment_id: Some(child.payment_id),
+                        before: Some(json!({"session_id": child.session_id, "state": child.state})),
+                        after: Some(json!({"session_id": child.session_id, "state": state})),
+                    },
+                )?;
             }
-            Ok::<_, Error>(settled)
-        })
-    }
+        }
+        Ok::<_, Error>(settled)
+    })
 }
 
 impl Sink for RefreshRun<'_> {
@@ -494,10 +540,7 @@ impl Sink for RefreshRun<'_> {
             .map_err(|e| e.to_string())
             .and_then(|d| d.state.parse::<ChildState>().map_err(|e| e.to_string()));
         match state {
-            Ok(state) => {
-                self.batch.push((child, state));
-                self.batch_since.get_or_insert_with(Instant::now);
-            }
+            Ok(state) => self.batch.push((child, state)),
             Err(error) => self.summary.failed.push(ImportFailure {
                 session_id: child.session_id.to_string(),
                 error,
@@ -508,23 +551,17 @@ impl Sink for RefreshRun<'_> {
     }
 
     fn unwritten_since(&self) -> Option<Instant> {
-        self.batch_since
+        self.batch.since
     }
 
     fn flush(&mut self) -> std::result::Result<(), StopCause> {
-        if self.batch.is_empty() {
-            return Ok(());
+        let ledger = &mut *self.ledger;
+        if let Some(settled) = self
+            .batch
+            .flush(|batch| write_refresh_batch(ledger, batch))?
+        {
+            self.summary.settled += settled;
         }
-        let settled = self.write_batch().map_err(|error| {
-            StopCause::new(
-                StopReason::Ledger,
-                error.code(),
-                format!("the ledger could not be written: {error}"),
-            )
-        })?;
-        self.summary.settled += settled;
-        self.batch.clear();
-        self.batch_since = None;
         Ok(())
     }
 }
@@ -555,8 +592,7 @@ impl Ledger {
             profile_id,
             args: ids.iter(),
             lines: request.file.map(IdLines::new),
-            batch: Vec::with_capacity(IMPORT_BATCH_PAYMENTS),
-            batch_since: None,
+            batch: Batch::with_capacity(IMPORT_BATCH_PAYMENTS),
             lost_from: None,
             ids_seen: 0,
             handled: 0,
@@ -664,8 +700,7 @@ impl Ledger {
             },
             ledger: self,
             pending: pending.into_iter(),
-            batch: Vec::new(),
-            batch_since: None,
+            batch: Batch::with_capacity(0),
             done: 0,
             progress,
         };
