@@ -63,46 +63,6 @@ const IMPORT_BYTES_TEMPLATE: &str =
     "{spinner} {prefix} [{bar:30}] {binary_bytes}/{binary_total_bytes} {msg}";
 const SPINNER_TEMPLATE: &str = "{spinner} {prefix} {msg}";
 
-/// Ctrl-C during `import` or `refresh`: the first stops at the next answer, writing what
-/// was read (requests in flight are abandoned: a read changes nothing at Ottu); the second
-/// exits at once (a write cut short rolls back; what was committed before stays).
-/// Registered before it returns, so no Ctrl-C falls between the start and the handler.
-fn on_ctrl_c_reading(
-    runtime: &tokio::runtime::Runtime,
-    cancel: Arc<AtomicBool>,
-    bar: ProgressBar,
-    what: &'static str,
-) -> Result<(), Error> {
-    let _entered = runtime.enter();
-    #[cfg(unix)]
-    let mut interrupts = {
-        use tokio::signal::unix::{SignalKind, signal};
-        signal(SignalKind::interrupt()).map_err(|e| Error::Remote {
-            code: "runtime",
-            message: format!("cannot listen for Ctrl-C: {e}"),
-        })?
-    };
-    runtime.spawn(async move {
-        #[cfg(unix)]
-        let mut next = async || interrupts.recv().await.is_some();
-        #[cfg(not(unix))]
-        let mut next = async || tokio::signal::ctrl_c().await.is_ok();
-        if !next().await {
-            return;
-        }
-        cancel.store(true, Ordering::SeqCst);
-        bar.suspend(|| {
-            eprintln!(
-                "stopping the {what}: writing what was read so far; Ctrl-C again stops at once"
-            )
-        });
-        if next().await {
-            std::process::exit(EXIT_INTERRUPTED);
-        }
-    });
-    Ok(())
-}
-
 /// `daftar import`: renders the summary; a run that stopped part way is the command's
 /// error (exit 1) after its summary, which says what was imported and where it stopped.
 pub fn import(ledger: &mut Ledger, args: &ImportArgs, out: &Output) -> Result<(), Error> {
@@ -151,7 +111,12 @@ pub fn import(ledger: &mut Ledger, args: &ImportArgs, out: &Output) -> Result<()
         }
     };
     let cancel = Arc::new(AtomicBool::new(false));
-    on_ctrl_c_reading(&runtime, Arc::clone(&cancel), bar.clone(), "import")?;
+    on_ctrl_c(
+        &runtime,
+        Arc::clone(&cancel),
+        bar.clone(),
+        CtrlCMessages::reading("import"),
+    )?;
     let mut reader = file.map(|(reader, _)| reader);
     let summary = ledger.import(
         &remote(&runtime),
@@ -185,7 +150,12 @@ pub fn refresh(ledger: &mut Ledger, profile: Option<&str>, out: &Output) -> Resu
     };
     let cancel = Arc::new(AtomicBool::new(false));
     let bar = bar(out.json, "refresh");
-    on_ctrl_c_reading(&runtime, Arc::clone(&cancel), bar.clone(), "refresh")?;
+    on_ctrl_c(
+        &runtime,
+        Arc::clone(&cancel),
+        bar.clone(),
+        CtrlCMessages::reading("refresh"),
+    )?;
     let mut reports: Vec<(String, Result<RefreshSummary, Error>)> = Vec::new();
     for name in profiles {
         if cancel.load(Ordering::SeqCst) {
@@ -231,25 +201,57 @@ pub fn refresh(ledger: &mut Ledger, profile: Option<&str>, out: &Output) -> Resu
 /// Exit code after a second Ctrl-C: 128 + SIGINT, as shells report a process ended by it.
 const EXIT_INTERRUPTED: i32 = 130;
 
-/// Ctrl-C during `sync`: the first stops claiming and lets the requests in flight be
-/// answered and recorded (up to the request timeout), saying so; the second exits at once.
-/// Exiting mid-request is safe: those operations stay `in_flight`, and the next sync
-/// resends them with the same tracking keys. Registered before it returns, so no Ctrl-C
-/// falls between the sync starting and the handler being in place.
+/// What a Ctrl-C says: on the first (the run stops at its next safe point) and, if it has
+/// something to add, on the second (the process exits at once).
+struct CtrlCMessages {
+    stopping: String,
+    stopped: Option<&'static str>,
+}
+
+impl CtrlCMessages {
+    /// `import` or `refresh`: the first Ctrl-C stops at the next answer, writing what was
+    /// read (requests in flight are abandoned: a read changes nothing at Ottu); the second
+    /// exits at once (a write cut short rolls back; what was committed before stays).
+    fn reading(what: &str) -> CtrlCMessages {
+        CtrlCMessages {
+            stopping: format!(
+                "stopping the {what}: writing what was read so far; Ctrl-C again stops at once"
+            ),
+            stopped: None,
+        }
+    }
+
+    /// `sync`: the first Ctrl-C stops claiming and lets the requests in flight be answered
+    /// and recorded (up to the request timeout); the second exits at once. Exiting
+    /// mid-request is safe: those operations stay `in_flight`, and the next sync resends
+    /// them with the same tracking keys.
+    fn sync() -> CtrlCMessages {
+        CtrlCMessages {
+            stopping: "stopping: no more operations will be sent; waiting for the answers to those in flight to record them. Press Ctrl-C again to stop at once (the next `daftar sync` resends them with the same tracking keys)".to_string(),
+            stopped: Some(
+                "stopped: operations in flight stay in_flight and are resent with their tracking keys by the next `daftar sync`",
+            ),
+        }
+    }
+}
+
+/// Ctrl-C for a run that polls `cancel`: the first sets it and says `messages.stopping`; the
+/// second exits at once ([`EXIT_INTERRUPTED`]). Registered before it returns, so no Ctrl-C
+/// falls between the run starting and the handler being in place.
 fn on_ctrl_c(
     runtime: &tokio::runtime::Runtime,
     cancel: Arc<AtomicBool>,
     bar: ProgressBar,
+    messages: CtrlCMessages,
 ) -> Result<(), Error> {
     let _entered = runtime.enter();
-    let failed = |e: std::io::Error| Error::Remote {
-        code: "runtime",
-        message: format!("cannot listen for Ctrl-C: {e}"),
-    };
     #[cfg(unix)]
     let mut interrupts = {
         use tokio::signal::unix::{SignalKind, signal};
-        signal(SignalKind::interrupt()).map_err(failed)?
+        signal(SignalKind::interrupt()).map_err(|e| Error::Remote {
+            code: "runtime",
+            message: format!("cannot listen for Ctrl-C: {e}"),
+        })?
     };
     runtime.spawn(async move {
         #[cfg(unix)]
@@ -260,22 +262,14 @@ fn on_ctrl_c(
             return;
         }
         cancel.store(true, Ordering::SeqCst);
-        bar.suspend(|| {
-            eprintln!(
-                "stopping: no more operations will be sent; waiting for the answers to those in flight to record them. Press Ctrl-C again to stop at once (the next `daftar sync` resends them with the same tracking keys)"
-            )
-        });
+        bar.suspend(|| eprintln!("{}", messages.stopping));
         if next().await {
-            bar.suspend(|| {
-                eprintln!(
-                    "stopped: operations in flight stay in_flight and are resent with their tracking keys by the next `daftar sync`"
-                )
-            });
+            if let Some(stopped) = messages.stopped {
+                bar.suspend(|| eprintln!("{stopped}"));
+            }
             std::process::exit(EXIT_INTERRUPTED);
         }
     });
-    #[cfg(not(unix))]
-    let _ = failed;
     Ok(())
 }
 
@@ -283,7 +277,12 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
     let runtime = runtime()?;
     let cancel = Arc::new(AtomicBool::new(false));
     let bar = bar(json, "sync");
-    on_ctrl_c(&runtime, Arc::clone(&cancel), bar.clone())?;
+    on_ctrl_c(
+        &runtime,
+        Arc::clone(&cancel),
+        bar.clone(),
+        CtrlCMessages::sync(),
+    )?;
     let deps = SyncDeps {
         runtime: runtime.handle().clone(),
         client_config: daftar::ottu::ClientConfig::default(),
