@@ -62,6 +62,11 @@ pub enum Error {
         field: &'static str,
         message: String,
     },
+    /// A base URL change to another origin while operations sent to the current one have
+    /// no known outcome: their Tracking-Key means nothing to another host, so resending
+    /// them there could apply them twice. Refused, nothing changed.
+    #[error("{message}")]
+    UnresolvedSends { count: i64, message: String },
     /// Something the command needs is busy or missing on this machine (e.g. another sync
     /// holds the ledger): nothing was changed.
     #[error("{message}")]
@@ -131,6 +136,7 @@ impl Error {
             Error::AlreadyRetried { .. } => "queue.already_retried",
             Error::NotResendable { .. } => "queue.not_resendable",
             Error::ProfileInUse { .. } => "profile.in_use",
+            Error::UnresolvedSends { .. } => "profile.unresolved_sends",
             Error::Remote { code, .. } | Error::Unavailable { code, .. } => code,
             Error::Store(store) => store.code(),
             Error::Secrets(secrets) => secrets.code(),
@@ -145,6 +151,7 @@ impl Error {
             | Error::Invalid { field, .. }
             | Error::NotFound { field, .. }
             | Error::ProfileInUse { field, .. } => Some(field),
+            Error::UnresolvedSends { .. } => Some("base_url"),
             Error::Rule(rule) if rule.is_bad_input() => Some("amount"),
             Error::Store(store) => store.field(),
             _ => None,
@@ -165,7 +172,8 @@ impl Error {
             | Error::NotRetryable { .. }
             | Error::AlreadyRetried { .. }
             | Error::NotResendable { .. }
-            | Error::ProfileInUse { .. } => ErrorKind::Refused,
+            | Error::ProfileInUse { .. }
+            | Error::UnresolvedSends { .. } => ErrorKind::Refused,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Store(_)
             | Error::Secrets(_)

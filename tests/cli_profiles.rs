@@ -2,15 +2,17 @@
 //! ledger file: a base URL is checked by the same parser the Ottu client uses and stored
 //! normalized; a profile can be corrected or removed; its history is never deleted.
 //!
-//! `profile remove` of a profile without payments deletes its keyring entry, so that one
-//! test needs a real OS keyring (run it inside `scripts/keyring-session.sh`, as
-//! `scripts/test.sh` does); the others never touch the keyring.
+//! `profile remove` of a profile without payments, and `profile set` to another origin,
+//! delete the profile's keyring entry, so the tests doing either need a real OS keyring
+//! (run them inside `scripts/keyring-session.sh`, as `scripts/test.sh` does); the others
+//! never touch the keyring.
 
 mod common;
 
 use common::Cli;
-use common::keyring::{keyring_required, unique_profile};
+use common::keyring::{api_slot, keyring_required, owner_of, unique_profile};
 use daftar::ottu::{ClientConfig, Credential, OttuClient};
+use daftar::secrets::{KEYRING_SERVICE, KeyringStore, SecretStore};
 use rusqlite::Connection;
 use serde_json::Value;
 
@@ -122,6 +124,10 @@ fn profile_add_accepts_loopback_http_and_stores_the_url_normalized() {
 
 #[test]
 fn profile_set_fixes_the_base_url_lifts_the_pause_and_asks_for_the_key_again() {
+    // Another origin: the old origin's key is deleted from the keyring.
+    if !keyring_required() {
+        return;
+    }
     let cli = Cli::new();
     cli.seed(&[("s1", "o1", "10", "paid")]);
     Connection::open(&cli.db)
@@ -236,11 +242,11 @@ fn profile_set_changes_the_currency_only_of_a_profile_without_payments() {
         "--currency",
         "USD",
         "--base-url",
-        "https://g.ottu.net",
+        "https://f.ottu.net/v2",
     ]);
     assert_eq!(
         (both["currency"].as_str(), both["base_url"].as_str()),
-        (Some("USD"), Some("https://g.ottu.net"))
+        (Some("USD"), Some("https://f.ottu.net/v2"))
     );
 }
 
@@ -353,4 +359,218 @@ fn profile_remove_deletes_an_unused_profile_and_its_key() {
         false
     );
     cli.ok(&["profile", "remove", &name]);
+}
+
+/// Puts the profile's only operation in `status`, with `first_sent_at_ms` as given: the
+/// state a sync leaves behind (a crash mid-request, a timeout, the attempts limit).
+fn set_operation_state(cli: &Cli, status: &str, first_sent_at_ms: Option<i64>) {
+    Connection::open(&cli.db)
+        .unwrap()
+        .execute(
+            "UPDATE operations SET status = ?1, first_sent_at_ms = ?2",
+            rusqlite::params![status, first_sent_at_ms],
+        )
+        .unwrap();
+}
+
+/// An operation that may have reached the current host, with no known outcome, keeps the
+/// profile on that origin: resent elsewhere with the same Tracking-Key (which only the old
+/// host knows), a refund the old host applied would be applied twice. Refused before the
+/// keyring is touched (no session bus here), nothing changed; a path change on the same
+/// origin is allowed.
+#[test]
+fn profile_set_refuses_another_origin_while_sent_operations_are_unresolved() {
+    let cli = Cli::new();
+    cli.seed(&[("s1", "o1", "10", "paid")]);
+    cli.ok(&["queue", "refund", "--session-id", "s1", "--amount", "1"]);
+    for (status, first_sent) in [
+        ("queued", Some(5)),
+        ("in_flight", Some(5)),
+        ("in_flight", None),
+        ("needs_attention", Some(5)),
+        ("blocked", Some(5)),
+    ] {
+        set_operation_state(&cli, status, first_sent);
+        let before = cli.dump();
+        for url in [
+            "https://other.ottu.net",
+            "http://127.0.0.1:8787",
+            "https://shop.ottu.net:8443",
+        ] {
+            let run = finish_without_bus(
+                &cli,
+                &["--json", "profile", "set", "shop", "--base-url", url],
+            );
+            assert_eq!(run.code, 3, "{status} {url}: {}{}", run.stdout, run.stderr);
+            let error = &run.json()["error"];
+            assert_eq!(error["code"], "profile.unresolved_sends", "{error}");
+            assert_eq!(error["field"], "base_url");
+            let message = error["message"].as_str().unwrap();
+            for needle in [
+                "holds 1 operation",
+                "https://shop.ottu.net",
+                url,
+                "daftar sync",
+                "--confirm-not-applied",
+            ] {
+                assert!(message.contains(needle), "{needle}: {message}");
+            }
+            assert_eq!(cli.dump(), before, "{status} {url} changed the ledger");
+        }
+        // Text mode: the same refusal, on stderr.
+        let run = finish_without_bus(
+            &cli,
+            &[
+                "profile",
+                "set",
+                "shop",
+                "--base-url",
+                "https://other.ottu.net",
+            ],
+        );
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        assert!(run.stderr.contains("holds 1 operation"), "{}", run.stderr);
+        // Same scheme, host and port: the operations still go where they went.
+        let moved = cli.ok_json(&[
+            "profile",
+            "set",
+            "shop",
+            "--base-url",
+            "https://shop.ottu.net:443/ottu/",
+        ]);
+        assert_eq!(moved["base_url"], "https://shop.ottu.net/ottu");
+        assert_eq!(moved["set_key_again"], false);
+        cli.ok(&[
+            "profile",
+            "set",
+            "shop",
+            "--base-url",
+            "https://shop.ottu.net",
+        ]);
+    }
+}
+
+/// A key is bound to the origin of the base URL: a path change on the same origin keeps
+/// it (and says no new key is needed); an origin change deletes the old origin's entry
+/// from the keyring (it could never be used again) and asks for the key again; so a
+/// profile holds at most one origin's key, and `profile remove` leaves none behind.
+#[test]
+fn profile_set_keeps_the_key_for_a_path_and_deletes_it_for_another_origin() {
+    if !keyring_required() {
+        return;
+    }
+    let cli = Cli::new();
+    let name = unique_profile("mv");
+    let _cleanup = common::keyring::LedgerCleanup {
+        db: cli.db.clone(),
+        users: Vec::new(),
+        origins: vec![
+            "https://mv.ottu.net:443".into(),
+            "https://new.ottu.net:443".into(),
+        ],
+    };
+    cli.ok(&[
+        "profile",
+        "add",
+        &name,
+        "--base-url",
+        "https://mv.ottu.net",
+        "--currency",
+        "KWD",
+    ]);
+    let store = KeyringStore::with_service(KEYRING_SERVICE);
+    let old = api_slot(&owner_of(&cli.db, &name));
+    let set = cli.run_stdin(&["profile", "set-key", &name, "--stdin"], "sk_mv_old_key\n");
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert!(store.get(&old).unwrap().is_some());
+
+    let path = cli.ok_json(&[
+        "profile",
+        "set",
+        &name,
+        "--base-url",
+        "https://mv.ottu.net/ottu",
+    ]);
+    assert_eq!(path["changed"], serde_json::json!(["base_url"]));
+    assert_eq!(path["set_key_again"], false);
+    assert_eq!(cli.ok_json(&["profile", "show", &name])["key_stored"], true);
+    let text = cli
+        .ok(&["profile", "set", &name, "--base-url", "https://mv.ottu.net"])
+        .stdout;
+    assert!(!text.contains("set-key"), "{text}");
+
+    let moved = cli.ok_json(&[
+        "profile",
+        "set",
+        &name,
+        "--base-url",
+        "https://new.ottu.net",
+    ]);
+    assert_eq!(moved["set_key_again"], true);
+    assert!(
+        store.get(&old).unwrap().is_none(),
+        "the old origin's key was left in the keyring"
+    );
+    assert_eq!(
+        cli.ok_json(&["profile", "show", &name])["key_stored"],
+        false
+    );
+    let actions: Vec<String> = Connection::open(&cli.db)
+        .unwrap()
+        .prepare("SELECT action FROM events ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        actions.ends_with(&["profile.key_removed".into(), "profile.changed".into()]),
+        "{actions:?}"
+    );
+
+    // The key for the new origin, then remove: nothing of the profile stays in the keyring.
+    let new = api_slot(&owner_of(&cli.db, &name));
+    let set = cli.run_stdin(&["profile", "set-key", &name, "--stdin"], "sk_mv_new_key\n");
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    cli.ok(&["profile", "remove", &name]);
+    for slot in [&old, &new] {
+        assert!(store.get(slot).unwrap().is_none(), "{}", slot.account());
+    }
+}
+
+/// Without a keyring the old origin's key cannot be deleted: the change is refused
+/// (exit 1, as `profile remove` does) and changes nothing.
+#[test]
+fn profile_set_to_another_origin_without_a_keyring_changes_nothing() {
+    let cli = Cli::new();
+    cli.seed(&[]);
+    let before = cli.dump();
+    let run = finish_without_bus(
+        &cli,
+        &[
+            "--json",
+            "profile",
+            "set",
+            "shop",
+            "--base-url",
+            "https://new.ottu.net",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["error"]["code"], "secrets.unavailable");
+    assert_eq!(cli.dump(), before);
+    // A path on the same origin needs no keyring.
+    let path = finish_without_bus(
+        &cli,
+        &[
+            "--json",
+            "profile",
+            "set",
+            "shop",
+            "--base-url",
+            "https://shop.ottu.net/ottu",
+        ],
+    );
+    assert_eq!(path.code, 0, "{}", path.stderr);
+    assert_eq!(path.json()["set_key_again"], false);
 }

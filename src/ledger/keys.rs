@@ -15,6 +15,7 @@ use std::sync::Arc;
 use rusqlite::Transaction;
 use serde_json::json;
 
+use super::profiles::{ProfileEvent, profile_event};
 use super::{Ledger, ProfileDetail, ProfileView};
 use crate::error::{Error, FieldContext, Result};
 use crate::limits::{MAX_BASIC_USER_CHARS, MAX_SECRET_CHARS, MIN_SECRET_CHARS};
@@ -23,8 +24,8 @@ use crate::ottu::ClientError;
 use crate::secrets::{
     Credential, CredentialOwner, ExposeSecret, SecretSlot, SecretStore, SecretString,
 };
+use crate::store;
 use crate::store::profiles::ProfileAuth;
-use crate::store::{self, EventInsert};
 
 /// A profile, how it authenticates, and whom its credential belongs to (an error when its
 /// base URL is not one the client accepts: no key can be bound to it).
@@ -44,6 +45,15 @@ fn profile_with_auth(tx: &Transaction<'_>, name: &ProfileName) -> Result<Profile
     let ids = store::profiles::ids(tx, profile.id)?;
     let owner = CredentialOwner::new(&ids, &profile.name, &profile.base_url);
     Ok((profile, auth, owner))
+}
+
+/// The keyring entry the profile's recorded auth points at, for the origin of its current
+/// base URL; `None` when there is none (a base URL the client refuses, Basic without a user).
+fn recorded_slot(
+    owner: std::result::Result<CredentialOwner, ClientError>,
+    auth: &ProfileAuth,
+) -> Option<SecretSlot> {
+    SecretSlot::for_auth(&owner.ok()?, auth.kind, auth.basic_user.as_deref())
 }
 
 /// The owner a key can be stored for, or why none can.
@@ -181,9 +191,7 @@ impl Ledger {
     pub fn profile_show(&mut self, name: &str) -> Result<ProfileDetail> {
         let name = ProfileName::parse(name).field("profile")?;
         let (profile, auth, owner) = self.store.read(|tx| profile_with_auth(tx, &name))?;
-        let slot = owner
-            .ok()
-            .and_then(|owner| SecretSlot::for_auth(&owner, auth.kind, auth.basic_user.as_deref()));
+        let slot = recorded_slot(owner, &auth);
         let key_stored = match slot {
             Some(slot) => self.secrets.get(&slot)?.is_some(),
             None => false,
@@ -222,26 +230,24 @@ impl Ledger {
             }
             store::profiles::set_auth(tx, profile.id, kind, user)?;
             store::profiles::clear_pause(tx, profile.id)?;
-            store::events::append(
+            profile_event(
                 tx,
-                &EventInsert {
+                &ProfileEvent {
                     at_ms: now_ms,
                     actor: &actor,
                     action: "profile.key_set",
-                    entity: "profile",
-                    entity_id: profile.id.0,
-                    payment_id: None,
-                    before: Some(json!({
-                        "auth": before.kind,
-                        "basic_user": before.basic_user,
-                        "paused_reason": before.paused_reason,
-                    })),
-                    after: Some(json!({
-                        "auth": kind,
-                        "basic_user": user,
-                        "paused_reason": null,
-                    })),
+                    profile: profile.id,
                 },
+                Some(json!({
+                    "auth": before.kind,
+                    "basic_user": before.basic_user,
+                    "paused_reason": before.paused_reason,
+                })),
+                Some(json!({
+                    "auth": kind,
+                    "basic_user": user,
+                    "paused_reason": null,
+                })),
             )?;
             let after = store::profiles::auth(tx, profile.id)?;
             Ok((ProfileDetail::new(&profile, &after, true), before))
@@ -274,9 +280,7 @@ impl Ledger {
     pub fn remove_key(&mut self, name: &str) -> Result<ProfileDetail> {
         let name = ProfileName::parse(name).field("profile")?;
         let (profile, auth, owner) = self.store.read(|tx| profile_with_auth(tx, &name))?;
-        let slot = owner
-            .ok()
-            .and_then(|owner| SecretSlot::for_auth(&owner, auth.kind, auth.basic_user.as_deref()));
+        let slot = recorded_slot(owner, &auth);
         let Some(slot) = slot else {
             return Ok(ProfileDetail::new(&profile, &auth, false));
         };
@@ -284,20 +288,21 @@ impl Ledger {
             let now_ms = self.clock.now_ms();
             let actor = self.actor.clone();
             self.store.write(|tx| {
-                store::events::append(
+                profile_event(
                     tx,
-                    &EventInsert {
+                    &ProfileEvent {
                         at_ms: now_ms,
                         actor: &actor,
                         action: "profile.key_removed",
-                        entity: "profile",
-                        entity_id: profile.id.0,
-                        payment_id: None,
-                        before: Some(json!({"auth": auth.kind, "basic_user": auth.basic_user})),
-                        after: None,
+                        profile: profile.id,
                     },
+                    Some(json!({
+                        "auth": auth.kind,
+                        "basic_user": auth.basic_user,
+                        "base_url": profile.base_url,
+                    })),
+                    None,
                 )
-                .map_err(Error::from)
             })?;
         }
         Ok(ProfileDetail::new(&profile, &auth, false))
@@ -309,9 +314,7 @@ impl Ledger {
     pub fn credential(&mut self, name: &str) -> Result<Option<Credential>> {
         let name = ProfileName::parse(name).field("profile")?;
         let (_, auth, owner) = self.store.read(|tx| profile_with_auth(tx, &name))?;
-        let slot = owner
-            .ok()
-            .and_then(|owner| SecretSlot::for_auth(&owner, auth.kind, auth.basic_user.as_deref()));
+        let slot = recorded_slot(owner, &auth);
         let Some(slot) = slot else {
             return Ok(None);
         };

@@ -5,9 +5,9 @@ use serde_json::json;
 
 use super::{Ledger, ProfileView};
 use crate::error::{Error, FieldContext, Result};
-use crate::model::{Profile, ProfileName};
+use crate::model::{Profile, ProfileId, ProfileName};
 use crate::money::Currency;
-use crate::ottu::normalize_base_url;
+use crate::ottu::{normalize_base_url, origin_of};
 use crate::store::{self, EventInsert};
 
 /// The base URL in its stored form, checked by the same parser the Ottu client uses
@@ -38,18 +38,16 @@ impl Ledger {
                 ));
             }
             let id = store::profiles::insert(tx, &name, &base_url, currency, now_ms)?;
-            store::events::append(
+            profile_event(
                 tx,
-                &EventInsert {
+                &ProfileEvent {
                     at_ms: now_ms,
                     actor: &actor,
                     action: "profile.added",
-                    entity: "profile",
-                    entity_id: id.0,
-                    payment_id: None,
-                    before: None,
-                    after: Some(json!({"name": name, "base_url": base_url, "currency": currency})),
+                    profile: id,
                 },
+                None,
+                Some(json!({"name": name, "base_url": base_url, "currency": currency})),
             )?;
             let profile = store::profiles::by_name(tx, &name)?.ok_or_else(|| Error::NotFound {
                 what: "profile",
@@ -75,11 +73,18 @@ impl Ledger {
     /// - The currency of a profile that holds payments stays: each payment keeps the
     ///   currency it was made in, and a profile whose currency no longer matched its
     ///   payments would mislead whoever reads it (refused, with the count).
+    /// - A base URL on another origin (scheme, host, port) is refused while operations sent
+    ///   to the current one have no known outcome ([`Error::UnresolvedSends`]): they would
+    ///   be resent to the new host with the same Tracking-Key, which only the old host
+    ///   knows, so a refund the old host applied could be applied again.
     /// - A new base URL lifts the profile's pause, whatever caused it: every pause (a
     ///   refused key, an answer that was not Ottu's, a URL the client could not use) was a
-    ///   verdict on the old URL, and the new one has not been tried. The stored key was
-    ///   entered for the old host and is not sent to the new one: the merchant sets it
-    ///   again (`set_key_again` in the answer says so).
+    ///   verdict on the old URL, and the new one has not been tried.
+    /// - A key is bound to its origin: on an origin change the key stored for the old one
+    ///   can never be used again, so it is deleted from the keyring first, through
+    ///   [`Ledger::remove_key`] (when the keyring cannot be reached, nothing changes), and
+    ///   the merchant sets it again (`set_key_again`). A path change on the same origin
+    ///   keeps the key.
     pub fn set_profile(&mut self, change: &ProfileChange<'_>) -> Result<ProfileChanged> {
         let name = ProfileName::parse(change.name).field("name")?;
         if change.base_url.is_none() && change.currency.is_none() {
@@ -97,26 +102,32 @@ impl Ledger {
             .map(Currency::from_code)
             .transpose()
             .field("currency")?;
+        let wanted =
+            |tx: &rusqlite::Transaction<'_>| plan_change(tx, &name, base_url.as_deref(), currency);
+        // Refused before the keyring is touched.
+        let planned = self.store.read(|tx| wanted(tx))?;
+        if planned.origin_changes {
+            self.remove_key(name.as_str())?;
+        }
         let now_ms = self.clock.now_ms();
         let actor = self.actor.clone();
         self.store.write(|tx| {
-            let profile = existing(tx, &name)?;
-            let auth = store::profiles::auth(tx, profile.id)?;
-            let new_url = base_url.filter(|url| *url != profile.base_url);
-            let new_currency = currency.filter(|c| *c != profile.currency);
-            if let Some(currency) = new_currency {
-                let held = store::profiles::holdings(tx, profile.id)?;
-                if held.payments > 0 {
-                    return Err(Error::ProfileInUse {
-                        field: "currency",
-                        message: format!(
-                            "profile {name} holds {}: its currency stays {}, because each payment keeps the currency it was made in; add another profile for {currency}",
-                            count(held.payments, "payment"),
-                            profile.currency,
-                        ),
-                    });
-                }
+            // Checked again under the write lock: an operation may have been sent meanwhile.
+            let plan = wanted(tx)?;
+            if plan.origin_changes != planned.origin_changes {
+                return Err(Error::invalid(
+                    "base_url",
+                    "profile.changed",
+                    format!("profile {name} changed meanwhile: run `daftar profile set` again"),
+                ));
             }
+            let Plan {
+                profile,
+                auth,
+                new_url,
+                new_currency,
+                origin_changes,
+            } = plan;
             let mut changed = Vec::new();
             if new_url.is_some() {
                 changed.push("base_url");
@@ -132,33 +143,31 @@ impl Ledger {
                 if lifted.is_some() {
                     store::profiles::clear_pause(tx, profile.id)?;
                 }
-                store::events::append(
+                profile_event(
                     tx,
-                    &EventInsert {
+                    &ProfileEvent {
                         at_ms: now_ms,
                         actor: &actor,
                         action: "profile.changed",
-                        entity: "profile",
-                        entity_id: profile.id.0,
-                        payment_id: None,
-                        before: Some(json!({
-                            "base_url": profile.base_url,
-                            "currency": profile.currency,
-                            "paused_reason": auth.paused_reason,
-                        })),
-                        after: Some(json!({
-                            "base_url": url,
-                            "currency": cur,
-                            "paused_reason": if lifted.is_some() { None } else { auth.paused_reason.as_deref() },
-                        })),
+                        profile: profile.id,
                     },
+                    Some(json!({
+                        "base_url": profile.base_url,
+                        "currency": profile.currency,
+                        "paused_reason": auth.paused_reason,
+                    })),
+                    Some(json!({
+                        "base_url": url,
+                        "currency": cur,
+                        "paused_reason": if lifted.is_some() { None } else { auth.paused_reason.as_deref() },
+                    })),
                 )?;
             }
             let after = existing(tx, &name)?;
             Ok(ProfileChanged {
                 profile: ProfileView::from(&after),
                 changed,
-                set_key_again: new_url.is_some(),
+                set_key_again: origin_changes,
                 pause_lifted: lifted,
             })
         })
@@ -197,24 +206,22 @@ impl Ledger {
             let profile = refuse_if_held(tx)?;
             let auth = store::profiles::auth(tx, profile.id)?;
             store::profiles::delete(tx, profile.id)?;
-            store::events::append(
+            profile_event(
                 tx,
-                &EventInsert {
+                &ProfileEvent {
                     at_ms: now_ms,
                     actor: &actor,
                     action: "profile.removed",
-                    entity: "profile",
-                    entity_id: profile.id.0,
-                    payment_id: None,
-                    before: Some(json!({
-                        "name": profile.name,
-                        "base_url": profile.base_url,
-                        "currency": profile.currency,
-                        "auth": auth.kind,
-                        "basic_user": auth.basic_user,
-                    })),
-                    after: None,
+                    profile: profile.id,
                 },
+                Some(json!({
+                    "name": profile.name,
+                    "base_url": profile.base_url,
+                    "currency": profile.currency,
+                    "auth": auth.kind,
+                    "basic_user": auth.basic_user,
+                })),
+                None,
             )?;
             Ok(ProfileView::from(&profile))
         })
@@ -242,6 +249,98 @@ pub struct ProfileChanged {
     pub set_key_again: bool,
     /// The pause the base-URL change lifted, if the profile was paused.
     pub pause_lifted: Option<String>,
+}
+
+/// What `profile set` would change, checked against the profile as stored.
+struct Plan {
+    profile: Profile,
+    auth: store::profiles::ProfileAuth,
+    new_url: Option<String>,
+    new_currency: Option<Currency>,
+    /// The new base URL is on another origin than the stored one (an origin the client
+    /// cannot parse counts as another): the stored key cannot follow.
+    origin_changes: bool,
+}
+
+fn plan_change(
+    tx: &rusqlite::Transaction<'_>,
+    name: &ProfileName,
+    base_url: Option<&str>,
+    currency: Option<Currency>,
+) -> Result<Plan> {
+    let profile = existing(tx, name)?;
+    let auth = store::profiles::auth(tx, profile.id)?;
+    let new_url = base_url
+        .filter(|url| *url != profile.base_url)
+        .map(str::to_string);
+    let new_currency = currency.filter(|c| *c != profile.currency);
+    if let Some(currency) = new_currency {
+        let held = store::profiles::holdings(tx, profile.id)?;
+        if held.payments > 0 {
+            return Err(Error::ProfileInUse {
+                field: "currency",
+                message: format!(
+                    "profile {name} holds {}: its currency stays {}, because each payment keeps the currency it was made in; add another profile for {currency}",
+                    count(held.payments, "payment"),
+                    profile.currency,
+                ),
+            });
+        }
+    }
+    let origin_changes = new_url
+        .as_deref()
+        .is_some_and(|url| origin_of(url).ok() != origin_of(&profile.base_url).ok());
+    if let Some(url) = new_url.as_deref().filter(|_| origin_changes) {
+        let unresolved = store::profiles::unresolved_sends(tx, profile.id)?;
+        if unresolved > 0 {
+            return Err(Error::UnresolvedSends {
+                count: unresolved,
+                message: format!(
+                    "profile {name} holds {} sent to {} whose outcome is unknown; only that host knows their Tracking-Keys, so sending them to {url} could apply them twice. Resolve them first: run `daftar sync` at the current base URL until Ottu answers (`daftar queue resend ID` sends one left needs_attention again, same key and host), or `daftar queue retry ID --confirm-not-applied` once Ottu's dashboard shows it did not take effect; `daftar queue list` lists them. Another path on the same scheme, host and port is allowed",
+                    count(unresolved, "operation"),
+                    profile.base_url,
+                ),
+            });
+        }
+    }
+    Ok(Plan {
+        profile,
+        auth,
+        new_url,
+        new_currency,
+        origin_changes,
+    })
+}
+
+/// Who did what to which profile, and when: the fixed part of a profile's event.
+pub(super) struct ProfileEvent<'a> {
+    pub at_ms: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub profile: ProfileId,
+}
+
+/// Appends one event about a profile (no payment): its state before and after.
+pub(super) fn profile_event(
+    tx: &rusqlite::Transaction<'_>,
+    event: &ProfileEvent<'_>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<()> {
+    store::events::append(
+        tx,
+        &EventInsert {
+            at_ms: event.at_ms,
+            actor: event.actor,
+            action: event.action,
+            entity: "profile",
+            entity_id: event.profile.0,
+            payment_id: None,
+            before,
+            after,
+        },
+    )?;
+    Ok(())
 }
 
 fn existing(tx: &rusqlite::Transaction<'_>, name: &ProfileName) -> Result<Profile> {

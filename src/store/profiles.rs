@@ -190,6 +190,20 @@ pub fn holdings(tx: &Transaction<'_>, id: ProfileId) -> Result<Holdings> {
     })
 }
 
+/// How many of a profile's operations may have reached its current host and have no known
+/// outcome: `in_flight`, `needs_attention`, or `queued`/`blocked` after a send
+/// (`first_sent_at_ms` set). Only that host knows their Tracking-Keys.
+pub fn unresolved_sends(tx: &Transaction<'_>, id: ProfileId) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT count(*) FROM operations o JOIN payments p ON p.id = o.payment_id
+          WHERE p.profile_id = ?1
+            AND (o.status IN ('in_flight', 'needs_attention')
+                 OR (o.status IN ('queued', 'blocked') AND o.first_sent_at_ms IS NOT NULL))",
+        [id.0],
+        |r| r.get(0),
+    )?)
+}
+
 /// Deletes a profile row; the caller checked it holds nothing ([`holdings`]), and the
 /// payments' foreign key refuses it otherwise.
 pub fn delete(tx: &Transaction<'_>, id: ProfileId) -> Result<()> {
