@@ -1,5 +1,6 @@
 //! What the real binary writes and records about itself: output into a pipe the reader
-//! closed early is no error, and the audit trail names the OS account, not `$USER`.
+//! closed early is no error (but a failed command keeps its exit code), and the audit
+//! trail names the OS account, not `$USER`.
 
 mod common;
 
@@ -133,4 +134,71 @@ fn an_error_into_a_closed_pipe_keeps_its_exit_code_and_message() {
         stderr.contains("nope") && !stderr.contains("panicked"),
         "{stderr}"
     );
+}
+
+/// Runs daftar with its stdout already closed (the reader went away before any output):
+/// the exit code and stderr.
+fn run_with_stdout_closed(cli: &Cli, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = cli
+        .command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap().code(), stderr)
+}
+
+/// An import that stopped (Ottu unreachable: a closed loopback port) prints its summary
+/// with the error, then exits 1. Into a closed pipe the summary is lost, but the failure
+/// is not: still exit 1 and the error on stderr, in JSON and in text. Needs a real keyring
+/// (the import reads the key before it sends anything).
+#[test]
+fn a_stopped_import_into_a_closed_pipe_keeps_its_exit_code() {
+    if !common::keyring::keyring_required() {
+        return;
+    }
+    let cli = Cli::new();
+    let name = common::keyring::unique_profile("pipe");
+    let _cleanup = common::keyring::LedgerCleanup {
+        db: cli.db.clone(),
+        users: Vec::new(),
+        origins: Vec::new(),
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    cli.ok(&[
+        "profile",
+        "add",
+        &name,
+        "--base-url",
+        &format!("http://127.0.0.1:{port}"),
+        "--currency",
+        "KWD",
+    ]);
+    let set = cli.run_stdin(&["profile", "set-key", &name, "--stdin"], "sk_pipe_key_1\n");
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let import = ["--json", "import", "--profile", &name, "--session-id", "s1"];
+    // Read in full: the summary carries the error, exit 1.
+    let run = cli.run(&import);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.json()["error"]["code"].is_string(), "{}", run.stdout);
+    for args in [&import[..], &import[1..]] {
+        let (code, stderr) = run_with_stdout_closed(&cli, args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("error:") && stderr.contains("import stopped"),
+            "{args:?}: {stderr}"
+        );
+    }
 }

@@ -32,23 +32,32 @@ impl Output {
     /// A document that carries the run's error itself: with `--json` the error joins it as
     /// `"error"`, so stdout stays one document; the caller returns the error for the exit
     /// code and the line on stderr.
+    /// A closed pipe does not end the process here when `error` is given: the command
+    /// failed, and the caller's error keeps its exit code and its line on stderr.
     fn print_json_with_error<T: Serialize>(&self, value: &T, error: Option<&Error>) {
         let mut document = serde_json::to_value(value).expect("views serialise to JSON");
         if let (Some(error), Some(map)) = (error, document.as_object_mut()) {
             map.insert("error".into(), json!(error.view()));
             self.error_in_document.set(true);
         }
-        self.print_json(&document);
+        let text = serde_json::to_string_pretty(&document).expect("views serialise to JSON");
+        write_stdout(&[text], ClosedPipe::from(error));
     }
 
     fn print_json<T: Serialize>(&self, value: &T) {
         // Serialising our own view types cannot fail: no maps with non-string keys, no I/O.
         let text = serde_json::to_string_pretty(value).expect("views serialise to JSON");
-        write_stdout(&[text]);
+        write_stdout(&[text], ClosedPipe::Success);
     }
 
     fn lines(&self, lines: &[String]) {
-        write_stdout(lines);
+        write_stdout(lines, ClosedPipe::Success);
+    }
+
+    /// [`Output::lines`] for a report that comes with the command's error (see
+    /// [`Output::print_json_with_error`]).
+    fn lines_with_error(&self, lines: &[String], error: Option<&Error>) {
+        write_stdout(lines, ClosedPipe::from(error));
     }
 
     /// A usage error clap found: its own text on stderr, and the JSON object in JSON mode.
@@ -354,7 +363,7 @@ impl Output {
                 s.failed_count - s.failed.len() as u64
             ));
         }
-        self.lines(&lines);
+        self.lines_with_error(&lines, error);
     }
 
     /// Each profile's refresh, or why it failed; `error` is the run's (some profile failed).
@@ -400,7 +409,7 @@ impl Output {
         if lines.is_empty() {
             lines.push("nothing to refresh".into());
         }
-        self.lines(&lines);
+        self.lines_with_error(&lines, error);
     }
 
     pub fn sync_summary(&self, s: &daftar::sync::SyncSummary) {
@@ -496,11 +505,32 @@ fn print_error_json(value: &serde_json::Value) {
     let _ = writeln!(stdout, "{value:#}").and_then(|()| stdout.flush());
 }
 
-/// Writes whole lines to stdout. A reader that went away (`| head -c 10`) is no error:
-/// the command's work is committed before anything is printed, so the process ends at
-/// once with exit 0 and nothing on stderr, as ripgrep does. Any other write failure (a
-/// full disk behind a redirect) is reported and ends the process with exit 1.
-fn write_stdout(lines: &[String]) {
+/// What a reader that went away means for the command being printed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClosedPipe {
+    /// It succeeded: end at once with exit 0.
+    Success,
+    /// Its report carries its error: the caller returns that error next, and its exit code
+    /// (exit 1 for a stopped import, not 0) and its line on stderr must stay.
+    KeepError,
+}
+
+impl From<Option<&Error>> for ClosedPipe {
+    fn from(error: Option<&Error>) -> ClosedPipe {
+        match error {
+            Some(_) => ClosedPipe::KeepError,
+            None => ClosedPipe::Success,
+        }
+    }
+}
+
+/// Writes whole lines to stdout. A reader that went away (`| head -c 10`) is no error for
+/// a command that succeeded: its work is committed before anything is printed, so the
+/// process ends at once with exit 0 and nothing on stderr, as ripgrep does. For a report
+/// that carries the command's error it returns instead, and the error decides the exit
+/// code. Any other write failure (a full disk behind a redirect) is reported, and ends the
+/// process with exit 1 unless the command's own error follows.
+fn write_stdout(lines: &[String], closed: ClosedPipe) {
     let mut stdout = std::io::stdout().lock();
     let written = lines
         .iter()
@@ -508,10 +538,16 @@ fn write_stdout(lines: &[String]) {
         .and_then(|()| stdout.flush());
     match written {
         Ok(()) => {}
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+            if closed == ClosedPipe::Success {
+                std::process::exit(0);
+            }
+        }
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "error: cannot write the output: {error}");
-            std::process::exit(1);
+            if closed == ClosedPipe::Success {
+                std::process::exit(1);
+            }
         }
     }
 }
