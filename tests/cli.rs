@@ -462,26 +462,42 @@ const BAD_COMMANDS: &[(&[&str], i32, &[&str])] = &[
         4,
         &["profile ghost not found"],
     ),
-    (&["payment", "list", "--limit", "0"], 2, &["limit", "1 to"]),
+    // One wording for every page size, the core's: the field, the value, the range.
+    (
+        &["payment", "list", "--limit", "0"],
+        2,
+        &["limit: 0 is out of range: allowed is 1 to 10000"],
+    ),
     (
         &["payment", "list", "--limit", "-1"],
         2,
-        &["--limit", "'-1'", "from 1 to 10000"],
+        &["limit: -1 is out of range: allowed is 1 to 10000"],
     ),
     (
         &["payment", "list", "--limit", "4294967296"],
         2,
-        &["--limit", "'4294967296'", "from 1 to 10000"],
+        &["limit: 4294967296 is out of range: allowed is 1 to 10000"],
     ),
     (
         &["queue", "list", "--limit", "10001"],
         2,
-        &["--limit", "from 1 to 10000"],
+        &["limit: 10001 is out of range: allowed is 1 to 10000"],
     ),
+    (
+        &["queue", "list", "--limit", "-1"],
+        2,
+        &["limit: -1 is out of range: allowed is 1 to 10000"],
+    ),
+    // Not a number at all (or past any i64): clap says so, naming the option and range.
     (
         &["queue", "list", "--limit", "ten"],
         2,
-        &["--limit", "'ten'", "from 1 to 10000"],
+        &["--limit", "'ten'", "1 to 10000"],
+    ),
+    (
+        &["payment", "list", "--limit", "99999999999999999999"],
+        2,
+        &["--limit", "1 to 10000"],
     ),
     (
         &["sync", "--concurrency", "0"],
@@ -627,15 +643,27 @@ fn with_json_every_usage_error_is_the_json_error_object() {
     for (args, code, field, needle) in [
         (
             &["payment", "list", "--limit", "-1"][..],
-            "usage.invalid_value",
+            "limit.out_of_range",
             Some("limit"),
-            "from 1 to 10000",
+            "-1 is out of range: allowed is 1 to 10000",
         ),
         (
             &["payment", "list", "--limit", "4294967296"][..],
+            "limit.out_of_range",
+            Some("limit"),
+            "4294967296 is out of range: allowed is 1 to 10000",
+        ),
+        (
+            &["queue", "list", "--limit", "0"][..],
+            "limit.out_of_range",
+            Some("limit"),
+            "0 is out of range: allowed is 1 to 10000",
+        ),
+        (
+            &["queue", "list", "--limit", "ten"][..],
             "usage.invalid_value",
             Some("limit"),
-            "from 1 to 10000",
+            "1 to 10000",
         ),
         (
             &["sync", "--concurrency", "0"][..],

@@ -28,18 +28,25 @@ pub struct PaymentQuery<'a> {
     pub profile: Option<&'a str>,
     pub state: Option<&'a str>,
     pub search: Option<&'a str>,
-    pub limit: Option<u32>,
+    /// Rows in the page: 1 to [`MAX_PAGE_ROWS`]; wide, so any number given is checked
+    /// (and worded) here, never cut down on the way in.
+    pub limit: Option<i64>,
 }
 
-fn check_limit(limit: Option<u32>) -> Result<u32> {
-    match limit.unwrap_or(DEFAULT_PAGE_ROWS) {
-        n @ 1..=MAX_PAGE_ROWS => Ok(n),
-        n => Err(Error::invalid(
-            "limit",
-            "limit.out_of_range",
-            format!("{n} is out of range: allowed is 1 to {MAX_PAGE_ROWS}"),
-        )),
-    }
+/// A page size, `default` when none is given: 1 to [`MAX_PAGE_ROWS`] (`payment list`
+/// and `queue list`).
+pub(super) fn check_limit(limit: Option<i64>, default: u32) -> Result<u32> {
+    let n = limit.unwrap_or(i64::from(default));
+    u32::try_from(n)
+        .ok()
+        .filter(|rows| (1..=MAX_PAGE_ROWS).contains(rows))
+        .ok_or_else(|| {
+            Error::invalid(
+                "limit",
+                "limit.out_of_range",
+                format!("{n} is out of range: allowed is 1 to {MAX_PAGE_ROWS}"),
+            )
+        })
 }
 
 impl Ledger {
@@ -154,7 +161,7 @@ impl Ledger {
             .map(str::parse::<PaymentState>)
             .transpose()
             .field("state")?;
-        let limit = check_limit(query.limit)?;
+        let limit = check_limit(query.limit, DEFAULT_PAGE_ROWS)?;
         self.store.read(|tx| {
             let filter = PaymentFilter {
                 profile: query.profile.map(|p| profile_id(tx, p)).transpose()?,

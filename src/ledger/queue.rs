@@ -12,7 +12,7 @@ use super::{
     ledger_facts, payment_facts,
 };
 use crate::error::{Error, FieldContext, Result};
-use crate::limits::{DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS, MAX_REASON_CHARS};
+use crate::limits::{MAX_PAGE_ROWS, MAX_REASON_CHARS};
 use crate::model::{OperationId, OperationKind, OperationStatus, Payment, PaymentId};
 use crate::money::Amount;
 use crate::rules;
@@ -31,7 +31,8 @@ pub struct QueueRequest<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct QueueQuery<'a> {
     pub status: Option<&'a str>,
-    pub limit: Option<u32>,
+    /// 1 to [`MAX_PAGE_ROWS`] (the default); checked by the same rule as `payment list`.
+    pub limit: Option<i64>,
 }
 
 fn check_reason(reason: Option<&str>) -> Result<Option<&str>> {
@@ -125,18 +126,7 @@ impl Ledger {
             .map(str::parse::<OperationStatus>)
             .transpose()
             .field("status")?;
-        let limit = match query.limit.unwrap_or(MAX_PAGE_ROWS) {
-            n @ 1..=MAX_PAGE_ROWS => n,
-            n => {
-                return Err(Error::invalid(
-                    "limit",
-                    "limit.out_of_range",
-                    format!(
-                        "{n} is out of range: allowed is 1 to {MAX_PAGE_ROWS} (default {DEFAULT_PAGE_ROWS} for payments)"
-                    ),
-                ));
-            }
-        };
+        let limit = super::payments::check_limit(query.limit, MAX_PAGE_ROWS)?;
         self.store.read(|tx| {
             let operations = store::operations::list(tx, &OperationFilter { status, limit })?;
             let mut payments: HashMap<PaymentId, Payment> = HashMap::new();

@@ -1,22 +1,24 @@
 //! The command line's shape (clap). Values stay text here: the core parses and
 //! validates them, so the CLI and the desktop app report the same errors. The few numbers
 //! clap parses (page sizes, concurrency) and the ledger path get parsers of our own, so a
-//! bad one is refused with the option named and the allowed range, never clamped.
+//! bad one is refused with the option named and the allowed range, never clamped; a page
+//! size is only read as a whole number here, and its range is the core's to check.
 
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use daftar::limits::{MAX_PAGE_ROWS, SYNC_MAX_CONCURRENCY};
 
-/// `--limit`: a page of 1 to [`MAX_PAGE_ROWS`] rows.
-fn page_limit(text: &str) -> Result<u32, String> {
-    match text.parse::<u32>() {
-        Ok(n) if (1..=MAX_PAGE_ROWS).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "limit '{}' is not allowed: give a whole number from 1 to {MAX_PAGE_ROWS}",
+/// `--limit`: any whole number that fits an i64, so the core checks the range (1 to
+/// [`MAX_PAGE_ROWS`]) and words its error, the same for the CLI and the desktop app; only
+/// text that is no whole number at all is refused here.
+fn page_limit(text: &str) -> Result<i64, String> {
+    text.parse::<i64>().map_err(|_| {
+        format!(
+            "limit '{}' is not a whole number: give one from 1 to {MAX_PAGE_ROWS}",
             text.escape_debug()
-        )),
-    }
+        )
+    })
 }
 
 /// `--concurrency`: 1 to [`SYNC_MAX_CONCURRENCY`] operations in flight.
@@ -195,7 +197,7 @@ pub enum PaymentCommand {
         search: Option<String>,
         /// Rows on the page (1 to 10000).
         #[arg(long, value_name = "N", value_parser = page_limit, allow_hyphen_values = true)]
-        limit: Option<u32>,
+        limit: Option<i64>,
         #[arg(long, value_name = "NAME")]
         profile: Option<String>,
     },
@@ -234,7 +236,7 @@ pub enum QueueCommand {
         status: Option<String>,
         /// Rows on the page (1 to 10000).
         #[arg(long, value_name = "N", value_parser = page_limit, allow_hyphen_values = true)]
-        limit: Option<u32>,
+        limit: Option<i64>,
     },
     /// Replace a failed, blocked or unresolved operation with a new one (new tracking key).
     Retry {
