@@ -315,16 +315,28 @@ fn check_reference(
     max: usize,
     alphabet: &Alphabet,
 ) -> Result<(), ReferenceError> {
+    scan(what, value, max, alphabet, |c| {
+        !c.is_whitespace() && !c.is_control()
+    })
+}
+
+/// The length, then every character: the first one `allowed` refuses is named with its
+/// position, and the error says what `alphabet` allows.
+fn scan(
+    what: &'static str,
+    value: &str,
+    max: usize,
+    alphabet: &Alphabet,
+    allowed: impl Fn(char) -> bool,
+) -> Result<(), ReferenceError> {
     check_length(what, value, max)?;
-    if let Some((at, c)) = value
-        .chars()
-        .enumerate()
-        .find(|(_, c)| c.is_whitespace() || c.is_control())
-    {
-        let problem = format!("has {} at position {}", describe(c), at + 1);
-        return Err(bad(what, value, problem, alphabet.allowed));
+    match value.chars().enumerate().find(|(_, c)| !allowed(*c)) {
+        Some((at, c)) => {
+            let problem = format!("has {} at position {}", describe(c), at + 1);
+            Err(bad(what, value, problem, alphabet.allowed))
+        }
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The rule for a reference the merchant enters for something new: the documented alphabet.
@@ -334,12 +346,9 @@ fn check_new_reference(
     max: usize,
     alphabet: &Alphabet,
 ) -> Result<(), ReferenceError> {
-    check_length(what, value, max)?;
-    let allowed = |c: char| c.is_ascii_alphanumeric() || alphabet.punctuation.contains(c);
-    if let Some((at, c)) = value.chars().enumerate().find(|(_, c)| !allowed(*c)) {
-        let problem = format!("has {} at position {}", describe(c), at + 1);
-        return Err(bad(what, value, problem, alphabet.allowed));
-    }
+    scan(what, value, max, alphabet, |c| {
+        c.is_ascii_alphanumeric() || alphabet.punctuation.contains(c)
+    })?;
     if alphabet.alphanumeric_start
         && let Some(first) = value.chars().next()
         && !first.is_ascii_alphanumeric()
