@@ -275,8 +275,10 @@ impl Ledger {
         }
     }
 
-    /// Deletes the profile's key (or Basic password) from the keyring. The auth kind stays
-    /// recorded; a `profile.key_removed` event is written when there was a key to remove.
+    /// Deletes the profile's key (or Basic password) for the origin of its current base URL
+    /// from the keyring. The auth kind stays recorded; a `profile.key_removed` event (with
+    /// the base URL it was for) is written when there was a key to remove. Also the first
+    /// step of `profile remove` and of `profile set` to another origin.
     pub fn remove_key(&mut self, name: &str) -> Result<ProfileDetail> {
         let name = ProfileName::parse(name).field("profile")?;
         let (profile, auth, owner) = self.store.read(|tx| profile_with_auth(tx, &name))?;
