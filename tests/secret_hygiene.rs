@@ -670,3 +670,246 @@ fn a_server_echoing_the_credential_leaves_no_trace() {
     drop(held);
     assert_no_leak(&s, &forms);
 }
+
+/// A fake Ottu whose answers echo the `Authorization` header inside a body longer than
+/// the part of an answer the ledger keeps: each request takes the next answer queued, then
+/// a plain 401.
+struct CutServer {
+    base_url: String,
+    answers: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<CutAnswer>>>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct CutAnswer {
+    status: &'static str,
+    content_type: &'static str,
+    /// Where the key (after `Api-Key `) starts in the body.
+    key_at: usize,
+    /// A byte that is not UTF-8 in the body (the scrubber's byte path).
+    binary: bool,
+}
+
+impl CutServer {
+    fn start() -> CutServer {
+        use std::io::{BufRead as _, Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let answers = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::<
+            CutAnswer,
+        >::new()));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (queue, log) = (answers.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let (mut auth, mut length) = (String::new(), 0usize);
+                let mut first = true;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() && !first {
+                        break;
+                    }
+                    first = false;
+                    if let Some((name, value)) = line.split_once(':') {
+                        match name.trim().to_ascii_lowercase().as_str() {
+                            "authorization" => auth = value.trim().to_string(),
+                            "content-length" => length = value.trim().parse().unwrap_or(0),
+                            _ => {}
+                        }
+                    }
+                }
+                let mut request_body = vec![0; length];
+                let _ = reader.read_exact(&mut request_body);
+                log.lock().unwrap().push(auth.clone());
+                let answer = queue.lock().unwrap().pop_front();
+                let (status, content_type, body) = match answer {
+                    Some(answer) => (answer.status, answer.content_type, answer.body(&auth)),
+                    None => (
+                        "401 Unauthorized",
+                        "application/json",
+                        br#"{"detail": "Invalid credentials."}"#.to_vec(),
+                    ),
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+                let _ = stream.flush();
+            }
+        });
+        CutServer {
+            base_url,
+            answers,
+            seen,
+        }
+    }
+
+    fn queue(&self, answers: &[CutAnswer]) {
+        self.answers.lock().unwrap().extend(answers.iter().copied());
+    }
+}
+
+impl CutAnswer {
+    /// `auth` (`Api-Key KEY`) with the key starting at `key_at`, in a body 4 KB longer than
+    /// what is kept.
+    fn body(&self, auth: &str) -> Vec<u8> {
+        let scheme = auth.len() - auth.trim_start_matches("Api-Key ").len();
+        let mut body = b"<html><body><h1>Server Error</h1><pre>".to_vec();
+        if self.binary {
+            body.push(0xff);
+        }
+        let echo_at = self.key_at - scheme;
+        assert!(
+            body.len() <= echo_at,
+            "the key cannot start at {}",
+            self.key_at
+        );
+        body.resize(echo_at, b'.');
+        body.extend_from_slice(auth.as_bytes());
+        body.resize(KEPT_BYTES + 4096, b'.');
+        body.extend_from_slice(b"</pre></body></html>");
+        body
+    }
+}
+
+/// What the ledger keeps of an answer (`OTTU_MAX_KEPT_BODY_BYTES`).
+const KEPT_BYTES: usize = 8 * 1024;
+
+#[test]
+fn a_key_echoed_at_the_cut_of_a_kept_answer_leaves_no_part_of_it() {
+    if !keyring_required() {
+        return;
+    }
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    // Every 8 characters from its start are unique to this test.
+    let key = format!("K{nonce}CUT");
+    let server = CutServer::start();
+    // The key across the cut, ending at it, a byte past it, and its first 8 characters
+    // just before it; each in a text and a non-UTF-8 body.
+    let len = key.len();
+    for key_at in [
+        KEPT_BYTES - len / 2,
+        KEPT_BYTES - len,
+        KEPT_BYTES - len + 1,
+        KEPT_BYTES - 8,
+        KEPT_BYTES - 1,
+    ] {
+        for binary in [false, true] {
+            echo_at_the_cut(&server, &key, key_at, binary);
+        }
+    }
+    let seen = server.seen.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|auth| auth.contains(&key)),
+        "the key was never sent: {seen:?}"
+    );
+}
+
+/// One ledger: a sync keeps a 500 page with the key at `key_at` (then a 401 pauses the
+/// profile), and an import stops at a 404 page with it; no part of the key from its start
+/// 8 characters or longer may be in the ledger files or the output.
+fn echo_at_the_cut(server: &CutServer, key: &str, key_at: usize, binary: bool) {
+    let profile = unique_profile("cut");
+    let mut s = Scenario {
+        cli: Cli::new(),
+        printed: Vec::new(),
+    };
+    let _cleanup = LedgerCleanup {
+        db: s.cli.db.clone(),
+        users: vec![],
+        origins: vec![],
+    };
+    let p = profile.as_str();
+    let html = |status| CutAnswer {
+        status,
+        content_type: "text/html",
+        key_at,
+        binary,
+    };
+    let case = format!("key at byte {key_at}, binary {binary}");
+    for (args, stdin) in [
+        (
+            vec![
+                "profile",
+                "add",
+                p,
+                "--base-url",
+                &server.base_url,
+                "--currency",
+                "KWD",
+            ],
+            String::new(),
+        ),
+        (
+            vec![
+                "payment",
+                "add",
+                "--profile",
+                p,
+                "--session-id",
+                "cut-1",
+                "--order-no",
+                "C-1",
+                "--amount",
+                "10",
+                "--currency",
+                "KWD",
+                "--state",
+                "paid",
+            ],
+            String::new(),
+        ),
+        (
+            vec!["queue", "refund", "--session-id", "cut-1", "--amount", "1"],
+            String::new(),
+        ),
+        (vec!["profile", "set-key", p, "--stdin"], format!("{key}\n")),
+    ] {
+        let run = s.run(&args, &stdin);
+        assert_eq!(run.code, 0, "{case}: {args:?}: {}", run.stderr);
+    }
+    // Keeps the -wal file from being checkpointed away when each command closes.
+    let held = rusqlite::Connection::open(&s.cli.db).unwrap();
+    held.query_row("SELECT count(*) FROM profiles", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+    server.queue(&[html("500 Internal Server Error")]);
+    s.run(&["--json", "sync"], "");
+    let run = s.run(&["profile", "set-key", p, "--stdin"], &format!("{key}\n"));
+    assert_eq!(run.code, 0, "{case}: {}", run.stderr);
+    for json in [false, true] {
+        server.queue(&[html("404 Not Found")]);
+        let mut args = vec!["import", "--profile", p, "--session-id", "cut-2"];
+        if json {
+            args.insert(0, "--json");
+        }
+        let run = s.run(&args, "");
+        assert_eq!(run.code, 1, "{case}: {}{}", run.stdout, run.stderr);
+    }
+    s.both(&["queue", "list"], "", 0);
+    s.both(&["status"], "", 0);
+    // The page reached the ledger, cut (where the key sat across the cut, `<redacted>` may
+    // be cut instead).
+    let kept: i64 = held
+        .query_row(
+            "SELECT count(*) FROM operations WHERE reply_json LIKE '%Server Error%more bytes not kept%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 1, "{case}: the operation did not keep the cut page");
+    // Every part of the key from its start, 8 characters or longer, holds the first 8.
+    let forms = vec![key[..8].as_bytes().to_vec(), key.as_bytes().to_vec()];
+    assert_eq!(s.ledger_files().len(), 3, "the ledger, -wal and -shm files");
+    assert_no_leak(&s, &forms);
+    drop(held);
+    assert_no_leak(&s, &forms);
+}
