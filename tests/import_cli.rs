@@ -386,6 +386,44 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// A ledger another process keeps locked: the batch waits out the busy timeout once, is
+/// reported lost with where it began, and is not tried again (a second try waited as long
+/// again for the same answer).
+#[test]
+fn a_locked_ledger_stops_the_import_after_one_busy_timeout() {
+    if !keyring_required() {
+        return;
+    }
+    // Three answers, then a request that hangs: the batch is written while it waits.
+    let fake = FakeOttu::start(3, Then::Hang);
+    let cli = Cli::new();
+    let guard = profile_with_key(&cli, &fake.base_url(), "any-key-for-a-fake");
+    let file = write_file(&cli, "ids.txt", &ids("lock", 10));
+    let lock = rusqlite::Connection::open(&cli.db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let started = Instant::now();
+    let (run, summary) = import_json(&cli, &guard.profile, &file);
+    let took = started.elapsed();
+    lock.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(summary["stopped"]["reason"], "ledger", "{summary}");
+    assert_eq!(summary["stopped"]["line"], 1, "{summary}");
+    assert_eq!(summary["added"], 0, "{summary}");
+    assert!(
+        run.stderr.contains("the ledger could not be written"),
+        "{}",
+        run.stderr
+    );
+    // One busy timeout, after the batch's time bound.
+    let busy = daftar::store::BUSY_TIMEOUT;
+    assert!(
+        took >= busy && took < busy + busy / 2,
+        "the import took {took:?} against a busy timeout of {busy:?}"
+    );
+    assert_eq!(payments_in(&cli.db), 0);
+}
+
 #[test]
 fn ctrl_c_stops_the_import_and_keeps_what_was_imported() {
     if !keyring_required() {
