@@ -907,7 +907,7 @@ fn echo_at_the_cut(server: &CutServer, key: &str, key_at: usize, binary: bool) {
         .unwrap();
     assert_eq!(kept, 1, "{case}: the operation did not keep the cut page");
     // Every part of the key from its start, 8 characters or longer, holds the first 8.
-    let forms = vec![key[..8].as_bytes().to_vec(), key.as_bytes().to_vec()];
+    let forms = vec![key.as_bytes()[..8].to_vec(), key.as_bytes().to_vec()];
     assert_eq!(s.ledger_files().len(), 3, "the ledger, -wal and -shm files");
     assert_no_leak(&s, &forms);
     drop(held);

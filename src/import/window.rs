@@ -405,7 +405,8 @@ mod tests {
         };
         let mut sink = LockedLedger {
             sent: false,
-            since: Instant::now(),
+            // A batch already due.
+            since: Instant::now() - Duration::from_millis(IMPORT_BATCH_MAX_MS),
             flushes: 0,
         };
         let stopped = run(&remote, &client, &AtomicBool::new(false), &mut sink);
