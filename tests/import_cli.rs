@@ -486,6 +486,10 @@ fn a_killed_import_keeps_the_batches_written_before() {
 /// panic (the name was pasted into the progress bar's template).
 #[test]
 fn refresh_with_braces_in_a_profile_name_does_not_panic() {
+    // Refresh-all skips profiles without a key only when the keyring can say so.
+    if !keyring_required() {
+        return;
+    }
     let cli = Cli::new();
     cli.add_profile("a-brace");
     cli.add_profile("b-plain");
@@ -507,6 +511,91 @@ fn refresh_with_braces_in_a_profile_name_does_not_panic() {
     }
     let run = cli.run(&["refresh"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+/// Runs `daftar` as from cron: no D-Bus session bus, so no keyring can be reached.
+fn run_without_keyring(cli: &Cli, args: &[&str]) -> Run {
+    finish(
+        cli.command(args)
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .output()
+            .unwrap(),
+    )
+}
+
+/// An unreachable keyring is a local condition, not a fact about the profile: `import` and
+/// `refresh` (with or without `--profile`) fail with `secrets.unavailable`, exit 1, saying
+/// what is missing. Before, refresh-all took it for "no key stored", skipped the profile
+/// and exited 0 with `{"profiles": {}}`, and import called it `ottu.credential`.
+#[test]
+fn an_unreachable_keyring_fails_import_and_refresh_as_unavailable() {
+    if !keyring_required() {
+        return;
+    }
+    let cli = Cli::new();
+    // A key is stored: only the keyring is missing.
+    let guard = profile_with_key(&cli, "https://souq.ottu.net", "some-key");
+    let p = guard.profile.as_str();
+    for args in [
+        &["--json", "refresh"][..],
+        &["--json", "refresh", "--profile", p][..],
+        &["--json", "import", "--profile", p, "--session-id", "S-1"][..],
+    ] {
+        let run = run_without_keyring(&cli, args);
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
+        let error = &run.json()["error"];
+        assert_eq!(
+            error["code"], "secrets.unavailable",
+            "{args:?}: {}",
+            run.stdout
+        );
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("cannot reach the OS keyring"),
+            "{args:?}: {message}"
+        );
+        assert!(run.stderr.contains("keyring"), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(payments_in(&cli.db), 0);
+    // Text mode too: the keyring's own message on stderr, exit 1.
+    let run = run_without_keyring(&cli, &["refresh"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach the OS keyring"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// With the keyring there, a profile that has genuinely no key stored holds nothing of ours
+/// at Ottu: refresh-all skips it and exits 0, reporting the profiles that have one.
+#[test]
+fn refresh_all_skips_a_profile_without_a_key() {
+    if !keyring_required() {
+        return;
+    }
+    let sandbox = queued_pg_sandbox(&[]);
+    let cli = Cli::new();
+    let keyed = profile_with_key(&cli, sandbox.base_url(), sandbox.api_key());
+    let keyless = unique_profile("nokey");
+    cli.add_profile(&keyless);
+    let run = cli.run(&["--json", "refresh"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let report = run.json();
+    let profiles = report["profiles"].as_object().unwrap();
+    assert!(profiles.contains_key(&keyed.profile), "{report}");
+    assert_eq!(profiles[&keyed.profile]["checked"], 0, "{report}");
+    assert!(!profiles.contains_key(&keyless), "{report}");
+    assert!(report.get("error").is_none(), "{report}");
+    // Named, it is that profile's error: what to run to store the key.
+    let named = cli.run(&["--json", "refresh", "--profile", &keyless]);
+    assert_eq!(named.code, 1, "{}{}", named.stdout, named.stderr);
+    assert_eq!(
+        named.json()["error"]["code"],
+        "ottu.credential",
+        "{}",
+        named.stdout
+    );
 }
 
 fn queued_pg_sandbox(sessions: &[&str]) -> RunningSandbox {

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::lines::{IdLine, IdLines, RejectedLine};
 use super::window::{self, Next, Sink, StopCause, StopReason};
-use crate::connect::{self, Remote};
+use crate::connect::{self, ConnectError, Remote};
 use crate::error::{Error, FieldContext, Result};
 use crate::ledger::Ledger;
 use crate::limits::{IMPORT_BATCH_PAYMENTS, IMPORT_MAX_LISTED};
@@ -161,14 +161,23 @@ fn client(
         })
     })?;
     let client =
-        connect::client_for(ledger, remote.client_config, profile.id).map_err(|error| {
-            Error::Remote {
-                code: "ottu.credential",
-                message: error.to_string(),
-            }
-        })?;
+        connect::client_for(ledger, remote.client_config, profile.id).map_err(connect_error)?;
     let label = format!("profile {} ({})", profile.name, profile.base_url);
     Ok((profile.id, client, label))
+}
+
+/// Why no client could be made, as the command's error. A keyring that cannot be reached
+/// (no session bus, no Secret Service, locked) is a local condition, not the profile's: it
+/// stays the keyring's own error (`secrets.unavailable`, exit 1), so `refresh` without
+/// `--profile` never takes it for "no key stored" (`ottu.credential`), which it skips.
+fn connect_error(error: ConnectError) -> Error {
+    match error {
+        ConnectError::Keyring(error) => Error::Secrets(error),
+        other => Error::Remote {
+            code: other.code(),
+            message: other.to_string(),
+        },
+    }
 }
 
 /// A stop's message; one about the answers not being Ottu's names the profile and its base
@@ -569,8 +578,8 @@ impl Sink for RefreshRun<'_> {
 impl Ledger {
     /// `daftar import --profile P (--session-id S... | --from-file FILE)`.
     ///
-    /// Errors before anything is sent (unknown profile, no credential, a bad `--session-id`,
-    /// nothing to import) are returned as `Err`. Once the import runs, it returns its
+    /// Errors before anything is sent (unknown profile, no credential, no keyring reachable,
+    /// a bad `--session-id`, nothing to import) are returned as `Err`. Once the import runs, it returns its
     /// summary even when it stopped early: `stopped` says why and where, and
     /// [`ImportSummary::error`] is the run's error.
     pub fn import(

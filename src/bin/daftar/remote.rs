@@ -141,7 +141,8 @@ pub fn import(ledger: &mut Ledger, args: &ImportArgs, out: &Output) -> Result<()
 
 /// `daftar refresh`: every profile (or the one named), each reported on its own: one
 /// profile failing never keeps the others from being refreshed. A failure is the run's
-/// error (exit 1) after the report; with `--profile`, that profile's error is.
+/// error (exit 1) after the report; with `--profile`, that profile's error is. Profiles
+/// without a stored key are skipped; an unreachable keyring is the whole run's error.
 pub fn refresh(ledger: &mut Ledger, profile: Option<&str>, out: &Output) -> Result<(), Error> {
     let runtime = runtime()?;
     let profiles = match profile {
@@ -167,6 +168,12 @@ pub fn refresh(ledger: &mut Ledger, profile: Option<&str>, out: &Output) -> Resu
             bar.set_position(done)
         });
         match result {
+            // No keyring reachable: a local condition every profile would meet, not a fact
+            // about this one (nor "no key stored"): the run's error, exit 1.
+            Err(error) if matches!(&error, Error::Secrets(e) if e.is_unavailable()) => {
+                bar.finish_and_clear();
+                return Err(error);
+            }
             // A profile without a key has nothing of ours at Ottu to refresh.
             Err(Error::Remote {
                 code: "ottu.credential",
