@@ -344,7 +344,14 @@ fn an_interrupted_attempt_is_resent_with_its_key_and_applied_once() {
         .ledger
         .store()
         .write(|tx| {
-            Ok::<_, daftar::Error>(daftar::store::outbox::claim_due(tx, now, None, &[], 10)?)
+            Ok::<_, daftar::Error>(daftar::store::outbox::claim_due(
+                tx,
+                now,
+                None,
+                &[],
+                None,
+                10,
+            )?)
         })
         .unwrap();
     assert_eq!(claimed.len(), 1);
@@ -860,23 +867,34 @@ struct HostileEnv {
     runtime: tokio::runtime::Runtime,
     server: Hostile,
     dir: tempfile::TempDir,
+    /// The keyring both this ledger and `second_ledger` use.
+    secrets: Arc<MemoryStore>,
 }
 
 impl HostileEnv {
     fn start(respond: impl Fn(&hostile::Seen) -> Act + Send + Sync + 'static) -> HostileEnv {
-        let dir = tempfile::tempdir().unwrap();
-        let server = Hostile::start(respond);
-        let store = Store::open(&dir.path().join("ledger.sqlite3")).unwrap();
-        let mut ledger =
-            Ledger::with_sources(store, Arc::new(SystemClock), Arc::new(RandomKeys), "test")
-                .with_secret_store(Arc::new(MemoryStore::new()));
-        ledger.add_profile("shop", &server.base_url, "KWD").unwrap();
-        ledger
+        let mut env = HostileEnv::start_without_key(respond);
+        env.ledger
             .set_key(
                 "shop",
                 Credential::ApiKey(SecretString::from("hostile-test-key".to_string())),
             )
             .unwrap();
+        env
+    }
+
+    /// Profile `shop` with no credential stored on this machine.
+    fn start_without_key(
+        respond: impl Fn(&hostile::Seen) -> Act + Send + Sync + 'static,
+    ) -> HostileEnv {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Hostile::start(respond);
+        let store = Store::open(&dir.path().join("ledger.sqlite3")).unwrap();
+        let secrets = Arc::new(MemoryStore::new());
+        let mut ledger =
+            Ledger::with_sources(store, Arc::new(SystemClock), Arc::new(RandomKeys), "test")
+                .with_secret_store(Arc::clone(&secrets) as Arc<_>);
+        ledger.add_profile("shop", &server.base_url, "KWD").unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -887,6 +905,23 @@ impl HostileEnv {
             runtime,
             server,
             dir,
+            secrets,
+        }
+    }
+
+    /// Another handle on the same ledger file and keyring, as a second `daftar` process.
+    fn second_ledger(&self) -> Ledger {
+        let store = Store::open(&self.dir.path().join("ledger.sqlite3")).unwrap();
+        Ledger::with_sources(store, Arc::new(SystemClock), Arc::new(RandomKeys), "other")
+            .with_secret_store(Arc::clone(&self.secrets) as Arc<_>)
+    }
+
+    fn deps(&self) -> SyncDeps {
+        SyncDeps {
+            runtime: self.runtime.handle().clone(),
+            client_config: client_config(),
+            random: Arc::new(SplitMix::seeded(1)),
+            cancel: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -918,12 +953,7 @@ impl HostileEnv {
     }
 
     fn sync_with(&mut self, options: SyncOptions) -> SyncSummary {
-        let deps = SyncDeps {
-            runtime: self.runtime.handle().clone(),
-            client_config: client_config(),
-            random: Arc::new(SplitMix::seeded(1)),
-            cancel: Arc::new(AtomicBool::new(false)),
-        };
+        let deps = self.deps();
         sync::run(&mut self.ledger, &deps, &options, &mut |_| {}).unwrap()
     }
 
@@ -938,6 +968,17 @@ impl HostileEnv {
                 ..PaymentLookup::default()
             })
             .unwrap()
+    }
+
+    /// Events of this kind in the ledger's (append-only) event log.
+    fn events(&self, action: &str) -> i64 {
+        let conn = rusqlite::Connection::open(self.dir.path().join("ledger.sqlite3")).unwrap();
+        conn.query_row(
+            "SELECT COUNT(*) FROM events WHERE action = ?1",
+            [action],
+            |r| r.get(0),
+        )
+        .unwrap()
     }
 
     /// What the ledger file keeps as the operation's raw reply.
@@ -1138,4 +1179,274 @@ fn a_5xx_answer_is_kept_bounded_with_the_operation() {
         "{}",
         &kept[kept.len() - 40..]
     );
+}
+
+/// Polls `done` until it holds or `deadline` passes.
+fn wait_until(deadline: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + deadline;
+    while !done() {
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_watch_without_a_key_writes_nothing_and_picks_up_a_key_set_while_it_runs() {
+    let mut env = HostileEnv::start_without_key(|seen| {
+        refund_success(
+            seen.body["session_id"].as_str().unwrap_or_default(),
+            "1.000",
+            "1.000",
+            "KWD",
+        )
+    });
+    env.payment("w-1", "10.000");
+    env.payment("w-2", "10.000");
+    env.refund("w-1", "1.000");
+    env.refund("w-2", "1.000");
+    let mut other = env.second_ledger();
+    let deps = env.deps();
+    let cancel = Arc::clone(&deps.cancel);
+    let options = SyncOptions {
+        mode: SyncMode::Watch,
+        // Short, so the hold ends many times while the test watches.
+        held_retry_ms: 20,
+        ..SyncOptions::default()
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<SyncEvent>();
+    /// Stops the watch however the test ends, so a failed assertion cannot hang the scope.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let summary = std::thread::scope(|scope| {
+        let _stop = StopOnDrop(Arc::clone(&cancel));
+        let ledger = &mut env.ledger;
+        let worker = scope.spawn(move || {
+            sync::run(ledger, &deps, &options, &mut |event| {
+                let _ = tx.send(event.clone());
+            })
+        });
+        // The profile is held (no credential on this machine) ...
+        let paused = loop {
+            match rx.recv_timeout(Duration::from_secs(10)).expect("a hold") {
+                SyncEvent::Paused { reason, .. } => break reason,
+                _ => continue,
+            }
+        };
+        assert!(paused.contains("no credential stored"), "{paused}");
+        // ... and stays held while the hold ends and is taken again, many times over: what
+        // is checked is that nothing happens, so this waits a fixed while (50 holds).
+        std::thread::sleep(Duration::from_millis(1_000));
+        let held = other
+            .show_payment(&PaymentLookup {
+                session_id: Some("w-1"),
+                ..PaymentLookup::default()
+            })
+            .unwrap();
+        assert_eq!(
+            (
+                held.operations[0].status.as_str(),
+                held.operations[0].attempts
+            ),
+            ("queued", 0),
+            "{held:?}"
+        );
+        // A key set by another process while the watch runs is picked up.
+        other
+            .set_key(
+                "shop",
+                Credential::ApiKey(SecretString::from("hostile-test-key".to_string())),
+            )
+            .unwrap();
+        wait_until(Duration::from_secs(10), "both refunds", || {
+            ["w-1", "w-2"].iter().all(|session| {
+                let show = other
+                    .show_payment(&PaymentLookup {
+                        session_id: Some(session),
+                        ..PaymentLookup::default()
+                    })
+                    .unwrap();
+                show.operations[0].status == "succeeded"
+            })
+        });
+        cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+        worker.join().unwrap().unwrap()
+    });
+    assert_eq!(summary.succeeded, 2, "{summary:?}");
+    assert_eq!(summary.remaining, 0, "{summary:?}");
+    assert!(summary.paused.is_empty(), "{summary:?}");
+    // Nothing was claimed while it could not be sent: no events, each sent once.
+    assert_eq!(env.events("operation.not_sent"), 0);
+    assert_eq!(env.server.seen().len(), 2);
+    for session in ["w-1", "w-2"] {
+        assert_eq!(env.show(session).operations[0].attempts, 1, "{session}");
+    }
+}
+
+#[test]
+fn a_sync_without_a_reachable_keyring_claims_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let mut ledger = Ledger::with_sources(
+        Store::open(&path).unwrap(),
+        Arc::new(SystemClock),
+        Arc::new(RandomKeys),
+        "test",
+    );
+    ledger
+        .add_profile("shop", "http://127.0.0.1:9", "KWD")
+        .unwrap();
+    ledger
+        .add_payment(&daftar::ledger::PaymentInput {
+            profile: "shop",
+            session_id: "k-1",
+            order_no: None,
+            amount: "10.000",
+            currency: "KWD",
+            state: "paid",
+        })
+        .unwrap();
+    ledger
+        .queue(&QueueRequest {
+            kind: "refund",
+            payment: PaymentLookup {
+                session_id: Some("k-1"),
+                ..PaymentLookup::default()
+            },
+            amount: Some("1.000"),
+            reason: None,
+        })
+        .unwrap();
+    let row = |path: &std::path::Path| -> (String, i64, i64, i64) {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.query_row(
+            "SELECT status, attempts, updated_at_ms, (SELECT COUNT(*) FROM events) FROM operations",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap()
+    };
+    let before = row(&path);
+    // As from cron: the keyring cannot be reached at all.
+    let mut ledger = ledger.with_secret_store(Arc::new(MemoryStore::failing(
+        daftar::secrets::SecretsError::NoSessionBus {
+            detail: "no DBUS_SESSION_BUS_ADDRESS".into(),
+        },
+    )));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let deps = SyncDeps {
+        runtime: runtime.handle().clone(),
+        client_config: client_config(),
+        random: Arc::new(SplitMix::seeded(1)),
+        cancel: Arc::new(AtomicBool::new(false)),
+    };
+    std::thread::sleep(Duration::from_millis(5)); // a claim would change updated_at_ms
+    let error = sync::run(&mut ledger, &deps, &SyncOptions::default(), &mut |_| {}).unwrap_err();
+    assert_eq!(error.code(), "secrets.unavailable", "{error}");
+    // Not claimed and given back: never touched, so a crash could not count an attempt.
+    assert_eq!(row(&path), before);
+}
+
+#[test]
+fn a_concurrency_outside_its_range_is_refused_naming_the_range() {
+    let mut env = HostileEnv::start(|seen| {
+        refund_success(
+            seen.body["session_id"].as_str().unwrap_or_default(),
+            "1.000",
+            "1.000",
+            "KWD",
+        )
+    });
+    env.payment("c-1", "10.000");
+    env.refund("c-1", "1.000");
+    let max = daftar::limits::SYNC_MAX_CONCURRENCY;
+    for concurrency in [0, max + 1, usize::MAX] {
+        let deps = env.deps();
+        let options = SyncOptions {
+            concurrency,
+            ..SyncOptions::default()
+        };
+        let error = sync::run(&mut env.ledger, &deps, &options, &mut |_| {}).unwrap_err();
+        assert_eq!(error.field(), Some("concurrency"), "{error}");
+        assert_eq!(error.kind(), daftar::ErrorKind::BadInput, "{error}");
+        let said = error.to_string();
+        assert!(
+            said.contains(&concurrency.to_string()) && said.contains(&format!("1 to {max}")),
+            "{said}"
+        );
+    }
+    assert!(env.server.seen().is_empty());
+    assert_eq!(env.show("c-1").operations[0].attempts, 0);
+    for concurrency in [1, max] {
+        let summary = env.sync_with(SyncOptions {
+            concurrency,
+            ..SyncOptions::default()
+        });
+        assert_eq!(summary.remaining, 0, "{summary:?}");
+    }
+}
+
+#[test]
+fn an_ottu_json_4xx_that_is_not_a_refusal_is_an_unknown_outcome_that_ends() {
+    for (status, body) in [
+        ("404 Not Found", json!({"detail": "Not found."})),
+        (
+            "405 Method Not Allowed",
+            json!({"detail": "Method \"POST\" not allowed."}),
+        ),
+        ("409 Conflict", json!({"detail": "Conflict."})),
+        (
+            "422 Unprocessable Entity",
+            json!({"amount": ["Not a number."]}),
+        ),
+    ] {
+        let answer = body.clone();
+        let mut env = HostileEnv::start(move |_| hostile::json(status, answer.clone()));
+        env.payment("j-1", "10.000");
+        env.payment("j-2", "10.000");
+        let first = env.refund("j-1", "2.000");
+        env.refund("j-1", "1.000");
+        env.refund("j-2", "1.000");
+        let summary = env.sync_with(SyncOptions {
+            max_unknown_attempts: 2,
+            ..SyncOptions::default()
+        });
+        // Never "refused", never "not applied": each needs attention after its attempts,
+        // and the profile is not held (the other payment's refund was sent too).
+        assert_eq!(
+            (summary.failed, summary.needs_attention, summary.blocked),
+            (0, 2, 1),
+            "{status}: {summary:?}"
+        );
+        assert!(summary.paused.is_empty(), "{status}: {summary:?}");
+        let seen = env.server.seen();
+        assert_eq!(seen.len(), 4, "{status}: two attempts each for j-1 and j-2");
+        let keys: Vec<_> = seen
+            .iter()
+            .filter(|s| s.body["session_id"] == "j-1")
+            .map(|s| s.tracking_key.clone())
+            .collect();
+        assert_eq!(keys.len(), 2, "{status}");
+        assert_eq!(
+            keys[0], keys[1],
+            "{status}: resent with the same Tracking-Key"
+        );
+        let show = env.show("j-1");
+        let op = &show.operations[0];
+        assert_eq!(
+            (op.status.as_str(), op.attempts, op.sent),
+            ("needs_attention", 2, true),
+            "{status}: {op:?}"
+        );
+        assert_eq!(show.operations[1].status, "blocked", "{status}");
+        assert_eq!(
+            env.reply_json(first.operation.id).as_deref(),
+            Some(body.to_string().as_str()),
+            "{status}: the raw reply is kept"
+        );
+        assert_eq!(env.events("operation.not_sent"), 0, "{status}");
+    }
 }

@@ -222,6 +222,19 @@ fn a_sync_without_a_keyring_fails_and_stores_nothing_then_drains_with_it() {
     let (_sandbox, cli, profile) = ledger_with_a_queued_refund("nokeyring-1", None);
     let _cleanup = cleanup(&cli);
     let p = profile.as_str();
+    // The ledger's rows as the run finds them: the operation (when it was last touched) and
+    // how many events there are.
+    let untouched = || -> (i64, i64, i64) {
+        rusqlite::Connection::open(&cli.db)
+            .unwrap()
+            .query_row(
+                "SELECT attempts, updated_at_ms, (SELECT COUNT(*) FROM events) FROM operations",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap()
+    };
+    let before = untouched();
     // As from cron: no session bus, so no keyring.
     let run = common::finish(
         cli.command(&["--json", "sync"])
@@ -237,6 +250,9 @@ fn a_sync_without_a_keyring_fails_and_stores_nothing_then_drains_with_it() {
         run.stdout
     );
     assert!(run.stderr.contains("keyring"), "{}", run.stderr);
+    // The keyring was found unreachable before anything was claimed: the operation was
+    // never marked in flight (no attempt a crash could leave counted) and no event written.
+    assert_eq!(untouched(), before);
     // Nothing stored about the profile, and the refund waits untouched.
     let shown = cli.ok_json(&["profile", "show", p]);
     assert_eq!(shown["paused_reason"], serde_json::Value::Null, "{shown}");

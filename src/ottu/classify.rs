@@ -108,8 +108,9 @@ pub enum OperationOutcome {
     },
     /// An answer Daftar cannot read: treated like a timeout (outcome unknown).
     Unknown { reason: String, raw: String },
-    /// An answer that is not Ottu's answer to an operation: a redirect (never followed), a
-    /// 404, an HTML or plain-text 4xx page, a 4xx JSON that is not Ottu's refusal. Whatever
+    /// An answer that is not Ottu's answer to an operation: a redirect (never followed), an
+    /// HTML, plain-text or empty 4xx page, a JSON 400 that is not Ottu's refusal (another
+    /// 4xx with a JSON object body may be Ottu's, so it is `Unknown`). Whatever
     /// gave it (a wrong base URL, a captive portal, a proxy) did not pass the request to
     /// Ottu's operation endpoint, so nothing was applied: this is a problem of the profile
     /// (or the network), not the operation's failure. `reason` says what came back.
@@ -183,12 +184,30 @@ pub fn classify_operation(kind: OperationKind, raw: &RawResponse) -> OperationOu
             status,
             raw: raw.kept_body(),
         },
+        // Another 4xx with a JSON object body (404, 405, 409, 422...): Ottu runs on Django
+        // REST framework, whose errors look exactly like this (`{"detail": "Not found."}`),
+        // so it may be Ottu answering after all (an unknown payment, a state conflict).
+        // Daftar cannot tell whether it was applied: neither refused nor "not sent", it is
+        // an unknown outcome, resent with the same Tracking-Key until the attempts limit
+        // asks the merchant, and it does not hold the profile. (A 400 of another shape is a
+        // proxy's, below: Ottu's 400 is its refusal.)
+        401..=499 if is_json_object(raw) => OperationOutcome::Unknown {
+            reason: format!(
+                "Ottu answered the {} with HTTP {}{}, which is neither a refusal nor a success; the outcome is unknown",
+                call.noun(),
+                status_words(status),
+                detail_of(raw)
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            ),
+            raw: raw.kept_body(),
+        },
         // Could any of these have been applied? A redirect is not followed, and whatever
         // redirects (a captive portal, http→https, a moved host) answers instead of passing
-        // the request on. A proxy's 4xx page (404, 413, an HTML 400) is its own refusal to
-        // forward. Once Ottu has the request, its 4xx answers are JSON in its own shape
-        // (above); a proxy that timed out *after* forwarding answers 502/504, which stays an
-        // unknown outcome. So these were not applied: not sent, not failed.
+        // the request on. A proxy's 4xx page (an HTML or text 404, 413, an HTML 400) is its
+        // own refusal to forward. Once Ottu has the request, its 4xx answers are JSON (above);
+        // a proxy that timed out *after* forwarding answers 502/504, which stays an unknown
+        // outcome. So these were not applied: not sent, not failed.
         300..=499 => OperationOutcome::NotOttu {
             reason: not_ottu_reason(call, raw),
             status,
@@ -674,8 +693,9 @@ mod tests {
 
     #[test]
     fn answers_that_are_not_ottus_are_not_refusals() {
-        // A 400 page from a proxy, another service's JSON, a 404, a 405, a redirect: none of
-        // them is Ottu deciding the operation, and none may make it `failed`.
+        // A 400 page from a proxy, another service's JSON 400, an HTML or empty 404, a text
+        // 405, a redirect: none of them is Ottu deciding the operation, and none may make it
+        // `failed`.
         let html = op(
             REFUND,
             400,
@@ -704,8 +724,12 @@ mod tests {
                 &[("content-type", "text/html")][..],
                 "<h1>Not Found</h1>",
             ),
-            (404, &[][..], r#"{"detail":"Not found."}"#),
-            (405, &[][..], r#"{"detail":"Method \"GET\" not allowed."}"#),
+            (404, &[][..], ""),
+            (
+                405,
+                &[("content-type", "text/plain")][..],
+                "Method Not Allowed",
+            ),
             (413, &[][..], ""),
             (
                 401,
@@ -727,6 +751,57 @@ mod tests {
                 if reason.contains("https://login.example/") && reason.contains("base URL")),
             "{moved:?}"
         );
+    }
+
+    #[test]
+    fn another_json_4xx_may_be_ottus_so_its_outcome_is_unknown() {
+        // Django REST framework's shape, as Ottu would answer: neither a refusal (only a 400
+        // is) nor a sure sign the request never arrived.
+        for (status, body) in [
+            (404, r#"{"detail":"Not found."}"#),
+            (405, r#"{"detail":"Method \"POST\" not allowed."}"#),
+            (409, r#"{"detail":"Conflict."}"#),
+            (413, r#"{"detail":"Request too large."}"#),
+            (422, r#"{"amount":["Not a number."]}"#),
+            (418, r#"{}"#),
+        ] {
+            let outcome = op(
+                REFUND,
+                status,
+                &[("content-type", "application/json")],
+                body,
+            );
+            assert!(
+                matches!(&outcome, OperationOutcome::Unknown { raw, reason }
+                    if raw == body && reason.contains(&status.to_string()) && reason.contains("unknown")),
+                "{status} {body}: {outcome:?}"
+            );
+            assert!(!outcome.is_final());
+        }
+        let said = op(REFUND, 404, &[], r#"{"detail":"Not found."}"#);
+        assert!(
+            matches!(&said, OperationOutcome::Unknown { reason, .. } if reason.contains("HTTP 404 Not Found (Not found.)")),
+            "{said:?}"
+        );
+        // 408 and 429 stay retries; a JSON 400 not in Ottu's shape stays a proxy's.
+        assert!(matches!(
+            op(REFUND, 408, &[], r#"{"detail":"timeout"}"#),
+            OperationOutcome::RetryLater {
+                throttled: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            op(REFUND, 429, &[], r#"{"detail":"slow down"}"#),
+            OperationOutcome::RetryLater {
+                throttled: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            op(REFUND, 400, &[], r#"{"status":400,"error":"Bad Request"}"#),
+            OperationOutcome::NotOttu { status: 400, .. }
+        ));
     }
 
     #[test]

@@ -76,10 +76,6 @@ pub fn recover_in_flight(
     Ok(ids)
 }
 
-/// Claims up to `limit` due operations: the first waiting one of each payment (queue
-/// order), of unpaused profiles; never-tried ones first (NULLs sort first), then by due
-/// time. The order walks the `operations_due` index, so a long queue costs no sort. Each
-/// becomes `in_flight` with its attempt counted.
 /// Profiles a run leaves out (held for this run only), as the JSON array the SQL reads
 /// with `json_each`: one statement text whatever their number.
 fn held_json(held: &[ProfileId]) -> String {
@@ -87,11 +83,54 @@ fn held_json(held: &[ProfileId]) -> String {
     format!("[{}]", ids.join(","))
 }
 
+/// The profiles with work `claim_due` would take now (same conditions), with their names:
+/// the worker makes sure it can send for each (a credential, a usable base URL, a keyring)
+/// before it claims anything of theirs.
+pub fn due_profiles(
+    tx: &Transaction<'_>,
+    now_ms: i64,
+    profile: Option<ProfileId>,
+    held: &[ProfileId],
+) -> Result<Vec<(ProfileId, ProfileName)>> {
+    let sql = format!(
+        "SELECT DISTINCT pr.id, pr.name
+         FROM operations o
+         JOIN payments p ON p.id = o.payment_id
+         JOIN profiles pr ON pr.id = p.profile_id
+         WHERE o.status = 'queued'
+           AND (o.next_attempt_at_ms IS NULL OR o.next_attempt_at_ms <= ?1)
+           AND pr.paused_reason IS NULL
+           AND (?2 IS NULL OR pr.id = ?2)
+           AND pr.id NOT IN (SELECT value FROM json_each(?3))
+           AND {not_held}
+         ORDER BY pr.id",
+        not_held = not_held_sql()
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![now_ms, profile.map(|p| p.0), held_json(held)])?;
+    let mut due = Vec::new();
+    while let Some(r) = rows.next()? {
+        let name: String = r.get(1)?;
+        due.push((
+            ProfileId(r.get(0)?),
+            ProfileName::parse(&name).map_err(|_| StoreError::corrupt("profile name", name))?,
+        ));
+    }
+    Ok(due)
+}
+
+/// Claims up to `limit` due operations: the first waiting one of each payment (queue
+/// order), of unpaused profiles; never-tried ones first (NULLs sort first), then by due
+/// time. The order walks the `operations_due` index, so a long queue costs no sort. Each
+/// becomes `in_flight` with its attempt counted.
+/// `ready`: when given, only these profiles' operations are taken (those the worker has
+/// a client for).
 pub fn claim_due(
     tx: &Transaction<'_>,
     now_ms: i64,
     profile: Option<ProfileId>,
     held: &[ProfileId],
+    ready: Option<&[ProfileId]>,
     limit: usize,
 ) -> Result<Vec<Claimed>> {
     let sql = format!(
@@ -106,6 +145,7 @@ pub fn claim_due(
            AND pr.paused_reason IS NULL
            AND (?2 IS NULL OR pr.id = ?2)
            AND pr.id NOT IN (SELECT value FROM json_each(?4))
+           AND (?5 IS NULL OR pr.id IN (SELECT value FROM json_each(?5)))
            AND {not_held}
          ORDER BY o.next_attempt_at_ms, o.seq
          LIMIT ?3",
@@ -118,7 +158,8 @@ pub fn claim_due(
             now_ms,
             profile.map(|p| p.0),
             limit as i64,
-            held_json(held)
+            held_json(held),
+            ready.map(held_json)
         ])?;
         while let Some(r) = rows.next()? {
             let currency: String = r.get(5)?;
@@ -402,17 +443,6 @@ pub fn lift_local_pauses(
         stmt.execute([id.0])?;
     }
     Ok(lifted)
-}
-
-/// Puts an `in_flight` operation back as it was claimed (queued, its attempt given back),
-/// changing nothing else: the run stopped before sending it. False if not in flight.
-pub fn release_claim(tx: &Transaction<'_>, id: OperationId, now_ms: i64) -> Result<bool> {
-    let changed = tx.execute(
-        "UPDATE operations SET status = 'queued', attempts = MAX(attempts - 1, 0), updated_at_ms = ?2
-         WHERE id = ?1 AND status = 'in_flight'",
-        params![id.0, now_ms],
-    )?;
-    Ok(changed == 1)
 }
 
 /// Pauses a profile's queue after Ottu refused its credential.

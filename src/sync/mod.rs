@@ -22,7 +22,9 @@ pub use backoff::delay_ms;
 pub use outcome::{ChildReport, ReplyFacts, SendOutcome};
 pub use worker::{SyncDeps, run};
 
-use crate::limits::{SYNC_DEFAULT_CONCURRENCY, SYNC_MAX_UNKNOWN_ATTEMPTS};
+use crate::limits::{
+    SYNC_DEFAULT_CONCURRENCY, SYNC_HELD_PROFILE_RETRY_MS, SYNC_MAX_UNKNOWN_ATTEMPTS,
+};
 use crate::model::OperationStatus;
 
 /// How long the worker keeps going.
@@ -39,8 +41,12 @@ pub enum SyncMode {
 pub struct SyncOptions {
     pub profile: Option<String>,
     pub mode: SyncMode,
+    /// Operations in flight at once: 1 to `SYNC_MAX_CONCURRENCY`; anything else is refused.
     pub concurrency: usize,
     pub max_unknown_attempts: u32,
+    /// How long a profile that cannot be sent (no credential on this machine, an answer
+    /// that was not Ottu's) is left out before `--watch` looks again. Tests shorten it.
+    pub held_retry_ms: u64,
 }
 
 impl Default for SyncOptions {
@@ -50,6 +56,7 @@ impl Default for SyncOptions {
             mode: SyncMode::Once,
             concurrency: SYNC_DEFAULT_CONCURRENCY,
             max_unknown_attempts: SYNC_MAX_UNKNOWN_ATTEMPTS,
+            held_retry_ms: SYNC_HELD_PROFILE_RETRY_MS,
         }
     }
 }

@@ -18,8 +18,8 @@ use crate::connect::{self, ConnectError};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::limits::{
-    SYNC_HELD_PROFILE_RETRY_MS, SYNC_MAX_CONCURRENCY, SYNC_MAX_REPORTED_OUTCOMES,
-    SYNC_OFFLINE_RETRY_MS, SYNC_ONCE_MAX_WAIT_MS, SYNC_WATCH_POLL_MS,
+    SYNC_MAX_CONCURRENCY, SYNC_MAX_REPORTED_OUTCOMES, SYNC_OFFLINE_RETRY_MS, SYNC_ONCE_MAX_WAIT_MS,
+    SYNC_WATCH_POLL_MS,
 };
 use crate::model::{OperationStatus, ProfileId};
 use crate::ottu::{self, ClientConfig, OperationOutcome, OperationRequest, OttuClient};
@@ -160,7 +160,16 @@ pub fn run(
     options: &SyncOptions,
     on_event: &mut dyn FnMut(&SyncEvent),
 ) -> Result<SyncSummary> {
-    let concurrency = options.concurrency.clamp(1, SYNC_MAX_CONCURRENCY);
+    let concurrency = options.concurrency;
+    if !(1..=SYNC_MAX_CONCURRENCY).contains(&concurrency) {
+        return Err(Error::invalid(
+            "concurrency",
+            "sync.concurrency",
+            format!(
+                "concurrency {concurrency} is not allowed: give a whole number from 1 to {SYNC_MAX_CONCURRENCY}"
+            ),
+        ));
+    }
     let _lock = take_lock(lock_path(ledger))?;
     let actor = format!("sync:{}", ledger.actor());
     let clock = ledger.clock();
@@ -187,8 +196,9 @@ pub fn run(
     on_event(&SyncEvent::Outstanding { total });
 
     let (done_tx, done_rx) = mpsc::channel::<(Claimed, SendOutcome)>();
-    let mut clients: HashMap<ProfileId, std::result::Result<OttuClient, ConnectError>> =
-        HashMap::new();
+    // Only clients that could be made: a profile that cannot be sent is looked at again
+    // when its hold ends (a key set while `--watch` runs is picked up).
+    let mut clients: HashMap<ProfileId, OttuClient> = HashMap::new();
     let mut paused: HashSet<ProfileId> = HashSet::new();
     // Profiles left out of this run (nothing stored): id, name, reason, and until when
     // (`--watch` looks again then: a captive portal or a proxy can clear).
@@ -209,12 +219,53 @@ pub fn run(
             finished.push(done);
         }
         in_progress -= finished.len();
-        let cancelled = deps.cancel.load(Ordering::SeqCst) || keyring_failure.is_some();
+        let mut cancelled = deps.cancel.load(Ordering::SeqCst) || keyring_failure.is_some();
         let now_ms = clock.now_ms();
-        let held_ids = held_now(&held, now_ms);
+        let mut held_ids = held_now(&held, now_ms);
         let probing = offline_until_ms.is_some();
-        let may_claim =
+        let mut may_claim =
             !cancelled && offline_until_ms.is_none_or(|t| now_ms >= t) && in_progress < concurrency;
+        // Before anything is claimed: a client for every profile with due work. A profile
+        // that cannot be sent (no credential on this machine, a base URL the client
+        // refuses) is held, and an unreachable keyring stops the run, with nothing claimed
+        // or written for them: no attempt to give back, no event, whatever a crash does.
+        if may_claim {
+            let due = ledger
+                .store()
+                .read(|tx| Ok::<_, Error>(outbox::due_profiles(tx, now_ms, profile, &held_ids)?))?;
+            for (id, name) in due {
+                if clients.contains_key(&id) {
+                    continue;
+                }
+                match connect::client_for(ledger, deps.client_config, id) {
+                    Ok(client) => {
+                        clients.insert(id, client);
+                    }
+                    Err(error) if error.is_unavailable() => {
+                        keyring_failure = Some(error);
+                        cancelled = true;
+                        may_claim = false;
+                        break;
+                    }
+                    Err(error) => {
+                        let until = now_ms + options.held_retry_ms as i64;
+                        if let Some(reason) =
+                            hold(&mut held, id, &name.to_string(), error.to_string(), until)
+                        {
+                            on_event(&SyncEvent::Paused {
+                                profile: name.to_string(),
+                                reason,
+                            });
+                        }
+                        held_ids.push(id);
+                    }
+                }
+            }
+        }
+        // Only profiles with a client are claimed. Work that becomes due while this turn's
+        // answers are recorded (one behind a success) is of a profile served already, or
+        // is checked on the next turn.
+        let ready: Vec<ProfileId> = clients.keys().copied().collect();
         // Offline, send one operation at a time as a probe.
         let free = if probing {
             1
@@ -248,15 +299,16 @@ pub fn run(
                         .map(|((op, _), _)| op.profile_id),
                 );
                 let claims = if may_claim && !results.iter().any(|r| r.offline) {
-                    outbox::claim_due(tx, now_ms, profile, &held_ids, free)?
+                    outbox::claim_due(tx, now_ms, profile, &held_ids, Some(&ready), free)?
                 } else {
                     Vec::new()
                 };
                 Ok::<_, Error>((results, claims))
             })?
         };
-        // Due work that the claim could not take must not make the loop spin.
-        let claimed_none = may_claim && claims.is_empty();
+        // Due work that the claim could not take must not make the loop spin. (After
+        // recording answers, look again: they may have made another profile's work due.)
+        let claimed_none = may_claim && claims.is_empty() && finished.is_empty();
         for ((op, _), recorded) in finished.iter().zip(results) {
             summary.blocked += recorded.blocked;
             match recorded.view.status {
@@ -278,27 +330,23 @@ pub fn run(
                 // Ottu answered: the network is back.
                 offline_until_ms = None;
             }
-            let until = now_ms + SYNC_HELD_PROFILE_RETRY_MS as i64;
-            match (
-                &recorded.held,
-                held.iter().position(|h| h.0 == op.profile_id),
-            ) {
-                (Some(reason), Some(at)) => {
-                    held[at].2 = reason.clone();
-                    held[at].3 = until;
-                }
-                (Some(reason), None) => {
-                    held.push((op.profile_id, op.profile.to_string(), reason.clone(), until));
+            let until = now_ms + options.held_retry_ms as i64;
+            if let Some(reason) = &recorded.held {
+                if let Some(reason) = hold(
+                    &mut held,
+                    op.profile_id,
+                    &op.profile.to_string(),
+                    reason.clone(),
+                    until,
+                ) {
                     on_event(&SyncEvent::Paused {
                         profile: op.profile.to_string(),
-                        reason: reason.clone(),
+                        reason,
                     });
                 }
+            } else if recorded.paused.is_none() && !recorded.offline {
                 // The profile was served after all: it is no longer held.
-                (None, Some(at)) if recorded.paused.is_none() && !recorded.offline => {
-                    held.remove(at);
-                }
-                _ => {}
+                held.retain(|h| h.0 != op.profile_id);
             }
             if recorded.paused.is_some() {
                 // A fixed key must get a fresh client, however often the profile paused.
@@ -324,24 +372,10 @@ pub fn run(
             break;
         }
 
-        // 2. Send each claim as its own task.
+        // 2. Send each claim as its own task: every claimed profile has a client (`ready`).
         {
-            let mut released = Vec::new();
             for op in claims {
-                let client = clients
-                    .entry(op.profile_id)
-                    .or_insert_with(|| {
-                        connect::client_for(ledger, deps.client_config, op.profile_id)
-                    })
-                    .clone();
-                if let Err(error) = &client
-                    && error.is_unavailable()
-                {
-                    // Not sent: the claim is undone as if it never happened.
-                    released.push(op.id);
-                    keyring_failure.get_or_insert_with(|| error.clone());
-                    continue;
-                }
+                let client = clients.get(&op.profile_id).cloned();
                 in_progress += 1;
                 on_event(&SyncEvent::Sent {
                     id: op.id.0,
@@ -349,7 +383,7 @@ pub fn run(
                 });
                 let done_tx = done_tx.clone();
                 match (client, request_for(&op)) {
-                    (Ok(client), Ok(request)) => {
+                    (Some(client), Ok(request)) => {
                         let key = op.tracking_key;
                         let reply = Reply(Some((op, done_tx)));
                         deps.runtime.spawn(async move {
@@ -357,10 +391,11 @@ pub fn run(
                             reply.send(to_send_outcome(outcome));
                         });
                     }
-                    // No credential for it on this machine, a base URL the client refuses:
-                    // held for this run, nothing stored (only Ottu's 401/403 pause a profile).
-                    (Err(error), _) => {
-                        let reason = error.to_string();
+                    // Cannot happen (only `ready` profiles are claimed, and a client leaves
+                    // the cache only with a pause, which the claim query excludes); if it
+                    // did, the operation goes back unsent and the profile is held.
+                    (None, _) => {
+                        let reason = format!("profile {}: no client was made for it", op.profile);
                         let _ = done_tx.send((op, SendOutcome::CannotSend { reason }));
                     }
                     (_, Err(reason)) => {
@@ -368,15 +403,6 @@ pub fn run(
                         let _ = done_tx.send((op, SendOutcome::Refused { reason, raw }));
                     }
                 }
-            }
-            if !released.is_empty() {
-                let now_ms = clock.now_ms();
-                ledger.store().write(|tx| {
-                    for id in &released {
-                        outbox::release_claim(tx, *id, now_ms)?;
-                    }
-                    Ok::<_, Error>(())
-                })?;
             }
         }
 
@@ -420,7 +446,7 @@ pub fn run(
 
     if let Some(error) = keyring_failure {
         // Exit 1 for this run, nothing stored about any profile; what was recorded before
-        // stays recorded, and the released claims wait in the queue for the next run.
+        // stays recorded, and what was not claimed waits in the queue for the next run.
         return Err(match error {
             ConnectError::Keyring(error) => Error::Secrets(error),
             other => Error::Unavailable {
@@ -466,6 +492,28 @@ pub fn run(
     summary.offline = summary.offline || offline_until_ms.is_some();
     on_event(&SyncEvent::Finished(summary.clone()));
     Ok(summary)
+}
+
+/// Holds a profile until `until` with `reason`; returns the reason when the profile was
+/// not held before (to report it once), `None` when an existing hold is renewed.
+fn hold(
+    held: &mut Vec<(ProfileId, String, String, i64)>,
+    id: ProfileId,
+    name: &str,
+    reason: String,
+    until: i64,
+) -> Option<String> {
+    match held.iter_mut().find(|h| h.0 == id) {
+        Some(entry) => {
+            entry.2 = reason;
+            entry.3 = until;
+            None
+        }
+        None => {
+            held.push((id, name.to_string(), reason.clone(), until));
+            Some(reason)
+        }
+    }
 }
 
 /// The profiles held at `now_ms`.
