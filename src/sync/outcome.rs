@@ -49,12 +49,13 @@ pub enum SendOutcome {
     },
     /// An answer we cannot read: treated like a timeout, with the raw reply kept.
     Unknown { reason: String, raw: String },
-    /// Not Ottu's answer (a redirect, a 404, a proxy's page): nothing was applied. The
-    /// operation goes back to the queue with its attempt given back, and the profile is
-    /// held for the rest of the run; nothing is stored about the profile.
+    /// Not Ottu's answer (a redirect, an HTML/text 404, a proxy's page): nothing was
+    /// applied. The operation goes back to the queue with its attempt given back, and the
+    /// profile is held for the rest of the run; nothing is stored about the profile.
     NotOttu { reason: String, raw: String },
-    /// No request could be made for this profile on this machine (no credential in the
-    /// keyring for it, a base URL the client refuses): nothing was sent. Like `NotOttu`,
-    /// it holds the profile for this run only.
+    /// No request could be made for this profile: nothing was sent. Like `NotOttu`, it
+    /// holds the profile for this run only. The worker checks each profile's client before
+    /// claiming its work (no credential, a refused base URL hold it with nothing written),
+    /// so this is only a safety net for a claim made without one.
     CannotSend { reason: String },
 }
