@@ -78,6 +78,10 @@ pub const SYNC_HELD_PROFILE_RETRY_MS: u64 = 60_000;
 /// Sync `--once`: the longest backoff it waits for before stopping and leaving the rest
 /// queued for the next run.
 pub const SYNC_ONCE_MAX_WAIT_MS: u64 = 65_000;
+/// Sync: how often the worker looks for profiles with due work it has no client for yet
+/// (work queued for another profile while it runs, a hold that ended). That look reads
+/// every due operation, so it is bounded in time, not done on every turn of a drain.
+pub const SYNC_PROFILE_CHECK_MS: u64 = 1_000;
 /// Sync `--watch`: how often an idle worker looks for new work queued by another process.
 pub const SYNC_WATCH_POLL_MS: u64 = 1_000;
 /// Import/refresh: payments fetched from Ottu at once. Retrieve is cheap for Ottu, but a

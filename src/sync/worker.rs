@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::limits::{
     SYNC_MAX_CONCURRENCY, SYNC_MAX_REPORTED_OUTCOMES, SYNC_OFFLINE_RETRY_MS, SYNC_ONCE_MAX_WAIT_MS,
-    SYNC_WATCH_POLL_MS,
+    SYNC_PROFILE_CHECK_MS, SYNC_WATCH_POLL_MS,
 };
 use crate::model::{OperationStatus, ProfileId};
 use crate::ottu::{self, ClientConfig, OperationOutcome, OperationRequest, OttuClient};
@@ -210,6 +210,11 @@ pub fn run(
     let mut offline_until_ms: Option<i64> = None;
     // An answer received while waiting, recorded at the top of the next turn.
     let mut early: Vec<(Claimed, SendOutcome)> = Vec::new();
+    // `due_profiles` reads every due operation, so it is not run every turn (that made a
+    // drain O(queue²)): on the first turn, after a turn that could claim but claimed
+    // nothing, and otherwise at most every `SYNC_PROFILE_CHECK_MS`.
+    let mut profiles_checked_at_ms: Option<i64> = None;
+    let mut claimed_none_last_turn = false;
 
     loop {
         // 1. One transaction a turn: record every finished attempt, then claim what is
@@ -229,7 +234,10 @@ pub fn run(
         // that cannot be sent (no credential on this machine, a base URL the client
         // refuses) is held, and an unreachable keyring stops the run, with nothing claimed
         // or written for them: no attempt to give back, no event, whatever a crash does.
-        if may_claim {
+        let look_at_profiles = claimed_none_last_turn
+            || profiles_checked_at_ms.is_none_or(|t| now_ms - t >= SYNC_PROFILE_CHECK_MS as i64);
+        if may_claim && look_at_profiles {
+            profiles_checked_at_ms = Some(now_ms);
             let due = ledger
                 .store()
                 .read(|tx| Ok::<_, Error>(outbox::due_profiles(tx, now_ms, profile, &held_ids)?))?;
@@ -309,6 +317,7 @@ pub fn run(
         // Due work that the claim could not take must not make the loop spin. (After
         // recording answers, look again: they may have made another profile's work due.)
         let claimed_none = may_claim && claims.is_empty() && finished.is_empty();
+        claimed_none_last_turn = may_claim && claims.is_empty();
         for ((op, _), recorded) in finished.iter().zip(results) {
             summary.blocked += recorded.blocked;
             match recorded.view.status {
