@@ -6,7 +6,7 @@
 //! is sent, and only an `in_flight` operation can be given an outcome, so a late or
 //! repeated answer can never overwrite a newer status.
 
-use rusqlite::{Transaction, params};
+use rusqlite::{Transaction, named_params, params};
 use uuid::Uuid;
 
 use super::{Result, StoreError, parse_word};
@@ -29,6 +29,22 @@ fn not_held_sql() -> String {
              WHERE e.payment_id = o.payment_id
                AND (e.seq < o.seq OR (e.seq = o.seq AND e.id < o.id))
                AND e.status IN {HOLDING_STATUSES_SQL})"
+    )
+}
+
+/// What makes a queued operation claimable now: due, of an unpaused profile in scope and
+/// not held in this run, and first in its payment's order. One fragment for `claim_due` and
+/// `due_profiles`, which must agree: the worker makes a client for every profile
+/// `due_profiles` names before it claims anything. Binds `:now`, `:profile`, `:held`.
+fn due_now_sql() -> String {
+    format!(
+        "o.status = 'queued'
+         AND (o.next_attempt_at_ms IS NULL OR o.next_attempt_at_ms <= :now)
+         AND pr.paused_reason IS NULL
+         AND (:profile IS NULL OR pr.id = :profile)
+         AND pr.id NOT IN (SELECT value FROM json_each(:held))
+         AND {}",
+        not_held_sql()
     )
 }
 
@@ -97,17 +113,16 @@ pub fn due_profiles(
          FROM operations o
          JOIN payments p ON p.id = o.payment_id
          JOIN profiles pr ON pr.id = p.profile_id
-         WHERE o.status = 'queued'
-           AND (o.next_attempt_at_ms IS NULL OR o.next_attempt_at_ms <= ?1)
-           AND pr.paused_reason IS NULL
-           AND (?2 IS NULL OR pr.id = ?2)
-           AND pr.id NOT IN (SELECT value FROM json_each(?3))
-           AND {not_held}
+         WHERE {due_now}
          ORDER BY pr.id",
-        not_held = not_held_sql()
+        due_now = due_now_sql()
     );
     let mut stmt = tx.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![now_ms, profile.map(|p| p.0), held_json(held)])?;
+    let mut rows = stmt.query(named_params! {
+        ":now": now_ms,
+        ":profile": profile.map(|p| p.0),
+        ":held": held_json(held),
+    })?;
     let mut due = Vec::new();
     while let Some(r) = rows.next()? {
         let name: String = r.get(1)?;
@@ -140,27 +155,22 @@ pub fn claim_due(
          FROM operations o
          JOIN payments p ON p.id = o.payment_id
          JOIN profiles pr ON pr.id = p.profile_id
-         WHERE o.status = 'queued'
-           AND (o.next_attempt_at_ms IS NULL OR o.next_attempt_at_ms <= ?1)
-           AND pr.paused_reason IS NULL
-           AND (?2 IS NULL OR pr.id = ?2)
-           AND pr.id NOT IN (SELECT value FROM json_each(?4))
-           AND (?5 IS NULL OR pr.id IN (SELECT value FROM json_each(?5)))
-           AND {not_held}
+         WHERE {due_now}
+           AND (:ready IS NULL OR pr.id IN (SELECT value FROM json_each(:ready)))
          ORDER BY o.next_attempt_at_ms, o.seq
-         LIMIT ?3",
-        not_held = not_held_sql()
+         LIMIT :limit",
+        due_now = due_now_sql()
     );
     let mut claimed = Vec::new();
     {
         let mut stmt = tx.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params![
-            now_ms,
-            profile.map(|p| p.0),
-            limit as i64,
-            held_json(held),
-            ready.map(held_json)
-        ])?;
+        let mut rows = stmt.query(named_params! {
+            ":now": now_ms,
+            ":profile": profile.map(|p| p.0),
+            ":held": held_json(held),
+            ":ready": ready.map(held_json),
+            ":limit": limit as i64,
+        })?;
         while let Some(r) = rows.next()? {
             let currency: String = r.get(5)?;
             let currency = Currency::from_code(&currency)
