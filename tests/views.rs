@@ -1,0 +1,300 @@
+//! JSON snapshots of every view the facade returns, as the CLI's `--json` and the desktop
+//! app receive them: one real ledger (a SQLite file in a temp dir, a fixed clock, sequential
+//! tracking keys) driven through the facade against the Ottu sandbox over loopback. A change
+//! to a view's JSON shape, a field's name or an enum's spelling fails here; review the diff,
+//! then accept it with `INSTA_UPDATE=always cargo test --test views` (or `cargo insta review`).
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use daftar::Ledger;
+use daftar::connect::Remote;
+use daftar::ledger::{
+    PaymentInput, PaymentLookup, PaymentQuery, ProfileChange, QueueQuery, QueueRequest,
+    RetryRequest,
+};
+use daftar::ottu::{ClientConfig, Credential};
+use daftar::secrets::{MemoryStore, SecretString};
+use daftar::sources::{FixedClock, SequentialKeys, SplitMix};
+use daftar::store::Store;
+use daftar::sync::{self, SyncDeps, SyncEvent, SyncMode, SyncOptions};
+use daftar_sandbox::{Config, NewPayment, RunningSandbox, Sandbox};
+use serde::Serialize;
+use serde_json::Value;
+
+/// 2026-01-02T03:04:05.678Z: every time in the ledger is this one, or a step after it.
+const START_MS: i64 = 1_767_323_045_678;
+
+struct Env {
+    sandbox: RunningSandbox,
+    ledger: Ledger,
+    clock: Arc<FixedClock>,
+    runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn start() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = Sandbox::start(Config::empty()).expect("sandbox starts");
+        let store = Store::open(&dir.path().join("ledger.sqlite3")).unwrap();
+        let clock = Arc::new(FixedClock::new(START_MS));
+        let ledger = Ledger::with_sources(
+            store,
+            clock.clone(),
+            Arc::new(SequentialKeys::new()),
+            "cli:tester",
+        )
+        .with_secret_store(Arc::new(MemoryStore::new()));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        Env {
+            sandbox,
+            ledger,
+            clock,
+            runtime,
+            _dir: dir,
+        }
+    }
+
+    fn remote(&self) -> Remote {
+        Remote {
+            runtime: self.runtime.handle().clone(),
+            client_config: ClientConfig {
+                connect_timeout: Duration::from_secs(2),
+                request_timeout: Duration::from_secs(5),
+            },
+        }
+    }
+
+    /// A payment at Ottu (the sandbox), not yet in the ledger.
+    fn ottu_payment(&self, session: &str, amount: &str, pg_code: &str) {
+        let payment: NewPayment = serde_json::from_value(serde_json::json!({
+            "session_id": session,
+            "order_no": format!("ORD-{session}"),
+            "amount": amount,
+            "state": "paid",
+            "pg_code": pg_code,
+        }))
+        .unwrap();
+        self.sandbox.add_payment(payment).unwrap();
+    }
+
+    fn queue(&mut self, kind: &str, session: &str, amount: Option<&str>) -> Value {
+        self.clock.advance_ms(1_000);
+        let queued = self
+            .ledger
+            .queue(&QueueRequest {
+                kind,
+                payment: PaymentLookup {
+                    session_id: Some(session),
+                    ..PaymentLookup::default()
+                },
+                amount,
+                reason: Some("customer returned it"),
+            })
+            .unwrap();
+        self.json(&queued)
+    }
+
+    /// One sync run (one operation at a time, so the events come in one order) and every
+    /// event it reported.
+    fn sync(&mut self) -> (Value, Vec<Value>) {
+        self.clock.advance_ms(1_000);
+        let deps = SyncDeps {
+            runtime: self.runtime.handle().clone(),
+            client_config: self.remote().client_config,
+            random: Arc::new(SplitMix::seeded(1)),
+            cancel: Arc::new(AtomicBool::new(false)),
+        };
+        let options = SyncOptions {
+            mode: SyncMode::Once,
+            concurrency: 1,
+            ..SyncOptions::default()
+        };
+        let mut events = Vec::new();
+        let summary = sync::run(&mut self.ledger, &deps, &options, &mut |e: &SyncEvent| {
+            events.push(serde_json::to_value(e).unwrap())
+        })
+        .unwrap();
+        let events = events.iter().map(|e| self.scrub(e.clone())).collect();
+        (self.json(&summary), events)
+    }
+
+    /// The view as JSON, with the sandbox's address (a new port each run) replaced.
+    fn json(&self, view: &impl Serialize) -> Value {
+        self.scrub(serde_json::to_value(view).unwrap())
+    }
+
+    fn scrub(&self, value: Value) -> Value {
+        let text = serde_json::to_string(&value).unwrap();
+        let origin = self.sandbox.base_url().trim_end_matches('/');
+        serde_json::from_str(&text.replace(origin, "http://127.0.0.1:PORT")).unwrap()
+    }
+}
+
+fn api_key(key: &str) -> Credential {
+    Credential::ApiKey(SecretString::from(key.to_string()))
+}
+
+/// Every view, in the order a merchant would meet them. One test, because each step
+/// builds on the ledger the steps before it left.
+#[test]
+fn every_view_keeps_its_json_shape() {
+    let mut env = Env::start();
+    let base_url = env.sandbox.base_url().to_string();
+    let key = env.sandbox.api_key().to_string();
+
+    // Profiles: added, with a key, changed, listed, removed.
+    let added = env.ledger.add_profile("shop", &base_url, "KWD").unwrap();
+    insta::assert_json_snapshot!("profile_view", env.json(&added));
+    let detail = env.ledger.set_key("shop", api_key(&key)).unwrap();
+    insta::assert_json_snapshot!("profile_detail", env.json(&detail));
+    env.ledger.add_profile("spare", &base_url, "USD").unwrap();
+    let changed = env
+        .ledger
+        .set_profile(&ProfileChange {
+            name: "spare",
+            base_url: None,
+            currency: Some("KWD"),
+        })
+        .unwrap();
+    insta::assert_json_snapshot!("profile_changed", env.json(&changed));
+    // A profile whose key Ottu refuses: its queue pauses.
+    env.ledger
+        .set_key("spare", api_key("not-the-sandbox-key"))
+        .unwrap();
+    let listed = env.ledger.profiles().unwrap();
+    insta::assert_json_snapshot!("profiles", env.json(&listed));
+    env.ledger.add_profile("gone", &base_url, "KWD").unwrap();
+    let removed = env.ledger.remove_profile("gone").unwrap();
+    insta::assert_json_snapshot!("profile_removed", env.json(&removed));
+
+    // Payments: one by hand, three imported from Ottu.
+    env.clock.advance_ms(1_000);
+    let manual = env
+        .ledger
+        .add_payment(&PaymentInput {
+            profile: "spare",
+            session_id: "manual-1",
+            order_no: Some("INV-1"),
+            amount: "12.500",
+            currency: "KWD",
+            state: "paid",
+        })
+        .unwrap();
+    insta::assert_json_snapshot!("payment_added", env.json(&manual));
+    env.ottu_payment("paid-1", "10.000", "credit-card");
+    env.ottu_payment("queued-1", "9.000", "queued-pg");
+    env.ottu_payment("refused-1", "5.000", "refuse-pg");
+    env.clock.advance_ms(1_000);
+    let imported = env
+        .ledger
+        .import_from_ottu(
+            &env.remote(),
+            "shop",
+            &[
+                "paid-1".to_string(),
+                "queued-1".to_string(),
+                "refused-1".to_string(),
+                "not-at-ottu".to_string(),
+            ],
+            &mut |_| {},
+        )
+        .unwrap();
+    insta::assert_json_snapshot!("import_summary", env.json(&imported));
+
+    // The queue: a refund that succeeds, one Ottu queues, one refused, one dropped, one
+    // held behind a paused profile.
+    let queued = env.queue("refund", "paid-1", Some("4.000"));
+    insta::assert_json_snapshot!("queued_view", queued);
+    env.queue("refund", "queued-1", None);
+    env.queue("refund", "refused-1", Some("1.000"));
+    env.queue("refund", "manual-1", Some("2.500"));
+    let to_drop = env.queue("refund", "paid-1", Some("1.000"));
+    let preview = env
+        .ledger
+        .preview(&QueueRequest {
+            kind: "refund",
+            payment: PaymentLookup {
+                order_no: Some("ORD-paid-1"),
+                profile: Some("shop"),
+                ..PaymentLookup::default()
+            },
+            amount: None,
+            reason: None,
+        })
+        .unwrap();
+    insta::assert_json_snapshot!("preview", env.json(&preview));
+    env.clock.advance_ms(1_000);
+    let dropped = env
+        .ledger
+        .drop_operation(to_drop["id"].as_i64().unwrap(), Some("entered twice"))
+        .unwrap();
+    insta::assert_json_snapshot!("operation_dropped", env.json(&dropped));
+
+    // Sync: sends the queue; `spare` pauses on its refused key.
+    let (summary, events) = env.sync();
+    insta::assert_json_snapshot!("sync_summary", summary);
+    insta::assert_json_snapshot!("sync_events", events);
+
+    // Ottu settles the refund it had queued; refresh records how it ended.
+    env.sandbox.settle_now().unwrap();
+    env.clock.advance_ms(1_000);
+    let refreshed = env
+        .ledger
+        .refresh_from_ottu(&env.remote(), "shop", &mut |_| {})
+        .unwrap();
+    insta::assert_json_snapshot!("refresh_summary", env.json(&refreshed));
+
+    // The refused refund, replaced by a new one after the merchant checked Ottu.
+    let failed = env
+        .ledger
+        .queue_list(&QueueQuery {
+            status: Some("failed"),
+            limit: None,
+        })
+        .unwrap();
+    env.clock.advance_ms(1_000);
+    let retried = env
+        .ledger
+        .retry_operation(&RetryRequest {
+            id: failed[0].id,
+            confirm_not_applied: true,
+            reason: Some("Ottu's dashboard shows no refund"),
+        })
+        .unwrap();
+    insta::assert_json_snapshot!("retried", env.json(&retried));
+
+    // What the merchant reads back.
+    let payments = env.ledger.list_payments(&PaymentQuery::default()).unwrap();
+    insta::assert_json_snapshot!("payment_list", env.json(&payments));
+    let shown = env
+        .ledger
+        .show_payment(&PaymentLookup {
+            session_id: Some("paid-1"),
+            ..PaymentLookup::default()
+        })
+        .unwrap();
+    insta::assert_json_snapshot!("payment_detail", env.json(&shown));
+    let shown = env
+        .ledger
+        .show_payment(&PaymentLookup {
+            session_id: Some("queued-1"),
+            ..PaymentLookup::default()
+        })
+        .unwrap();
+    insta::assert_json_snapshot!("payment_detail_refund_settled", env.json(&shown));
+    let queue = env.ledger.queue_list(&QueueQuery::default()).unwrap();
+    insta::assert_json_snapshot!("queue_list", env.json(&queue));
+    let status = env.ledger.status().unwrap();
+    insta::assert_json_snapshot!("status", env.json(&status));
+    let spare = env.ledger.profile_show("spare").unwrap();
+    insta::assert_json_snapshot!("profile_detail_paused", env.json(&spare));
+}
