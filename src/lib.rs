@@ -5,6 +5,7 @@
 //! ([`rules`]), and every write goes through one SQLite transaction with its audit event
 //! ([`store`]). Credentials live only in the OS keyring, behind [`secrets`].
 
+pub mod actor;
 pub mod connect;
 pub mod error;
 pub mod import;
@@ -13,6 +14,7 @@ pub mod limits;
 pub mod model;
 pub mod money;
 pub mod ottu;
+pub mod paths;
 pub mod rules;
 pub mod secrets;
 pub mod sources;

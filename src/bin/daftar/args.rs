@@ -43,11 +43,11 @@ fn operation_id(text: &str) -> Result<i64, String> {
     }
 }
 
-/// `--db` / `DAFTAR_DB`: any non-empty path (an empty `DAFTAR_DB=` is a mistake worth naming).
+/// `--db`: any non-empty path. (`DAFTAR_DB` is the core's: `daftar::paths::ledger_path`.)
 fn db_path(text: &str) -> Result<PathBuf, String> {
     if text.is_empty() {
         return Err(
-            "the ledger path is empty (from --db or DAFTAR_DB): give a file path, or unset DAFTAR_DB to use the default"
+            "the ledger path given with --db is empty: give a file path, or leave --db out to use the default"
                 .to_string(),
         );
     }
@@ -61,8 +61,9 @@ fn db_path(text: &str) -> Result<PathBuf, String> {
     about = "Offline-first ledger of Ottu payments and the operations on them"
 )]
 pub struct Cli {
-    /// Ledger file (default: daftar.sqlite3 in the OS data directory).
-    #[arg(long, global = true, env = "DAFTAR_DB", value_name = "PATH", value_parser = db_path)]
+    /// Ledger file (default: the DAFTAR_DB variable, else daftar.sqlite3 in the OS data
+    /// directory).
+    #[arg(long, global = true, value_name = "PATH", value_parser = db_path)]
     pub db: Option<PathBuf>,
     /// Print one JSON document on stdout instead of text.
     #[arg(long, global = true)]

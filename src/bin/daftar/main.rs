@@ -10,7 +10,6 @@ mod key_input;
 mod remote;
 mod render;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -119,100 +118,10 @@ fn exit_code(kind: ErrorKind) -> u8 {
     }
 }
 
-/// `daftar.sqlite3` in the OS data directory, created on first use.
-fn default_db_path() -> Result<PathBuf, Error> {
-    let dirs = directories::ProjectDirs::from("", "", "daftar").ok_or_else(|| {
-        Error::invalid(
-            "db",
-            "db.no_home",
-            "no home directory to keep the ledger in: pass --db PATH or set DAFTAR_DB",
-        )
-    })?;
-    let dir = dirs.data_dir();
-    // Private (0700): the ledger beside it holds the merchant's payments.
-    daftar::store::create_private_dir(dir).map_err(|e| {
-        Error::invalid(
-            "db",
-            "db.unwritable",
-            format!(
-                "cannot create {}: {e}; pass --db PATH or set DAFTAR_DB",
-                dir.display()
-            ),
-        )
-    })?;
-    Ok(dir.join("daftar.sqlite3"))
-}
-
-/// Who the audit trail names: `cli:<OS account>`. From the OS, not from `USER`, which cron,
-/// systemd units and `env -i` leave unset and anyone can set to another name.
-fn actor() -> String {
-    format!("cli:{}", os_account())
-}
-
-/// The name of the account the process runs as (the effective uid's passwd entry, as
-/// `id -un` prints it); `uid-<n>` when the account database has no entry for it (a
-/// container run with an arbitrary uid).
-#[cfg(unix)]
-fn os_account() -> String {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
-    let mut buffer = vec![0u8; 1024];
-    loop {
-        // SAFETY: an all-zero passwd is valid (null pointers, zero ids); getpwuid_r writes
-        // only into `entry` and `buffer` (of the length given), and sets `found` to
-        // `&entry` or null. The name it points to lives in `buffer`, read before it drops.
-        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut found: *mut libc::passwd = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getpwuid_r(
-                uid,
-                &mut entry,
-                buffer.as_mut_ptr().cast(),
-                buffer.len(),
-                &mut found,
-            )
-        };
-        // A larger entry than the buffer (ERANGE): grow it, up to a bound no real entry nears.
-        if rc == libc::ERANGE && buffer.len() < 1 << 20 {
-            buffer.resize(buffer.len() * 2, 0);
-            continue;
-        }
-        if rc != 0 || found.is_null() || entry.pw_name.is_null() {
-            return format!("uid-{uid}");
-        }
-        // SAFETY: pw_name is a NUL-terminated string inside `buffer`, still alive here.
-        let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
-        return name.to_string_lossy().into_owned();
-    }
-}
-
-/// Windows: the account the process runs as, from the OS (GetUserNameW), not `USERNAME`.
-#[cfg(windows)]
-fn os_account() -> String {
-    use windows_sys::Win32::System::WindowsProgramming::GetUserNameW;
-    // UNLEN (256) + 1: the longest Windows user name and its NUL.
-    let mut buffer = [0u16; 257];
-    let mut len = buffer.len() as u32;
-    // SAFETY: `buffer` is writable for `len` UTF-16 units; GetUserNameW writes at most that
-    // many (with the NUL) and sets `len` to the count written, NUL included.
-    let ok = unsafe { GetUserNameW(buffer.as_mut_ptr(), &mut len) };
-    if ok == 0 || len == 0 {
-        return "unknown".to_string();
-    }
-    String::from_utf16_lossy(&buffer[..len as usize - 1])
-}
-
-#[cfg(not(any(unix, windows)))]
-fn os_account() -> String {
-    "unknown".to_string()
-}
-
 fn run(cli: Cli, out: &Output) -> Result<(), Error> {
-    let path = match cli.db {
-        Some(path) => path,
-        None => default_db_path()?,
-    };
-    let mut ledger = Ledger::open(&path, &actor())?;
+    let env = std::env::var_os(daftar::paths::LEDGER_ENV);
+    let path = daftar::paths::ledger_path(cli.db.as_deref(), env.as_deref())?;
+    let mut ledger = Ledger::open(&path, &daftar::actor::actor("cli"))?;
     match cli.command {
         Command::Profile(ProfileCommand::Add {
             name,
@@ -225,9 +134,9 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
             base_url,
             currency,
         }) => out.profile_changed(&ledger.set_profile(&ProfileChange {
-            name: &name,
-            base_url: base_url.as_deref(),
-            currency: currency.as_deref(),
+            name,
+            base_url,
+            currency,
         })?),
         Command::Profile(ProfileCommand::Remove { name }) => {
             out.profile_removed(&ledger.remove_profile(&name)?)
@@ -267,12 +176,12 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
             currency,
             state,
         }) => out.payment_added(&ledger.add_payment(&PaymentInput {
-            profile: &profile,
-            session_id: &session_id,
-            order_no: order_no.as_deref(),
-            amount: &amount,
-            currency: &currency,
-            state: &state,
+            profile,
+            session_id,
+            order_no,
+            amount,
+            currency,
+            state,
         })?),
         Command::Payment(PaymentCommand::List {
             state,
@@ -290,9 +199,9 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
             order_no,
             profile,
         }) => out.payment_detail(&ledger.show_payment(&PaymentLookup {
-            profile: profile.as_deref(),
-            session_id: session_id.as_deref(),
-            order_no: order_no.as_deref(),
+            profile,
+            session_id,
+            order_no,
         })?),
         Command::Queue(QueueCommand::List { status, limit }) => {
             out.operations(&ledger.queue_list(&QueueQuery {
@@ -310,7 +219,7 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
         }) => out.queued(&ledger.retry_operation(&RetryRequest {
             id,
             confirm_not_applied,
-            reason: reason.as_deref(),
+            reason,
         })?),
         Command::Queue(QueueCommand::Resend { id }) => out.resent(&ledger.resend_operation(id)?),
         Command::Queue(queue) => {
@@ -318,14 +227,14 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
                 unreachable!("list and drop are matched above")
             };
             out.queued(&ledger.queue(&QueueRequest {
-                kind,
+                kind: kind.to_string(),
                 payment: PaymentLookup {
-                    profile: args.profile.as_deref(),
-                    session_id: args.session_id.as_deref(),
-                    order_no: args.order_no.as_deref(),
+                    profile: args.profile.clone(),
+                    session_id: args.session_id.clone(),
+                    order_no: args.order_no.clone(),
                 },
-                amount: args.amount.as_deref(),
-                reason: args.reason.as_deref(),
+                amount: args.amount.clone(),
+                reason: args.reason.clone(),
             })?)
         }
         Command::Status => out.status(&ledger.status()?),
