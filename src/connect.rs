@@ -19,11 +19,11 @@ use crate::store;
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum ConnectError {
     #[error(
-        "profile {profile} uses Basic auth without a user: set one with `daftar profile set-key {profile} --basic-user USER`"
+        "profile {profile} uses Basic auth without a user: set its key again with the dashboard user"
     )]
     NoBasicUser { profile: String },
     #[error(
-        "no credential stored for profile {profile} for {origin}: store it with `daftar profile set-key {profile}`. A credential is bound to this ledger, this profile and the host it was entered for, so it is asked for again after the base URL changes (keys stored under the profile name by earlier versions are not used)"
+        "no credential stored for profile {profile} for {origin}: store the profile's key first. A credential is bound to this ledger, this profile and the host it was entered for, so it is asked for again after the base URL changes (keys stored under the profile name by earlier versions are not used)"
     )]
     NoCredential { profile: String, origin: String },
     /// The keyring could not be reached or read: a local condition, not the profile's.
@@ -53,10 +53,33 @@ impl ConnectError {
             ConnectError::Ledger { .. } => "ledger.corrupt",
         }
     }
+
+    /// The values the message is made from (the profile, the origin; Ottu's client's own
+    /// error text as `detail`).
+    pub fn params(&self) -> crate::error::Params {
+        use serde_json::json;
+        let value = match self {
+            ConnectError::NoBasicUser { profile } => {
+                json!({ "profile": profile, "missing": "basic_user" })
+            }
+            ConnectError::NoCredential { profile, origin } => {
+                json!({ "profile": profile, "origin": origin, "missing": "credential" })
+            }
+            ConnectError::Keyring(error) => return error.params(),
+            ConnectError::Client { profile, error } => {
+                json!({ "profile": profile, "detail": error.to_string() })
+            }
+            ConnectError::Ledger {
+                profile_id,
+                message,
+            } => json!({ "profile_id": profile_id, "detail": message }),
+        };
+        crate::error::params(value)
+    }
 }
 
 /// A client for the profile, or what the merchant must do first (the message names the
-/// profile and the command that fixes it, never a secret).
+/// profile, never a secret; an adapter words the fix from the code and params).
 pub fn client_for(
     ledger: &mut Ledger,
     config: ClientConfig,

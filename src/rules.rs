@@ -52,7 +52,7 @@ pub struct Balances {
 }
 
 /// The balances as decimal strings with the currency's decimals, for JSON.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct BalancesView {
     pub captured: String,
     pub refunded: String,
@@ -62,8 +62,23 @@ pub struct BalancesView {
     pub capturable: String,
 }
 
+/// `a + b` or `a - b` in minor units, or the overflow named by what was being summed. The
+/// facts are exact SQL sums of amounts of at most 13 integer digits, so an overflow means
+/// the ledger holds what no payment can (an edited file): reported, never wrapped.
+fn add(what: &'static str, a: i64, b: i64) -> Result<i64, RuleError> {
+    a.checked_add(b)
+        .ok_or(RuleError::BalanceOverflow { balance: what })
+}
+
+fn sub(what: &'static str, a: i64, b: i64) -> Result<i64, RuleError> {
+    a.checked_sub(b)
+        .ok_or(RuleError::BalanceOverflow { balance: what })
+}
+
 impl Balances {
-    pub fn derive(payment: &PaymentFacts, ledger: &LedgerFacts) -> Balances {
+    /// The balances, summed with checked arithmetic: sums beyond `i64` are
+    /// [`RuleError::BalanceOverflow`] (`rules.balance_overflow`, kind internal).
+    pub fn derive(payment: &PaymentFacts, ledger: &LedgerFacts) -> Result<Balances, RuleError> {
         let currency = payment.amount.currency();
         let amount = |minor: i64| Amount::from_minor(minor, currency);
         let captured_minor = match payment.state {
@@ -72,31 +87,47 @@ impl Balances {
         };
         let refund_base_minor = match payment.state {
             _ if !refund_state_allows(payment.state, ledger) => 0,
-            PaymentState::Authorized => captured_minor + ledger.pending_capture_minor,
+            PaymentState::Authorized => {
+                add("refundable", captured_minor, ledger.pending_capture_minor)?
+            }
             _ => captured_minor,
         };
-        let refundable_minor =
-            (refund_base_minor - ledger.refunded_minor - ledger.pending_refund_minor).max(0);
+        let refund_spent = add(
+            "refundable",
+            ledger.refunded_minor,
+            ledger.pending_refund_minor,
+        )?;
+        let refundable_minor = sub("refundable", refund_base_minor, refund_spent)?.max(0);
         let capturable_minor = if payment.state == PaymentState::Authorized
             && ledger.voided_minor == 0
             && ledger.pending_void_count == 0
         {
-            (payment.amount.minor() - ledger.captured_minor - ledger.pending_capture_minor).max(0)
+            let captured = add(
+                "capturable",
+                ledger.captured_minor,
+                ledger.pending_capture_minor,
+            )?;
+            sub("capturable", payment.amount.minor(), captured)?.max(0)
         } else {
             0
         };
-        Balances {
+        let pending = add(
+            "pending",
+            add(
+                "pending",
+                ledger.pending_capture_minor,
+                ledger.pending_refund_minor,
+            )?,
+            ledger.pending_void_minor,
+        )?;
+        Ok(Balances {
             captured: amount(captured_minor),
             refunded: amount(ledger.refunded_minor),
             voided: amount(ledger.voided_minor),
-            pending: amount(
-                ledger.pending_capture_minor
-                    + ledger.pending_refund_minor
-                    + ledger.pending_void_minor,
-            ),
+            pending: amount(pending),
             refundable: amount(refundable_minor),
             capturable: amount(capturable_minor),
-        }
+        })
     }
 
     pub fn view(&self) -> BalancesView {
@@ -115,17 +146,21 @@ impl Balances {
 /// (made, or queued ahead of the refund: operations on one payment go in order, and a
 /// failed capture holds the refund behind it).
 fn refund_state_allows(state: PaymentState, ledger: &LedgerFacts) -> bool {
+    // Saturating: only the sign matters, and both sums are never negative.
     state == PaymentState::Paid
         || (state == PaymentState::Authorized
-            && ledger.captured_minor + ledger.pending_capture_minor > 0)
+            && ledger
+                .captured_minor
+                .saturating_add(ledger.pending_capture_minor)
+                > 0)
 }
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum RuleError {
-    #[error("{kind} takes no amount: it always applies to the whole payment; leave out --amount")]
+    #[error("{kind} takes no amount: it always applies to the whole payment; give none")]
     AmountNotAccepted { kind: OperationKind },
-    #[error("amount {amount} must be greater than zero")]
-    AmountNotPositive { amount: String },
+    #[error("amount {} must be greater than zero", amount.display_with_currency())]
+    AmountNotPositive { amount: Amount },
     #[error("amount is in {given} but the payment is in {expected}")]
     AmountCurrency { given: String, expected: String },
     #[error("the payment is deleted at Ottu; no further operation is possible")]
@@ -140,22 +175,41 @@ pub enum RuleError {
         state: PaymentState,
         allowed: &'static str,
     },
-    #[error("cannot void: {captured} is captured or being captured; refund it instead")]
-    VoidAfterCapture { captured: String },
+    #[error(
+        "cannot void: {} is captured or being captured; refund it instead",
+        captured.display_with_currency()
+    )]
+    VoidAfterCapture { captured: Amount },
     #[error("the authorization is voided or has a void queued; nothing more can be captured")]
     Voided,
-    #[error("refund {requested} exceeds the refundable {refundable}")]
+    #[error(
+        "refund {} exceeds the refundable {}",
+        requested.display_with_currency(),
+        refundable.display_with_currency()
+    )]
     RefundExceeds {
-        requested: String,
-        refundable: String,
+        requested: Amount,
+        refundable: Amount,
     },
-    #[error("capture {requested} exceeds the capturable {capturable}")]
+    #[error(
+        "capture {} exceeds the capturable {}",
+        requested.display_with_currency(),
+        capturable.display_with_currency()
+    )]
     CaptureExceeds {
-        requested: String,
-        capturable: String,
+        requested: Amount,
+        capturable: Amount,
     },
-    #[error("nothing left to {kind}: the {kind}able amount is {left}")]
-    NothingLeft { kind: OperationKind, left: String },
+    #[error(
+        "nothing left to {kind}: the {kind}able amount is {}",
+        left.display_with_currency()
+    )]
+    NothingLeft { kind: OperationKind, left: Amount },
+    /// The payment's sums do not fit in 64 bits: the ledger holds what no payment can.
+    #[error(
+        "the payment's {balance} balance does not fit in 64 bits: the ledger holds sums no payment can reach"
+    )]
+    BalanceOverflow { balance: &'static str },
 }
 
 impl RuleError {
@@ -173,7 +227,67 @@ impl RuleError {
             RuleError::RefundExceeds { .. } => "rules.refund_exceeds",
             RuleError::CaptureExceeds { .. } => "rules.capture_exceeds",
             RuleError::NothingLeft { .. } => "rules.nothing_left",
+            RuleError::BalanceOverflow { .. } => "rules.balance_overflow",
         }
+    }
+
+    /// The request field at fault: the amount, when it is the amount that is refused.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            RuleError::AmountNotAccepted { .. }
+            | RuleError::AmountNotPositive { .. }
+            | RuleError::AmountCurrency { .. }
+            | RuleError::RefundExceeds { .. }
+            | RuleError::CaptureExceeds { .. } => Some("amount"),
+            _ => None,
+        }
+    }
+
+    /// The values the message is made from. Amounts are decimal strings in the currency's
+    /// decimals (`"4.000"`), with the currency beside them.
+    pub fn params(&self) -> crate::error::Params {
+        use serde_json::json;
+        let value = match self {
+            RuleError::AmountNotAccepted { kind } => json!({ "operation": kind }),
+            RuleError::AmountNotPositive { amount } => json!({
+                "requested": amount.to_string(), "currency": amount.currency(),
+            }),
+            RuleError::AmountCurrency { given, expected } => {
+                json!({ "currency": given, "expected_currency": expected })
+            }
+            RuleError::PaymentDeleted => json!({}),
+            RuleError::OperationPending { pending } => json!({ "pending": pending }),
+            RuleError::NotAllowedInState {
+                kind,
+                state,
+                allowed,
+            } => json!({ "operation": kind, "state": state, "allowed_states": allowed }),
+            RuleError::VoidAfterCapture { captured } => json!({
+                "captured": captured.to_string(), "currency": captured.currency(),
+            }),
+            RuleError::Voided => json!({}),
+            RuleError::RefundExceeds {
+                requested,
+                refundable,
+            } => json!({
+                "requested": requested.to_string(),
+                "refundable": refundable.to_string(),
+                "currency": requested.currency(),
+            }),
+            RuleError::CaptureExceeds {
+                requested,
+                capturable,
+            } => json!({
+                "requested": requested.to_string(),
+                "capturable": capturable.to_string(),
+                "currency": requested.currency(),
+            }),
+            RuleError::NothingLeft { kind, left } => json!({
+                "operation": kind, "left": left.to_string(), "currency": left.currency(),
+            }),
+            RuleError::BalanceOverflow { balance } => json!({ "balance": balance }),
+        };
+        crate::error::params(value)
     }
 
     /// Bad input (the request itself is malformed), as opposed to a refusal by the ledger.
@@ -219,9 +333,7 @@ pub fn check(
             });
         }
         if !amount.is_positive() {
-            return Err(RuleError::AmountNotPositive {
-                amount: amount.display_with_currency(),
-            });
+            return Err(RuleError::AmountNotPositive { amount });
         }
     }
     if payment.hidden || ledger.pending_delete_count > 0 {
@@ -246,7 +358,7 @@ pub fn check(
             });
         }
     }
-    let balances = Balances::derive(payment, ledger);
+    let balances = Balances::derive(payment, ledger)?;
     let zero = Amount::zero(currency);
     let state_refusal = |allowed: &'static str| RuleError::NotAllowedInState {
         kind,
@@ -276,10 +388,14 @@ pub fn check(
             if ledger.voided_minor > 0 || ledger.pending_void_count > 0 {
                 return Err(RuleError::Voided);
             }
-            let captured = ledger.captured_minor + ledger.pending_capture_minor;
+            let captured = add(
+                "captured",
+                ledger.captured_minor,
+                ledger.pending_capture_minor,
+            )?;
             if captured > 0 {
                 return Err(RuleError::VoidAfterCapture {
-                    captured: Amount::from_minor(captured, currency).display_with_currency(),
+                    captured: Amount::from_minor(captured, currency),
                 });
             }
             Ok(payment.amount)
@@ -308,14 +424,9 @@ fn within(
 ) -> Result<Amount, RuleError> {
     match requested {
         None if left.is_positive() => Ok(left),
-        None => Err(RuleError::NothingLeft {
-            kind,
-            left: left.display_with_currency(),
-        }),
+        None => Err(RuleError::NothingLeft { kind, left }),
         Some(amount) if amount.minor() <= left.minor() => Ok(amount),
-        Some(amount) => {
-            let requested = amount.display_with_currency();
-            let left = left.display_with_currency();
+        Some(requested) => {
             Err(match kind {
                 OperationKind::Capture => RuleError::CaptureExceeds {
                     requested,
@@ -416,6 +527,36 @@ mod tests {
         );
     }
 
+    /// Sums past `i64` (a ledger edited by hand) are an error naming the balance, never a
+    /// wrapped or panicking sum. Before checked sums this panicked in debug builds and
+    /// wrapped to a negative pending balance in release.
+    #[test]
+    fn balances_beyond_64_bits_are_an_error_not_a_wrap() {
+        let huge = LedgerFacts {
+            captured_minor: 1,
+            pending_capture_minor: i64::MAX,
+            ..LedgerFacts::default()
+        };
+        let err = Balances::derive(&payment(S::Authorized), &huge).unwrap_err();
+        assert_eq!(err.code(), "rules.balance_overflow");
+        assert_eq!(err, RuleError::BalanceOverflow { balance: "refundable" });
+        let err = check(Refund, Some(kwd("1")), &payment(S::Authorized), &huge).unwrap_err();
+        assert_eq!(err.code(), "rules.balance_overflow");
+        let pending_only = LedgerFacts {
+            pending_refund_minor: i64::MAX,
+            pending_void_minor: 1,
+            ..LedgerFacts::default()
+        };
+        let err = Balances::derive(&payment(S::Paid), &pending_only).unwrap_err();
+        assert_eq!(err, RuleError::BalanceOverflow { balance: "pending" });
+        let refunds = LedgerFacts {
+            refunded_minor: i64::MAX,
+            pending_refund_minor: 1,
+            ..LedgerFacts::default()
+        };
+        assert!(Balances::derive(&payment(S::Paid), &refunds).is_err());
+    }
+
     #[test]
     fn two_offline_refunds_never_exceed_what_was_paid() {
         let mut ledger = LedgerFacts::default();
@@ -425,8 +566,8 @@ mod tests {
         assert_eq!(
             err,
             RuleError::RefundExceeds {
-                requested: "6.000 KWD".into(),
-                refundable: "4.000 KWD".into()
+                requested: kwd("6"),
+                refundable: kwd("4")
             }
         );
     }
@@ -626,7 +767,7 @@ mod tests {
             pending_capture_minor: 500,
             ..LedgerFacts::default()
         };
-        let b = Balances::derive(&payment(S::Authorized), &ledger).view();
+        let b = Balances::derive(&payment(S::Authorized), &ledger).unwrap().view();
         assert_eq!(
             (b.captured.as_str(), b.refunded.as_str(), b.pending.as_str()),
             ("7.000", "2.000", "1.500")
@@ -636,7 +777,7 @@ mod tests {
             (b.refundable.as_str(), b.capturable.as_str()),
             ("4.500", "2.500")
         );
-        let paid = Balances::derive(&payment(S::Paid), &LedgerFacts::default());
+        let paid = Balances::derive(&payment(S::Paid), &LedgerFacts::default()).unwrap();
         assert_eq!(paid.captured, kwd("10"));
         assert_eq!(paid.capturable, kwd("0"));
     }

@@ -276,6 +276,39 @@ impl SecretsError {
             "secrets.failed"
         }
     }
+
+    /// The values the message is made from: what failed (`problem`), the keyring entry
+    /// (`slot`) and the keyring's own words (`detail`); never a secret.
+    pub fn params(&self) -> crate::error::Params {
+        use serde_json::json;
+        let value = match self {
+            SecretsError::NoSessionBus { detail } => {
+                json!({ "problem": "no_session_bus", "detail": detail })
+            }
+            SecretsError::NoSecretService { detail } => {
+                json!({ "problem": "no_secret_service", "detail": detail })
+            }
+            SecretsError::Locked { detail } => json!({ "problem": "locked", "detail": detail }),
+            SecretsError::Ambiguous {
+                slot,
+                account,
+                count,
+            } => json!({
+                "problem": "ambiguous", "slot": slot, "account": account, "count": count,
+                "service": KEYRING_SERVICE,
+            }),
+            SecretsError::NotText { slot } => json!({ "problem": "not_text", "slot": slot }),
+            SecretsError::Rejected { slot, detail } => {
+                json!({ "problem": "rejected", "slot": slot, "detail": detail })
+            }
+            SecretsError::Failed {
+                action,
+                slot,
+                detail,
+            } => json!({ "problem": "failed", "action": action, "slot": slot, "detail": detail }),
+        };
+        crate::error::params(value)
+    }
 }
 
 /// Where secrets are kept. [`KeyringStore`] is the real one; [`MemoryStore`] is for tests.

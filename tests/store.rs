@@ -252,7 +252,7 @@ fn files_that_are_not_ledgers_are_refused_with_typed_errors() {
         let err = daftar::Error::from(err);
         assert_eq!(
             (err.code(), err.field(), err.kind()),
-            ("db.not_a_file", Some("db"), daftar::ErrorKind::BadInput),
+            ("db.not_a_file", Some("db"), daftar::ErrorKind::InvalidInput),
             "{text:?}"
         );
     }

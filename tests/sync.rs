@@ -95,12 +95,12 @@ impl Env {
     fn queue(&mut self, kind: &str, session: &str, amount: Option<&str>) -> QueuedView {
         self.ledger
             .queue(&QueueRequest {
-                kind,
+                kind: kind.into(),
                 payment: PaymentLookup {
-                    session_id: Some(session),
+                    session_id: Some(session.into()),
                     ..PaymentLookup::default()
                 },
-                amount,
+                amount: amount.map(Into::into),
                 reason: None,
             })
             .unwrap()
@@ -127,7 +127,7 @@ impl Env {
     fn show(&mut self, session: &str) -> PaymentDetail {
         self.ledger
             .show_payment(&PaymentLookup {
-                session_id: Some(session),
+                session_id: Some(session.into()),
                 ..PaymentLookup::default()
             })
             .unwrap()
@@ -144,7 +144,7 @@ impl Env {
     }
 
     fn op_status(&mut self, session: &str, index: usize) -> String {
-        self.show(session).operations[index].status.clone()
+        self.show(session).operations[index].status.to_string()
     }
 }
 
@@ -202,11 +202,11 @@ fn every_operation_kind_reaches_ottu_once_and_the_balances_follow() {
         ("4.000", "3.500")
     );
     assert_eq!(env.show("auth-2").balances.voided, "5.000");
-    assert_eq!(env.show("created-1").state, "canceled");
-    assert_eq!(env.show("pending-1").state, "expired");
+    assert_eq!(env.show("created-1").state.as_str(), "canceled");
+    assert_eq!(env.show("pending-1").state.as_str(), "expired");
     assert!(env.show("paid-2").hidden);
     let queued = env.show("queued-1");
-    assert_eq!(queued.children[0].state, "refund_queued");
+    assert_eq!(queued.children[0].state.as_str(), "refund_queued");
     assert_eq!(queued.balances.refundable, "0.000");
 
     for session in [
@@ -306,7 +306,7 @@ fn a_refusal_is_final_and_holds_the_later_operations_until_the_merchant_decides(
         .retry_operation(&RetryRequest {
             id: first.operation.id,
             confirm_not_applied: true,
-            reason: Some("dashboard shows no refund"),
+            reason: Some("dashboard shows no refund".into()),
         })
         .unwrap();
     assert_ne!(retry.operation.tracking_key, first.operation.tracking_key);
@@ -320,7 +320,7 @@ fn a_refusal_is_final_and_holds_the_later_operations_until_the_merchant_decides(
             .find(|o| o.id == id)
             .unwrap()
             .status
-            .clone()
+            .as_str()
     };
     assert_eq!(by_id(retry.operation.id), "failed");
     assert_eq!(by_id(second.operation.id), "blocked");
@@ -561,7 +561,7 @@ fn an_unreadable_answer_is_retried_with_the_same_key_then_needs_attention() {
         "{summary:?}"
     );
     let show = env.show("bad-1");
-    assert_eq!(show.operations[0].status, "needs_attention");
+    assert_eq!(show.operations[0].status.as_str(), "needs_attention");
     assert_eq!(show.operations[0].attempts, 3);
     // Unknown outcome: the amount stays spoken for.
     assert_eq!(show.balances.refundable, "7.000");
@@ -617,12 +617,12 @@ fn every_operation_kind_can_be_refused_by_ottu_and_the_refusal_is_final() {
         env.sandbox().add_payment(payment).unwrap();
         env.ledger
             .add_payment(&daftar::ledger::PaymentInput {
-                profile: "shop",
-                session_id: session,
+                profile: "shop".into(),
+                session_id: session.into(),
                 order_no: None,
-                amount: "5.000",
-                currency: "KWD",
-                state: ledger_state,
+                amount: "5.000".into(),
+                currency: "KWD".into(),
+                state: ledger_state.into(),
             })
             .unwrap();
     }
@@ -641,22 +641,22 @@ fn every_operation_kind_can_be_refused_by_ottu_and_the_refusal_is_final() {
         .unwrap();
     env.ledger
         .add_payment(&daftar::ledger::PaymentInput {
-            profile: "branch",
-            session_id: "r-delete",
+            profile: "branch".into(),
+            session_id: "r-delete".into(),
             order_no: None,
-            amount: "5.000",
-            currency: "KWD",
-            state: "paid",
+            amount: "5.000".into(),
+            currency: "KWD".into(),
+            state: "paid".into(),
         })
         .unwrap();
-    let shop_delete = |profile| PaymentLookup {
-        profile: Some(profile),
-        session_id: Some("r-delete"),
+    let shop_delete = |profile: &str| PaymentLookup {
+        profile: Some(profile.into()),
+        session_id: Some("r-delete".into()),
         order_no: None,
     };
     env.ledger
         .queue(&QueueRequest {
-            kind: "delete",
+            kind: "delete".into(),
             payment: shop_delete("shop"),
             amount: None,
             reason: None,
@@ -664,7 +664,7 @@ fn every_operation_kind_can_be_refused_by_ottu_and_the_refusal_is_final() {
         .unwrap();
     env.ledger
         .queue(&QueueRequest {
-            kind: "delete",
+            kind: "delete".into(),
             payment: shop_delete("branch"),
             amount: None,
             reason: None,
@@ -675,14 +675,14 @@ fn every_operation_kind_can_be_refused_by_ottu_and_the_refusal_is_final() {
     for (session, ledger_state, kind, _, _) in cases {
         let show = env.show(session);
         let op = &show.operations[0];
-        assert_eq!(op.status, "failed", "{kind}: {op:?}");
+        assert_eq!(op.status.as_str(), "failed", "{kind}: {op:?}");
         assert!(
             op.last_error.as_deref().is_some_and(|e| !e.is_empty()),
             "{kind}: no reason"
         );
         // Nothing moved: no child, the ledger's state unchanged, nothing held back.
         assert!(show.children.is_empty(), "{kind}");
-        assert_eq!(show.state, ledger_state);
+        assert_eq!(show.state.as_str(), ledger_state);
         assert_eq!(show.balances.pending, "0.000", "{kind}");
     }
     let state = env.sandbox().state().unwrap();
@@ -720,7 +720,7 @@ fn a_second_sync_on_the_same_ledger_is_refused_while_the_first_runs() {
     };
     let err = sync::run(&mut env.ledger, &deps, &SyncOptions::default(), &mut |_| {}).unwrap_err();
     assert_eq!(err.code(), "sync.running");
-    assert_eq!(err.kind(), daftar::ErrorKind::Unexpected);
+    assert_eq!(err.kind(), daftar::ErrorKind::Unavailable);
     assert_eq!(env.op_status("lock-1", 0), "queued");
     drop(held);
     assert_eq!(env.sync().succeeded, 1);
@@ -759,7 +759,7 @@ fn an_operation_that_may_have_reached_ottu_cannot_be_dropped() {
     let confirmed = RetryRequest {
         id: op.operation.id,
         confirm_not_applied: true,
-        reason: Some("support says it did not go through"),
+        reason: Some("support says it did not go through".into()),
     };
     let first = env.ledger.retry_operation(&confirmed).unwrap();
     let again = env.ledger.retry_operation(&confirmed).unwrap_err();
@@ -817,7 +817,7 @@ fn a_retry_releases_only_what_its_own_failure_held() {
             .find(|o| o.id == id)
             .unwrap()
             .status
-            .clone()
+            .as_str()
     };
     assert_eq!(status(&mut env, b.operation.id), "blocked");
     assert_eq!(status(&mut env, c.operation.id), "blocked");
@@ -837,7 +837,7 @@ fn a_retry_releases_only_what_its_own_failure_held() {
         .retry_operation(&RetryRequest {
             id: a.operation.id,
             confirm_not_applied: true,
-            reason: Some("refused at Ottu"),
+            reason: Some("refused at Ottu".into()),
         })
         .unwrap();
     assert_eq!(status(&mut env, a2.operation.id), "queued");
@@ -847,7 +847,7 @@ fn a_retry_releases_only_what_its_own_failure_held() {
         .retry_operation(&RetryRequest {
             id: b2.operation.id,
             confirm_not_applied: true,
-            reason: Some("refused at Ottu"),
+            reason: Some("refused at Ottu".into()),
         })
         .unwrap();
     assert_eq!(status(&mut env, c.operation.id), "queued");
@@ -928,12 +928,12 @@ impl HostileEnv {
     fn payment(&mut self, session: &str, amount: &str) {
         self.ledger
             .add_payment(&daftar::ledger::PaymentInput {
-                profile: "shop",
-                session_id: session,
-                order_no: Some(&format!("ORD-{session}")),
-                amount,
-                currency: "KWD",
-                state: "paid",
+                profile: "shop".into(),
+                session_id: session.into(),
+                order_no: Some(format!("ORD-{session}")),
+                amount: amount.into(),
+                currency: "KWD".into(),
+                state: "paid".into(),
             })
             .unwrap();
     }
@@ -941,12 +941,12 @@ impl HostileEnv {
     fn refund(&mut self, session: &str, amount: &str) -> QueuedView {
         self.ledger
             .queue(&QueueRequest {
-                kind: "refund",
+                kind: "refund".into(),
                 payment: PaymentLookup {
-                    session_id: Some(session),
+                    session_id: Some(session.into()),
                     ..PaymentLookup::default()
                 },
-                amount: Some(amount),
+                amount: Some(amount.into()),
                 reason: None,
             })
             .unwrap()
@@ -964,7 +964,7 @@ impl HostileEnv {
     fn show(&mut self, session: &str) -> PaymentDetail {
         self.ledger
             .show_payment(&PaymentLookup {
-                session_id: Some(session),
+                session_id: Some(session.into()),
                 ..PaymentLookup::default()
             })
             .unwrap()
@@ -1046,7 +1046,7 @@ fn a_success_that_does_not_match_the_request_is_an_unknown_outcome_never_a_succe
     ] {
         let show = env.show(session);
         let op = &show.operations[0];
-        assert_eq!(op.status, "needs_attention", "{session}: {op:?}");
+        assert_eq!(op.status.as_str(), "needs_attention", "{session}: {op:?}");
         // Straight away: a resend with the same key would bring back the same reply.
         assert_eq!(op.attempts, 1, "{session}");
         assert!(op.sent, "{session}");
@@ -1066,9 +1066,9 @@ fn a_success_that_does_not_match_the_request_is_an_unknown_outcome_never_a_succe
     }
     let greedy = env.show("greedy");
     assert_eq!(greedy.operations[1].id, later.operation.id);
-    assert_eq!(greedy.operations[1].status, "blocked");
+    assert_eq!(greedy.operations[1].status.as_str(), "blocked");
     let honest = env.show("honest");
-    assert_eq!(honest.operations[0].status, "succeeded");
+    assert_eq!(honest.operations[0].status.as_str(), "succeeded");
     assert_eq!(honest.balances.refunded, "5.000");
 }
 
@@ -1123,7 +1123,7 @@ fn answers_that_are_not_ottus_send_the_operation_back_unsent_and_hold_the_profil
             "{said}: {op:?}"
         );
         assert!(op.last_error.as_deref().unwrap_or_default().contains(said));
-        assert_eq!(show.operations[1].status, "queued", "{said}: not blocked");
+        assert_eq!(show.operations[1].status.as_str(), "queued", "{said}: not blocked");
         // Nothing is stored about the profile, and the unsent refund can still be dropped.
         assert_eq!(env.ledger.profile_show("shop").unwrap().paused_reason, None);
         env.ledger.drop_operation(first.operation.id, None).unwrap();
@@ -1242,7 +1242,7 @@ fn a_watch_without_a_key_writes_nothing_and_picks_up_a_key_set_while_it_runs() {
         std::thread::sleep(Duration::from_millis(1_000));
         let held = other
             .show_payment(&PaymentLookup {
-                session_id: Some("w-1"),
+                session_id: Some("w-1".into()),
                 ..PaymentLookup::default()
             })
             .unwrap();
@@ -1265,11 +1265,11 @@ fn a_watch_without_a_key_writes_nothing_and_picks_up_a_key_set_while_it_runs() {
             ["w-1", "w-2"].iter().all(|session| {
                 let show = other
                     .show_payment(&PaymentLookup {
-                        session_id: Some(session),
+                        session_id: Some(session.to_string()),
                         ..PaymentLookup::default()
                     })
                     .unwrap();
-                show.operations[0].status == "succeeded"
+                show.operations[0].status.as_str() == "succeeded"
             })
         });
         cancel.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -1301,22 +1301,22 @@ fn a_sync_without_a_reachable_keyring_claims_nothing() {
         .unwrap();
     ledger
         .add_payment(&daftar::ledger::PaymentInput {
-            profile: "shop",
-            session_id: "k-1",
+            profile: "shop".into(),
+            session_id: "k-1".into(),
             order_no: None,
-            amount: "10.000",
-            currency: "KWD",
-            state: "paid",
+            amount: "10.000".into(),
+            currency: "KWD".into(),
+            state: "paid".into(),
         })
         .unwrap();
     ledger
         .queue(&QueueRequest {
-            kind: "refund",
+            kind: "refund".into(),
             payment: PaymentLookup {
-                session_id: Some("k-1"),
+                session_id: Some("k-1".into()),
                 ..PaymentLookup::default()
             },
-            amount: Some("1.000"),
+            amount: Some("1.000".into()),
             reason: None,
         })
         .unwrap();
@@ -1371,7 +1371,7 @@ fn a_concurrency_outside_its_range_is_refused_naming_the_range() {
         };
         let error = sync::run(&mut env.ledger, &deps, &options, &mut |_| {}).unwrap_err();
         assert_eq!(error.field(), Some("concurrency"), "{error}");
-        assert_eq!(error.kind(), daftar::ErrorKind::BadInput, "{error}");
+        assert_eq!(error.kind(), daftar::ErrorKind::InvalidInput, "{error}");
         let said = error.to_string();
         assert!(
             said.contains(&concurrency.to_string()) && said.contains(&format!("1 to {max}")),
@@ -1441,7 +1441,7 @@ fn an_ottu_json_4xx_that_is_not_a_refusal_is_an_unknown_outcome_that_ends() {
             ("needs_attention", 2, true),
             "{status}: {op:?}"
         );
-        assert_eq!(show.operations[1].status, "blocked", "{status}");
+        assert_eq!(show.operations[1].status.as_str(), "blocked", "{status}");
         assert_eq!(
             env.reply_json(first.operation.id).as_deref(),
             Some(body.to_string().as_str()),

@@ -66,9 +66,11 @@ fn bindable(
             "base_url",
             "base_url.invalid",
             format!(
-                "profile {name}: {error}; a key is bound to the host of the base URL, so fix the URL first with `daftar profile set {name} --base-url URL`"
+                "profile {name}: {error}; a key is bound to the host of the base URL, so fix the URL first"
             ),
         )
+        .with("profile", name.as_str())
+        .with("detail", error.to_string())
     })
 }
 
@@ -76,11 +78,7 @@ fn bindable(
 /// Messages describe the problem, never the value.
 fn check_secret(secret: &str, what: &str) -> Result<()> {
     if secret.is_empty() {
-        return Err(Error::invalid(
-            "key",
-            "key.empty",
-            format!("{what} is empty: enter it at the prompt, or pipe it with --stdin"),
-        ));
+        return Err(Error::invalid("key", "key.empty", format!("{what} is empty")).with("what", what));
     }
     let chars = secret.chars().count();
     if chars < MIN_SECRET_CHARS {
@@ -90,7 +88,10 @@ fn check_secret(secret: &str, what: &str) -> Result<()> {
             format!(
                 "{what} is {chars} characters long, fewer than the {MIN_SECRET_CHARS} required: paste the whole key (a secret this short cannot be kept out of what a server echoes back)"
             ),
-        ));
+        )
+        .with("what", what)
+        .with("length", chars)
+        .with("min_length", MIN_SECRET_CHARS));
     }
     if chars > MAX_SECRET_CHARS {
         return Err(Error::invalid(
@@ -99,7 +100,10 @@ fn check_secret(secret: &str, what: &str) -> Result<()> {
             format!(
                 "{what} is {chars} characters long, more than the {MAX_SECRET_CHARS} allowed: paste only the key"
             ),
-        ));
+        )
+        .with("what", what)
+        .with("length", chars)
+        .with("max_length", MAX_SECRET_CHARS));
     }
     if let Some(at) = secret.chars().position(char::is_control) {
         return Err(Error::invalid(
@@ -109,7 +113,9 @@ fn check_secret(secret: &str, what: &str) -> Result<()> {
                 "{what} has a control character at position {}: paste only the key, on one line",
                 at + 1
             ),
-        ));
+        )
+        .with("what", what)
+        .with("position", at + 1));
     }
     Ok(())
 }
@@ -224,12 +230,15 @@ impl Ledger {
                     "base_url",
                     "profile.changed",
                     format!(
-                        "profile {name} changed while its key was being stored: run `daftar profile set-key {name}` again"
+                        "profile {name} changed while its key was being stored: set the key again"
                     ),
-                ));
+                )
+                .with("profile", name.as_str())
+                .with("change", "key"));
             }
             store::profiles::set_auth(tx, profile.id, kind, user)?;
             store::profiles::clear_pause(tx, profile.id)?;
+            store::outbox::bump_credential_gen(tx, profile.id)?;
             profile_event(
                 tx,
                 &ProfileEvent {
@@ -290,6 +299,7 @@ impl Ledger {
             let now_ms = self.clock.now_ms();
             let actor = self.actor.clone();
             self.store.write(|tx| {
+                store::outbox::bump_credential_gen(tx, profile.id)?;
                 profile_event(
                     tx,
                     &ProfileEvent {
@@ -458,7 +468,7 @@ mod tests {
         let mut f = fixture();
         f.ledger.set_key("souq", api(KEY)).unwrap();
         let detail = f.ledger.set_key("souq", basic(" amal ", KEY)).unwrap();
-        assert_eq!(detail.auth, "basic");
+        assert_eq!(detail.auth, crate::model::AuthKind::Basic);
         assert_eq!(detail.basic_user.as_deref(), Some("amal"));
         assert_eq!(f.secrets.accounts(), [account(&mut f, "basic/amal")]);
         f.ledger
@@ -501,44 +511,44 @@ mod tests {
         }));
         let before = events(&mut f.ledger);
         for (name, credential, kind, code) in [
-            ("souq", api(""), ErrorKind::BadInput, "key.empty"),
-            ("souq", api(" \n"), ErrorKind::BadInput, "key.empty"),
+            ("souq", api(""), ErrorKind::InvalidInput, "key.empty"),
+            ("souq", api(" \n"), ErrorKind::InvalidInput, "key.empty"),
             (
                 "souq",
                 api("abcdefgh ijkl"),
-                ErrorKind::BadInput,
+                ErrorKind::InvalidInput,
                 "key.bad_character",
             ),
             (
                 "souq",
                 api(&"k".repeat(MAX_SECRET_CHARS + 1)),
-                ErrorKind::BadInput,
+                ErrorKind::InvalidInput,
                 "key.too_long",
             ),
-            ("souq", basic("amal", ""), ErrorKind::BadInput, "key.empty"),
-            ("souq", api("sk_1234"), ErrorKind::BadInput, "key.too_short"),
+            ("souq", basic("amal", ""), ErrorKind::InvalidInput, "key.empty"),
+            ("souq", api("sk_1234"), ErrorKind::InvalidInput, "key.too_short"),
             (
                 "souq",
                 basic("amal", "seven77"),
-                ErrorKind::BadInput,
+                ErrorKind::InvalidInput,
                 "key.too_short",
             ),
             (
                 "souq",
                 basic("am:al", KEY),
-                ErrorKind::BadInput,
+                ErrorKind::InvalidInput,
                 "basic_user.bad_character",
             ),
             (
                 "souq",
                 basic(" ", KEY),
-                ErrorKind::BadInput,
+                ErrorKind::InvalidInput,
                 "basic_user.empty",
             ),
             (
                 "souq",
                 basic("amal", "abcd\u{7}efgh"),
-                ErrorKind::BadInput,
+                ErrorKind::InvalidInput,
                 "key.bad_character",
             ),
             ("nowhere", api(KEY), ErrorKind::NotFound, "not_found"),
@@ -557,7 +567,7 @@ mod tests {
         }));
         let before = events(&mut f.ledger);
         let error = f.ledger.set_key("souq", api(KEY)).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Unexpected);
+        assert_eq!(error.kind(), ErrorKind::Unavailable);
         assert_eq!(error.code(), "secrets.unavailable");
         assert!(
             error.to_string().contains("no D-Bus session bus"),

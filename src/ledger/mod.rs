@@ -12,14 +12,19 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rusqlite::Transaction;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 pub use payments::{PaymentInput, PaymentQuery};
 pub use profiles::{ProfileChange, ProfileChanged};
 pub use queue::{QueueQuery, QueueRequest, RetryRequest};
 pub use views::{
-    ChildView, EventView, OperationView, PauseView, PaymentDetail, PaymentView, ProfileDetail,
+    ChildView, EventView, OperationPage, OperationView, PauseView, PaymentDetail, PaymentPage,
+    PaymentView, ProfileDetail,
     ProfileStatus, ProfileView, QueuedView, StatusReport,
 };
+/// A payment's balances, as [`PaymentDetail`] and [`QueuedView`] carry them.
+pub use crate::rules::BalancesView;
 
 use crate::error::{Error, FieldContext, Result};
 use crate::model::{OrderNo, Payment, ProfileId, ProfileName, SessionId};
@@ -69,19 +74,42 @@ impl Ledger {
     pub fn store(&mut self) -> &mut Store {
         &mut self.store
     }
+
+    /// A second handle on the same ledger file, with this one's clock, tracking keys,
+    /// keyring and actor. A long job (an import, a refresh, the sync worker) writes through
+    /// its own handle on its own thread, so the caller's handle (behind the desktop app's
+    /// mutex) is never held across the network.
+    pub fn reopen(&self) -> Result<Ledger> {
+        Ok(Ledger {
+            store: Store::open(self.store.path())?,
+            clock: Arc::clone(&self.clock),
+            keys: Arc::clone(&self.keys),
+            secrets: Arc::clone(&self.secrets),
+            actor: self.actor.clone(),
+        })
+    }
 }
 
-/// How a command names one payment: by session id or order number, optionally within a profile.
-#[derive(Clone, Debug, Default)]
-pub struct PaymentLookup<'a> {
-    pub profile: Option<&'a str>,
-    pub session_id: Option<&'a str>,
-    pub order_no: Option<&'a str>,
+/// How a command names one payment: by session id or order number, optionally within a
+/// profile. The user's text as given: the facade checks it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PaymentLookup {
+    pub profile: Option<String>,
+    pub session_id: Option<String>,
+    pub order_no: Option<String>,
 }
 
-impl PaymentLookup<'_> {
+impl PaymentLookup {
+    /// The payment with this session id, in any profile.
+    pub fn session_id(session_id: impl Into<String>) -> PaymentLookup {
+        PaymentLookup {
+            session_id: Some(session_id.into()),
+            ..PaymentLookup::default()
+        }
+    }
+
     fn reference(&self) -> Result<PaymentRef> {
-        match (self.session_id, self.order_no) {
+        match (self.session_id.as_deref(), self.order_no.as_deref()) {
             (Some(s), None) => Ok(PaymentRef::SessionId(
                 SessionId::parse(s).field("session_id")?,
             )),
@@ -108,9 +136,13 @@ fn profile_id(tx: &Transaction<'_>, name: &str) -> Result<ProfileId> {
 
 /// The one payment a lookup names; an order number or session id shared by several
 /// payments (across profiles) is refused with the candidates' profiles.
-fn find_payment(tx: &Transaction<'_>, lookup: &PaymentLookup<'_>) -> Result<Payment> {
+fn find_payment(tx: &Transaction<'_>, lookup: &PaymentLookup) -> Result<Payment> {
     let reference = lookup.reference()?;
-    let profile = lookup.profile.map(|p| profile_id(tx, p)).transpose()?;
+    let profile = lookup
+        .profile
+        .as_deref()
+        .map(|p| profile_id(tx, p))
+        .transpose()?;
     let mut found = store::payments::find(tx, &reference, profile, 3)?;
     let (field, key) = match &reference {
         PaymentRef::SessionId(s) => ("session_id", s.to_string()),
@@ -162,7 +194,7 @@ fn balances(tx: &Transaction<'_>, payment: &Payment) -> Result<Balances> {
     Ok(Balances::derive(
         &payment_facts(payment),
         &ledger_facts(tx, payment)?,
-    ))
+    )?)
 }
 
 /// What the sync worker needs of the facade: its clock, who acts, and profile lookups.

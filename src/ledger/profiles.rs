@@ -1,6 +1,7 @@
 //! Profiles: one merchant account each (base URL and currency; credentials never here).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use serde_json::json;
 
 use super::{Ledger, ProfileView};
@@ -85,20 +86,22 @@ impl Ledger {
     ///   [`Ledger::remove_key`] (when the keyring cannot be reached, nothing changes), and
     ///   the merchant sets it again (`set_key_again`). A path change on the same origin
     ///   keeps the key.
-    pub fn set_profile(&mut self, change: &ProfileChange<'_>) -> Result<ProfileChanged> {
-        let name = ProfileName::parse(change.name).field("name")?;
+    pub fn set_profile(&mut self, change: &ProfileChange) -> Result<ProfileChanged> {
+        let name = ProfileName::parse(&change.name).field("name")?;
         if change.base_url.is_none() && change.currency.is_none() {
             return Err(Error::invalid(
                 "base_url",
                 "profile.nothing_to_change",
                 format!(
-                    "nothing to change in profile {name}: give --base-url URL and/or --currency CUR"
+                    "nothing to change in profile {name}: give a new base URL, a new currency, or both"
                 ),
-            ));
+            )
+            .with("profile", name.as_str()));
         }
-        let base_url = change.base_url.map(check_base_url).transpose()?;
+        let base_url = change.base_url.as_deref().map(check_base_url).transpose()?;
         let currency = change
             .currency
+            .as_deref()
             .map(Currency::from_code)
             .transpose()
             .field("currency")?;
@@ -118,8 +121,9 @@ impl Ledger {
                 return Err(Error::invalid(
                     "base_url",
                     "profile.changed",
-                    format!("profile {name} changed meanwhile: run `daftar profile set` again"),
-                ));
+                    format!("profile {name} changed meanwhile: make the change again"),
+                )
+                .with("profile", name.as_str()));
             }
             let Plan {
                 profile,
@@ -192,6 +196,11 @@ impl Ledger {
                         count(held.payments, "payment"),
                         count(held.operations, "operation"),
                     ),
+                    params: crate::error::params(json!({
+                        "profile": name.as_str(),
+                        "payments": held.payments,
+                        "operations": held.operations,
+                    })),
                 });
             }
             Ok(profile)
@@ -229,16 +238,16 @@ impl Ledger {
 }
 
 /// What `profile set` asks to change; `None` keeps the current value.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ProfileChange<'a> {
-    pub name: &'a str,
-    pub base_url: Option<&'a str>,
-    pub currency: Option<&'a str>,
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProfileChange {
+    pub name: String,
+    pub base_url: Option<String>,
+    pub currency: Option<String>,
 }
 
 /// The profile after `profile set` (the same fields as [`ProfileView`]), what changed, and
 /// what the merchant must do next.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct ProfileChanged {
     #[serde(flatten)]
     pub profile: ProfileView,
@@ -284,6 +293,12 @@ fn plan_change(
                     count(held.payments, "payment"),
                     profile.currency,
                 ),
+                params: crate::error::params(json!({
+                    "profile": name.as_str(),
+                    "payments": held.payments,
+                    "currency": profile.currency,
+                    "new_currency": currency,
+                })),
             });
         }
     }
@@ -294,12 +309,10 @@ fn plan_change(
         let unresolved = store::profiles::unresolved_sends(tx, profile.id)?;
         if unresolved > 0 {
             return Err(Error::UnresolvedSends {
+                profile: name.to_string(),
                 count: unresolved,
-                message: format!(
-                    "profile {name} holds {} sent to {} whose outcome is unknown; only that host knows their Tracking-Keys, so sending them to {url} could apply them twice. Resolve them first: run `daftar sync` at the current base URL until Ottu answers (`daftar queue resend ID` sends one left needs_attention again, same key and host), or `daftar queue retry ID --confirm-not-applied` once Ottu's dashboard shows it did not take effect; `daftar queue list` lists them. Another path on the same scheme, host and port is allowed",
-                    count(unresolved, "operation"),
-                    profile.base_url,
-                ),
+                from: profile.base_url.clone(),
+                to: url.to_string(),
             });
         }
     }
@@ -413,7 +426,7 @@ mod tests {
         }));
         let events = event_count(&mut ledger);
         let error = ledger.remove_profile("souq").unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Unexpected, "{error}");
+        assert_eq!(error.kind(), ErrorKind::Unavailable, "{error}");
         assert_eq!(ledger.profiles().unwrap().len(), 1);
         assert_eq!(event_count(&mut ledger), events);
     }
@@ -422,10 +435,10 @@ mod tests {
     fn set_normalizes_and_records_one_event_per_change() {
         let (_dir, mut ledger, _) = ledger(MemoryStore::new());
         let events = event_count(&mut ledger);
-        let change = |base_url, currency| ProfileChange {
-            name: "souq",
-            base_url,
-            currency,
+        let change = |base_url: Option<&str>, currency: Option<&str>| ProfileChange {
+            name: "souq".into(),
+            base_url: base_url.map(Into::into),
+            currency: currency.map(Into::into),
         };
         let changed = ledger
             .set_profile(&change(Some("HTTPS://Souq.Ottu.NET/"), None))
@@ -439,6 +452,6 @@ mod tests {
         assert_eq!(changed.profile.base_url, "http://[::1]:8787");
         assert_eq!(event_count(&mut ledger), events + 1);
         let error = ledger.set_profile(&change(None, None)).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::BadInput);
+        assert_eq!(error.kind(), ErrorKind::InvalidInput);
     }
 }

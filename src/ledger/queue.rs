@@ -5,33 +5,43 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use serde_json::json;
 
 use super::{
-    Ledger, OperationView, PaymentLookup, QueuedView, StatusReport, balances, find_payment,
+    Ledger, OperationPage, OperationView, PaymentLookup, QueuedView, StatusReport, balances,
+    find_payment,
     ledger_facts, payment_facts,
 };
 use crate::error::{Error, FieldContext, Result};
-use crate::limits::{MAX_PAGE_ROWS, MAX_REASON_CHARS};
+use crate::limits::{DEFAULT_PAGE_ROWS, MAX_REASON_CHARS};
 use crate::model::{OperationId, OperationKind, OperationStatus, Payment, PaymentId};
 use crate::money::Amount;
 use crate::rules;
 use crate::store::{self, EventInsert, OperationFilter, OperationInsert};
 
-/// `queue KIND ...`, as text.
-#[derive(Clone, Debug, Default)]
-pub struct QueueRequest<'a> {
-    pub kind: &'a str,
-    pub payment: PaymentLookup<'a>,
-    pub amount: Option<&'a str>,
-    pub reason: Option<&'a str>,
+/// `queue KIND ...`, as the user's text (the facade checks it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct QueueRequest {
+    /// An operation word: `refund`, `capture`, `void`, `cancel`, `expire` or `delete`.
+    pub kind: String,
+    pub payment: PaymentLookup,
+    /// A decimal in the payment's currency; `None` = the full or remaining amount.
+    pub amount: Option<String>,
+    pub reason: Option<String>,
 }
 
-/// `queue list` filters.
-#[derive(Clone, Debug, Default)]
-pub struct QueueQuery<'a> {
-    pub status: Option<&'a str>,
-    /// 1 to [`MAX_PAGE_ROWS`] (the default); checked by the same rule as `payment list`.
+/// `queue list` filters and page, as the user's text (the facade checks it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct QueueQuery {
+    /// An operation status word, e.g. `queued`.
+    pub status: Option<String>,
+    /// The previous page's `next_cursor`: this page starts after it.
+    pub after: Option<String>,
+    /// Rows in the page: 1 to [`MAX_PAGE_ROWS`](crate::limits::MAX_PAGE_ROWS), default
+    /// [`DEFAULT_PAGE_ROWS`]; checked by the same rule as `payment list`.
     pub limit: Option<i64>,
 }
 
@@ -57,9 +67,9 @@ fn check_reason(reason: Option<&str>) -> Result<Option<&str>> {
 
 impl Ledger {
     /// Validates and queues one operation; returns it with the payment's balances after.
-    pub fn queue(&mut self, request: &QueueRequest<'_>) -> Result<QueuedView> {
+    pub fn queue(&mut self, request: &QueueRequest) -> Result<QueuedView> {
         let kind = request.kind.parse::<OperationKind>().field("operation")?;
-        let reason = check_reason(request.reason)?;
+        let reason = check_reason(request.reason.as_deref())?;
         let now_ms = self.clock.now_ms();
         let tracking_key = self.keys.tracking_key();
         let actor = self.actor.clone();
@@ -102,7 +112,20 @@ impl Ledger {
             )?;
             let operation = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
             let after = balances(tx, &payment)?;
-            debug_assert!(after.refunded.minor() + after.pending.minor() >= 0);
+            // The reservation just written must count as pending, or the next operation
+            // could spend the same money again: checked in release builds too, and the
+            // whole write rolls back if the store's sums and the rules disagree. (It
+            // replaces a debug_assert of `refunded + pending >= 0`, which sums of positive
+            // amounts always pass.)
+            if after.pending.minor() < reserved.minor() {
+                return Err(Error::Invariant {
+                    what: format!(
+                        "operation {id} reserves {} but the payment's pending balance is {}",
+                        reserved.display_with_currency(),
+                        after.pending.display_with_currency()
+                    ),
+                });
+            }
             Ok(QueuedView {
                 operation: OperationView::new(&operation, &payment),
                 balances: after.view(),
@@ -112,7 +135,7 @@ impl Ledger {
 
     /// What queueing would do, without queueing: the amount it would reserve, or the
     /// refusal. The UI asks this instead of deciding itself.
-    pub fn preview(&mut self, request: &QueueRequest<'_>) -> Result<Option<String>> {
+    pub fn preview(&mut self, request: &QueueRequest) -> Result<Option<String>> {
         let kind = request.kind.parse::<OperationKind>().field("operation")?;
         self.store.read(|tx| {
             let (_, _, reserved) = validate(tx, kind, request)?;
@@ -120,15 +143,41 @@ impl Ledger {
         })
     }
 
-    pub fn queue_list(&mut self, query: &QueueQuery<'_>) -> Result<Vec<OperationView>> {
+    /// One page of operations in queue order (oldest first), by keyset on the id: the
+    /// same cost at any depth, and operations queued meanwhile come after the cursor, so
+    /// none is returned twice or skipped.
+    pub fn queue_list(&mut self, query: &QueueQuery) -> Result<OperationPage> {
         let status = query
             .status
+            .as_deref()
             .map(str::parse::<OperationStatus>)
             .transpose()
             .field("status")?;
-        let limit = super::payments::check_limit(query.limit, MAX_PAGE_ROWS)?;
+        let limit = super::payments::check_limit(query.limit, DEFAULT_PAGE_ROWS)?;
+        let after = query
+            .after
+            .as_deref()
+            .map(|c| super::payments::decode_cursor::<1>(super::payments::OPERATION_CURSOR_TAG, c))
+            .transpose()?
+            .map(|[id]| OperationId(id));
         self.store.read(|tx| {
-            let operations = store::operations::list(tx, &OperationFilter { status, limit })?;
+            let mut filter = OperationFilter {
+                status,
+                after,
+                // One more than the page: whether there is a next page, without a count.
+                limit: limit + 1,
+            };
+            let mut operations = store::operations::list(tx, &filter)?;
+            let next_cursor = if operations.len() > limit as usize {
+                operations.truncate(limit as usize);
+                operations.last().map(|op| {
+                    super::payments::encode_cursor(super::payments::OPERATION_CURSOR_TAG, &[op.id.0])
+                })
+            } else {
+                None
+            };
+            filter.after = None;
+            let total = store::operations::count(tx, &filter)?;
             let mut payments: HashMap<PaymentId, Payment> = HashMap::new();
             let mut views = Vec::with_capacity(operations.len());
             for op in &operations {
@@ -138,7 +187,11 @@ impl Ledger {
                 };
                 views.push(OperationView::new(op, payment));
             }
-            Ok(views)
+            Ok(OperationPage {
+                operations: views,
+                next_cursor,
+                total,
+            })
         })
     }
 
@@ -189,8 +242,8 @@ impl Ledger {
     /// key, same place in the payment's order). For a failed or unresolved one the
     /// merchant must confirm that it did not take effect at Ottu, and say why; the
     /// replacement is checked against the rules again.
-    pub fn retry_operation(&mut self, request: &RetryRequest<'_>) -> Result<QueuedView> {
-        let reason = check_reason(request.reason)?;
+    pub fn retry_operation(&mut self, request: &RetryRequest) -> Result<QueuedView> {
+        let reason = check_reason(request.reason.as_deref())?;
         let id = OperationId(request.id);
         let now_ms = self.clock.now_ms();
         let tracking_key = self.keys.tracking_key();
@@ -213,16 +266,18 @@ impl Ledger {
                     "confirm",
                     "retry.unconfirmed",
                     format!(
-                        "operation {id} was sent to Ottu: check at Ottu that it did not take effect, then pass --confirm-not-applied with --reason"
+                        "operation {id} was sent to Ottu: retrying it needs your confirmation that Ottu shows it did not take effect, and a reason"
                     ),
-                ));
+                )
+                .with("id", id.0));
             }
             if was_sent && reason.is_none() {
                 return Err(Error::invalid(
                     "reason",
                     "retry.reason_missing",
-                    "say why it is safe to retry (e.g. what Ottu's dashboard shows) with --reason",
-                ));
+                    format!("operation {id} was sent to Ottu: retrying it needs a reason (why it is safe, e.g. what Ottu's dashboard shows)"),
+                )
+                .with("id", id.0));
             }
             self_retry(tx, &original, reason, tracking_key, &actor, now_ms)
         })
@@ -323,11 +378,12 @@ impl Ledger {
 fn validate(
     tx: &rusqlite::Transaction<'_>,
     kind: OperationKind,
-    request: &QueueRequest<'_>,
+    request: &QueueRequest,
 ) -> Result<(Payment, Option<Amount>, Amount)> {
     let payment = find_payment(tx, &request.payment)?;
     let requested = request
         .amount
+        .as_deref()
         .map(|a| Amount::parse_positive(a, payment.amount.currency()))
         .transpose()
         .field("amount")?;
@@ -361,11 +417,12 @@ mod tests {
 }
 
 /// `queue retry ID`, as given.
-#[derive(Clone, Debug, Default)]
-pub struct RetryRequest<'a> {
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RetryRequest {
     pub id: i64,
+    /// The merchant checked at Ottu that the original did not take effect.
     pub confirm_not_applied: bool,
-    pub reason: Option<&'a str>,
+    pub reason: Option<String>,
 }
 
 fn self_retry(

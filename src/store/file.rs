@@ -163,14 +163,25 @@ pub(super) fn sqlite_problem(path: &Path, source: rusqlite::Error) -> StoreError
 }
 
 /// An SQLite error met while reading or writing an open ledger: said in terms of the disk
-/// when the disk is the cause, kept as it is otherwise.
+/// when the disk is the cause, as busy or damaged with the ledger's path when SQLite says
+/// so, kept as it is otherwise.
 pub(super) fn sqlite_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
     let disk = if may_be_the_disk(&source) {
         disk_problem(path)
     } else {
         None
     };
-    disk.unwrap_or(StoreError::Sqlite(source))
+    let path = path.to_path_buf();
+    disk.unwrap_or_else(|| match source.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Busy { path, source }
+        }
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+            StoreError::Damaged { path, source }
+        }
+        _ => StoreError::Sqlite(source),
+    })
 }
 
 /// Looks at the disk and the permissions around `path`: a read-only file system, a full

@@ -32,7 +32,7 @@ pub use events::EventInsert;
 pub use file::{DISK_FULL_BELOW_BYTES, create_private_dir};
 pub use migrate::{APPLICATION_ID, LATEST_VERSION, LEGACY_MAX_VERSION, MIGRATIONS};
 pub use operations::{OperationFilter, OperationInsert, StatusCounts};
-pub use payments::{PaymentFilter, PaymentRef};
+pub use payments::{PaymentFilter, PaymentKey, PaymentRef};
 
 /// How long a writer waits for another process's write lock before giving up. Queueing
 /// one operation holds the lock for well under a millisecond, so seconds mean a stuck peer.
@@ -51,6 +51,8 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    /// `store.newer_schema` (the "newer version"): the file's `user_version` is
+    /// above [`LATEST_VERSION`], found by `migrate::check` before anything is written.
     #[error(
         "the ledger at {path} was written by a newer Daftar (schema version {found}; this Daftar knows up to {supported}); upgrade Daftar to open it"
     )]
@@ -66,6 +68,22 @@ pub enum StoreError {
     },
     #[error("the ledger holds a value this Daftar cannot read ({what}: '{value}')")]
     Corrupt { what: &'static str, value: String },
+    /// Another process held the write lock longer than the busy timeout (SQLITE_BUSY or
+    /// SQLITE_LOCKED): nothing was changed; the same request may work in a moment.
+    #[error(
+        "the ledger at {path} is busy: another process held its write lock longer than Daftar waits ({source}); nothing was changed, try again"
+    )]
+    Busy {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    /// SQLite found the file damaged (SQLITE_CORRUPT, or SQLITE_NOTADB inside an open
+    /// ledger).
+    #[error("the ledger at {path} is damaged ({source}): restore it from a backup")]
+    Damaged {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The path is not a file on disk (`:memory:`, a `file:` URI, empty): the ledger would
@@ -100,8 +118,23 @@ pub enum StoreError {
     },
 }
 
+/// What an SQLite error says about the ledger, for its code: busy, damaged, cannot be
+/// opened, or anything else (`store.error`).
+fn sqlite_code(source: &rusqlite::Error) -> &'static str {
+    use rusqlite::ErrorCode;
+    match source.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => "store.busy",
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => "store.corrupt",
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => "store.cannot_open",
+        Some(ErrorCode::ReadOnly) => "store.read_only",
+        Some(ErrorCode::DiskFull) => "store.disk_full",
+        _ => "store.error",
+    }
+}
+
 impl StoreError {
-    /// The stable machine code (`--json`, the desktop app); fixed once shipped.
+    /// The stable machine code (`--json`, the desktop app); fixed once shipped. Each is
+    /// registered in `crate::error::codes`.
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::NewerSchema { .. } => "store.newer_schema",
@@ -110,11 +143,17 @@ impl StoreError {
             StoreError::HardLinked { .. } => "store.hard_linked",
             StoreError::ReadOnly { .. } => "store.read_only",
             StoreError::DiskFull { .. } => "store.disk_full",
-            StoreError::Open { .. }
-            | StoreError::Migration { .. }
-            | StoreError::Corrupt { .. }
-            | StoreError::Sqlite(_)
-            | StoreError::Io { .. } => "store.error",
+            StoreError::Busy { .. } => "store.busy",
+            StoreError::Damaged { .. } | StoreError::Corrupt { .. } => "store.corrupt",
+            StoreError::Io { .. } => "store.cannot_open",
+            StoreError::Open { source, .. } => match sqlite_code(source) {
+                // Opening failed in a way SQLite does not name: the file cannot be opened.
+                "store.error" => "store.cannot_open",
+                code => code,
+            },
+            StoreError::Migration { source, .. } | StoreError::Sqlite(source) => {
+                sqlite_code(source)
+            }
         }
     }
 
@@ -124,6 +163,39 @@ impl StoreError {
             StoreError::NotAFile { .. } => Some("db"),
             _ => None,
         }
+    }
+
+    /// The values the message is made from; SQLite's or the OS's own words as `detail`.
+    pub fn params(&self) -> crate::error::Params {
+        use serde_json::json;
+        let value = match self {
+            StoreError::Open { path, source }
+            | StoreError::Busy { path, source }
+            | StoreError::Damaged { path, source } => {
+                json!({ "path": path, "detail": source.to_string() })
+            }
+            StoreError::NewerSchema {
+                path,
+                found,
+                supported,
+            } => json!({ "path": path, "version": found, "supported_version": supported }),
+            StoreError::Migration { name, source } => {
+                json!({ "migration": name, "detail": source.to_string() })
+            }
+            StoreError::Corrupt { what, value } => json!({ "what": what, "value": value }),
+            StoreError::Sqlite(source) => json!({ "detail": source.to_string() }),
+            StoreError::NotAFile { value, what } => json!({ "value": value, "problem": what }),
+            StoreError::NotALedger { path, found } => json!({ "path": path, "found": found }),
+            StoreError::HardLinked { path, links } => json!({ "path": path, "links": links }),
+            StoreError::ReadOnly { path, cause } => json!({ "path": path, "cause": cause }),
+            StoreError::DiskFull { path, free_bytes } => {
+                json!({ "path": path, "free_bytes": free_bytes })
+            }
+            StoreError::Io { path, source } => {
+                json!({ "path": path, "detail": source.to_string() })
+            }
+        };
+        crate::error::params(value)
     }
 
     pub(crate) fn corrupt(what: &'static str, value: impl Into<String>) -> StoreError {
@@ -226,13 +298,24 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        // One span per write (crate::logs): the caller's span (an import, a sync turn) is
+        // its parent, so the log says what each write was for and how long it took.
+        let span = tracing::debug_span!("store_write");
+        let _entered = span.enter();
+        let started = std::time::Instant::now();
         let Store { conn, path, .. } = self;
-        let failed = |source| file::sqlite_error(path, source);
+        let failed = |source| {
+            let error = file::sqlite_error(path, source);
+            tracing::warn!("ledger write failed: {error}");
+            error
+        };
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)?;
-        let value = f(&tx)?;
+        let value = f(&tx).inspect_err(|_| tracing::debug!("ledger write rolled back"))?;
         tx.commit().map_err(failed)?;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        tracing::debug!(elapsed_ms, "ledger write committed");
         Ok(value)
     }
 

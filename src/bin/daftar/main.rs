@@ -1,9 +1,11 @@
 //! `daftar`: the command line over the core. Each command parses its arguments, calls
 //! one `Ledger` function and renders the result; no rule lives here.
 //!
-//! Exit codes: 0 done; 2 bad input or usage; 3 refused by the rules; 4 not found;
-//! 1 anything unexpected. A usage error clap finds is exit 2 too, and with `--json`
-//! anywhere on the line it is the same `{"error": {code, message, field}}` object.
+//! Exit codes, by the error's kind: 0 done; 2 bad input or usage (`invalid_input`); 3
+//! refused by the rules (`refused`, `conflict`); 4 not found; 1 anything else
+//! (`unavailable`, `internal`). A usage error clap finds is exit 2 too, and with `--json`
+//! anywhere on the line it is the same `{"error": {code, kind, message, field, params}}`
+//! object.
 
 mod args;
 mod key_input;
@@ -30,9 +32,23 @@ fn main() -> ExitCode {
         Err(error) => return usage_error(error),
     };
     let out = Output::new(cli.json);
+    let log_dir = std::env::var_os(daftar::paths::LOG_DIR_ENV);
+    let logging = daftar::logs::init(&daftar::logs::LogOptions::standard(
+        log_dir.as_deref(),
+        cli.verbose,
+    ));
+    if let Some(problem) = logging.problem.as_deref().filter(|_| cli.verbose) {
+        eprintln!("daftar: {problem}");
+    }
+    tracing::info!(
+        command = cli.command.name(),
+        "daftar {} started",
+        env!("CARGO_PKG_VERSION")
+    );
     match run(cli, &out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            tracing::warn!(code = error.code(), "command failed: {error}");
             out.error(&error);
             ExitCode::from(exit_code(error.kind()))
         }
@@ -78,8 +94,10 @@ fn usage_error(error: clap::Error) -> ExitCode {
     out.usage_error(
         &ErrorView {
             code: code.to_string(),
+            kind: ErrorKind::InvalidInput,
             message,
             field,
+            params: Default::default(),
         },
         &text,
     );
@@ -109,12 +127,14 @@ fn usage_field(error: &clap::Error) -> Option<String> {
     (!name.is_empty()).then(|| name.replace('-', "_").to_lowercase())
 }
 
+/// The exit code of each kind: the codes scripts have relied on since the first release
+/// (a conflict is a refusal for now: exit 3, as those errors always were).
 fn exit_code(kind: ErrorKind) -> u8 {
     match kind {
-        ErrorKind::BadInput => 2,
-        ErrorKind::Refused => 3,
+        ErrorKind::InvalidInput => 2,
+        ErrorKind::Refused | ErrorKind::Conflict => 3,
         ErrorKind::NotFound => 4,
-        ErrorKind::Unexpected => 1,
+        ErrorKind::Unavailable | ErrorKind::Internal => 1,
     }
 }
 
@@ -188,10 +208,16 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
             search,
             limit,
             profile,
+            from,
+            to,
+            after,
         }) => out.payments(&ledger.list_payments(&PaymentQuery {
-            profile: profile.as_deref(),
-            state: state.as_deref(),
-            search: search.as_deref(),
+            profile,
+            state,
+            search,
+            from,
+            to,
+            after,
             limit,
         })?),
         Command::Payment(PaymentCommand::Show {
@@ -203,12 +229,15 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
             session_id,
             order_no,
         })?),
-        Command::Queue(QueueCommand::List { status, limit }) => {
-            out.operations(&ledger.queue_list(&QueueQuery {
-                status: status.as_deref(),
-                limit,
-            })?)
-        }
+        Command::Queue(QueueCommand::List {
+            status,
+            limit,
+            after,
+        }) => out.operations(&ledger.queue_list(&QueueQuery {
+            status,
+            after,
+            limit,
+        })?),
         Command::Queue(QueueCommand::Drop { id, reason }) => {
             out.dropped(&ledger.drop_operation(id, reason.as_deref())?)
         }

@@ -1,14 +1,17 @@
 //! Rendering: one JSON document on stdout with `--json`, plain text otherwise. Errors go
-//! to stderr as text, and also to stdout as `{"error": {code, message, field}}` in JSON mode.
+//! to stderr as text, and also to stdout as `{"error": {code, kind, message, field, params}}`
+//! in JSON mode: the core's `ErrorView`, its message followed by the CLI's hint ([`hint`]).
+//! The core never names a command or flag; the words "run `daftar ...`" live here.
 
 use std::io::Write;
 
-use daftar::Error;
+use daftar::error::Params;
+use daftar::{Error, ErrorView};
 use daftar::ledger::{
-    OperationView, PaymentDetail, PaymentView, ProfileDetail, ProfileView, QueuedView, StatusReport,
+    OperationPage, OperationView, PaymentDetail, PaymentPage, ProfileDetail, ProfileView, QueuedView, StatusReport,
 };
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 pub struct Output {
     pub json: bool,
@@ -37,7 +40,7 @@ impl Output {
     fn print_json_with_error<T: Serialize>(&self, value: &T, error: Option<&Error>) {
         let mut document = serde_json::to_value(value).expect("views serialise to JSON");
         if let (Some(error), Some(map)) = (error, document.as_object_mut()) {
-            map.insert("error".into(), json!(error.view()));
+            map.insert("error".into(), json!(view(error)));
             self.error_in_document.set(true);
         }
         let text = serde_json::to_string_pretty(&document).expect("views serialise to JSON");
@@ -107,10 +110,11 @@ impl Output {
     }
 
     pub fn error(&self, error: &Error) {
+        let view = view(error);
         if self.json && !self.error_in_document.get() {
-            print_error_json(&json!({ "error": error.view() }));
+            print_error_json(&json!({ "error": view }));
         }
-        eprintln!("error: {error}");
+        eprintln!("error: {}", view.message);
     }
 
     pub fn profile(&self, p: &ProfileView) {
@@ -128,7 +132,7 @@ impl Output {
             return self.print_json(p);
         }
         let auth = match p.basic_user.as_deref() {
-            Some(user) if p.auth == "basic" => format!("Basic, as dashboard user {user}"),
+            Some(user) if p.auth == daftar::model::AuthKind::Basic => format!("Basic, as dashboard user {user}"),
             _ => "API key".to_string(),
         };
         let key = if p.key_stored {
@@ -138,7 +142,7 @@ impl Output {
                 "not stored: add it with `daftar profile set-key {}{}`",
                 p.name,
                 match p.basic_user.as_deref() {
-                    Some(user) if p.auth == "basic" => format!(" --basic-user {user}"),
+                    Some(user) if p.auth == daftar::model::AuthKind::Basic => format!(" --basic-user {user}"),
                     _ => String::new(),
                 }
             )
@@ -163,7 +167,7 @@ impl Output {
             return self.print_json(p);
         }
         let what = match p.basic_user.as_deref() {
-            Some(user) if p.auth == "basic" => format!("password of dashboard user {user}"),
+            Some(user) if p.auth == daftar::model::AuthKind::Basic => format!("password of dashboard user {user}"),
             _ => "API key".to_string(),
         };
         self.lines(&[format!(
@@ -196,10 +200,13 @@ impl Output {
         self.lines(&lines);
     }
 
-    pub fn payments(&self, payments: &[PaymentView]) {
+    /// `{"payments": [...], "next_cursor": ..., "total": n}`; the table, then how to get
+    /// the next page when there is one.
+    pub fn payments(&self, page: &PaymentPage) {
         if self.json {
-            return self.print_json(&json!({ "payments": payments }));
+            return self.print_json(page);
         }
+        let payments = &page.payments;
         let mut lines = vec![format!(
             "{:<24} {:<16} {:>18} {:<10} {:<12} {}",
             "SESSION ID", "ORDER NO", "AMOUNT", "STATE", "PROFILE", "CREATED"
@@ -215,6 +222,7 @@ impl Output {
                 p.created_at
             )
         }));
+        lines.extend(more_line(page.next_cursor.as_deref(), page.total));
         self.lines(&lines);
     }
 
@@ -302,14 +310,18 @@ impl Output {
         ]);
     }
 
-    pub fn operations(&self, ops: &[OperationView]) {
+    /// `{"operations": [...], "next_cursor": ..., "total": n}`, or one line each and how
+    /// to get the next page when there is one.
+    pub fn operations(&self, page: &OperationPage) {
         if self.json {
-            return self.print_json(&json!({ "operations": ops }));
+            return self.print_json(page);
         }
-        if ops.is_empty() {
+        let ops = &page.operations;
+        if ops.is_empty() && page.total == 0 {
             return self.lines(&["the queue is empty".into()]);
         }
-        let lines: Vec<String> = ops.iter().map(operation_line).collect();
+        let mut lines: Vec<String> = ops.iter().map(operation_line).collect();
+        lines.extend(more_line(page.next_cursor.as_deref(), page.total));
         self.lines(&lines);
     }
 
@@ -378,7 +390,7 @@ impl Output {
                 .map(|(name, result)| {
                     let value = match result {
                         Ok(summary) => json!(summary),
-                        Err(e) => json!({ "error": e.view() }),
+                        Err(e) => json!({ "error": view(e) }),
                     };
                     (name.clone(), value)
                 })
@@ -498,6 +510,56 @@ fn operation_line(op: &OperationView) -> String {
     )
 }
 
+/// The error as the CLI shows it: the core's view, its message followed by the command
+/// that fixes it, if there is one.
+pub fn view(error: &Error) -> ErrorView {
+    let mut view = error.view();
+    if let Some(hint) = hint(&view.code, &view.params) {
+        view.message = format!("{}; {hint}", view.message);
+    }
+    view
+}
+
+/// What to run, worded for this CLI from the error's code and params.
+pub fn hint(code: &str, params: &Params) -> Option<String> {
+    let text = |key: &str| params.get(key).and_then(Value::as_str);
+    let profile = text("profile").unwrap_or("PROFILE");
+    let id = params
+        .get("id")
+        .map(|id| id.to_string())
+        .unwrap_or_else(|| "ID".to_string());
+    Some(match code {
+        "ottu.credential" if text("missing") == Some("basic_user") => format!(
+            "set one with `daftar profile set-key {profile} --basic-user USER`"
+        ),
+        "ottu.credential" => format!("store it with `daftar profile set-key {profile}`"),
+        "base_url.invalid" if text("profile").is_some() => format!(
+            "fix the URL first with `daftar profile set {profile} --base-url URL`"
+        ),
+        "key.empty" => "enter it at the prompt, or pipe it with --stdin".to_string(),
+        "profile.changed" if text("change") == Some("key") => {
+            format!("run `daftar profile set-key {profile}` again")
+        }
+        "profile.changed" => "run `daftar profile set` again".to_string(),
+        "profile.nothing_to_change" => "give --base-url URL and/or --currency CUR".to_string(),
+        "profile.unresolved_sends" => "run `daftar sync` at the current base URL until Ottu answers (`daftar queue resend ID` sends one left needs_attention again, same key and host), or `daftar queue retry ID --confirm-not-applied` once Ottu's dashboard shows it did not take effect; `daftar queue list` lists them".to_string(),
+        "retry.unconfirmed" => {
+            "check at Ottu that it did not take effect, then pass --confirm-not-applied with --reason"
+                .to_string()
+        }
+        "retry.reason_missing" => {
+            "say why it is safe to retry (e.g. what Ottu's dashboard shows) with --reason".to_string()
+        }
+        "queue.not_droppable" => format!(
+            "retry a sent one with `daftar queue retry {id} --confirm-not-applied --reason TEXT`"
+        ),
+        "input.ambiguous_payment" => "name one with --profile, or use the session id".to_string(),
+        "amount.not_accepted" => "leave out --amount".to_string(),
+        "import.nothing" => "--session-id S... or --from-file FILE".to_string(),
+        _ => return None,
+    })
+}
+
 /// The JSON error object on stdout. Unlike [`write_stdout`], a closed pipe does not end the
 /// process with 0 here: the command failed, and its exit code and stderr message must stay.
 fn print_error_json(value: &serde_json::Value) {
@@ -550,4 +612,9 @@ fn write_stdout(lines: &[String], closed: ClosedPipe) {
             }
         }
     }
+}
+
+/// The line under a page that has a next one: the total and the flag that shows it.
+fn more_line(next_cursor: Option<&str>, total: u64) -> Option<String> {
+    next_cursor.map(|cursor| format!("{total} in all; more: --after {cursor}"))
 }

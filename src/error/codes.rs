@@ -1,0 +1,140 @@
+//! The one registry of error codes: each stable code with its [`ErrorKind`] and one line
+//! saying what it means. A code is fixed once shipped (the desktop app and scripts match
+//! on it); its kind decides the CLI's exit code. `docs/errors.md` lists every code, and
+//! the registry test (`tests/errors.rs`) checks the two agree, that every code is unique,
+//! and that every code the source can return is here.
+
+use super::ErrorKind;
+use ErrorKind::{Conflict, Internal, InvalidInput, NotFound, Refused, Unavailable};
+
+/// One registered code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Code {
+    pub code: &'static str,
+    pub kind: ErrorKind,
+    pub about: &'static str,
+}
+
+const fn c(code: &'static str, kind: ErrorKind, about: &'static str) -> Code {
+    Code { code, kind, about }
+}
+
+/// Every error code, grouped by what it concerns.
+pub const CODES: &[Code] = &[
+    // Amounts and currencies.
+    c("amount.not_decimal", InvalidInput, "The amount is not a plain decimal number."),
+    c("amount.too_precise", InvalidInput, "The amount has more decimals than its currency allows."),
+    c("amount.too_many_digits", InvalidInput, "The amount has too many digits before the decimal point."),
+    c("amount.not_positive", InvalidInput, "The amount must be greater than zero."),
+    c("amount.currency", InvalidInput, "The amount is in another currency than the payment."),
+    c("amount.overflow", InvalidInput, "Adding the amounts would overflow."),
+    c("amount.not_accepted", InvalidInput, "The operation takes no amount: it applies to the whole payment."),
+    c("currency.unknown", InvalidInput, "A currency Ottu does not support."),
+    // References, words and other input.
+    c("input.empty", InvalidInput, "A reference (session id, order number, name) is empty."),
+    c("input.too_long", InvalidInput, "A reference is longer than allowed."),
+    c("input.bad_character", InvalidInput, "A reference holds a character it may not."),
+    c("input.unknown_word", InvalidInput, "A word (state, kind, status) that names nothing known."),
+    c("input.payment_reference", InvalidInput, "A payment must be named by exactly one of session id and order number."),
+    c("input.ambiguous_payment", InvalidInput, "The order number matches payments of several profiles: name the profile."),
+    c("input.unreadable", InvalidInput, "The input file could not be read."),
+    c("limit.out_of_range", InvalidInput, "A page size outside what is allowed."),
+    c("cursor.invalid", InvalidInput, "A list cursor this list did not give out."),
+    c("date.invalid", InvalidInput, "A date or time that cannot be read, or is out of range."),
+    c("reason.too_long", InvalidInput, "The reason is longer than allowed."),
+    c("reason.bad_character", InvalidInput, "The reason holds a control character."),
+    c("db.not_a_file", InvalidInput, "The ledger path names no file (in-memory, a URI, empty)."),
+    c("db.empty", InvalidInput, "The ledger path from the environment is empty."),
+    c("db.no_home", InvalidInput, "No home directory to keep the ledger in: give a path."),
+    c("db.unwritable", InvalidInput, "The default ledger directory cannot be created: give a path."),
+    // Profiles and keys.
+    c("base_url.invalid", InvalidInput, "The base URL cannot be used for Ottu."),
+    c("base_url.insecure", InvalidInput, "The base URL is plain HTTP to a host other than this machine."),
+    c("base_url.too_long", InvalidInput, "The base URL is longer than allowed."),
+    c("basic_user.empty", InvalidInput, "The Basic auth user is empty."),
+    c("basic_user.too_long", InvalidInput, "The Basic auth user is longer than allowed."),
+    c("basic_user.bad_character", InvalidInput, "The Basic auth user holds a character it may not."),
+    c("key.empty", InvalidInput, "The key or password is empty."),
+    c("key.too_short", InvalidInput, "The key is shorter than any Ottu key."),
+    c("key.too_long", InvalidInput, "The key or password is longer than allowed."),
+    c("key.bad_character", InvalidInput, "The key or password holds a character it may not."),
+    c("key.no_terminal", InvalidInput, "No terminal to ask for the key: pipe it instead."),
+    c("key.unreadable", InvalidInput, "The key could not be read."),
+    c("profile.exists", InvalidInput, "A profile of that name exists already."),
+    c("profile.nothing_to_change", InvalidInput, "A profile change that names nothing to change."),
+    c("profile.changed", InvalidInput, "The profile changed while the change (or its key) was being stored: make it again."),
+    c("profile.in_use", Refused, "The profile's payments stand in the way (its currency stays; it is not deleted)."),
+    c("profile.unresolved_sends", Conflict, "Operations sent to the current host have no known outcome: the host cannot change yet."),
+    c("payment.exists", InvalidInput, "A payment with that session id or order number exists already."),
+    // The ledger's rules.
+    c("rules.payment_deleted", Refused, "The payment is deleted at Ottu: nothing more can be done with it."),
+    c("rules.operation_pending", Conflict, "Another operation on the payment is queued that must go first."),
+    c("rules.state", Refused, "The payment's state does not allow this operation."),
+    c("rules.void_after_capture", Refused, "Something is captured: refund instead of voiding."),
+    c("rules.voided", Refused, "The authorization is voided: nothing more can be captured."),
+    c("rules.refund_exceeds", Refused, "The refund is more than what is left to refund."),
+    c("rules.capture_exceeds", Refused, "The capture is more than what is left to capture."),
+    c("rules.nothing_left", Refused, "Nothing is left to refund or capture."),
+    c("rules.balance_overflow", Internal, "A payment's sums do not fit in 64 bits: the ledger holds what no payment can."),
+    // The queue.
+    c("not_found", NotFound, "What the request names does not exist."),
+    c("queue.not_droppable", Refused, "Only an operation that never reached Ottu can be dropped."),
+    c("queue.not_retryable", Refused, "Only a failed, blocked or unresolved operation can be retried."),
+    c("queue.not_resendable", Refused, "Only an unresolved (needs_attention) operation can be resent."),
+    c("queue.already_retried", Conflict, "The operation was retried already: retry the replacement."),
+    c("retry.unconfirmed", InvalidInput, "The operation was sent: confirm at Ottu that it did not take effect first."),
+    c("retry.reason_missing", InvalidInput, "Retrying a sent operation needs a reason."),
+    // Sync, import and refresh.
+    c("sync.concurrency", InvalidInput, "The number of requests in flight is outside what is allowed."),
+    c("sync.lock", Unavailable, "The sync lock file beside the ledger cannot be opened."),
+    c("sync.running", Unavailable, "Another sync is running on this ledger."),
+    c("sync.thread", Internal, "The sync service's thread could not be started."),
+    c("sync.stale_answer", Unavailable, "An answer came for an operation no longer in flight (another sync?): nothing recorded."),
+    c("import.nothing", InvalidInput, "The import names no payment."),
+    c("import.no_session_id", InvalidInput, "The id file holds no session id."),
+    c("import.too_many_ids", InvalidInput, "More session ids at once than one call takes: use a file."),
+    c("refresh.failed", Unavailable, "Refreshing failed for at least one profile."),
+    c("interrupted", Unavailable, "Stopped by the user before it finished."),
+    c("runtime", Internal, "The async runtime could not be started."),
+    // Ottu.
+    c("ottu.credential", Unavailable, "No credential is stored for the profile (or its Basic user is missing)."),
+    c("ottu.base_url", Unavailable, "No client can be made for the profile's base URL."),
+    c("ottu.auth", Unavailable, "Ottu refused the credential or a permission."),
+    c("ottu.offline", Unavailable, "Ottu could not be reached."),
+    c("ottu.unavailable", Unavailable, "Ottu did not answer, or answered with a server error."),
+    c("ottu.not_ottu", Unavailable, "What answered is not Ottu's API (check the base URL)."),
+    c("ledger.corrupt", Internal, "The profile's row could not be read."),
+    c("ledger.invariant", Internal, "The ledger broke one of its own rules (a bug): the write was rolled back."),
+    // The OS keyring.
+    c("secrets.unavailable", Unavailable, "The OS keyring cannot be reached, or is locked."),
+    c("secrets.failed", Unavailable, "The OS keyring failed with one entry."),
+    // The ledger file.
+    c("store.busy", Unavailable, "Another process holds the ledger's write lock longer than the busy timeout."),
+    c("store.corrupt", Internal, "The ledger file is damaged, or holds a value this build cannot read."),
+    c("store.newer_schema", Unavailable, "The ledger was written by a newer Daftar (its schema version is newer than this build's)."),
+    c("store.cannot_open", Unavailable, "The ledger file cannot be opened or created (missing directory, permissions)."),
+    c("store.not_a_ledger", Unavailable, "The file is not a Daftar ledger: left untouched."),
+    c("store.hard_linked", Unavailable, "The ledger file has a second name (hard link)."),
+    c("store.read_only", Unavailable, "The ledger, or the directory holding it, cannot be written."),
+    c("store.disk_full", Unavailable, "The disk holding the ledger is full."),
+    c("store.error", Internal, "Any other SQLite failure: a bug to report."),
+    // The CLI's own usage errors (clap), kept here so `--json` users find them too.
+    c("usage.invalid_value", InvalidInput, "A command-line value clap refused."),
+    c("usage.unknown_argument", InvalidInput, "An unknown command-line argument."),
+    c("usage.unknown_command", InvalidInput, "An unknown command."),
+    c("usage.missing_argument", InvalidInput, "A required argument is missing."),
+    c("usage.missing_command", InvalidInput, "A command is missing."),
+    c("usage.conflict", InvalidInput, "Arguments that cannot be given together."),
+    c("usage.wrong_number_of_values", InvalidInput, "An argument with too many or too few values."),
+    c("usage.invalid", InvalidInput, "Any other command-line error."),
+];
+
+/// The registered code, if any.
+pub fn lookup(code: &str) -> Option<&'static Code> {
+    CODES.iter().find(|c| c.code == code)
+}
+
+/// The code's kind, if it is registered.
+pub fn kind_of(code: &str) -> Option<ErrorKind> {
+    lookup(code).map(|c| c.kind)
+}
