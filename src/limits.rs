@@ -83,7 +83,32 @@ pub const SYNC_ONCE_MAX_WAIT_MS: u64 = 65_000;
 /// every due operation, so it is bounded in time, not done on every turn of a drain.
 pub const SYNC_PROFILE_CHECK_MS: u64 = 1_000;
 /// Sync `--watch`: how often an idle worker looks for new work queued by another process.
+/// A long-running caller that queues through its own `Ledger` wakes the worker instead
+/// (`SyncHandle::wake`), so the sync service polls far less often.
 pub const SYNC_WATCH_POLL_MS: u64 = 1_000;
+/// Sync service: how often an idle worker looks for work queued by another process (a
+/// `daftar queue` beside the desktop app). The app's own queueing wakes it at once, so this
+/// only bounds how long another process's work can wait; each look reads the due queue.
+pub const SYNC_SERVICE_POLL_MS: u64 = 10_000;
+/// Sync service: how long `SyncHandle::stop` waits for the worker thread to end. Requests in
+/// flight are dropped at once (recovery resends them with their keys); the worker only has
+/// to leave a store call, which its short busy timeout bounds.
+pub const SYNC_STOP_WAIT_MS: u64 = 900;
+/// Sync service: the worker's own connection waits this long for another writer's lock
+/// before the call fails and is retried after a backoff (with a `store_error` event): a
+/// stuck peer is reported within a second instead of after the 10 s commands wait, and a
+/// stop is never held up longer than this by a busy ledger.
+pub const SYNC_STORE_BUSY_TIMEOUT_MS: u64 = 250;
+/// Sync service: first wait after a failed store call (busy, I/O); doubled on each failure
+/// in a row, up to `SYNC_STORE_RETRY_MAX_MS`. A store error never ends a watching worker.
+pub const SYNC_STORE_RETRY_MS: u64 = 250;
+/// Sync service: the longest wait between store retries: a ledger that stays locked or
+/// unreadable is tried twice a minute, with an event each time.
+pub const SYNC_STORE_RETRY_MAX_MS: u64 = 30_000;
+/// Sync: how often, at most, a draining worker re-reads the per-profile queue numbers its
+/// status shows (one grouped count over the waiting operations). The `outstanding` event
+/// itself follows every recorded outcome exactly, without a read.
+pub const SYNC_STATUS_REFRESH_MS: u64 = 1_000;
 /// Import/refresh: payments fetched from Ottu at once. Retrieve is cheap for Ottu, but a
 /// shop's uplink is not; four keeps a thousand-payment import to seconds.
 pub const IMPORT_CONCURRENCY: usize = 4;

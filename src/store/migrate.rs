@@ -28,6 +28,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_credential_binding.sql",
         include_str!("../../migrations/0003_credential_binding.sql"),
     ),
+    (
+        "0006_credential_generation.sql",
+        include_str!("../../migrations/0006_credential_generation.sql"),
+    ),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -66,6 +66,9 @@ pub struct Claimed {
     pub base_url: String,
     pub auth_kind: AuthKind,
     pub basic_user: Option<String>,
+    /// The profile's credential generation when claimed (`bump_credential_gen`): a client
+    /// made for another generation must not send it.
+    pub credential_gen: i64,
 }
 
 /// Marks every `in_flight` operation as due again: after a crash their outcome is
@@ -151,7 +154,7 @@ pub fn claim_due(
     let sql = format!(
         "SELECT o.id, o.payment_id, o.kind, o.amount_minor, o.reserved_minor, p.currency,
                 o.tracking_key, o.attempts, p.session_id, p.order_no, pr.id, pr.name,
-                pr.base_url, pr.auth_kind, pr.basic_user
+                pr.base_url, pr.auth_kind, pr.basic_user, pr.credential_gen
          FROM operations o
          JOIN payments p ON p.id = o.payment_id
          JOIN profiles pr ON pr.id = p.profile_id
@@ -202,6 +205,7 @@ pub fn claim_due(
                 base_url: r.get(12)?,
                 auth_kind: parse_word("auth kind", r.get(13)?)?,
                 basic_user: r.get(14)?,
+                credential_gen: r.get(15)?,
             });
         }
     }
@@ -468,6 +472,105 @@ pub fn pause_profile(
         params![profile.0, reason, now_ms],
     )?;
     Ok(changed == 1)
+}
+
+/// Counts a change of the profile's credential (a key set or removed), in the transaction
+/// that records it: a running worker compares the number with the one its cached client was
+/// made at before each request (migration 0006).
+pub fn bump_credential_gen(tx: &Transaction<'_>, profile: ProfileId) -> Result<()> {
+    tx.prepare_cached("UPDATE profiles SET credential_gen = credential_gen + 1 WHERE id = ?1")?
+        .execute([profile.0])?;
+    Ok(())
+}
+
+/// What a client for a profile is made from, besides the secret itself: a cached client
+/// sends a claim only when the claim's key is the same (no key set or removed, no base URL
+/// or auth change since the client was made).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientKey {
+    pub credential_gen: i64,
+    pub base_url: String,
+    pub auth_kind: AuthKind,
+    pub basic_user: Option<String>,
+}
+
+impl Claimed {
+    pub fn client_key(&self) -> ClientKey {
+        ClientKey {
+            credential_gen: self.credential_gen,
+            base_url: self.base_url.clone(),
+            auth_kind: self.auth_kind,
+            basic_user: self.basic_user.clone(),
+        }
+    }
+}
+
+/// The profile's client key now. Read before the keyring: a key set in between bumps the
+/// generation after its keyring write, so the client is made again at the next claim.
+pub fn client_key(tx: &Transaction<'_>, profile: ProfileId) -> Result<ClientKey> {
+    let (credential_gen, base_url, auth_kind, basic_user): (i64, String, String, Option<String>) =
+        tx.prepare_cached(
+            "SELECT credential_gen, base_url, auth_kind, basic_user FROM profiles WHERE id = ?1",
+        )?
+        .query_row([profile.0], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+    Ok(ClientKey {
+        credential_gen,
+        base_url,
+        auth_kind: parse_word("auth kind", auth_kind)?,
+        basic_user,
+    })
+}
+
+/// The profile's credential generation now (0 for a profile that has never had a key set).
+pub fn credential_gen(tx: &Transaction<'_>, profile: ProfileId) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT credential_gen FROM profiles WHERE id = ?1")?
+        .query_row([profile.0], |r| r.get(0))?)
+}
+
+/// One profile's waiting work: operations queued or in flight, and when the oldest of them
+/// was queued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileQueue {
+    pub id: ProfileId,
+    pub name: String,
+    pub waiting: u64,
+    pub oldest_queued_at_ms: Option<i64>,
+    /// The stored pause (Ottu refused the credential), if any.
+    pub paused_reason: Option<String>,
+}
+
+/// Every profile (of `profile`, or all) with its waiting work, by name; profiles with none
+/// are listed with 0. Walks `operations_by_status` for the two waiting statuses only.
+pub fn queue_by_profile(
+    tx: &Transaction<'_>,
+    profile: Option<ProfileId>,
+) -> Result<Vec<ProfileQueue>> {
+    let rows = tx
+        .prepare_cached(
+            "SELECT pr.id, pr.name, COUNT(w.id), MIN(w.created_at_ms), pr.paused_reason
+             FROM profiles pr
+             LEFT JOIN (SELECT o.id, o.created_at_ms, p.profile_id FROM operations o
+                        JOIN payments p ON p.id = o.payment_id
+                        WHERE o.status IN ('queued', 'in_flight')) w
+                    ON w.profile_id = pr.id
+             WHERE (?1 IS NULL OR pr.id = ?1)
+             GROUP BY pr.id
+             ORDER BY pr.name",
+        )?
+        .query_map(params![profile.map(|p| p.0)], |r| {
+            Ok(ProfileQueue {
+                id: ProfileId(r.get(0)?),
+                name: r.get(1)?,
+                waiting: r.get(2)?,
+                oldest_queued_at_ms: r.get(3)?,
+                paused_reason: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
 }
 
 /// The statuses that make an operation wait for an earlier one, as the model says.

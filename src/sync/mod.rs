@@ -14,16 +14,21 @@
 mod backoff;
 mod outcome;
 mod record;
+mod service;
 mod worker;
 
 use serde::Serialize;
 
 pub use backoff::delay_ms;
 pub use outcome::{ChildReport, ReplyFacts, SendOutcome};
+pub use service::{
+    ProfileSyncStatus, Stopped, SyncHandle, SyncService, SyncServiceConfig, SyncStatus,
+};
 pub use worker::{SyncDeps, run};
 
 use crate::limits::{
     SYNC_DEFAULT_CONCURRENCY, SYNC_HELD_PROFILE_RETRY_MS, SYNC_MAX_UNKNOWN_ATTEMPTS,
+    SYNC_WATCH_POLL_MS,
 };
 use crate::model::OperationStatus;
 
@@ -47,6 +52,9 @@ pub struct SyncOptions {
     /// How long a profile that cannot be sent (no credential on this machine, an answer
     /// that was not Ottu's) is left out before `--watch` looks again. Tests shorten it.
     pub held_retry_ms: u64,
+    /// Watch mode: how often an idle worker looks for work another process queued. The
+    /// sync service is woken by its caller instead, and polls far less often.
+    pub poll_ms: u64,
 }
 
 impl Default for SyncOptions {
@@ -57,6 +65,7 @@ impl Default for SyncOptions {
             concurrency: SYNC_DEFAULT_CONCURRENCY,
             max_unknown_attempts: SYNC_MAX_UNKNOWN_ATTEMPTS,
             held_retry_ms: SYNC_HELD_PROFILE_RETRY_MS,
+            poll_ms: SYNC_WATCH_POLL_MS,
         }
     }
 }
@@ -65,7 +74,9 @@ impl Default for SyncOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum SyncEvent {
-    /// Work found at start (or when new work arrives in watch mode).
+    /// Operations queued or in flight of profiles neither paused nor held: sent at start
+    /// and again whenever the number changes (an outcome recorded, work queued, a profile
+    /// paused, held or resumed).
     Outstanding {
         total: u64,
     },
@@ -78,14 +89,53 @@ pub enum SyncEvent {
         attempt: u32,
     },
     Recorded(OperationOutcomeView),
+    /// Ottu could not be reached for `profile`: its work waits (other profiles go on),
+    /// probed again in `retry_in_ms`. Sent when it goes offline and after each failed probe.
     Offline {
         retry_in_ms: u64,
+        profile: String,
     },
+    /// Ottu answered for `profile` (its first answer in this run, or after being offline).
+    Online {
+        profile: String,
+    },
+    /// Sent each time a profile's queue stops: stored (Ottu refused the credential) or
+    /// for this run only (held: no credential here, an answer that was not Ottu's).
     Paused {
         profile: String,
         reason: String,
     },
+    /// A paused or held profile is served again (a key set, a hold that ended).
+    Resumed {
+        profile: String,
+    },
+    /// Watch mode: nothing in flight and nothing due now; `next_due_in_ms` is when the
+    /// next known work becomes due (a backoff), `null` when the queue is empty.
+    Idle {
+        next_due_in_ms: Option<u64>,
+    },
+    /// A store call failed (e.g. the ledger is locked by another writer): nothing of that
+    /// turn was written, answers received are kept, and it is tried again in `retry_in_ms`.
+    StoreError {
+        code: String,
+        message: String,
+        retry_in_ms: u64,
+    },
     Finished(SyncSummary),
+}
+
+/// A profile's state as the running worker sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connection {
+    /// Not sent to yet in this run.
+    Unknown,
+    Online,
+    Offline,
+    /// Ottu refused the credential: stored, until a key is set.
+    Paused,
+    /// Left out for a while in this run (no credential here, an answer not Ottu's).
+    Held,
 }
 
 /// What one attempt ended in.

@@ -1,7 +1,12 @@
-//! The worker loop. One thread (the caller's) owns the ledger and does every SQLite write;
-//! HTTP attempts run as tokio tasks and hand their outcome back over a channel. Claims
+//! The worker loop. One thread (the caller's, or the sync service's) owns the ledger and
+//! does every SQLite write; HTTP attempts run as tokio tasks and hand their outcome back
+//! over a channel, which also carries `wake` and `stop` from a [`super::SyncHandle`]. Claims
 //! and records are batched into few transactions, but an operation is always committed
 //! `in_flight` before its request is built.
+//!
+//! Per profile: a client made for the profile's current credential generation (a key set
+//! or removed makes the next request use a new one), online/offline with its own probe,
+//! paused/held/resumed. In watch mode a failed store call is reported and retried.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -9,23 +14,29 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
 
 use super::outcome::{ChildReport, ReplyFacts, SendOutcome};
-use super::record::{self, RecordContext};
-use super::{PausedProfileView, SyncEvent, SyncMode, SyncOptions, SyncSummary};
+use super::record::{self, RecordContext, Recorded};
+use super::service::Board;
+use super::{
+    OperationOutcomeView, PausedProfileView, SyncEvent, SyncMode, SyncOptions, SyncSummary,
+};
 use crate::connect::{self, ConnectError};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::limits::{
     SYNC_MAX_CONCURRENCY, SYNC_MAX_REPORTED_OUTCOMES, SYNC_OFFLINE_RETRY_MS, SYNC_ONCE_MAX_WAIT_MS,
-    SYNC_PROFILE_CHECK_MS, SYNC_WATCH_POLL_MS,
+    SYNC_PROFILE_CHECK_MS, SYNC_STATUS_REFRESH_MS, SYNC_STORE_RETRY_MAX_MS, SYNC_STORE_RETRY_MS,
+    SYNC_WATCH_POLL_MS,
 };
 use crate::model::{OperationStatus, ProfileId};
 use crate::ottu::{self, ClientConfig, OperationOutcome, OperationRequest, OttuClient};
-use crate::sources::{Random, format_ms};
-use crate::store::outbox::{self, Claimed};
-use crate::store::{self, EventInsert};
+use crate::sources::{Clock, Random, format_ms};
+use crate::store::outbox::{self, AttemptRecord, Claimed, ClientKey};
+use crate::store::{self, EventInsert, StoreError};
 
 /// Where the worker's exclusive lock lives: beside the ledger's real file (symlinks and
 /// `..` resolved, as SQLite resolves them to name the -wal), so every path to one ledger
@@ -57,7 +68,7 @@ fn take_lock(path: PathBuf) -> Result<File> {
         Err(_) => Err(Error::Unavailable {
             code: "sync.running",
             message: format!(
-                "another `daftar sync` is already running on this ledger ({}); wait for it or stop it",
+                "another sync is already running on this ledger ({}); wait for it or stop it",
                 path.display()
             ),
         }),
@@ -116,24 +127,82 @@ fn to_send_outcome(outcome: OperationOutcome) -> SendOutcome {
     }
 }
 
+/// What reaches the loop besides its own timer.
+pub(crate) enum Signal {
+    /// One attempt's answer.
+    Done(Claimed, SendOutcome),
+    /// New work may have been queued: look now, not at the next poll.
+    Wake,
+    /// Stop now (`Control::abandon` is set first): only interrupts a wait.
+    Stop,
+}
+
+/// How a caller steers a run besides `SyncDeps::cancel`: the answers channel (which also
+/// carries wake and stop), the abandon flag, and where status is published.
+pub(crate) struct Control {
+    pub(crate) tx: mpsc::Sender<Signal>,
+    pub(crate) rx: mpsc::Receiver<Signal>,
+    /// Leave at once, without waiting for requests in flight (they stay `in_flight`;
+    /// recovery resends them with their keys on the next start).
+    pub(crate) abandon: Arc<AtomicBool>,
+    /// Every request task drops its request when this turns true, even while the loop is
+    /// inside a store call.
+    pub(crate) tasks_stop: tokio::sync::watch::Receiver<bool>,
+    /// Keeps `tasks_stop` open for a run nobody can abandon (`run`).
+    pub(crate) _tasks_stop_tx: Option<tokio::sync::watch::Sender<bool>>,
+    /// The longest a watching loop waits in one go: `run` wakes every second to see the
+    /// caller's cancel flag; the service is woken by its signals instead.
+    pub(crate) max_wait_ms: u64,
+    /// How often an idle watching worker looks for work queued by another process.
+    pub(crate) poll_ms: u64,
+    /// Told once recovery is done and the loop starts (the service's `start` waits for it).
+    pub(crate) started: Option<mpsc::SyncSender<()>>,
+    pub(crate) board: Option<Arc<Board>>,
+}
+
+impl Control {
+    /// For a caller that owns the loop's thread and stops it with `SyncDeps::cancel`.
+    pub(crate) fn standalone() -> Control {
+        let (tx, rx) = mpsc::channel();
+        let (stop_tx, tasks_stop) = tokio::sync::watch::channel(false);
+        Control {
+            tx,
+            rx,
+            abandon: Arc::new(AtomicBool::new(false)),
+            tasks_stop,
+            _tasks_stop_tx: Some(stop_tx),
+            max_wait_ms: SYNC_WATCH_POLL_MS,
+            poll_ms: SYNC_WATCH_POLL_MS,
+            started: None,
+            board: None,
+        }
+    }
+}
+
 /// Carries one attempt's answer back to the loop. If the task ends without answering (a
 /// panic, or the runtime shutting down), dropping it reports an unknown outcome, so the
 /// loop's count of attempts in flight never waits for an answer that cannot come.
-struct Reply(Option<(Claimed, mpsc::Sender<(Claimed, SendOutcome)>)>);
+struct Reply(Option<(Claimed, mpsc::Sender<Signal>)>);
 
 impl Reply {
     fn send(mut self, outcome: SendOutcome) {
         if let Some((op, tx)) = self.0.take() {
-            // The receiver outlives every task: the loop waits for in_progress == 0.
-            let _ = tx.send((op, outcome));
+            // The receiver outlives every task the loop waits for; after a stop nobody
+            // reads it, and the operation stays in flight for recovery.
+            let _ = tx.send(Signal::Done(op, outcome));
         }
+    }
+
+    /// The run was stopped: the request is dropped and nothing is reported.
+    fn abandon(mut self) {
+        self.0 = None;
     }
 }
 
 impl Drop for Reply {
     fn drop(&mut self) {
         if let Some((op, tx)) = self.0.take() {
-            let _ = tx.send((
+            let _ = tx.send(Signal::Done(
                 op,
                 SendOutcome::Unknown {
                     reason: "the request task stopped before an answer was read".into(),
@@ -158,6 +227,86 @@ pub fn run(
     ledger: &mut Ledger,
     deps: &SyncDeps,
     options: &SyncOptions,
+    on_event: &mut dyn FnMut(&SyncEvent),
+) -> Result<SyncSummary> {
+    let mut control = Control::standalone();
+    control.poll_ms = options.poll_ms;
+    run_with(ledger, deps, options, &mut control, on_event)
+}
+
+/// A client made for one profile, and what it was made from.
+struct Cached {
+    client: OttuClient,
+    key: ClientKey,
+}
+
+/// A profile Ottu could not be reached for: no claims until `until_ms`, then one probe.
+struct Offline {
+    until_ms: i64,
+    probing: bool,
+}
+
+/// A profile left out of this run (nothing stored): name, reason, and until when (a
+/// watching worker looks again then: a captive portal or a proxy can clear).
+struct Held {
+    id: ProfileId,
+    name: String,
+    reason: String,
+    until_ms: i64,
+}
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+struct Worker<'a> {
+    ledger: &'a mut Ledger,
+    deps: &'a SyncDeps,
+    options: &'a SyncOptions,
+    control: &'a mut Control,
+    on_event: &'a mut dyn FnMut(&SyncEvent),
+    actor: String,
+    clock: Arc<dyn Clock>,
+    profile: Option<ProfileId>,
+    summary: SyncSummary,
+    /// Only clients that could be made: a profile that cannot be sent is looked at again
+    /// when its hold ends (a key set while the worker runs is picked up).
+    clients: HashMap<ProfileId, Cached>,
+    /// Profiles paused by Ottu's answer in this run, until seen resumed.
+    paused: HashSet<ProfileId>,
+    held: Vec<Held>,
+    offline: HashMap<ProfileId, Offline>,
+    online: HashSet<ProfileId>,
+    /// The OS keyring could not be read: the run stops and fails, storing nothing about
+    /// any profile (a condition of this machine, e.g. `daftar sync` from cron).
+    keyring_failure: Option<ConnectError>,
+    in_progress: usize,
+    /// Answers received and not yet recorded: kept until the transaction recording them
+    /// commits, so a failed store call loses none.
+    early: Vec<(Claimed, SendOutcome)>,
+    /// `due_profiles` reads every due operation, so it is not run every turn (that made a
+    /// drain O(queue²)): on the first turn, after a turn that could claim but claimed
+    /// nothing, after a wake, and otherwise at most every `SYNC_PROFILE_CHECK_MS`.
+    profiles_checked_at_ms: Option<i64>,
+    claimed_none_last_turn: bool,
+    look_now: bool,
+    /// The `outstanding` count: read at start and whenever something besides this
+    /// worker's own outcomes may have changed it, kept exact in between.
+    outstanding: u64,
+    outstanding_sent: Option<u64>,
+    recount: bool,
+    board_read_at: Option<Instant>,
+    idle: bool,
+    store_failures: u32,
+}
+
+/// Runs the worker with a caller's controls (see `run`).
+pub(crate) fn run_with(
+    ledger: &mut Ledger,
+    deps: &SyncDeps,
+    options: &SyncOptions,
+    control: &mut Control,
     on_event: &mut dyn FnMut(&SyncEvent),
 ) -> Result<SyncSummary> {
     let concurrency = options.concurrency;
@@ -190,344 +339,743 @@ pub fn run(
         summary.recovered = recovered;
         on_event(&SyncEvent::Recovered { count: recovered });
     }
-    let total = ledger
-        .store()
-        .read(|tx| Ok::<_, Error>(outbox::outstanding(tx, profile, &[])?))?;
-    on_event(&SyncEvent::Outstanding { total });
+    if let Some(started) = control.started.take() {
+        let _ = started.send(());
+    }
+    let worker = Worker {
+        ledger,
+        deps,
+        options,
+        control,
+        on_event,
+        actor,
+        clock,
+        profile,
+        summary,
+        clients: HashMap::new(),
+        paused: HashSet::new(),
+        held: Vec::new(),
+        offline: HashMap::new(),
+        online: HashSet::new(),
+        keyring_failure: None,
+        in_progress: 0,
+        early: Vec::new(),
+        profiles_checked_at_ms: None,
+        claimed_none_last_turn: false,
+        look_now: false,
+        outstanding: 0,
+        outstanding_sent: None,
+        recount: true,
+        board_read_at: None,
+        idle: false,
+        store_failures: 0,
+    };
+    worker.run()
+}
 
-    let (done_tx, done_rx) = mpsc::channel::<(Claimed, SendOutcome)>();
-    // Only clients that could be made: a profile that cannot be sent is looked at again
-    // when its hold ends (a key set while `--watch` runs is picked up).
-    let mut clients: HashMap<ProfileId, OttuClient> = HashMap::new();
-    let mut paused: HashSet<ProfileId> = HashSet::new();
-    // Profiles left out of this run (nothing stored): id, name, reason, and until when
-    // (`--watch` looks again then: a captive portal or a proxy can clear).
-    let mut held: Vec<(ProfileId, String, String, i64)> = Vec::new();
-    // The OS keyring could not be read: the run stops and fails, storing nothing about
-    // any profile (a condition of this machine, e.g. `daftar sync` from cron).
-    let mut keyring_failure: Option<ConnectError> = None;
-    let mut in_progress = 0usize;
-    let mut offline_until_ms: Option<i64> = None;
-    // An answer received while waiting, recorded at the top of the next turn.
-    let mut early: Vec<(Claimed, SendOutcome)> = Vec::new();
-    // `due_profiles` reads every due operation, so it is not run every turn (that made a
-    // drain O(queue²)): on the first turn, after a turn that could claim but claimed
-    // nothing, and otherwise at most every `SYNC_PROFILE_CHECK_MS`.
-    let mut profiles_checked_at_ms: Option<i64> = None;
-    let mut claimed_none_last_turn = false;
+impl Worker<'_> {
+    fn emit(&mut self, event: SyncEvent) {
+        (self.on_event)(&event);
+    }
 
-    loop {
-        // 1. One transaction a turn: record every finished attempt, then claim what is
-        //    due for the free slots. The claims are committed before any request is built.
-        let mut finished = std::mem::take(&mut early);
-        while let Ok(done) = done_rx.try_recv() {
-            finished.push(done);
+    fn watching(&self) -> bool {
+        self.options.mode == SyncMode::Watch
+    }
+
+    fn run(mut self) -> Result<SyncSummary> {
+        if let Err(error) = self.refresh_counts(true) {
+            // Once: as before, a store error ends the run. Watching: the loop retries.
+            if !self.watching() || !matches!(error, Error::Store(_)) {
+                return Err(error);
+            }
+            self.recount = true;
         }
-        in_progress -= finished.len();
-        let mut cancelled = deps.cancel.load(Ordering::SeqCst) || keyring_failure.is_some();
-        let now_ms = clock.now_ms();
-        let mut held_ids = held_now(&held, now_ms);
-        let probing = offline_until_ms.is_some();
-        let mut may_claim =
-            !cancelled && offline_until_ms.is_none_or(|t| now_ms >= t) && in_progress < concurrency;
+        loop {
+            match self.turn() {
+                Ok(Flow::Continue) => self.store_failures = 0,
+                Ok(Flow::Stop) => break,
+                Err(Error::Store(error)) if self.watching() => {
+                    if self.store_failed(&error) {
+                        break;
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        self.finish()
+    }
+
+    /// Reports a failed store call and waits before the next try (collecting answers);
+    /// true when a stop came meanwhile.
+    fn store_failed(&mut self, error: &StoreError) -> bool {
+        self.store_failures += 1;
+        let wait = SYNC_STORE_RETRY_MS
+            .saturating_mul(1 << self.store_failures.saturating_sub(1).min(16))
+            .min(SYNC_STORE_RETRY_MAX_MS);
+        let message = error.to_string();
+        if let Some(board) = &self.control.board {
+            board.store_error(Some(message.clone()));
+        }
+        self.emit(SyncEvent::StoreError {
+            code: error.code().to_string(),
+            message,
+            retry_in_ms: wait,
+        });
+        self.recount = true;
+        let deadline = Instant::now() + Duration::from_millis(wait);
+        loop {
+            if self.control.abandon.load(Ordering::SeqCst) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            match self.control.rx.recv_timeout(left) {
+                Ok(signal) => self.take_signal(signal),
+                Err(mpsc::RecvTimeoutError::Timeout) => return false,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return true,
+            }
+        }
+    }
+
+    fn take_signal(&mut self, signal: Signal) {
+        match signal {
+            Signal::Done(op, outcome) => self.early.push((op, outcome)),
+            Signal::Wake => {
+                self.look_now = true;
+                self.recount = true;
+            }
+            Signal::Stop => {}
+        }
+    }
+
+    /// Re-reads the `outstanding` count (sending it if it changed) and, for the service's
+    /// status, the per-profile queue numbers (`force`, or at most every
+    /// `SYNC_STATUS_REFRESH_MS`).
+    fn refresh_counts(&mut self, force: bool) -> Result<()> {
+        let held = held_now(&self.held, self.clock.now_ms());
+        let profile = self.profile;
+        let board_due = self.control.board.is_some()
+            && (force
+                || self.board_read_at.is_none_or(|at| {
+                    at.elapsed() >= Duration::from_millis(SYNC_STATUS_REFRESH_MS)
+                }));
+        let (total, queues) = self.ledger.store().read(|tx| {
+            let total = outbox::outstanding(tx, profile, &held)?;
+            let queues = if board_due {
+                Some(outbox::queue_by_profile(tx, profile)?)
+            } else {
+                None
+            };
+            Ok::<_, Error>((total, queues))
+        })?;
+        self.recount = false;
+        self.outstanding = total;
+        self.send_outstanding();
+        if let (Some(board), Some(queues)) = (&self.control.board, queues) {
+            board.set_queues(queues, total);
+            board.store_error(None);
+            self.board_read_at = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    fn send_outstanding(&mut self) {
+        if self.outstanding_sent != Some(self.outstanding) {
+            self.outstanding_sent = Some(self.outstanding);
+            let total = self.outstanding;
+            if let Some(board) = &self.control.board {
+                board.set_outstanding(total);
+            }
+            self.emit(SyncEvent::Outstanding { total });
+        }
+    }
+
+    fn set_connection(
+        &self,
+        id: ProfileId,
+        name: &str,
+        connection: super::Connection,
+        reason: Option<&str>,
+    ) {
+        if let Some(board) = &self.control.board {
+            board.set_connection(id, name, connection, reason.map(str::to_string));
+        }
+    }
+
+    /// A profile paused or held before is being served again.
+    fn resumed(&mut self, id: ProfileId, name: &str, now_ms: i64) {
+        let was_paused = self.paused.remove(&id);
+        let before = self.held.len();
+        self.held.retain(|h| h.id != id || h.until_ms > now_ms);
+        if was_paused || self.held.len() != before {
+            self.recount = true;
+            self.set_connection(id, name, super::Connection::Unknown, None);
+            self.emit(SyncEvent::Resumed {
+                profile: name.to_string(),
+            });
+        }
+    }
+
+    /// Holds a profile until `until_ms`; reports it when it was not held before.
+    fn hold(&mut self, id: ProfileId, name: &str, reason: String, until_ms: i64) {
+        match self.held.iter_mut().find(|h| h.id == id) {
+            Some(entry) => {
+                entry.reason = reason;
+                entry.until_ms = until_ms;
+            }
+            None => {
+                self.held.push(Held {
+                    id,
+                    name: name.to_string(),
+                    reason: reason.clone(),
+                    until_ms,
+                });
+                self.recount = true;
+                self.set_connection(id, name, super::Connection::Held, Some(&reason));
+                self.emit(SyncEvent::Paused {
+                    profile: name.to_string(),
+                    reason,
+                });
+            }
+        }
+    }
+
+    /// A client for the profile as it is now: the client key is read before the keyring.
+    fn make_client(&mut self, id: ProfileId) -> std::result::Result<Cached, ConnectError> {
+        let key = self
+            .ledger
+            .store()
+            .read(|tx| outbox::client_key(tx, id))
+            .map_err(|error| ConnectError::Ledger {
+                profile_id: id.0,
+                message: error.to_string(),
+            })?;
+        let client = connect::client_for(self.ledger, self.deps.client_config, id)?;
+        Ok(Cached { client, key })
+    }
+
+    /// The client to send `op` with: the cached one when nothing about the profile's
+    /// credential changed since it was made, else a new one (a key set or removed, a base
+    /// URL or auth change since). `Err`: why it cannot be sent.
+    fn client_for_claim(&mut self, op: &Claimed) -> std::result::Result<OttuClient, String> {
+        let key = op.client_key();
+        if let Some(cached) = self.clients.get(&op.profile_id)
+            && cached.key == key
+        {
+            return Ok(cached.client.clone());
+        }
+        self.clients.remove(&op.profile_id);
+        // The generation in `key` was read in the claim, before this keyring read.
+        match connect::client_for(self.ledger, self.deps.client_config, op.profile_id) {
+            Ok(client) => {
+                self.clients.insert(
+                    op.profile_id,
+                    Cached {
+                        client: client.clone(),
+                        key,
+                    },
+                );
+                Ok(client)
+            }
+            Err(error) => {
+                let reason = error.to_string();
+                if error.is_unavailable() {
+                    self.keyring_failure = Some(error);
+                }
+                Err(reason)
+            }
+        }
+    }
+
+    fn turn(&mut self) -> Result<Flow> {
+        while let Ok(signal) = self.control.rx.try_recv() {
+            self.take_signal(signal);
+        }
+        if self.control.abandon.load(Ordering::SeqCst) {
+            return Ok(Flow::Stop);
+        }
+        if self.recount {
+            self.refresh_counts(true)?;
+        }
+        let concurrency = self.options.concurrency;
+        // The answers in `early` are recorded in this turn's transaction.
+        let in_progress = self.in_progress - self.early.len();
+        let cancelled = self.deps.cancel.load(Ordering::SeqCst) || self.keyring_failure.is_some();
+        let now_ms = self.clock.now_ms();
+        let mut held_ids = held_now(&self.held, now_ms);
+        let mut may_claim = !cancelled && in_progress < concurrency;
         // Before anything is claimed: a client for every profile with due work. A profile
         // that cannot be sent (no credential on this machine, a base URL the client
         // refuses) is held, and an unreachable keyring stops the run, with nothing claimed
         // or written for them: no attempt to give back, no event, whatever a crash does.
-        let look_at_profiles = claimed_none_last_turn
-            || profiles_checked_at_ms.is_none_or(|t| now_ms - t >= SYNC_PROFILE_CHECK_MS as i64);
+        let look_at_profiles = self.look_now
+            || self.claimed_none_last_turn
+            || self
+                .profiles_checked_at_ms
+                .is_none_or(|t| now_ms - t >= SYNC_PROFILE_CHECK_MS as i64);
         if may_claim && look_at_profiles {
-            profiles_checked_at_ms = Some(now_ms);
-            let due = ledger
+            self.look_now = false;
+            self.profiles_checked_at_ms = Some(now_ms);
+            let profile = self.profile;
+            let due = self
+                .ledger
                 .store()
                 .read(|tx| Ok::<_, Error>(outbox::due_profiles(tx, now_ms, profile, &held_ids)?))?;
             for (id, name) in due {
-                if clients.contains_key(&id) {
+                let name = name.to_string();
+                if self.clients.contains_key(&id) {
+                    self.resumed(id, &name, now_ms);
                     continue;
                 }
-                match connect::client_for(ledger, deps.client_config, id) {
-                    Ok(client) => {
-                        clients.insert(id, client);
+                match self.make_client(id) {
+                    Ok(cached) => {
+                        self.clients.insert(id, cached);
+                        self.resumed(id, &name, now_ms);
                     }
                     Err(error) if error.is_unavailable() => {
-                        keyring_failure = Some(error);
-                        cancelled = true;
+                        self.keyring_failure = Some(error);
                         may_claim = false;
                         break;
                     }
                     Err(error) => {
-                        let until = now_ms + options.held_retry_ms as i64;
-                        if let Some(reason) =
-                            hold(&mut held, id, &name.to_string(), error.to_string(), until)
-                        {
-                            on_event(&SyncEvent::Paused {
-                                profile: name.to_string(),
-                                reason,
-                            });
-                        }
+                        let until = now_ms + self.options.held_retry_ms as i64;
+                        self.hold(id, &name, error.to_string(), until);
                         held_ids.push(id);
                     }
                 }
             }
         }
+        let cancelled = cancelled || self.keyring_failure.is_some();
         // Only profiles with a client are claimed. Work that becomes due while this turn's
         // answers are recorded (one behind a success) is of a profile served already, or
         // is checked on the next turn.
-        let ready: Vec<ProfileId> = clients.keys().copied().collect();
-        // Offline, send one operation at a time as a probe.
-        let free = if probing {
-            1
-        } else {
-            concurrency - in_progress
-        };
-        let (results, claims) = if finished.is_empty() && !may_claim {
+        let ready: Vec<ProfileId> = self.clients.keys().copied().collect();
+        // An unreachable profile is left out of the claim; when its wait is over, one of
+        // its operations is sent alone as a probe.
+        let offline_ids: Vec<ProfileId> = self.offline.keys().copied().collect();
+        let probes: Vec<ProfileId> = self
+            .offline
+            .iter()
+            .filter(|(id, o)| {
+                o.until_ms <= now_ms && !o.probing && ready.contains(id) && !held_ids.contains(id)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let free = concurrency.saturating_sub(in_progress);
+        let (results, claims) = if self.early.is_empty() && !may_claim {
             (Vec::new(), Vec::new())
         } else {
             let ctx = RecordContext {
                 now_ms,
-                actor: &actor,
-                random: deps.random.as_ref(),
-                max_unknown_attempts: options.max_unknown_attempts,
+                actor: &self.actor,
+                random: self.deps.random.as_ref(),
+                max_unknown_attempts: self.options.max_unknown_attempts,
                 offline_retry_ms: SYNC_OFFLINE_RETRY_MS,
             };
-            ledger.store().write(|tx| {
-                let results = finished
+            let early = &self.early;
+            let profile = self.profile;
+            self.ledger.store().write(|tx| {
+                let results = early
                     .iter()
-                    .map(|(op, outcome)| record::record(tx, &ctx, op, outcome))
+                    .map(|(op, outcome)| record_one(tx, &ctx, op, outcome))
                     .collect::<Result<Vec<_>>>()?;
-                // An answer that says "offline" stops claims until the next probe; a paused
-                // profile is already excluded by the claim query in this transaction, and
-                // one held by an answer recorded just now is left out here.
-                let mut held_ids = held_ids.clone();
-                held_ids.extend(
-                    finished
+                // A paused profile is already excluded by the claim query in this
+                // transaction; one held or found offline by an answer recorded just now is
+                // left out here.
+                let mut excluded = held_ids.clone();
+                excluded.extend(
+                    early
                         .iter()
                         .zip(&results)
-                        .filter(|(_, r)| r.held.is_some())
+                        .filter(|(_, r)| r.held.is_some() || r.offline)
                         .map(|((op, _), _)| op.profile_id),
                 );
-                let claims = if may_claim && !results.iter().any(|r| r.offline) {
-                    outbox::claim_due(tx, now_ms, profile, &held_ids, Some(&ready), free)?
-                } else {
-                    Vec::new()
-                };
+                let mut claims = Vec::new();
+                if may_claim && free > 0 {
+                    let mut skip = excluded.clone();
+                    skip.extend(&offline_ids);
+                    claims = outbox::claim_due(tx, now_ms, profile, &skip, Some(&ready), free)?;
+                    for probe in &probes {
+                        if claims.len() >= free || excluded.contains(probe) {
+                            continue;
+                        }
+                        claims.extend(outbox::claim_due(
+                            tx,
+                            now_ms,
+                            profile,
+                            &excluded,
+                            Some(&[*probe]),
+                            1,
+                        )?);
+                    }
+                }
                 Ok::<_, Error>((results, claims))
             })?
         };
+        // Committed: the answers are recorded.
+        let finished = std::mem::take(&mut self.early);
+        self.in_progress = in_progress;
         // Due work that the claim could not take must not make the loop spin. (After
         // recording answers, look again: they may have made another profile's work due.)
         let claimed_none = may_claim && claims.is_empty() && finished.is_empty();
-        claimed_none_last_turn = may_claim && claims.is_empty();
+        self.claimed_none_last_turn = may_claim && claims.is_empty();
+        let recorded_any = !finished.is_empty();
         for ((op, _), recorded) in finished.iter().zip(results) {
-            summary.blocked += recorded.blocked;
-            match recorded.view.status {
-                OperationStatus::Succeeded => summary.succeeded += 1,
-                OperationStatus::Failed => summary.failed += 1,
-                OperationStatus::NeedsAttention => summary.needs_attention += 1,
-                _ if recorded.paused.is_none() && recorded.held.is_none() && !recorded.offline => {
-                    summary.retried += 1
-                }
-                _ => {}
+            self.after_record(op, recorded, now_ms);
+        }
+        if recorded_any {
+            self.send_outstanding();
+            if self.recount {
+                self.refresh_counts(true)?;
+            } else if self.control.board.is_some() {
+                self.refresh_counts(false)?;
             }
-            if recorded.offline {
-                let until = now_ms + SYNC_OFFLINE_RETRY_MS as i64;
-                offline_until_ms = Some(offline_until_ms.map_or(until, |t| t.max(until)));
-                on_event(&SyncEvent::Offline {
-                    retry_in_ms: SYNC_OFFLINE_RETRY_MS,
-                });
-            } else if recorded.paused.is_none() && recorded.held.is_none() {
-                // Ottu answered: the network is back.
-                offline_until_ms = None;
+        }
+        if cancelled && self.in_progress == 0 {
+            return Ok(Flow::Stop);
+        }
+
+        // 2. Send each claim as its own task, with a client made for the credential the
+        //    profile has now.
+        if !claims.is_empty() {
+            self.idle = false;
+        }
+        for op in claims {
+            if let Some(offline) = self.offline.get_mut(&op.profile_id) {
+                offline.probing = true;
             }
-            let until = now_ms + options.held_retry_ms as i64;
-            if let Some(reason) = &recorded.held {
-                if let Some(reason) = hold(
-                    &mut held,
-                    op.profile_id,
-                    &op.profile.to_string(),
-                    reason.clone(),
-                    until,
-                ) {
-                    on_event(&SyncEvent::Paused {
-                        profile: op.profile.to_string(),
-                        reason,
+            self.in_progress += 1;
+            self.emit(SyncEvent::Sent {
+                id: op.id.0,
+                attempt: op.attempt,
+            });
+            let done_tx = self.control.tx.clone();
+            let client = self.client_for_claim(&op);
+            match (client, request_for(&op)) {
+                (Ok(client), Ok(request)) => {
+                    let key = op.tracking_key;
+                    let reply = Reply(Some((op, done_tx)));
+                    let mut stop = self.control.tasks_stop.clone();
+                    self.deps.runtime.spawn(async move {
+                        let stopped = async {
+                            // A closed channel is no stop: wait for the answer then.
+                            if stop.wait_for(|stop| *stop).await.is_err() {
+                                std::future::pending::<()>().await;
+                            }
+                        };
+                        tokio::select! {
+                            outcome = client.send_operation(key, &request) => {
+                                reply.send(to_send_outcome(outcome));
+                            }
+                            () = stopped => reply.abandon(),
+                        }
                     });
                 }
-            } else if recorded.paused.is_none() && !recorded.offline {
-                // The profile was served after all: it is no longer held.
-                held.retain(|h| h.0 != op.profile_id);
-            }
-            if recorded.paused.is_some() {
-                // A fixed key must get a fresh client, however often the profile paused.
-                clients.remove(&op.profile_id);
-            }
-            if let Some(reason) = &recorded.paused
-                && paused.insert(op.profile_id)
-            {
-                on_event(&SyncEvent::Paused {
-                    profile: op.profile.to_string(),
-                    reason: reason.clone(),
-                });
-                clients.remove(&op.profile_id);
-            }
-            on_event(&SyncEvent::Recorded(recorded.view.clone()));
-            if summary.outcomes.len() < SYNC_MAX_REPORTED_OUTCOMES {
-                summary.outcomes.push(recorded.view);
-            } else {
-                summary.outcomes_truncated = true;
-            }
-        }
-        if cancelled && in_progress == 0 {
-            break;
-        }
-
-        // 2. Send each claim as its own task: every claimed profile has a client (`ready`).
-        {
-            for op in claims {
-                let client = clients.get(&op.profile_id).cloned();
-                in_progress += 1;
-                on_event(&SyncEvent::Sent {
-                    id: op.id.0,
-                    attempt: op.attempt,
-                });
-                let done_tx = done_tx.clone();
-                match (client, request_for(&op)) {
-                    (Some(client), Ok(request)) => {
-                        let key = op.tracking_key;
-                        let reply = Reply(Some((op, done_tx)));
-                        deps.runtime.spawn(async move {
-                            let outcome = client.send_operation(key, &request).await;
-                            reply.send(to_send_outcome(outcome));
-                        });
-                    }
-                    // Cannot happen (only `ready` profiles are claimed, and a client leaves
-                    // the cache only with a pause, which the claim query excludes); if it
-                    // did, the operation goes back unsent and the profile is held.
-                    (None, _) => {
-                        let reason = format!("profile {}: no client was made for it", op.profile);
-                        let _ = done_tx.send((op, SendOutcome::CannotSend { reason }));
-                    }
-                    (_, Err(reason)) => {
-                        let raw = String::new();
-                        let _ = done_tx.send((op, SendOutcome::Refused { reason, raw }));
-                    }
+                // No client for the profile's credential as it is now (a key removed,
+                // none stored for a new base URL): the operation goes back unsent and the
+                // profile is held.
+                (Err(reason), _) => {
+                    let _ = done_tx.send(Signal::Done(op, SendOutcome::CannotSend { reason }));
+                }
+                (_, Err(reason)) => {
+                    let raw = String::new();
+                    let _ = done_tx.send(Signal::Done(op, SendOutcome::Refused { reason, raw }));
                 }
             }
         }
 
-        // 3. Wait for an answer or the next due time, or stop.
-        let wait_ms = if in_progress > 0 {
+        // 3. Wait for an answer, a signal or the next due time, or stop.
+        let wait_ms = if self.in_progress > 0 {
             SYNC_WATCH_POLL_MS
         } else {
-            let next_due = ledger.store().read(|tx| {
-                let held_ids = held_now(&held, clock.now_ms());
-                Ok::<_, Error>(outbox::next_due_at(tx, profile, &held_ids)?)
-            })?;
-            let now_ms = clock.now_ms();
+            let now_ms = self.clock.now_ms();
+            let mut skip = held_now(&self.held, now_ms);
+            skip.extend(self.offline.keys().copied());
+            let profile = self.profile;
+            let next_due = self
+                .ledger
+                .store()
+                .read(|tx| Ok::<_, Error>(outbox::next_due_at(tx, profile, &skip)?))?;
             let due_in_ms = next_due.map(|due| (due - now_ms).max(0) as u64);
-            match options.mode {
-                SyncMode::Once if cancelled || due_in_ms.is_none() => break,
-                SyncMode::Once if offline_until_ms.is_some() => {
-                    summary.offline = true;
-                    break;
+            match self.options.mode {
+                SyncMode::Once if cancelled || due_in_ms.is_none() => {
+                    self.summary.offline |= !self.offline.is_empty();
+                    return Ok(Flow::Stop);
                 }
                 SyncMode::Once => match due_in_ms {
-                    Some(0) if claimed_none => break,
-                    Some(wait) if wait > SYNC_ONCE_MAX_WAIT_MS => break,
+                    Some(0) if claimed_none => return Ok(Flow::Stop),
+                    Some(wait) if wait > SYNC_ONCE_MAX_WAIT_MS => return Ok(Flow::Stop),
                     wait => wait.unwrap_or(0),
                 },
-                SyncMode::Watch => match (offline_until_ms, due_in_ms) {
-                    // Offline: the next probe paces the loop, not the (immediate) due times.
-                    (Some(until), _) if until > now_ms => (until - now_ms) as u64,
-                    (_, Some(0)) if claimed_none => SYNC_WATCH_POLL_MS,
-                    (_, due) => due.unwrap_or(SYNC_WATCH_POLL_MS),
-                },
+                SyncMode::Watch => {
+                    let mut wait = match due_in_ms {
+                        Some(0) if claimed_none => SYNC_WATCH_POLL_MS,
+                        Some(due) => due.min(self.control.poll_ms),
+                        None => self.control.poll_ms,
+                    };
+                    // The next probe of an unreachable profile, the end of a hold.
+                    let wakes = self
+                        .offline
+                        .values()
+                        .map(|o| o.until_ms)
+                        .chain(self.held.iter().map(|h| h.until_ms))
+                        .filter(|t| *t > now_ms);
+                    if let Some(next) = wakes.min() {
+                        wait = wait.min((next - now_ms) as u64);
+                    }
+                    if due_in_ms != Some(0) && !self.idle {
+                        self.idle = true;
+                        self.refresh_counts(true)?;
+                        self.emit(SyncEvent::Idle {
+                            next_due_in_ms: due_in_ms,
+                        });
+                    }
+                    wait
+                }
             }
         };
         if wait_ms > 0 {
-            match done_rx.recv_timeout(Duration::from_millis(wait_ms.min(SYNC_WATCH_POLL_MS))) {
-                Ok(done) => early.push(done),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            let wait = wait_ms.min(self.control.max_wait_ms);
+            match self.control.rx.recv_timeout(Duration::from_millis(wait)) {
+                Ok(signal) => self.take_signal(signal),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if self.watching() && self.in_progress == 0 && wait >= self.control.poll_ms {
+                        // The poll: work another process queued.
+                        self.look_now = true;
+                        self.recount = true;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Flow::Stop),
             }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// What one recorded answer changes: the summary, the profile's state, the events.
+    fn after_record(&mut self, op: &Claimed, recorded: Recorded, now_ms: i64) {
+        let name = op.profile.to_string();
+        self.summary.blocked += recorded.blocked;
+        match recorded.view.status {
+            OperationStatus::Succeeded => self.summary.succeeded += 1,
+            OperationStatus::Failed => self.summary.failed += 1,
+            OperationStatus::NeedsAttention => self.summary.needs_attention += 1,
+            _ if recorded.paused.is_none() && recorded.held.is_none() && !recorded.offline => {
+                self.summary.retried += 1
+            }
+            _ => {}
+        }
+        if matches!(
+            recorded.view.status,
+            OperationStatus::Succeeded | OperationStatus::Failed | OperationStatus::NeedsAttention
+        ) {
+            // The operation and those it blocked are no longer outstanding.
+            self.outstanding = self.outstanding.saturating_sub(1 + recorded.blocked);
+        }
+        if recorded.offline {
+            let until = now_ms + SYNC_OFFLINE_RETRY_MS as i64;
+            let was = self.offline.insert(
+                op.profile_id,
+                Offline {
+                    until_ms: until,
+                    probing: false,
+                },
+            );
+            self.online.remove(&op.profile_id);
+            // Once when the profile goes offline, and after each probe that failed.
+            if was.is_none_or(|o| o.probing) {
+                self.set_connection(op.profile_id, &name, super::Connection::Offline, None);
+                self.emit(SyncEvent::Offline {
+                    retry_in_ms: SYNC_OFFLINE_RETRY_MS,
+                    profile: name.clone(),
+                });
+            }
+        } else if recorded.paused.is_none() && recorded.held.is_none() {
+            // Ottu answered: this profile's network is back.
+            let was_offline = self.offline.remove(&op.profile_id).is_some();
+            if self.online.insert(op.profile_id) || was_offline {
+                self.set_connection(op.profile_id, &name, super::Connection::Online, None);
+                self.emit(SyncEvent::Online {
+                    profile: name.clone(),
+                });
+            }
+        }
+        let until = now_ms + self.options.held_retry_ms as i64;
+        if let Some(reason) = &recorded.held {
+            self.clients.remove(&op.profile_id);
+            self.hold(op.profile_id, &name, reason.clone(), until);
+        } else if recorded.paused.is_none() && !recorded.offline {
+            // The profile was served after all: it is no longer held.
+            self.held.retain(|h| h.id != op.profile_id);
+        }
+        if let Some(reason) = &recorded.paused {
+            // A fixed key must get a fresh client, however often the profile paused.
+            self.clients.remove(&op.profile_id);
+            self.online.remove(&op.profile_id);
+            self.offline.remove(&op.profile_id);
+            if self.paused.insert(op.profile_id) {
+                self.recount = true;
+                self.set_connection(
+                    op.profile_id,
+                    &name,
+                    super::Connection::Paused,
+                    Some(reason),
+                );
+                self.emit(SyncEvent::Paused {
+                    profile: name.clone(),
+                    reason: reason.clone(),
+                });
+            }
+        }
+        self.emit(SyncEvent::Recorded(recorded.view.clone()));
+        if self.summary.outcomes.len() < SYNC_MAX_REPORTED_OUTCOMES {
+            self.summary.outcomes.push(recorded.view);
+        } else {
+            self.summary.outcomes_truncated = true;
         }
     }
 
-    if let Some(error) = keyring_failure {
-        // Exit 1 for this run, nothing stored about any profile; what was recorded before
-        // stays recorded, and what was not claimed waits in the queue for the next run.
-        return Err(match error {
-            ConnectError::Keyring(error) => Error::Secrets(error),
-            other => Error::Unavailable {
-                code: "secrets.unavailable",
-                message: other.to_string(),
-            },
-        });
-    }
-    let (remaining, stored) = ledger.store().read(|tx| {
-        let remaining = outbox::waiting(tx, profile)?;
-        let mut stored = outbox::paused_profiles(tx, profile)?;
-        for (id, name, reason, _) in &held {
-            if stored.iter().any(|p| p.id == *id) {
-                continue;
-            }
-            stored.push(outbox::PausedProfile {
-                id: *id,
-                name: name.clone(),
-                reason: reason.clone(),
-                since_ms: None,
-                waiting: outbox::waiting(tx, Some(*id))?,
+    fn finish(mut self) -> Result<SyncSummary> {
+        if let Some(board) = &self.control.board {
+            board.set_running(false);
+        }
+        if let Some(error) = self.keyring_failure.take() {
+            // Exit 1 for this run, nothing stored about any profile; what was recorded
+            // before stays recorded, and what was not claimed waits in the queue for the
+            // next run.
+            return Err(match error {
+                ConnectError::Keyring(error) => Error::Secrets(error),
+                other => Error::Unavailable {
+                    code: "secrets.unavailable",
+                    message: other.to_string(),
+                },
             });
         }
-        Ok::<_, Error>((remaining, stored))
-    })?;
-    summary.remaining = remaining;
-    let run_only: HashSet<ProfileId> = held.iter().map(|(id, ..)| *id).collect();
-    summary.paused_profiles = stored
-        .into_iter()
-        .map(|p| PausedProfileView {
-            this_run_only: run_only.contains(&p.id) && p.since_ms.is_none(),
-            profile: p.name,
-            reason: p.reason,
-            since: p.since_ms.map(format_ms),
-            queued: p.waiting,
-        })
-        .collect();
-    summary.paused = summary
-        .paused_profiles
-        .iter()
-        .map(|p| (p.profile.clone(), p.reason.clone()))
-        .collect();
-    summary.offline = summary.offline || offline_until_ms.is_some();
-    on_event(&SyncEvent::Finished(summary.clone()));
-    Ok(summary)
+        let profile = self.profile;
+        let held = &self.held;
+        let (remaining, stored) = self.ledger.store().read(|tx| {
+            let remaining = outbox::waiting(tx, profile)?;
+            let mut stored = outbox::paused_profiles(tx, profile)?;
+            for h in held {
+                if stored.iter().any(|p| p.id == h.id) {
+                    continue;
+                }
+                stored.push(outbox::PausedProfile {
+                    id: h.id,
+                    name: h.name.clone(),
+                    reason: h.reason.clone(),
+                    since_ms: None,
+                    waiting: outbox::waiting(tx, Some(h.id))?,
+                });
+            }
+            Ok::<_, Error>((remaining, stored))
+        })?;
+        let mut summary = std::mem::take(&mut self.summary);
+        summary.remaining = remaining;
+        let run_only: HashSet<ProfileId> = self.held.iter().map(|h| h.id).collect();
+        summary.paused_profiles = stored
+            .into_iter()
+            .map(|p| PausedProfileView {
+                this_run_only: run_only.contains(&p.id) && p.since_ms.is_none(),
+                profile: p.name,
+                reason: p.reason,
+                since: p.since_ms.map(format_ms),
+                queued: p.waiting,
+            })
+            .collect();
+        summary.paused = summary
+            .paused_profiles
+            .iter()
+            .map(|p| (p.profile.clone(), p.reason.clone()))
+            .collect();
+        summary.offline = summary.offline || !self.offline.is_empty();
+        self.emit(SyncEvent::Finished(summary.clone()));
+        Ok(summary)
+    }
 }
 
-/// Holds a profile until `until` with `reason`; returns the reason when the profile was
-/// not held before (to report it once), `None` when an existing hold is renewed.
-fn hold(
-    held: &mut Vec<(ProfileId, String, String, i64)>,
-    id: ProfileId,
-    name: &str,
-    reason: String,
-    until: i64,
-) -> Option<String> {
-    match held.iter_mut().find(|h| h.0 == id) {
-        Some(entry) => {
-            entry.2 = reason;
-            entry.3 = until;
-            None
-        }
-        None => {
-            held.push((id, name.to_string(), reason.clone(), until));
-            Some(reason)
-        }
+/// Records one answer. A 401/403 to a request sent with a credential the merchant has
+/// replaced since (the profile's generation moved on) says nothing about the new one: the
+/// operation goes back to the queue, due at once, and the profile is not paused.
+fn record_one(
+    tx: &rusqlite::Transaction<'_>,
+    ctx: &RecordContext<'_>,
+    op: &Claimed,
+    outcome: &SendOutcome,
+) -> Result<Recorded> {
+    if matches!(outcome, SendOutcome::Auth { .. })
+        && outbox::credential_gen(tx, op.profile_id)? != op.credential_gen
+    {
+        return record_superseded(tx, ctx, op);
     }
+    record::record(tx, ctx, op, outcome)
+}
+
+fn record_superseded(
+    tx: &rusqlite::Transaction<'_>,
+    ctx: &RecordContext<'_>,
+    op: &Claimed,
+) -> Result<Recorded> {
+    let reason = "the profile's credential changed while this attempt was in flight: it is sent again with the new one";
+    let changed = outbox::finish_attempt(
+        tx,
+        op.id,
+        OperationStatus::Queued,
+        &AttemptRecord {
+            last_error: Some(reason),
+            next_attempt_at_ms: None,
+            refund_attempt: true,
+            ..AttemptRecord::default()
+        },
+        ctx.now_ms,
+    )?;
+    if !changed {
+        return Err(Error::Unavailable {
+            code: "sync.stale_answer",
+            message: format!(
+                "operation {} was no longer in flight when its answer came (another sync?); nothing was recorded",
+                op.id
+            ),
+        });
+    }
+    store::events::append(
+        tx,
+        &EventInsert {
+            at_ms: ctx.now_ms,
+            actor: ctx.actor,
+            action: "operation.credential_changed",
+            entity: "operation",
+            entity_id: op.id.0,
+            payment_id: Some(op.payment_id),
+            before: Some(json!({"status": OperationStatus::InFlight, "attempt": op.attempt})),
+            after: Some(json!({"status": OperationStatus::Queued, "reason": reason})),
+        },
+    )?;
+    Ok(Recorded {
+        view: OperationOutcomeView {
+            id: op.id.0,
+            kind: op.kind.to_string(),
+            session_id: op.session_id.to_string(),
+            profile: op.profile.to_string(),
+            attempt: op.attempt,
+            status: OperationStatus::Queued,
+            detail: reason.to_string(),
+            retry_in_ms: None,
+        },
+        paused: None,
+        held: None,
+        offline: false,
+        blocked: 0,
+    })
 }
 
 /// The profiles held at `now_ms`.
-fn held_now(held: &[(ProfileId, String, String, i64)], now_ms: i64) -> Vec<ProfileId> {
-    held.iter().filter(|h| h.3 > now_ms).map(|h| h.0).collect()
+fn held_now(held: &[Held], now_ms: i64) -> Vec<ProfileId> {
+    held.iter()
+        .filter(|h| h.until_ms > now_ms)
+        .map(|h| h.id)
+        .collect()
 }
 
 /// Lifts the pauses earlier versions stored for a condition of the machine (no keyring

@@ -308,7 +308,8 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
     };
     let mut failures = 0u64;
     let mut on_event = |event: &SyncEvent| match event {
-        SyncEvent::Outstanding { total } => bar.set_length(*total),
+        // Sent again whenever the count changes: what is done plus what is left.
+        SyncEvent::Outstanding { total } => bar.set_length(bar.position() + *total),
         SyncEvent::Recovered { count } => bar.println(format!(
             "resending {count} operation(s) whose outcome was unknown (same tracking keys)"
         )),
@@ -333,12 +334,22 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
                 String::new()
             });
         }
-        SyncEvent::Offline { retry_in_ms } => {
+        SyncEvent::Offline { retry_in_ms, .. } => {
             bar.set_message(format!("offline: trying again in {} s", retry_in_ms / 1000))
         }
+        SyncEvent::Online { .. } | SyncEvent::Idle { .. } => {}
         SyncEvent::Paused { profile, reason } => {
             bar.println(format!("profile {profile} paused: {reason}"))
         }
+        SyncEvent::Resumed { profile } => bar.println(format!("profile {profile} resumed")),
+        SyncEvent::StoreError {
+            message,
+            retry_in_ms,
+            ..
+        } => bar.println(format!(
+            "the ledger could not be written ({message}); trying again in {} ms",
+            retry_in_ms
+        )),
         SyncEvent::Finished(_) => bar.finish_and_clear(),
     };
     let summary = sync::run(ledger, &deps, &options, &mut on_event);
