@@ -11,6 +11,7 @@ pub mod error;
 pub mod import;
 pub mod ledger;
 pub mod limits;
+pub mod logs;
 pub mod model;
 pub mod money;
 pub mod ottu;

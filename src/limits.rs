@@ -126,6 +126,11 @@ pub const IMPORT_BATCH_MAX_MS: u64 = 2_000;
 /// and requests keep going while a batch is written: at the sandbox's pace of thousands a
 /// second, 64 ran dry during a write and took 20% longer (BENCHMARKS.md).
 pub const IMPORT_READ_AHEAD: usize = 512;
+/// Import: session ids given in one request (a command line, a form, an IPC call). They
+/// are checked and held in memory before anything is sent, and a desktop call carries them
+/// whole; more belong in a file of ids, which is read as a stream and has no cap. A command
+/// line holds far fewer anyway (ARG_MAX is about 2 MB).
+pub const IMPORT_MAX_IDS: usize = 10_000;
 /// Import: the longest line read from `--from-file`. A session id is at most 128 characters
 /// (up to 4 bytes each in UTF-8); a longer line is not an id and is skipped, unread.
 pub const IMPORT_MAX_LINE_BYTES: usize = 1024;
@@ -148,6 +153,9 @@ pub const IMPORT_MAX_CONSECUTIVE_UNAVAILABLE: usize = 10;
 /// Import/refresh: how often a waiting run looks at the Ctrl-C flag. Fast enough to feel
 /// immediate; the flag is an atomic load.
 pub const IMPORT_CANCEL_POLL_MS: u64 = 100;
+/// Logs: daily log files kept (the oldest is deleted when a new day starts). Two weeks
+/// covers "it went wrong last week" when support asks; a busy day's file is a few MB.
+pub const LOG_MAX_FILES: usize = 14;
 /// Sync: attempt outcomes kept for the run's summary (`sync --json`). A long `--watch` run
 /// would otherwise grow without bound; the progress events still report every one.
 pub const SYNC_MAX_REPORTED_OUTCOMES: usize = 100_000;

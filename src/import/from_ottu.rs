@@ -1,4 +1,12 @@
-//! Import by session id, and `refresh` of refunds Ottu had queued.
+//! Import by session id, and `refresh` of refunds Ottu had queued, as jobs.
+//!
+//! A job ([`ImportJob`], [`RefreshJob`]) owns its own [`Ledger`] on the caller's file
+//! ([`Ledger::reopen`]), so the caller's handle is never held across the network; it
+//! reports progress through a callback, stops at the next answer when its cancel flag is
+//! set, and never calls `Handle::block_on`: [`ImportJob::run`] blocks the thread it is
+//! called on (a CLI's main thread) while the requests run on a runtime, and
+//! [`ImportJob::run_async`] runs that on the caller's runtime's blocking pool, for an async
+//! caller (a desktop command).
 //!
 //! Import reads its ids as a stream (from the command line, then a file line by line), asks
 //! Ottu's retrieve endpoint for each a few at a time ([`super::window`]), and writes the
@@ -8,23 +16,27 @@
 //! and says where it stopped; and a line that is not a session id is listed with its number
 //! while the others are imported. Importing twice changes nothing the second time.
 
-use std::io::BufRead;
-use std::sync::atomic::AtomicBool;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tokio::runtime::Handle;
 
 use super::lines::{IdLine, IdLines, RejectedLine};
 use super::window::{self, Next, Sink, StopCause, StopReason};
 use crate::connect::{self, ConnectError, Remote};
 use crate::error::{Error, FieldContext, Result};
 use crate::ledger::Ledger;
-use crate::limits::{IMPORT_BATCH_PAYMENTS, IMPORT_MAX_LISTED};
+use crate::limits::{IMPORT_BATCH_PAYMENTS, IMPORT_MAX_IDS, IMPORT_MAX_LISTED};
 use crate::model::{
     ChildState, NewPayment, OrderNo, PaymentSource, PaymentState, ProfileId, ProfileName, SessionId,
 };
-use crate::ottu::{FetchError, OttuClient, PaymentDetails};
+use crate::ottu::{ClientConfig, FetchError, OttuClient, PaymentDetails};
 use crate::store::children::Unresolved;
 use crate::store::payments::Upserted;
 use crate::store::{self, EventInsert};
@@ -123,8 +135,14 @@ pub struct RefreshSummary {
 
 /// How far an import is, for a progress bar: the total is unknown until the file ends, but
 /// its size in bytes is known.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImportProgress {
+    /// Whether ids are read from a file (after the ids given in the request).
+    pub from_file: bool,
+    /// The file's size in bytes; `None` without a file, or for one without a size (a pipe).
+    pub bytes_total: Option<u64>,
+    /// Ids given in the request itself (not the file's).
+    pub ids_given: u64,
     /// Bytes of the file read so far.
     pub bytes_read: u64,
     /// Ids answered by Ottu (or failed) and lines rejected so far.
@@ -133,37 +151,112 @@ pub struct ImportProgress {
     pub imported: u64,
 }
 
-/// What to import, and how to stop it.
-pub struct ImportRequest<'a> {
-    pub profile: &'a str,
-    /// Ids from the command line: checked before anything is sent; a bad one refuses the
-    /// whole command (it is a typo to fix, not a line in a long file).
-    pub session_ids: &'a [String],
-    /// A file of ids, one per line, read as a stream after `session_ids`.
-    pub file: Option<&'a mut dyn BufRead>,
-    /// Set (e.g. by Ctrl-C) to stop at the next answer, keeping what was imported.
-    pub cancel: Option<&'a AtomicBool>,
+/// What to import: the user's text as given (the job checks it). Owned and deserializable,
+/// so the desktop app can send it as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRequest {
+    pub profile: String,
+    /// Ids given in the request (the command line, a form): checked before anything is sent;
+    /// a bad one refuses the whole request (it is a typo to fix, not a line in a long file).
+    /// At most [`IMPORT_MAX_IDS`]; more go in a file.
+    #[serde(default)]
+    pub session_ids: Vec<String>,
+    /// A file of ids, one per line (blank lines and `#` comments skipped), read as a stream
+    /// after `session_ids`: memory does not grow with it, so it has no cap.
+    #[serde(default)]
+    pub from_file: Option<PathBuf>,
 }
 
-/// The profile's client, and how a stop names the profile: `profile NAME (BASE_URL)`, as
-/// the sync names a profile whose answers are not Ottu's.
-fn client(
-    ledger: &mut Ledger,
-    remote: &Remote,
-    profile: &str,
-) -> Result<(crate::model::ProfileId, OttuClient, String)> {
+/// What to refresh: one profile, or every profile with a key stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    #[serde(default)]
+    pub profile: Option<String>,
+}
+
+/// How far a refresh is: the profile being read, and its children asked about so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RefreshProgress {
+    pub profile: String,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Every profile a refresh read, each with its own outcome: one failing never keeps the
+/// others from being refreshed.
+#[derive(Debug, Default)]
+pub struct RefreshReport {
+    pub profiles: Vec<(String, Result<RefreshSummary>)>,
+}
+
+impl RefreshReport {
+    /// The run's error when any profile failed (`refresh.failed`), after the others were
+    /// refreshed.
+    pub fn error(&self) -> Option<Error> {
+        let failed: Vec<String> = self
+            .profiles
+            .iter()
+            .filter_map(|(name, r)| r.as_ref().err().map(|e| format!("{name}: {e}")))
+            .collect();
+        (!failed.is_empty()).then(|| Error::Remote {
+            code: "refresh.failed",
+            message: format!(
+                "refresh failed for {} of {} profile(s), the others were refreshed: {}",
+                failed.len(),
+                self.profiles.len(),
+                failed.join("; ")
+            ),
+        })
+    }
+}
+
+/// A profile found by name (`not_found`, field `profile`, when there is none).
+fn find_profile(ledger: &mut Ledger, profile: &str) -> Result<crate::model::Profile> {
     let name = ProfileName::parse(profile).field("profile")?;
-    let profile = ledger.store().read(|tx| {
+    ledger.store().read(|tx| {
         store::profiles::by_name(tx, &name)?.ok_or_else(|| Error::NotFound {
             what: "profile",
             field: "profile",
             key: name.to_string(),
         })
-    })?;
-    let client =
-        connect::client_for(ledger, remote.client_config, profile.id).map_err(connect_error)?;
-    let label = format!("profile {} ({})", profile.name, profile.base_url);
-    Ok((profile.id, client, label))
+    })
+}
+
+/// How a stop names the profile: `profile NAME (BASE_URL)`, as the sync names a profile
+/// whose answers are not Ottu's.
+fn label(profile: &crate::model::Profile) -> String {
+    format!("profile {} ({})", profile.name, profile.base_url)
+}
+
+/// The profile's client, and how a stop names the profile.
+fn client(
+    ledger: &mut Ledger,
+    config: ClientConfig,
+    profile: &str,
+) -> Result<(ProfileId, OttuClient, String)> {
+    let profile = find_profile(ledger, profile)?;
+    let client = connect::client_for(ledger, config, profile.id).map_err(connect_error)?;
+    Ok((profile.id, client, label(&profile)))
+}
+
+/// The id file, opened: its reader and its size (`None` for a pipe or a device, which have
+/// none). A missing or unreadable file, or a directory, is `input.unreadable` (field
+/// `from_file`) before anything is sent.
+fn open_id_file(path: &Path) -> Result<(BufReader<File>, Option<u64>)> {
+    let unreadable = |e: std::io::Error| {
+        Error::invalid(
+            "from_file",
+            "input.unreadable",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    };
+    let file = File::open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(unreadable(std::io::Error::other("it is a directory")));
+    }
+    let size = meta.is_file().then_some(meta.len());
+    Ok((BufReader::new(file), size))
 }
 
 /// Why no client could be made, as the command's error. A keyring that cannot be reached
@@ -285,11 +378,11 @@ impl ImportItem {
 }
 
 /// An import in progress: the input, the batch not yet written, the summary so far.
-struct ImportRun<'a, 'r> {
+struct ImportRun<'a> {
     ledger: &'a mut Ledger,
     profile_id: ProfileId,
     args: std::slice::Iter<'a, SessionId>,
-    lines: Option<IdLines<&'r mut dyn BufRead>>,
+    lines: Option<IdLines<BufReader<File>>>,
     batch: Batch<(
         Option<u64>,
         SessionId,
@@ -300,15 +393,18 @@ struct ImportRun<'a, 'r> {
     ids_seen: u64,
     handled: u64,
     summary: ImportSummary,
+    /// What does not change during the run (whether there is a file, its size...).
+    started: ImportProgress,
     progress: &'a mut dyn FnMut(&ImportProgress),
 }
 
-impl ImportRun<'_, '_> {
+impl ImportRun<'_> {
     fn report(&mut self) {
         let progress = ImportProgress {
             bytes_read: self.lines.as_ref().map_or(0, IdLines::bytes_read),
             handled: self.handled,
             imported: self.summary.imported(),
+            ..self.started
         };
         (self.progress)(&progress);
     }
@@ -386,7 +482,7 @@ fn write_import_batch(
     Ok(written)
 }
 
-impl Sink for ImportRun<'_, '_> {
+impl Sink for ImportRun<'_> {
     type Item = ImportItem;
 
     fn next(&mut self) -> std::result::Result<Next<ImportItem>, StopCause> {
@@ -463,6 +559,13 @@ impl Sink for ImportRun<'_, '_> {
         {
             Ok(None) => Ok(()),
             Ok(Some(written)) => {
+                tracing::debug!(
+                    added = written.added,
+                    updated = written.updated,
+                    unchanged = written.unchanged,
+                    failed = written.failures.len(),
+                    "import batch written"
+                );
                 self.summary.added += written.added;
                 self.summary.updated += written.updated;
                 self.summary.unchanged += written.unchanged;
@@ -569,90 +672,424 @@ impl Sink for RefreshRun<'_> {
             .batch
             .flush(|batch| write_refresh_batch(ledger, batch))?
         {
+            tracing::debug!(settled, "refresh batch written");
             self.summary.settled += settled;
         }
         Ok(())
     }
 }
 
-impl Ledger {
-    /// `daftar import --profile P (--session-id S... | --from-file FILE)`.
-    ///
-    /// Errors before anything is sent (unknown profile, no credential, no keyring reachable,
-    /// a bad `--session-id`, nothing to import) are returned as `Err`. Once the import runs, it returns its
-    /// summary even when it stopped early: `stopped` says why and where, and
-    /// [`ImportSummary::error`] is the run's error.
-    pub fn import(
-        &mut self,
-        remote: &Remote,
-        request: ImportRequest<'_>,
-        progress: &mut dyn FnMut(&ImportProgress),
-    ) -> Result<ImportSummary> {
-        let ids = request
-            .session_ids
-            .iter()
-            .map(|s| SessionId::parse_new(s.trim()).field("session_id"))
-            .collect::<Result<Vec<_>>>()?;
-        let (profile_id, client, label) = client(self, remote, request.profile)?;
-        let not_cancelled = AtomicBool::new(false);
-        let cancel = request.cancel.unwrap_or(&not_cancelled);
-        let mut run = ImportRun {
-            ledger: self,
-            profile_id,
-            args: ids.iter(),
-            lines: request.file.map(IdLines::new),
-            batch: Batch::with_capacity(IMPORT_BATCH_PAYMENTS),
-            lost_from: None,
-            ids_seen: 0,
-            handled: 0,
-            summary: ImportSummary::default(),
-            progress,
-        };
-        let stopped = window::run(remote, &client, cancel, &mut run);
-        let lines_read = run.lines.as_ref().map_or(0, IdLines::lines_read);
-        let mut summary = std::mem::take(&mut run.summary);
-        if let Some((cause, item)) = stopped {
-            let (line, session_id) = match (item, run.lost_from.take(), cause.reason) {
-                (_, Some(lost), _) => lost,
-                (Some(item), None, _) => item.place(),
-                (None, None, StopReason::Unreadable) => (Some(lines_read + 1), None),
-                (None, None, _) => (None, None),
-            };
-            summary.stopped = Some(ImportStop {
-                reason: cause.reason,
-                code: cause.code,
-                message: stop_message(cause, &label),
-                line,
-                session_id,
-            });
-        } else if run.ids_seen == 0 {
-            return Err(match summary.rejected.first() {
-                None if run.lines.is_some() => Error::invalid(
-                    "from_file",
-                    "import.nothing",
-                    "the file holds no session id, only blank lines and # comments: put one session id per line",
-                ),
-                None => Error::invalid(
-                    "session_id",
-                    "import.nothing",
-                    "name at least one payment: --session-id S... or --from-file FILE",
-                ),
-                Some(first) => Error::invalid(
-                    "from_file",
-                    "import.no_session_id",
-                    format!(
-                        "none of the {} line(s) of the file that are not blank or comments is a session id; line {}: {}",
-                        summary.rejected_count, first.line, first.error
-                    ),
-                ),
-            });
-        }
-        Ok(summary)
+/// The async runtime failed under a job (it panicked or was shut down).
+fn job_lost(what: &str, error: tokio::task::JoinError) -> Error {
+    Error::Remote {
+        code: "runtime",
+        message: format!("the {what} stopped unexpectedly: {error}"),
+    }
+}
+
+/// The runtime of the async caller (`runtime` when there is none).
+fn current_runtime() -> Result<Handle> {
+    Handle::try_current().map_err(|e| Error::Remote {
+        code: "runtime",
+        message: format!("no async runtime to run on: {e}"),
+    })
+}
+
+/// An import, ready to run on its own handle on the ledger file. Made by
+/// [`Ledger::import_job`]; [`ImportJob::run`] (blocking) or [`ImportJob::run_async`].
+pub struct ImportJob {
+    ledger: Ledger,
+    request: ImportRequest,
+    client_config: ClientConfig,
+    cancel: Arc<AtomicBool>,
+}
+
+impl ImportJob {
+    /// The client's timeouts (tests shorten them).
+    pub fn with_client_config(mut self, config: ClientConfig) -> ImportJob {
+        self.client_config = config;
+        self
     }
 
-    /// `daftar import --profile P --session-id S...` for callers with ids in hand; a run
-    /// that stops early (refused key, Ottu unreachable) is an `Err`, what was imported
-    /// before it is kept.
+    /// Set it (from any thread, a signal handler, a Cancel button) to stop the import at its
+    /// next answer: what was read is written, requests in flight are abandoned (a read
+    /// changes nothing at Ottu), and the summary's `stopped` says where (`interrupted`).
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.cancel)
+    }
+
+    /// Runs the import on this thread, its requests on `runtime`, and returns its summary.
+    ///
+    /// Blocks this thread until the import ends; this thread must not be one of `runtime`'s
+    /// workers (an async caller uses [`ImportJob::run_async`]). Errors before anything is
+    /// sent (an unreadable file, nothing to import, more than [`IMPORT_MAX_IDS`] ids, a bad
+    /// session id, an unknown profile, no credential, no keyring reachable) are returned as
+    /// `Err`. Once the import runs, it returns its summary even when it stopped early:
+    /// `stopped` says why and where, and [`ImportSummary::error`] is the run's error.
+    pub fn run(
+        mut self,
+        runtime: &Handle,
+        progress: &mut dyn FnMut(&ImportProgress),
+    ) -> Result<ImportSummary> {
+        let span = tracing::info_span!(
+            "import",
+            profile = %self.request.profile,
+            ids = self.request.session_ids.len(),
+            from_file = ?self.request.from_file,
+        );
+        let _entered = span.enter();
+        let result = import(
+            &mut self.ledger,
+            runtime,
+            self.client_config,
+            &self.request,
+            &self.cancel,
+            progress,
+        );
+        match &result {
+            Ok(summary) => match &summary.stopped {
+                None => tracing::info!(
+                    added = summary.added,
+                    updated = summary.updated,
+                    unchanged = summary.unchanged,
+                    failed = summary.failed_count,
+                    rejected = summary.rejected_count,
+                    "import finished"
+                ),
+                Some(stop) => tracing::warn!(
+                    code = stop.code,
+                    line = stop.line,
+                    session_id = stop.session_id,
+                    imported = summary.imported(),
+                    "import stopped: {}",
+                    stop.message
+                ),
+            },
+            Err(error) => tracing::warn!(code = error.code(), "import refused: {error}"),
+        }
+        result
+    }
+
+    /// [`ImportJob::run`] for an async caller: the job runs on the caller's runtime's
+    /// blocking pool (SQLite off the async workers), its requests on that runtime. Never
+    /// blocks a worker and never calls `block_on`, so it is safe inside an async command.
+    /// `progress` is called on the blocking thread.
+    pub async fn run_async(
+        self,
+        mut progress: impl FnMut(&ImportProgress) + Send + 'static,
+    ) -> Result<ImportSummary> {
+        let runtime = current_runtime()?;
+        let task = runtime.clone();
+        tokio::task::spawn_blocking(move || self.run(&task, &mut progress))
+            .await
+            .map_err(|e| job_lost("import", e))?
+    }
+}
+
+/// The import itself, on the job's own ledger handle.
+fn import(
+    ledger: &mut Ledger,
+    runtime: &Handle,
+    config: ClientConfig,
+    request: &ImportRequest,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(&ImportProgress),
+) -> Result<ImportSummary> {
+    let file = request.from_file.as_deref().map(open_id_file).transpose()?;
+    if request.session_ids.is_empty() && file.is_none() {
+        return Err(Error::invalid(
+            "session_id",
+            "import.nothing",
+            "name at least one payment: a session id, or a file of them",
+        ));
+    }
+    let given = request.session_ids.len();
+    if given > IMPORT_MAX_IDS {
+        return Err(Error::invalid(
+            "ids",
+            "import.too_many_ids",
+            format!(
+                "{given} session ids were given at once; at most {IMPORT_MAX_IDS} are: put them in a file of ids, one per line"
+            ),
+        )
+        .with("given", given)
+        .with("max", IMPORT_MAX_IDS));
+    }
+    let ids = request
+        .session_ids
+        .iter()
+        .map(|s| SessionId::parse_new(s.trim()).field("session_id"))
+        .collect::<Result<Vec<_>>>()?;
+    let (profile_id, client, label) = client(ledger, config, &request.profile)?;
+    let started = ImportProgress {
+        from_file: file.is_some(),
+        bytes_total: file.as_ref().and_then(|(_, size)| *size),
+        ids_given: given as u64,
+        ..ImportProgress::default()
+    };
+    progress(&started);
+    let mut run = ImportRun {
+        ledger,
+        profile_id,
+        args: ids.iter(),
+        lines: file.map(|(reader, _)| IdLines::new(reader)),
+        batch: Batch::with_capacity(IMPORT_BATCH_PAYMENTS),
+        lost_from: None,
+        ids_seen: 0,
+        handled: 0,
+        summary: ImportSummary::default(),
+        started,
+        progress,
+    };
+    let stopped = window::run(runtime, &client, cancel, &mut run);
+    let lines_read = run.lines.as_ref().map_or(0, IdLines::lines_read);
+    let mut summary = std::mem::take(&mut run.summary);
+    if let Some((cause, item)) = stopped {
+        let (line, session_id) = match (item, run.lost_from.take(), cause.reason) {
+            (_, Some(lost), _) => lost,
+            (Some(item), None, _) => item.place(),
+            (None, None, StopReason::Unreadable) => (Some(lines_read + 1), None),
+            (None, None, _) => (None, None),
+        };
+        summary.stopped = Some(ImportStop {
+            reason: cause.reason,
+            code: cause.code,
+            message: stop_message(cause, &label),
+            line,
+            session_id,
+        });
+    } else if run.ids_seen == 0 {
+        return Err(match summary.rejected.first() {
+            None if run.lines.is_some() => Error::invalid(
+                "from_file",
+                "import.nothing",
+                "the file holds no session id, only blank lines and # comments: put one session id per line",
+            ),
+            None => Error::invalid(
+                "session_id",
+                "import.nothing",
+                "name at least one payment: a session id, or a file of them",
+            ),
+            Some(first) => Error::invalid(
+                "from_file",
+                "import.no_session_id",
+                format!(
+                    "none of the {} line(s) of the file that are not blank or comments is a session id; line {}: {}",
+                    summary.rejected_count, first.line, first.error
+                ),
+            ),
+        });
+    }
+    Ok(summary)
+}
+
+/// A refresh, ready to run on its own handle on the ledger file. Made by
+/// [`Ledger::refresh_job`]; [`RefreshJob::run`] (blocking) or [`RefreshJob::run_async`].
+pub struct RefreshJob {
+    ledger: Ledger,
+    request: RefreshRequest,
+    client_config: ClientConfig,
+    cancel: Arc<AtomicBool>,
+}
+
+impl RefreshJob {
+    /// The client's timeouts (tests shorten them).
+    pub fn with_client_config(mut self, config: ClientConfig) -> RefreshJob {
+        self.client_config = config;
+        self
+    }
+
+    /// Set it to stop the refresh at its next answer; what was recorded before is kept.
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.cancel)
+    }
+
+    /// Re-reads every child Ottu had not settled (`refund_queued`) of the profile named, or
+    /// of every profile, and records how each ended (`refunded` or `refund_rejected`).
+    ///
+    /// Every profile is reported on its own: one failing never keeps the others from being
+    /// refreshed ([`RefreshReport::error`] is the run's error then). Without a profile named,
+    /// a profile with no key stored is skipped (nothing of ours is at Ottu to refresh). An
+    /// unreachable keyring is the whole run's `Err` (every profile would meet it); with a
+    /// profile named, so is that profile's error. Blocks this thread, as [`ImportJob::run`].
+    pub fn run(
+        mut self,
+        runtime: &Handle,
+        progress: &mut dyn FnMut(&RefreshProgress),
+    ) -> Result<RefreshReport> {
+        let span = tracing::info_span!("refresh", profile = ?self.request.profile);
+        let _entered = span.enter();
+        let names = match &self.request.profile {
+            Some(name) => vec![name.clone()],
+            None => self
+                .ledger
+                .profiles()?
+                .into_iter()
+                .map(|p| p.name)
+                .collect(),
+        };
+        let mut report = RefreshReport::default();
+        for name in names {
+            if self.cancel.load(Ordering::SeqCst) {
+                tracing::info!("refresh cancelled");
+                break;
+            }
+            let result = refresh_profile(
+                &mut self.ledger,
+                runtime,
+                self.client_config,
+                &name,
+                &self.cancel,
+                progress,
+            );
+            match result {
+                Ok(summary) => {
+                    tracing::info!(
+                        profile = %name,
+                        checked = summary.checked,
+                        settled = summary.settled,
+                        failed = summary.failed.len(),
+                        "profile refreshed"
+                    );
+                    report.profiles.push((name, Ok(summary)));
+                }
+                // A profile without a key has nothing of ours at Ottu to refresh.
+                Err(Refused::NoKey(error)) if self.request.profile.is_none() => {
+                    tracing::debug!(profile = %name, "no key stored: skipped ({error})");
+                }
+                // No keyring reachable: a local condition every profile would meet, not a
+                // fact about this one (nor "no key stored"): the run's error.
+                Err(Refused::NoKeyring(error)) => {
+                    tracing::warn!(code = error.code(), "refresh stopped: {error}");
+                    return Err(error);
+                }
+                Err(Refused::NoKey(error) | Refused::Failed(error)) => {
+                    tracing::warn!(profile = %name, code = error.code(), "refresh failed: {error}");
+                    if self.request.profile.is_some() {
+                        return Err(error);
+                    }
+                    report.profiles.push((name, Err(error)));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// [`RefreshJob::run`] for an async caller, as [`ImportJob::run_async`].
+    pub async fn run_async(
+        self,
+        mut progress: impl FnMut(&RefreshProgress) + Send + 'static,
+    ) -> Result<RefreshReport> {
+        let runtime = current_runtime()?;
+        let task = runtime.clone();
+        tokio::task::spawn_blocking(move || self.run(&task, &mut progress))
+            .await
+            .map_err(|e| job_lost("refresh", e))?
+    }
+}
+
+/// Why one profile's refresh did not run or ended early, as refresh-all must tell them
+/// apart: by type, never by an error code's text.
+enum Refused {
+    /// No credential stored for the profile (or Basic auth without a user).
+    NoKey(Error),
+    /// The OS keyring could not be reached at all.
+    NoKeyring(Error),
+    Failed(Error),
+}
+
+impl From<Error> for Refused {
+    fn from(error: Error) -> Refused {
+        Refused::Failed(error)
+    }
+}
+
+/// One profile's refresh, on the job's own ledger handle.
+fn refresh_profile(
+    ledger: &mut Ledger,
+    runtime: &Handle,
+    config: ClientConfig,
+    name: &str,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(&RefreshProgress),
+) -> std::result::Result<RefreshSummary, Refused> {
+    let profile = find_profile(ledger, name)?;
+    let client = match connect::client_for(ledger, config, profile.id) {
+        Ok(client) => client,
+        Err(error @ (ConnectError::NoCredential { .. } | ConnectError::NoBasicUser { .. })) => {
+            return Err(Refused::NoKey(connect_error(error)));
+        }
+        Err(error) if error.is_unavailable() => {
+            return Err(Refused::NoKeyring(connect_error(error)));
+        }
+        Err(error) => return Err(Refused::Failed(connect_error(error))),
+    };
+    let label = label(&profile);
+    let pending = ledger
+        .store()
+        .read(|tx| Ok::<_, Error>(store::children::unresolved(tx, Some(profile.id))?))?;
+    let total = pending.len() as u64;
+    let mut tick = |done| {
+        progress(&RefreshProgress {
+            profile: name.to_string(),
+            done,
+            total,
+        })
+    };
+    tick(0);
+    let mut run = RefreshRun {
+        summary: RefreshSummary {
+            checked: total,
+            ..RefreshSummary::default()
+        },
+        ledger,
+        pending: pending.into_iter(),
+        batch: Batch::with_capacity(0),
+        done: 0,
+        progress: &mut tick,
+    };
+    let stopped = window::run(runtime, &client, cancel, &mut run);
+    match stopped {
+        None => Ok(run.summary),
+        Some((cause, at)) => Err(Refused::Failed(Error::Remote {
+            code: cause.code,
+            message: format!(
+                "{}; the refresh stopped{}: {} refund(s) settled before are recorded",
+                stop_message(cause, &label),
+                at.map(|c| format!(" at child {}", c.session_id))
+                    .unwrap_or_default(),
+                run.summary.settled
+            ),
+        })),
+    }
+}
+
+impl Ledger {
+    /// An import on its own handle on this ledger's file ([`Ledger::reopen`]): nothing is
+    /// checked or sent until it runs, and this handle is free meanwhile.
+    pub fn import_job(&self, request: ImportRequest) -> Result<ImportJob> {
+        Ok(ImportJob {
+            ledger: self.reopen()?,
+            request,
+            client_config: ClientConfig::default(),
+            cancel: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// A refresh on its own handle on this ledger's file, as [`Ledger::import_job`].
+    pub fn refresh_job(&self, request: RefreshRequest) -> Result<RefreshJob> {
+        Ok(RefreshJob {
+            ledger: self.reopen()?,
+            request,
+            client_config: ClientConfig::default(),
+            cancel: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// Import by session ids, for callers with ids in hand and a runtime of their own that
+    /// this thread is not inside (tests, scripts): an [`ImportJob`] run to its end. A run
+    /// that stops early (refused key, Ottu unreachable) is an `Err`; what was imported
+    /// before it is kept. `progress` gets the number of ids handled.
     pub fn import_from_ottu(
         &mut self,
         remote: &Remote,
@@ -660,72 +1097,38 @@ impl Ledger {
         session_ids: &[String],
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportSummary> {
-        let summary = self.import(
-            remote,
-            ImportRequest {
-                profile,
-                session_ids,
-                file: None,
-                cancel: None,
-            },
-            &mut |p| progress(p.handled),
-        )?;
+        let job = self.import_job(ImportRequest {
+            profile: profile.to_string(),
+            session_ids: session_ids.to_vec(),
+            from_file: None,
+        })?;
+        let summary = job
+            .with_client_config(remote.client_config)
+            .run(&remote.runtime, &mut |p| progress(p.handled))?;
         match summary.error() {
             Some(error) => Err(error),
             None => Ok(summary),
         }
     }
 
-    /// `daftar refresh`: re-reads every child Ottu had not settled (`refund_queued`) and
-    /// records its new state (`refunded` or `refund_rejected`).
+    /// Refresh of one profile, as [`Ledger::import_from_ottu`]: a [`RefreshJob`] run to its
+    /// end; a refused key, Ottu unreachable or no key stored are an `Err`. `progress` gets
+    /// the number of children asked about.
     pub fn refresh_from_ottu(
         &mut self,
         remote: &Remote,
         profile: &str,
         progress: &mut dyn FnMut(u64),
     ) -> Result<RefreshSummary> {
-        self.refresh(remote, profile, None, progress)
-    }
-
-    /// [`Ledger::refresh_from_ottu`] that `cancel` (Ctrl-C) stops at the next answer. A
-    /// refused key, Ottu unreachable or a cancel stop the run with an `Err`; what was
-    /// recorded before is kept. `progress` gets the number of children asked about.
-    pub fn refresh(
-        &mut self,
-        remote: &Remote,
-        profile: &str,
-        cancel: Option<&AtomicBool>,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<RefreshSummary> {
-        let (profile_id, client, label) = client(self, remote, profile)?;
-        let pending = self
-            .store()
-            .read(|tx| Ok::<_, Error>(store::children::unresolved(tx, Some(profile_id))?))?;
-        let not_cancelled = AtomicBool::new(false);
-        let mut run = RefreshRun {
-            summary: RefreshSummary {
-                checked: pending.len() as u64,
-                ..RefreshSummary::default()
-            },
-            ledger: self,
-            pending: pending.into_iter(),
-            batch: Batch::with_capacity(0),
-            done: 0,
-            progress,
-        };
-        let stopped = window::run(remote, &client, cancel.unwrap_or(&not_cancelled), &mut run);
-        match stopped {
-            None => Ok(run.summary),
-            Some((cause, at)) => Err(Error::Remote {
-                code: cause.code,
-                message: format!(
-                    "{}; the refresh stopped{}: {} refund(s) settled before are recorded",
-                    stop_message(cause, &label),
-                    at.map(|c| format!(" at child {}", c.session_id))
-                        .unwrap_or_default(),
-                    run.summary.settled
-                ),
-            }),
+        let job = self.refresh_job(RefreshRequest {
+            profile: Some(profile.to_string()),
+        })?;
+        let mut report = job
+            .with_client_config(remote.client_config)
+            .run(&remote.runtime, &mut |p| progress(p.done))?;
+        match report.profiles.pop() {
+            Some((_, result)) => result,
+            None => Ok(RefreshSummary::default()),
         }
     }
 }

@@ -1,13 +1,15 @@
 //! Payments into the ledger from outside: from Ottu's retrieve endpoint (`import`, by
 //! session id or from a file read as a stream), and re-reading what Ottu has not settled
-//! yet (`refresh`). Reports (CSV/XLSX) come later.
+//! yet (`refresh`), each as a job that runs on its own handle on the ledger file, reports
+//! progress and can be cancelled. Reports (CSV/XLSX) come later.
 
 mod from_ottu;
 mod lines;
 mod window;
 
 pub use from_ottu::{
-    ImportFailure, ImportProgress, ImportRequest, ImportStop, ImportSummary, RefreshSummary,
+    ImportFailure, ImportJob, ImportProgress, ImportRequest, ImportStop, ImportSummary,
+    RefreshJob, RefreshProgress, RefreshReport, RefreshRequest, RefreshSummary,
 };
 pub use lines::RejectedLine;
 pub use window::StopReason;

@@ -19,19 +19,22 @@
 //! that fails stops the run and is not tried again: the ledger is locked or broken, and a
 //! second try would only wait out the busy timeout again.
 //!
-//! Waiting uses `Handle::block_on` on the caller's thread, which owns the ledger: the
-//! requests run on the runtime, SQLite stays on this thread.
+//! The requests run as tasks on a tokio runtime; the caller's thread owns the ledger and
+//! waits for answers on a plain channel (never `Handle::block_on`), so a run works on any
+//! thread that is not one of the runtime's own: a CLI's main thread, or a blocking-pool
+//! thread of the caller's runtime ([`crate::import::ImportJob::run_async`]). SQLite stays on
+//! that thread.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use tokio::runtime::Handle;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 
-use crate::connect::Remote;
 use crate::limits::{
     IMPORT_BATCH_MAX_MS, IMPORT_CANCEL_POLL_MS, IMPORT_CONCURRENCY, IMPORT_FETCH_ATTEMPTS,
     IMPORT_MAX_CONSECUTIVE_UNAVAILABLE, IMPORT_MAX_THROTTLE_WAIT_MS, IMPORT_READ_AHEAD,
@@ -123,9 +126,10 @@ pub trait Sink {
 type Answer = Result<PaymentDetails, FetchError>;
 
 enum Slot<T> {
+    /// Sent to the dispatcher; its answer comes back tagged with `seq`.
     Fetch {
         item: T,
-        answer: oneshot::Receiver<Answer>,
+        seq: u64,
     },
     Skip(T),
 }
@@ -141,8 +145,12 @@ enum Waited {
 /// when the stop is not tied to one, e.g. a failed write or an unreadable file), or `None`
 /// when the input was used up. The sink has been flushed either way, except after a write
 /// that failed: that batch is reported lost, not written again.
+///
+/// Blocks this thread while it waits (never inside the runtime: the waits are on a plain
+/// channel with a timeout, so `runtime` may be the caller's own as long as this thread is
+/// not one of its workers).
 pub fn run<S: Sink>(
-    remote: &Remote,
+    runtime: &Handle,
     client: &OttuClient,
     cancel: &AtomicBool,
     sink: &mut S,
@@ -150,9 +158,16 @@ pub fn run<S: Sink>(
     // Ids sent or skipped, not yet handed back, in input order.
     let mut window: VecDeque<Slot<S::Item>> = VecDeque::new();
     // The requests go to a dispatcher on the runtime, which sends them in this order, a few
-    // at a time; it keeps sending while this thread writes a batch.
+    // at a time; it keeps sending while this thread writes a batch. Answers come back on
+    // one plain channel, tagged with their place in the input; those that arrive before
+    // their turn wait in `arrived` (at most the window's size).
     let (requests, queue) = mpsc::channel(IMPORT_READ_AHEAD);
-    remote.runtime.spawn(dispatch(client.clone(), queue));
+    let (answered, answers) = std_mpsc::channel();
+    // Dropped when the run ends: the dispatcher then stops and aborts what is in flight.
+    let (stop, stopped) = oneshot::channel::<()>();
+    runtime.spawn(dispatch(client.clone(), queue, answered, stopped));
+    let mut arrived: HashMap<u64, Answer> = HashMap::new();
+    let mut next_seq = 0u64;
     // Requests in the window. The first goes alone: a refused key or an unreachable Ottu
     // then costs one request.
     let mut fetches = 0usize;
@@ -167,11 +182,12 @@ pub fn run<S: Sink>(
         while !input_done && window.len() < IMPORT_READ_AHEAD && fetches < limit {
             match sink.next() {
                 Ok(Next::Fetch { item, id }) => {
-                    let (reply, answer) = oneshot::channel();
+                    let seq = next_seq;
+                    next_seq += 1;
                     // Never full: the window holds at most as many requests as it has room.
-                    // Closed only if the dispatcher died: the answer then says so.
-                    let _ = requests.try_send((id, reply));
-                    window.push_back(Slot::Fetch { item, answer });
+                    // Closed only if the dispatcher died: the wait then says so.
+                    let _ = requests.try_send((seq, id));
+                    window.push_back(Slot::Fetch { item, seq });
                     fetches += 1;
                 }
                 Ok(Next::Skip(item)) => window.push_back(Slot::Skip(item)),
@@ -185,7 +201,7 @@ pub fn run<S: Sink>(
         let Some(slot) = window.pop_front() else {
             break input_error.map(|cause| (cause, None));
         };
-        let (item, mut answer) = match slot {
+        let (item, seq) = match slot {
             Slot::Skip(item) if cancel.load(Ordering::SeqCst) => {
                 break Some((interrupted(), Some(item)));
             }
@@ -193,27 +209,15 @@ pub fn run<S: Sink>(
                 sink.skipped(item);
                 continue;
             }
-            Slot::Fetch { item, answer } => (item, answer),
+            Slot::Fetch { item, seq } => (item, seq),
         };
         let flush_at = sink
             .unwritten_since()
             .map(|since| since + Duration::from_millis(IMPORT_BATCH_MAX_MS));
-        let waited = remote.runtime.block_on(async {
-            tokio::select! {
-                biased;
-                () = cancelled(cancel) => Waited::Cancelled,
-                answer = &mut answer => Waited::Done(Box::new(answer.unwrap_or_else(|_| {
-                    Err(FetchError::Unavailable {
-                        reason: "the request was dropped before it was answered".to_string(),
-                    })
-                }))),
-                () = sleep_until(flush_at) => Waited::FlushDue,
-            }
-        });
-        match waited {
+        match wait_for(seq, &answers, &mut arrived, cancel, flush_at) {
             Waited::Cancelled => break Some((interrupted(), Some(item))),
             Waited::FlushDue => {
-                window.push_front(Slot::Fetch { item, answer });
+                window.push_front(Slot::Fetch { item, seq });
                 if let Err(cause) = sink.flush() {
                     write_failed = true;
                     break Some((cause, None));
@@ -257,6 +261,7 @@ pub fn run<S: Sink>(
     };
     // Ends the dispatcher, which aborts the requests still in flight: what was read ahead
     // is abandoned (a read has no effect at Ottu).
+    drop(stop);
     drop(requests);
     drop(window);
     if write_failed {
@@ -269,29 +274,83 @@ pub fn run<S: Sink>(
     }
 }
 
+/// Waits on this thread for the answer tagged `seq`, the cancel flag, or the time the
+/// sink's oldest unwritten answer is due to be written, whichever comes first (in that
+/// order of precedence). Polls the flag every [`IMPORT_CANCEL_POLL_MS`]: it is set from a
+/// signal handler or another thread, and an atomic load is all it costs.
+fn wait_for(
+    seq: u64,
+    answers: &std_mpsc::Receiver<(u64, Answer)>,
+    arrived: &mut HashMap<u64, Answer>,
+    cancel: &AtomicBool,
+    flush_at: Option<Instant>,
+) -> Waited {
+    let poll = Duration::from_millis(IMPORT_CANCEL_POLL_MS);
+    loop {
+        if cancel.load(Ordering::SeqCst) {
+            return Waited::Cancelled;
+        }
+        if let Some(answer) = arrived.remove(&seq) {
+            return Waited::Done(Box::new(answer));
+        }
+        let now = Instant::now();
+        let wait = match flush_at {
+            Some(at) if at <= now => return Waited::FlushDue,
+            Some(at) => (at - now).min(poll),
+            None => poll,
+        };
+        match answers.recv_timeout(wait) {
+            Ok((tag, answer)) => {
+                arrived.insert(tag, answer);
+            }
+            Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+            // The dispatcher and every request are gone (the runtime shut down): no answer
+            // is coming for this one.
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => {
+                return Waited::Done(Box::new(Err(FetchError::Unavailable {
+                    reason: "the request was dropped before it was answered".to_string(),
+                })));
+            }
+        }
+    }
+}
+
 /// Sends the requests in the order they come, at most [`IMPORT_CONCURRENCY`] at a time,
-/// each answer to its own reply channel. Ends when the run drops its sender; the requests
-/// still running are then aborted (dropping the `JoinSet` aborts its tasks).
+/// each answer back tagged with its `seq`. Ends when the run drops `stop` (or its request
+/// sender); the requests still running are then aborted (dropping the `JoinSet` aborts its
+/// tasks), and requests queued but not sent are never sent.
 async fn dispatch(
     client: OttuClient,
-    mut queue: mpsc::Receiver<(SessionId, oneshot::Sender<Answer>)>,
+    mut queue: mpsc::Receiver<(u64, SessionId)>,
+    answered: std_mpsc::Sender<(u64, Answer)>,
+    mut stop: oneshot::Receiver<()>,
 ) {
     let permits = Arc::new(Semaphore::new(IMPORT_CONCURRENCY));
     let mut running = JoinSet::new();
-    while let Some((id, mut reply)) = queue.recv().await {
+    loop {
+        let (seq, id) = tokio::select! {
+            biased;
+            _ = &mut stop => return,
+            next = queue.recv() => match next {
+                Some(next) => next,
+                None => return,
+            },
+        };
         while running.try_join_next().is_some() {}
         let permit = tokio::select! {
+            biased;
+            _ = &mut stop => return,
             // The semaphore is never closed.
             Ok(permit) = Arc::clone(&permits).acquire_owned() => permit,
-            // The run stopped waiting for this one.
-            () = reply.closed() => continue,
             else => return,
         };
         let client = client.clone();
+        let answered = answered.clone();
         running.spawn(async move {
             let answer = fetch(&client, &id).await;
             drop(permit);
-            let _ = reply.send(answer);
+            // Never blocks (unbounded); fails only once the run has ended.
+            let _ = answered.send((seq, answer));
         });
     }
 }
@@ -318,20 +377,6 @@ async fn fetch(client: &OttuClient, id: &SessionId) -> Answer {
         }
         attempt += 1;
         tokio::time::sleep(wait).await;
-    }
-}
-
-/// Completes once `cancel` is set. Polled, because the flag is set from a signal handler.
-async fn cancelled(cancel: &AtomicBool) {
-    while !cancel.load(Ordering::SeqCst) {
-        tokio::time::sleep(Duration::from_millis(IMPORT_CANCEL_POLL_MS)).await;
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
     }
 }
 
@@ -399,17 +444,18 @@ mod tests {
             config,
         )
         .unwrap();
-        let remote = Remote {
-            runtime: runtime.handle().clone(),
-            client_config: config,
-        };
         let mut sink = LockedLedger {
             sent: false,
             // A batch already due.
             since: Instant::now() - Duration::from_millis(IMPORT_BATCH_MAX_MS),
             flushes: 0,
         };
-        let stopped = run(&remote, &client, &AtomicBool::new(false), &mut sink);
+        let stopped = run(
+            runtime.handle(),
+            &client,
+            &AtomicBool::new(false),
+            &mut sink,
+        );
         let (cause, at) = stopped.expect("the run stops at the failed write");
         assert_eq!(cause.reason, StopReason::Ledger);
         assert!(at.is_none());

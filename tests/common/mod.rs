@@ -43,7 +43,9 @@ impl Cli {
         cmd.arg("--db")
             .arg(&self.db)
             .args(args)
-            .env("USER", "tester");
+            .env("USER", "tester")
+            // The log files go beside the test's ledger, not into the user's log directory.
+            .env("DAFTAR_LOG_DIR", self.dir.path().join("logs"));
         cmd
     }
 

@@ -68,8 +68,26 @@ pub struct Cli {
     /// Print one JSON document on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Also print the log (what is written to the log file) on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Command {
+    /// The command's name for the log (never its arguments).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Profile(_) => "profile",
+            Command::Payment(_) => "payment",
+            Command::Queue(_) => "queue",
+            Command::Status => "status",
+            Command::Sync(_) => "sync",
+            Command::Import(_) => "import",
+            Command::Refresh { .. } => "refresh",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

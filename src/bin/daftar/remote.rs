@@ -6,8 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use daftar::connect::Remote;
-use daftar::import::{ImportProgress, ImportRequest, RefreshSummary};
+use daftar::import::{ImportProgress, ImportRequest, RefreshProgress, RefreshRequest};
 use daftar::sources::SplitMix;
 use daftar::sync::{self, SyncDeps, SyncEvent, SyncMode, SyncOptions, SyncSummary};
 use daftar::{Error, Ledger};
@@ -25,13 +24,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
             code: "runtime",
             message: format!("cannot start the async runtime: {e}"),
         })
-}
-
-fn remote(runtime: &tokio::runtime::Runtime) -> Remote {
-    Remote {
-        runtime: runtime.handle().clone(),
-        client_config: daftar::ottu::ClientConfig::default(),
-    }
 }
 
 /// A progress bar on stderr (hidden with `--json`). `what` is shown through `{prefix}`, never
@@ -66,71 +58,42 @@ const SPINNER_TEMPLATE: &str = "{spinner} {prefix} {msg}";
 /// `daftar import`: renders the summary; a run that stopped part way is the command's
 /// error (exit 1) after its summary, which says what was imported and where it stopped.
 pub fn import(ledger: &mut Ledger, args: &ImportArgs, out: &Output) -> Result<(), Error> {
-    let file = match &args.from_file {
-        None => None,
-        Some(path) => {
-            let unreadable = |e: std::io::Error| {
-                Error::invalid(
-                    "from_file",
-                    "input.unreadable",
-                    format!("cannot read {}: {e}", path.display()),
-                )
-            };
-            let file = std::fs::File::open(path).map_err(unreadable)?;
-            let meta = file.metadata().map_err(unreadable)?;
-            if meta.is_dir() {
-                return Err(unreadable(std::io::Error::other("it is a directory")));
-            }
-            // A pipe or device has no length: the bar then only spins.
-            let size = meta.is_file().then_some(meta.len());
-            Some((std::io::BufReader::new(file), size))
-        }
-    };
-    if args.session_id.is_empty() && file.is_none() {
-        return Err(Error::invalid(
-            "session_id",
-            "import.nothing",
-            "name at least one payment: --session-id S... or --from-file FILE",
-        ));
-    }
+    let job = ledger.import_job(ImportRequest {
+        profile: args.profile.clone(),
+        session_ids: args.session_id.clone(),
+        from_file: args.from_file.clone(),
+    })?;
     let runtime = runtime()?;
     let bar = bar(out.json, "import");
-    let by_bytes = match &file {
-        Some((_, Some(size))) => {
-            bar.set_style(style(IMPORT_BYTES_TEMPLATE));
-            bar.set_length(*size);
-            true
-        }
-        Some((_, None)) => {
-            bar.set_style(style(SPINNER_TEMPLATE));
-            false
-        }
-        None => {
-            bar.set_length(args.session_id.len() as u64);
-            false
-        }
-    };
-    let cancel = Arc::new(AtomicBool::new(false));
     on_ctrl_c(
         &runtime,
-        Arc::clone(&cancel),
+        job.cancel_flag(),
         bar.clone(),
         CtrlCMessages::reading("import"),
     )?;
-    let mut reader = file.map(|(reader, _)| reader);
-    let summary = ledger.import(
-        &remote(&runtime),
-        ImportRequest {
-            profile: &args.profile,
-            session_ids: &args.session_id,
-            file: reader.as_mut().map(|r| r as &mut dyn std::io::BufRead),
-            cancel: Some(&cancel),
-        },
-        &mut |p: &ImportProgress| {
-            bar.set_position(if by_bytes { p.bytes_read } else { p.handled });
-            bar.set_message(format!("{} imported", p.imported));
-        },
-    );
+    // The bar's kind is known once the job has opened the file: through the file by bytes
+    // (its size is known, the number of ids is not until the end), a spinner for a pipe,
+    // or through the list of ids.
+    let mut by_bytes = None;
+    let summary = job.run(runtime.handle(), &mut |p: &ImportProgress| {
+        let by_bytes = *by_bytes.get_or_insert_with(|| match (p.from_file, p.bytes_total) {
+            (true, Some(size)) => {
+                bar.set_style(style(IMPORT_BYTES_TEMPLATE));
+                bar.set_length(size);
+                true
+            }
+            (true, None) => {
+                bar.set_style(style(SPINNER_TEMPLATE));
+                false
+            }
+            (false, _) => {
+                bar.set_length(p.ids_given);
+                false
+            }
+        });
+        bar.set_position(if by_bytes { p.bytes_read } else { p.handled });
+        bar.set_message(format!("{} imported", p.imported));
+    });
     bar.finish_and_clear();
     runtime.shutdown_background();
     let summary = summary?;
@@ -139,69 +102,35 @@ pub fn import(ledger: &mut Ledger, args: &ImportArgs, out: &Output) -> Result<()
     error.map_or(Ok(()), Err)
 }
 
-/// `daftar refresh`: every profile (or the one named), each reported on its own: one
-/// profile failing never keeps the others from being refreshed. A failure is the run's
-/// error (exit 1) after the report; with `--profile`, that profile's error is. Profiles
-/// without a stored key are skipped; an unreachable keyring is the whole run's error.
+/// `daftar refresh`: every profile (or the one named), each reported on its own (the
+/// core's [`daftar::import::RefreshJob`] decides what is skipped and what stops the run).
 pub fn refresh(ledger: &mut Ledger, profile: Option<&str>, out: &Output) -> Result<(), Error> {
+    let job = ledger.refresh_job(RefreshRequest {
+        profile: profile.map(str::to_string),
+    })?;
     let runtime = runtime()?;
-    let profiles = match profile {
-        Some(p) => vec![p.to_string()],
-        None => ledger.profiles()?.into_iter().map(|p| p.name).collect(),
-    };
-    let cancel = Arc::new(AtomicBool::new(false));
     let bar = bar(out.json, "refresh");
     on_ctrl_c(
         &runtime,
-        Arc::clone(&cancel),
+        job.cancel_flag(),
         bar.clone(),
         CtrlCMessages::reading("refresh"),
     )?;
-    let mut reports: Vec<(String, Result<RefreshSummary, Error>)> = Vec::new();
-    for name in profiles {
-        if cancel.load(Ordering::SeqCst) {
-            break;
+    let mut current = None::<String>;
+    let report = job.run(runtime.handle(), &mut |p: &RefreshProgress| {
+        if current.as_deref() != Some(p.profile.as_str()) {
+            bar.reset();
+            bar.set_prefix(format!("refresh {}", p.profile));
+            current = Some(p.profile.clone());
         }
-        bar.reset();
-        bar.set_prefix(format!("refresh {name}"));
-        let result = ledger.refresh(&remote(&runtime), &name, Some(&cancel), &mut |done| {
-            bar.set_position(done)
-        });
-        match result {
-            // No keyring reachable: a local condition every profile would meet, not a fact
-            // about this one (nor "no key stored"): the run's error, exit 1.
-            Err(error) if matches!(&error, Error::Secrets(e) if e.is_unavailable()) => {
-                bar.finish_and_clear();
-                return Err(error);
-            }
-            // A profile without a key has nothing of ours at Ottu to refresh.
-            Err(Error::Remote {
-                code: "ottu.credential",
-                ..
-            }) if profile.is_none() => {}
-            Err(e) if profile.is_some() => {
-                bar.finish_and_clear();
-                return Err(e);
-            }
-            result => reports.push((name, result)),
-        }
-    }
+        bar.set_length(p.total);
+        bar.set_position(p.done);
+    });
     bar.finish_and_clear();
     runtime.shutdown_background();
-    let failed: Vec<String> = reports
-        .iter()
-        .filter_map(|(name, r)| r.as_ref().err().map(|e| format!("{name}: {e}")))
-        .collect();
-    let error = (!failed.is_empty()).then(|| Error::Remote {
-        code: "refresh.failed",
-        message: format!(
-            "refresh failed for {} of {} profile(s), the others were refreshed: {}",
-            failed.len(),
-            reports.len(),
-            failed.join("; ")
-        ),
-    });
-    out.refreshed(&reports, error.as_ref());
+    let report = report?;
+    let error = report.error();
+    out.refreshed(&report.profiles, error.as_ref());
     error.map_or(Ok(()), Err)
 }
 

@@ -1,0 +1,269 @@
+//! Import and refresh as jobs, through the library against the sandbox over loopback: a
+//! job runs on its own handle on the ledger file, reports progress, stops at its cancel
+//! flag within a bound keeping what it wrote consistent, can be awaited inside a tokio
+//! runtime (a desktop command) without panicking, and refuses more ids than its cap.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use daftar::Ledger;
+use daftar::import::{ImportProgress, ImportRequest, RefreshRequest, StopReason};
+use daftar::limits::{IMPORT_CANCEL_POLL_MS, IMPORT_MAX_IDS};
+use daftar::ottu::{ClientConfig, Credential};
+use daftar::secrets::{MemoryStore, SecretString};
+use daftar::sources::{RandomKeys, SystemClock};
+use daftar::store::Store;
+use daftar_sandbox::{Config, FaultConfig, FaultScope, RunningSandbox, Sandbox};
+
+struct Env {
+    sandbox: RunningSandbox,
+    ledger: Ledger,
+    dir: tempfile::TempDir,
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(10),
+    }
+}
+
+/// A ledger with profile `shop` (its key in an in-memory keyring) on a sandbox seeded with
+/// `payments` payments, each request delayed by `latency_ms`.
+fn env(payments: u32, latency_ms: u64) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(Config {
+        payments,
+        varied_gateways: false,
+        faults: FaultConfig {
+            latency_ms,
+            scope: FaultScope::All,
+            ..FaultConfig::default()
+        },
+        ..Config::default()
+    })
+    .expect("sandbox starts");
+    let store = Store::open(&dir.path().join("ledger.sqlite3")).unwrap();
+    let mut ledger =
+        Ledger::with_sources(store, Arc::new(SystemClock), Arc::new(RandomKeys), "test")
+            .with_secret_store(Arc::new(MemoryStore::new()));
+    ledger
+        .add_profile("shop", sandbox.base_url(), "KWD")
+        .unwrap();
+    ledger
+        .set_key(
+            "shop",
+            Credential::ApiKey(SecretString::from(sandbox.api_key().to_string())),
+        )
+        .unwrap();
+    Env {
+        sandbox,
+        ledger,
+        dir,
+    }
+}
+
+impl Env {
+    fn session_ids(&self) -> Vec<String> {
+        let state = self.sandbox.state().unwrap();
+        state.payments.into_iter().map(|p| p.session_id).collect()
+    }
+
+    fn request(&self, session_ids: Vec<String>) -> ImportRequest {
+        ImportRequest {
+            profile: "shop".to_string(),
+            session_ids,
+            from_file: None,
+        }
+    }
+
+    /// Payments, and `payment.imported` events, as SQLite holds them (another connection).
+    fn counts(&self) -> (u64, u64) {
+        let conn = rusqlite::Connection::open(self.dir.path().join("ledger.sqlite3")).unwrap();
+        let payments = conn
+            .query_row("SELECT count(*) FROM payments", [], |r| r.get(0))
+            .unwrap();
+        let events = conn
+            .query_row(
+                "SELECT count(*) FROM events WHERE action = 'payment.imported'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (payments, events)
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_cancelled_import_stops_within_a_bound_and_keeps_what_it_wrote_consistent() {
+    // 300 ids at 1 s each, 4 at a time: over a minute if not cancelled. A batch is written
+    // after 2 s, and the cancel comes then, with 4 requests in flight for up to a second
+    // more: the import must not wait for them.
+    let env = env(300, 1_000);
+    let ids = env.session_ids();
+    assert_eq!(ids.len(), 300);
+    let job = env
+        .ledger
+        .import_job(env.request(ids))
+        .unwrap()
+        .with_client_config(client_config());
+    let cancel = job.cancel_flag();
+    let runtime = runtime();
+    // The cancel comes from another thread (a Cancel button), while the job waits for
+    // answers: once the first batch is written, the progress callback tells it.
+    let (written, first_batch) = std::sync::mpsc::channel::<()>();
+    let cancelled_at = Arc::new(Mutex::new(None::<Instant>));
+    let at = Arc::clone(&cancelled_at);
+    let canceller = std::thread::spawn(move || {
+        if first_batch.recv_timeout(Duration::from_secs(60)).is_ok() {
+            *at.lock().unwrap() = Some(Instant::now());
+            cancel.store(true, Ordering::SeqCst);
+        }
+    });
+    let mut last = ImportProgress::default();
+    let summary = job
+        .run(runtime.handle(), &mut |p| {
+            last = *p;
+            if p.imported > 0 {
+                let _ = written.send(());
+            }
+        })
+        .unwrap();
+    canceller.join().unwrap();
+    let stopped_in = cancelled_at
+        .lock()
+        .unwrap()
+        .expect("the import was cancelled")
+        .elapsed();
+    // The wait looks at the flag every IMPORT_CANCEL_POLL_MS; writing the last batch and
+    // returning take milliseconds; the requests in flight (1 s each) are abandoned.
+    let bound = Duration::from_millis(IMPORT_CANCEL_POLL_MS * 5);
+    eprintln!("stopped {stopped_in:?} after the cancel");
+    assert!(
+        stopped_in < bound,
+        "stopped {stopped_in:?} after the cancel"
+    );
+    let stop = summary
+        .stopped
+        .as_ref()
+        .expect("the summary says it stopped");
+    assert_eq!(stop.reason, StopReason::Interrupted, "{stop:?}");
+    assert!(summary.imported() < 300, "{summary:?}");
+    assert!(summary.imported() >= last.imported);
+    // What the summary reports is exactly what is in the ledger, each with its event.
+    let (payments, events) = env.counts();
+    assert_eq!(payments, summary.added, "{summary:?}");
+    assert_eq!(events, summary.added);
+    assert_eq!(summary.added, summary.imported());
+    // The same import again (without the latency) picks up the rest.
+    env.sandbox.set_faults(FaultConfig::default()).unwrap();
+    let rest = env
+        .ledger
+        .import_job(env.request(env.session_ids()))
+        .unwrap()
+        .run(runtime.handle(), &mut |_| {})
+        .unwrap();
+    assert!(rest.stopped.is_none(), "{rest:?}");
+    assert_eq!(rest.added + rest.unchanged, 300);
+    assert_eq!(rest.unchanged, summary.added);
+    assert_eq!(env.counts(), (300, 300));
+}
+
+#[test]
+fn progress_reports_every_answer_and_what_was_written() {
+    let env = env(120, 0);
+    let ids = env.session_ids();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let summary = env
+        .ledger
+        .import_job(env.request(ids))
+        .unwrap()
+        .run(runtime().handle(), &mut |p| seen.lock().unwrap().push(*p))
+        .unwrap();
+    assert_eq!(summary.added, 120, "{summary:?}");
+    let events = events.lock().unwrap();
+    // A first report before anything is sent (for a bar's length), then one per answer and
+    // one per batch written.
+    assert_eq!(events[0].handled, 0);
+    assert_eq!(events[0].ids_given, 120);
+    assert!(!events[0].from_file);
+    assert!(events.len() > 120, "{} reports", events.len());
+    assert!(events.windows(2).all(|w| w[0].handled <= w[1].handled));
+    assert!(events.windows(2).all(|w| w[0].imported <= w[1].imported));
+    let last = events.last().unwrap();
+    assert_eq!((last.handled, last.imported), (120, 120));
+}
+
+async fn import_inside_a_runtime() {
+    let env = env(30, 0);
+    let ids = env.session_ids();
+    let job = env.ledger.import_job(env.request(ids)).unwrap();
+    let reports = Arc::new(Mutex::new(0u64));
+    let counted = Arc::clone(&reports);
+    let summary = job
+        .run_async(move |_| *counted.lock().unwrap() += 1)
+        .await
+        .expect("the import runs inside the runtime");
+    assert_eq!(summary.added, 30, "{summary:?}");
+    assert!(*reports.lock().unwrap() > 30);
+    let report = env
+        .ledger
+        .refresh_job(RefreshRequest::default())
+        .unwrap()
+        .run_async(|_| {})
+        .await
+        .expect("the refresh runs inside the runtime");
+    assert_eq!(report.profiles.len(), 1);
+    assert!(report.error().is_none(), "{:?}", report.profiles);
+}
+
+/// As a desktop command calls it: awaited on a runtime's worker thread, where
+/// `Handle::block_on` panics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_async_api_runs_inside_a_multi_thread_runtime() {
+    import_inside_a_runtime().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_async_api_runs_inside_a_current_thread_runtime() {
+    import_inside_a_runtime().await;
+}
+
+#[test]
+fn more_ids_than_the_cap_are_refused_before_anything_is_sent() {
+    let env = env(0, 0);
+    let ids: Vec<String> = (0..=IMPORT_MAX_IDS).map(|i| format!("s-{i}")).collect();
+    let error = env
+        .ledger
+        .import_job(env.request(ids))
+        .unwrap()
+        .run(runtime().handle(), &mut |_| {})
+        .unwrap_err();
+    assert_eq!(error.code(), "import.too_many_ids");
+    assert_eq!(error.field(), Some("ids"));
+    let params = error.params();
+    assert_eq!(params["given"], IMPORT_MAX_IDS + 1);
+    assert_eq!(params["max"], IMPORT_MAX_IDS);
+    assert_eq!(env.sandbox.state().unwrap().counters.requests, 0);
+    // At the cap the request goes on to its next check (here: an unknown profile).
+    let ids: Vec<String> = (0..IMPORT_MAX_IDS).map(|i| format!("s-{i}")).collect();
+    let mut request = env.request(ids);
+    request.profile = "nobody".to_string();
+    let error = env
+        .ledger
+        .import_job(request)
+        .unwrap()
+        .run(runtime().handle(), &mut |_| {})
+        .unwrap_err();
+    assert_eq!(error.code(), "not_found", "{error}");
+}
