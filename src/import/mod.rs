@@ -8,8 +8,8 @@ mod lines;
 mod window;
 
 pub use from_ottu::{
-    ImportFailure, ImportJob, ImportProgress, ImportRequest, ImportStop, ImportSummary,
-    RefreshJob, RefreshProgress, RefreshReport, RefreshRequest, RefreshSummary,
+    ImportFailure, ImportJob, ImportProgress, ImportRequest, ImportStop, ImportSummary, RefreshJob,
+    RefreshProgress, RefreshReport, RefreshRequest, RefreshSummary,
 };
 pub use lines::RejectedLine;
 pub use window::StopReason;
