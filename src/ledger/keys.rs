@@ -239,7 +239,6 @@ impl Ledger {
             store::profiles::set_auth(tx, profile.id, kind, user)?;
             store::profiles::clear_pause(tx, profile.id)?;
             store::outbox::bump_credential_gen(tx, profile.id)?;
-            store::outbox::bump_credential_gen(tx, profile.id)?;
             profile_event(
                 tx,
                 &ProfileEvent {
