@@ -101,6 +101,8 @@ fn generate(n: usize) -> Vec<NewPayment> {
                     PaymentSource::Ottu
                 },
                 created_at_ms: START_MS + i as i64 * step + jitter,
+                customer_email: None,
+                customer_phone: None,
             }
         })
         .collect()
@@ -366,17 +368,20 @@ fn main() {
     let queue_one = |ledger: &mut Ledger, (session, amount): &(String, String)| {
         let queued = ledger
             .queue(&QueueRequest {
-                kind: "refund",
+                kind: "refund".into(),
                 payment: PaymentLookup {
                     profile: None,
-                    session_id: Some(session),
+                    session_id: Some(session.into()),
                     order_no: None,
                 },
-                amount: Some(amount),
-                reason: Some("customer returned the item"),
+                amount: Some(amount.into()),
+                reason: Some("customer returned the item".into()),
             })
             .expect("queue refund");
-        assert_eq!(queued.operation.status, "queued");
+        assert_eq!(
+            queued.operation.status,
+            daftar::model::OperationStatus::Queued
+        );
     };
 
     // (b) validate + queue one refund, with the product's synchronous=FULL.
@@ -392,13 +397,13 @@ fn main() {
     let preview = measure(run_normal, |(session, amount)| {
         let reserved = ledger
             .preview(&QueueRequest {
-                kind: "refund",
+                kind: "refund".into(),
                 payment: PaymentLookup {
                     profile: None,
-                    session_id: Some(session),
+                    session_id: Some(session.into()),
                     order_no: None,
                 },
-                amount: Some(amount),
+                amount: Some(amount.into()),
                 reason: None,
             })
             .expect("preview");
@@ -444,10 +449,9 @@ fn main() {
     // (c) one page of `payment list`, newest first.
     for state in [Some("paid"), Some("authorized"), Some("refunded"), None] {
         let query = PaymentQuery {
-            profile: None,
-            state,
-            search: None,
+            state: state.map(str::to_string),
             limit: Some(50),
+            ..PaymentQuery::default()
         };
         let matching = payments
             .iter()
@@ -455,7 +459,8 @@ fn main() {
             .count();
         let lat = measure(&[(); WARMUP + LIST_ITERATIONS], |_| {
             let page = ledger.list_payments(&query).expect("list");
-            assert_eq!(page.len(), matching.min(50));
+            assert_eq!(page.payments.len(), matching.min(50));
+            assert_eq!(page.total, matching as u64);
         });
         let name = format!(
             "(c) `payment list`, page of 50 newest, state {}",
@@ -477,7 +482,7 @@ fn main() {
     eprintln!("show: setup took {:.1} s", setup.elapsed().as_secs_f64());
     let lookup = PaymentLookup {
         profile: None,
-        session_id: Some(&big_session),
+        session_id: Some(big_session.clone()),
         order_no: None,
     };
     let show = measure(&[(); WARMUP + SHOW_ITERATIONS], |_| {
@@ -495,7 +500,7 @@ fn main() {
     let small_session = requests[0].0.clone();
     let small_lookup = PaymentLookup {
         profile: None,
-        session_id: Some(&small_session),
+        session_id: Some(small_session.clone()),
         order_no: None,
     };
     let show_small = measure(&[(); WARMUP + SHOW_ITERATIONS], |_| {

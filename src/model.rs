@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::money::{Amount, Currency};
@@ -25,11 +26,14 @@ pub struct UnknownWord {
     pub allowed: String,
 }
 
-/// Defines a string-backed enum with `as_str`, `ALL`, `FromStr`, `Display` and serde.
+/// Defines a string-backed enum with `as_str`, `ALL`, `FromStr`, `Display`, serde and a
+/// TypeScript union of its words (ts-rs).
 macro_rules! word_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS,
+        )]
         pub enum $name {
             $(#[serde(rename = $word)] $variant),+
         }
@@ -57,8 +61,9 @@ macro_rules! word_enum {
         }
 
         impl fmt::Display for $name {
+            /// The word, padded as asked (`{:<10}` lines up the CLI's tables).
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
     };
@@ -443,6 +448,9 @@ pub struct Payment {
     pub hidden: bool,
     pub source: PaymentSource,
     pub created_at_ms: i64,
+    /// The customer's email and phone as Ottu (or `payment add`) gave them; searchable.
+    pub customer_email: Option<String>,
+    pub customer_phone: Option<String>,
 }
 
 /// A payment before it has a row.
@@ -454,6 +462,8 @@ pub struct NewPayment {
     pub state: PaymentState,
     pub source: PaymentSource,
     pub created_at_ms: i64,
+    pub customer_email: Option<String>,
+    pub customer_phone: Option<String>,
 }
 
 /// One operation the merchant asked for.
@@ -518,6 +528,8 @@ mod tests {
         for status in OperationStatus::ALL {
             assert_eq!(status.as_str().parse::<OperationStatus>().unwrap(), *status);
         }
+        // Padding applies to the word, as it did when views carried strings.
+        assert_eq!(format!("[{:<8}]", OperationStatus::Queued), "[queued  ]");
         let err = "refnd".parse::<OperationKind>().unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -30,6 +30,8 @@ fn ledger_with_many_payments(cli: &Cli) {
             state: PaymentState::Paid,
             source: PaymentSource::Manual,
             created_at_ms: 1_700_000_000_000,
+            customer_email: None,
+            customer_phone: None,
         })
         .collect();
     assert_eq!(

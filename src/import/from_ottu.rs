@@ -308,7 +308,16 @@ fn to_new_payment(
             .map_err(|e| e.to_string())?,
         source: PaymentSource::Ottu,
         created_at_ms: now_ms,
+        customer_email: contact(details.customer_email.as_deref()),
+        customer_phone: contact(details.customer_phone.as_deref()),
     })
+}
+
+/// A customer email or phone worth keeping: trimmed, and none when Ottu sent it empty.
+fn contact(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
 }
 
 /// Answers not yet written, and since when the oldest waits ([`Sink::unwritten_since`]).

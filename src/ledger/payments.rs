@@ -1,36 +1,129 @@
 //! Payments: entry by hand, bulk insert, listing and the detail view with its timeline.
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use ts_rs::TS;
 
 use super::{
-    Ledger, PaymentDetail, PaymentLookup, PaymentView, balances, find_payment, profile_id,
+    Ledger, PaymentDetail, PaymentLookup, PaymentPage, PaymentView, balances, find_payment,
+    profile_id,
 };
 use crate::error::{Error, FieldContext, Result};
 use crate::limits::{BULK_INSERT_BATCH_ROWS, DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS};
 use crate::model::{NewPayment, OrderNo, PaymentSource, PaymentState, SessionId};
 use crate::money::{Amount, Currency};
-use crate::store::{self, EventInsert, PaymentFilter};
+use crate::store::{self, EventInsert, PaymentFilter, PaymentKey};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
 
-/// `payment add`: a payment entered by hand, as text.
-#[derive(Clone, Debug, Default)]
-pub struct PaymentInput<'a> {
-    pub profile: &'a str,
-    pub session_id: &'a str,
-    pub order_no: Option<&'a str>,
-    pub amount: &'a str,
-    pub currency: &'a str,
-    pub state: &'a str,
+/// `payment add`: a payment entered by hand, as the user's text (the facade checks it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
+pub struct PaymentInput {
+    pub profile: String,
+    pub session_id: String,
+    pub order_no: Option<String>,
+    /// A decimal in the currency's decimals, e.g. `12.500` for KWD.
+    pub amount: String,
+    pub currency: String,
+    /// A payment state word, e.g. `paid`.
+    pub state: String,
 }
 
-/// `payment list` filters, as text.
-#[derive(Clone, Debug, Default)]
-pub struct PaymentQuery<'a> {
-    pub profile: Option<&'a str>,
-    pub state: Option<&'a str>,
-    pub search: Option<&'a str>,
-    /// Rows in the page: 1 to [`MAX_PAGE_ROWS`]; wide, so any number given is checked
-    /// (and worded) here, never cut down on the way in.
+/// `payment list` filters and page, as the user's text (the facade checks it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(optional_fields = nullable)]
+pub struct PaymentQuery {
+    pub profile: Option<String>,
+    /// A payment state word, e.g. `paid`.
+    pub state: Option<String>,
+    /// Part of a session id, order number, customer email or phone (any case), or the
+    /// start of an Ottu reference number of one of the payment's operations. Three
+    /// characters or more use the search index; one or two read the whole table.
+    pub search: Option<String>,
+    /// Created at or after: RFC 3339 (`2026-01-31T22:00:00Z`) or a UTC date
+    /// (`2026-02-01`, from its first instant).
+    pub from: Option<String>,
+    /// Created before: RFC 3339, or a UTC date, which includes that whole day.
+    pub to: Option<String>,
+    /// The previous page's `next_cursor`: this page starts after it.
+    pub after: Option<String>,
+    /// Rows in the page: 1 to [`MAX_PAGE_ROWS`], default [`DEFAULT_PAGE_ROWS`]; wide, so
+    /// any number given is checked (and worded) here, never cut down on the way in.
     pub limit: Option<i64>,
+}
+
+/// Cursors are opaque to callers: a version tag and the keyset values in URL-safe base64,
+/// so they survive a shell, a URL or JSON as they are, and a changed format can be refused
+/// by its tag instead of misread.
+const PAYMENT_CURSOR_TAG: &str = "p1";
+pub(super) const OPERATION_CURSOR_TAG: &str = "q1";
+
+pub(super) fn encode_cursor(tag: &str, keys: &[i64]) -> String {
+    let mut text = tag.to_string();
+    for key in keys {
+        text.push(':');
+        text.push_str(&key.to_string());
+    }
+    URL_SAFE_NO_PAD.encode(text)
+}
+
+/// The keyset values of a cursor this list gave out, or `cursor.invalid` on `after`.
+pub(super) fn decode_cursor<const N: usize>(tag: &str, cursor: &str) -> Result<[i64; N]> {
+    let invalid = || {
+        Error::invalid(
+            "after",
+            "cursor.invalid",
+            "the cursor is not one this list gave out: start again from the first page",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.trim())
+        .map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let mut parts = text.split(':');
+    if parts.next() != Some(tag) {
+        return Err(invalid());
+    }
+    let mut keys = [0; N];
+    for key in &mut keys {
+        *key = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(invalid)?;
+    }
+    if parts.next().is_some() {
+        return Err(invalid());
+    }
+    Ok(keys)
+}
+
+/// A `from`/`to` bound as Unix ms: an RFC 3339 instant, or a UTC date's first instant
+/// (`end_of_day`: the next day's, so a date as `to` includes that whole day).
+fn parse_bound(field: &'static str, text: &str, end_of_day: bool) -> Result<i64> {
+    let text = text.trim();
+    let at = if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
+        at
+    } else if let Ok(date) = Date::parse(text, format_description!("[year]-[month]-[day]")) {
+        let date = if end_of_day {
+            date.next_day().unwrap_or(date)
+        } else {
+            date
+        };
+        date.midnight().assume_utc()
+    } else {
+        return Err(Error::invalid(
+            field,
+            "date.invalid",
+            format!("'{text}' is not a date: give 2026-02-01 or 2026-02-01T09:30:00Z"),
+        ));
+    };
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
+        .map_err(|_| Error::invalid(field, "date.invalid", format!("'{text}' is out of range")))
 }
 
 /// A page size, `default` when none is given: 1 to [`MAX_PAGE_ROWS`] (`payment list`
@@ -50,25 +143,28 @@ pub(super) fn check_limit(limit: Option<i64>, default: u32) -> Result<u32> {
 }
 
 impl Ledger {
-    pub fn add_payment(&mut self, input: &PaymentInput<'_>) -> Result<PaymentDetail> {
-        let currency = Currency::from_code(input.currency).field("currency")?;
+    pub fn add_payment(&mut self, input: &PaymentInput) -> Result<PaymentDetail> {
+        let currency = Currency::from_code(&input.currency).field("currency")?;
         let payment = NewPayment {
             // New ids meet the documented alphabet; lookups still reach older ones.
-            session_id: SessionId::parse_new(input.session_id).field("session_id")?,
+            session_id: SessionId::parse_new(&input.session_id).field("session_id")?,
             order_no: input
                 .order_no
+                .as_deref()
                 .map(OrderNo::parse_new)
                 .transpose()
                 .field("order_no")?,
-            amount: Amount::parse_positive(input.amount, currency).field("amount")?,
+            amount: Amount::parse_positive(&input.amount, currency).field("amount")?,
             state: input.state.parse::<PaymentState>().field("state")?,
             source: PaymentSource::Manual,
             created_at_ms: self.clock.now_ms(),
+            customer_email: None,
+            customer_phone: None,
         };
         let now_ms = payment.created_at_ms;
         let actor = self.actor.clone();
         self.store.write(|tx| {
-            let profile = profile_id(tx, input.profile)?;
+            let profile = profile_id(tx, &input.profile)?;
             if store::payments::exists(tx, profile, &payment.session_id)? {
                 return Err(Error::invalid(
                     "session_id",
@@ -155,28 +251,72 @@ impl Ledger {
         Ok(done)
     }
 
-    pub fn list_payments(&mut self, query: &PaymentQuery<'_>) -> Result<Vec<PaymentView>> {
+    /// One page of payments, newest first. Paging is by keyset (the cursor holds the last
+    /// row's place in the index order), so a page costs the same at any depth, and rows
+    /// added meanwhile never make a row appear twice or be skipped.
+    pub fn list_payments(&mut self, query: &PaymentQuery) -> Result<PaymentPage> {
         let state = query
             .state
+            .as_deref()
             .map(str::parse::<PaymentState>)
             .transpose()
             .field("state")?;
         let limit = check_limit(query.limit, DEFAULT_PAGE_ROWS)?;
+        let from_ms = query
+            .from
+            .as_deref()
+            .map(|t| parse_bound("from", t, false))
+            .transpose()?;
+        let to_ms = query
+            .to
+            .as_deref()
+            .map(|t| parse_bound("to", t, true))
+            .transpose()?;
+        let after = query
+            .after
+            .as_deref()
+            .map(|c| decode_cursor::<2>(PAYMENT_CURSOR_TAG, c))
+            .transpose()?
+            .map(|[created_at_ms, id]| PaymentKey {
+                created_at_ms,
+                id: crate::model::PaymentId(id),
+            });
         self.store.read(|tx| {
-            let filter = PaymentFilter {
-                profile: query.profile.map(|p| profile_id(tx, p)).transpose()?,
+            let mut filter = PaymentFilter {
+                profile: query
+                    .profile
+                    .as_deref()
+                    .map(|p| profile_id(tx, p))
+                    .transpose()?,
                 state,
-                search: query.search.map(str::to_string),
-                limit,
+                search: query.search.clone(),
+                from_ms,
+                to_ms,
+                after,
+                // One more than the page: whether there is a next page, without a count.
+                limit: limit + 1,
             };
-            Ok(store::payments::list(tx, &filter)?
-                .iter()
-                .map(PaymentView::from)
-                .collect())
+            let mut payments = store::payments::list(tx, &filter)?;
+            let next_cursor = if payments.len() > limit as usize {
+                payments.truncate(limit as usize);
+                payments.last().map(|p| {
+                    let key = PaymentKey::from(p);
+                    encode_cursor(PAYMENT_CURSOR_TAG, &[key.created_at_ms, key.id.0])
+                })
+            } else {
+                None
+            };
+            filter.after = None;
+            let total = store::payments::count(tx, &filter)?;
+            Ok(PaymentPage {
+                payments: payments.iter().map(PaymentView::from).collect(),
+                next_cursor,
+                total,
+            })
         })
     }
 
-    pub fn show_payment(&mut self, lookup: &PaymentLookup<'_>) -> Result<PaymentDetail> {
+    pub fn show_payment(&mut self, lookup: &PaymentLookup) -> Result<PaymentDetail> {
         self.store.read(|tx| {
             let payment = find_payment(tx, lookup)?;
             detail(tx, payment)

@@ -6,13 +6,12 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 use serde_json::json;
+use ts_rs::TS;
 
 use super::{
     Ledger, OperationPage, OperationView, PaymentLookup, QueuedView, StatusReport, balances,
-    find_payment,
-    ledger_facts, payment_facts,
+    find_payment, ledger_facts, payment_facts,
 };
 use crate::error::{Error, FieldContext, Result};
 use crate::limits::{DEFAULT_PAGE_ROWS, MAX_REASON_CHARS};
@@ -23,6 +22,7 @@ use crate::store::{self, EventInsert, OperationFilter, OperationInsert};
 
 /// `queue KIND ...`, as the user's text (the facade checks it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 pub struct QueueRequest {
     /// An operation word: `refund`, `capture`, `void`, `cancel`, `expire` or `delete`.
     pub kind: String,
@@ -35,6 +35,7 @@ pub struct QueueRequest {
 /// `queue list` filters and page, as the user's text (the facade checks it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default)]
+#[ts(optional_fields = nullable)]
 pub struct QueueQuery {
     /// An operation status word, e.g. `queued`.
     pub status: Option<String>,
@@ -171,7 +172,10 @@ impl Ledger {
             let next_cursor = if operations.len() > limit as usize {
                 operations.truncate(limit as usize);
                 operations.last().map(|op| {
-                    super::payments::encode_cursor(super::payments::OPERATION_CURSOR_TAG, &[op.id.0])
+                    super::payments::encode_cursor(
+                        super::payments::OPERATION_CURSOR_TAG,
+                        &[op.id.0],
+                    )
                 })
             } else {
                 None
@@ -418,6 +422,7 @@ mod tests {
 
 /// `queue retry ID`, as given.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 pub struct RetryRequest {
     pub id: i64,
     /// The merchant checked at Ottu that the original did not take effect.

@@ -35,14 +35,17 @@ pub struct OperationInsert<'a> {
     pub retry_of: Option<OperationId>,
 }
 
+/// `queue list` filters; queue order is `id` ascending.
 #[derive(Clone, Debug, Default)]
 pub struct OperationFilter {
     pub status: Option<OperationStatus>,
+    /// Only operations after this one in queue order (keyset paging).
+    pub after: Option<OperationId>,
     pub limit: u32,
 }
 
 /// Operation counts per status, as `status --json` prints them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct StatusCounts {
     pub queued: u64,
     pub in_flight: u64,
@@ -195,15 +198,40 @@ pub fn for_payment(tx: &Transaction<'_>, payment: PaymentId) -> Result<Vec<Opera
     collect(rows)
 }
 
-/// Operations in queue order (oldest first), optionally of one status.
+/// One page in queue order (oldest first): up to `filter.limit` operations after
+/// `filter.after`, optionally of one status. Two statements, so each seeks its index
+/// (`operations_by_status` or the primary key) instead of testing `?1 IS NULL` per row.
 pub fn list(tx: &Transaction<'_>, filter: &OperationFilter) -> Result<Vec<Operation>> {
-    let sql = format!("{SELECT} WHERE (?1 IS NULL OR o.status = ?1) ORDER BY o.id LIMIT ?2");
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![filter.status.map(OperationStatus::as_str), filter.limit],
-        from_row,
-    )?;
-    collect(rows)
+    let after = filter.after.map_or(0, |id| id.0);
+    let rows = match filter.status {
+        Some(status) => {
+            let sql = format!("{SELECT} WHERE o.status = ?1 AND o.id > ?2 ORDER BY o.id LIMIT ?3");
+            tx.prepare_cached(&sql)?
+                .query_map(params![status.as_str(), after, filter.limit], from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        }
+        None => {
+            let sql = format!("{SELECT} WHERE o.id > ?1 ORDER BY o.id LIMIT ?2");
+            tx.prepare_cached(&sql)?
+                .query_map(params![after, filter.limit], from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        }
+    };
+    rows.into_iter().map(decode).collect()
+}
+
+/// How many operations match the filter (all pages), exactly: a count over the status
+/// index, or over the smallest index when no status is given.
+pub fn count(tx: &Transaction<'_>, filter: &OperationFilter) -> Result<u64> {
+    let n: i64 = match filter.status {
+        Some(status) => tx
+            .prepare_cached("SELECT count(*) FROM operations WHERE status = ?1")?
+            .query_row([status.as_str()], |r| r.get(0))?,
+        None => tx
+            .prepare_cached("SELECT count(*) FROM operations")?
+            .query_row([], |r| r.get(0))?,
+    };
+    u64::try_from(n).map_err(|_| StoreError::corrupt("operation count", n.to_string()))
 }
 
 /// Moves an operation from `from` to `to`; returns false if it was not in `from`

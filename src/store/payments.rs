@@ -16,18 +16,49 @@ pub enum PaymentRef {
     OrderNo(OrderNo),
 }
 
-/// `payment list` filters; the newest payments come first.
+/// `payment list` filters; the newest payments come first (`created_at_ms` descending,
+/// then `id` descending: the order of the `payments_*newest` indexes).
 #[derive(Clone, Debug, Default)]
 pub struct PaymentFilter {
     pub profile: Option<ProfileId>,
     pub state: Option<PaymentState>,
-    /// Substring of the session id or order number.
+    /// Part of a session id, order number, customer email or phone (any case), or the
+    /// start of an Ottu reference number of one of the payment's operations.
     pub search: Option<String>,
+    /// Created at or after (Unix ms).
+    pub from_ms: Option<i64>,
+    /// Created before (Unix ms).
+    pub to_ms: Option<i64>,
+    /// Only payments after this one in list order (keyset paging).
+    pub after: Option<PaymentKey>,
     pub limit: u32,
 }
 
+/// A payment's place in list order: what a cursor holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PaymentKey {
+    pub created_at_ms: i64,
+    pub id: PaymentId,
+}
+
+impl From<&Payment> for PaymentKey {
+    fn from(p: &Payment) -> Self {
+        PaymentKey {
+            created_at_ms: p.created_at_ms,
+            id: p.id,
+        }
+    }
+}
+
+/// Searches shorter than this many characters cannot use the trigram index (it holds
+/// runs of three) and scan the table instead.
+pub const SEARCH_MIN_INDEXED_CHARS: usize = 3;
+
+const COLUMNS: &str = "SELECT p.id, pr.name, p.session_id, p.order_no, p.amount_minor, p.currency,
+        p.state, p.hidden, p.source, p.created_at_ms, p.customer_email, p.customer_phone";
+
 const SELECT: &str = "SELECT p.id, pr.name, p.session_id, p.order_no, p.amount_minor, p.currency,
-        p.state, p.hidden, p.source, p.created_at_ms
+        p.state, p.hidden, p.source, p.created_at_ms, p.customer_email, p.customer_phone
     FROM payments p JOIN profiles pr ON pr.id = p.profile_id";
 
 type RawPayment = (
@@ -41,6 +72,8 @@ type RawPayment = (
     bool,
     String,
     i64,
+    Option<String>,
+    Option<String>,
 );
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<RawPayment> {
@@ -55,6 +88,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<RawPayment> {
         r.get(7)?,
         r.get(8)?,
         r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
     ))
 }
 
@@ -70,6 +105,8 @@ fn decode(raw: RawPayment) -> Result<Payment> {
         hidden,
         source,
         created_at_ms,
+        customer_email,
+        customer_phone,
     ) = raw;
     let currency = Currency::from_code(&currency)
         .map_err(|_| StoreError::corrupt("payment currency", currency))?;
@@ -87,6 +124,8 @@ fn decode(raw: RawPayment) -> Result<Payment> {
         hidden,
         source: parse_word("payment source", source)?,
         created_at_ms,
+        customer_email,
+        customer_phone,
     })
 }
 
@@ -95,8 +134,9 @@ fn collect(rows: impl Iterator<Item = rusqlite::Result<RawPayment>>) -> Result<V
 }
 
 const INSERT: &str = "INSERT INTO payments
-    (profile_id, session_id, order_no, amount_minor, currency, state, source, created_at_ms, updated_at_ms)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    (profile_id, session_id, order_no, amount_minor, currency, state, source, created_at_ms,
+     updated_at_ms, customer_email, customer_phone)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 pub fn insert(
     tx: &Transaction<'_>,
@@ -115,6 +155,8 @@ pub fn insert(
         payment.source.as_str(),
         payment.created_at_ms,
         now_ms,
+        payment.customer_email,
+        payment.customer_phone,
     ])?;
     Ok(PaymentId(tx.last_insert_rowid()))
 }
@@ -172,32 +214,160 @@ fn like_pattern(text: &str) -> String {
     out
 }
 
-pub fn list(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Vec<Payment>> {
-    let mut sql = format!("{SELECT} WHERE 1 = 1");
-    let mut args: Vec<SqlValue> = Vec::new();
+/// An FTS5 query for the text as one phrase: with the trigram tokenizer, "contains this
+/// substring" (any case). Quotes inside are doubled, so nothing in it is query syntax.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// The half-open range `[text, end)` of NOCASE strings starting with `text`: the prefix
+/// as a range, which an index on the column can seek (LIKE 'x%' cannot when bound).
+fn prefix_range(text: &str) -> (String, String) {
+    (text.to_string(), format!("{text}\u{10FFFF}"))
+}
+
+/// SQL and arguments of one list query, built from a filter.
+struct Query {
+    /// `FROM ... WHERE ...` without ORDER BY.
+    from_where: String,
+    args: Vec<SqlValue>,
+}
+
+impl Query {
+    fn arg(&mut self, value: impl Into<SqlValue>) -> usize {
+        self.args.push(value.into());
+        self.args.len()
+    }
+}
+
+/// Payment ids whose operations carry an Ottu reference number starting with the
+/// parameters' range (index `operations_by_reference`).
+fn reference_ids(lo: usize, hi: usize) -> String {
+    format!(
+        "SELECT payment_id FROM operations WHERE reference_number COLLATE NOCASE >= ?{lo} \
+         AND reference_number COLLATE NOCASE < ?{hi}"
+    )
+}
+
+/// The filter as SQL. With `keyset`, rows after `filter.after` only. A search of
+/// [`SEARCH_MIN_INDEXED_CHARS`] or more reads its matches from the trigram index and the
+/// reference index first (`CROSS JOIN` keeps SQLite from walking the whole list order
+/// instead), so it costs what it matches, not the table's size.
+fn build(filter: &PaymentFilter, keyset: bool) -> Query {
+    let mut q = Query {
+        from_where: String::new(),
+        args: Vec::new(),
+    };
+    let search = filter.search.as_deref().filter(|s| !s.is_empty());
+    let mut conditions: Vec<String> = Vec::new();
+    match search {
+        Some(text) if text.chars().count() >= SEARCH_MIN_INDEXED_CHARS => {
+            let phrase = q.arg(fts_phrase(text));
+            let (lo, hi) = prefix_range(text);
+            let (lo, hi) = (q.arg(lo), q.arg(hi));
+            q.from_where = format!(
+                "FROM (SELECT rowid AS id FROM payments_search WHERE payments_search MATCH ?{phrase} \
+                 UNION {}) m CROSS JOIN payments p ON p.id = m.id \
+                 JOIN profiles pr ON pr.id = p.profile_id",
+                reference_ids(lo, hi)
+            );
+        }
+        Some(text) => {
+            q.from_where = "FROM payments p JOIN profiles pr ON pr.id = p.profile_id".into();
+            let like = q.arg(like_pattern(text));
+            let (lo, hi) = prefix_range(text);
+            let (lo, hi) = (q.arg(lo), q.arg(hi));
+            conditions.push(format!(
+                "(p.session_id LIKE ?{like} ESCAPE '\\' OR p.order_no LIKE ?{like} ESCAPE '\\' \
+                 OR p.customer_email LIKE ?{like} ESCAPE '\\' \
+                 OR p.customer_phone LIKE ?{like} ESCAPE '\\' OR p.id IN ({}))",
+                reference_ids(lo, hi)
+            ));
+        }
+        None => {
+            q.from_where = "FROM payments p JOIN profiles pr ON pr.id = p.profile_id".into();
+        }
+    }
     if let Some(profile) = filter.profile {
-        args.push(profile.0.into());
-        sql.push_str(&format!(" AND p.profile_id = ?{}", args.len()));
+        let n = q.arg(profile.0);
+        conditions.push(format!("p.profile_id = ?{n}"));
     }
     if let Some(state) = filter.state {
-        args.push(state.as_str().to_string().into());
-        sql.push_str(&format!(" AND p.state = ?{}", args.len()));
+        let n = q.arg(state.as_str().to_string());
+        conditions.push(format!("p.state = ?{n}"));
     }
-    if let Some(search) = &filter.search {
-        args.push(like_pattern(search).into());
-        let n = args.len();
-        sql.push_str(&format!(
-            " AND (p.session_id LIKE ?{n} ESCAPE '\\' OR p.order_no LIKE ?{n} ESCAPE '\\')"
-        ));
+    if let Some(from) = filter.from_ms {
+        let n = q.arg(from);
+        conditions.push(format!("p.created_at_ms >= ?{n}"));
     }
-    args.push(i64::from(filter.limit).into());
-    sql.push_str(&format!(
-        " ORDER BY p.created_at_ms DESC, p.id DESC LIMIT ?{}",
-        args.len()
-    ));
+    if let Some(to) = filter.to_ms {
+        let n = q.arg(to);
+        conditions.push(format!("p.created_at_ms < ?{n}"));
+    }
+    if let (true, Some(after)) = (keyset, filter.after) {
+        let (at, id) = (q.arg(after.created_at_ms), q.arg(after.id.0));
+        conditions.push(format!("(p.created_at_ms, p.id) < (?{at}, ?{id})"));
+    }
+    if !conditions.is_empty() {
+        q.from_where.push_str(" WHERE ");
+        q.from_where.push_str(&conditions.join(" AND "));
+    }
+    q
+}
+
+/// One page in list order: up to `filter.limit` payments after `filter.after`.
+pub fn list(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Vec<Payment>> {
+    let mut q = build(filter, true);
+    let limit = q.arg(i64::from(filter.limit));
+    let sql = format!(
+        "{COLUMNS} {} ORDER BY p.created_at_ms DESC, p.id DESC LIMIT ?{limit}",
+        q.from_where
+    );
     let mut stmt = tx.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args), from_row)?;
+    let rows = stmt.query_map(params_from_iter(q.args), from_row)?;
     collect(rows)
+}
+
+/// How many payments match the filter (all pages; `after` and `limit` ignored), exactly.
+/// Without a search or a date range it is a sum over `payment_counts` (kept by triggers),
+/// a few rows whatever the ledger's size; otherwise a count of the matches.
+pub fn count(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<u64> {
+    let plain = filter.search.as_deref().is_none_or(str::is_empty)
+        && filter.from_ms.is_none()
+        && filter.to_ms.is_none();
+    let n: i64 = if plain {
+        tx.prepare_cached(
+            "SELECT COALESCE(SUM(n), 0) FROM payment_counts
+             WHERE (?1 IS NULL OR profile_id = ?1) AND (?2 IS NULL OR state = ?2)",
+        )?
+        .query_row(
+            params![
+                filter.profile.map(|p| p.0),
+                filter.state.map(PaymentState::as_str)
+            ],
+            |r| r.get(0),
+        )?
+    } else {
+        let q = build(filter, false);
+        let sql = format!("SELECT count(*) {}", q.from_where);
+        tx.prepare_cached(&sql)?
+            .query_row(params_from_iter(q.args), |r| r.get(0))?
+    };
+    u64::try_from(n).map_err(|_| StoreError::corrupt("payment count", n.to_string()))
+}
+
+/// The query plan SQLite picks for a list page with this filter (`EXPLAIN QUERY PLAN`,
+/// one line per step): lets tests prove a search uses its indexes.
+pub fn list_plan(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Vec<String>> {
+    let mut q = build(filter, true);
+    let limit = q.arg(i64::from(filter.limit));
+    let sql = format!(
+        "EXPLAIN QUERY PLAN {COLUMNS} {} ORDER BY p.created_at_ms DESC, p.id DESC LIMIT ?{limit}",
+        q.from_where
+    );
+    let mut stmt = tx.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(q.args), |r| r.get::<_, String>(3))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Sets the payment's state (cancel and expire change the parent); returns the old one.
@@ -261,15 +431,21 @@ pub fn upsert_from_ottu(
         )?;
         return Ok(Upserted::Added(id));
     };
+    // A field Ottu left out keeps the ledger's value (as the order number always did).
+    let kept = |new: &Option<String>, old: &Option<String>| new.is_none() || new == old;
     if before.amount == payment.amount
         && before.state == payment.state
         && (payment.order_no.is_none() || before.order_no == payment.order_no)
+        && kept(&payment.customer_email, &before.customer_email)
+        && kept(&payment.customer_phone, &before.customer_phone)
     {
         return Ok(Upserted::Unchanged(before.id));
     }
     tx.execute(
         "UPDATE payments SET amount_minor = ?2, currency = ?3, state = ?4,
-             order_no = COALESCE(?5, order_no), updated_at_ms = ?6, refreshed_at_ms = ?6
+             order_no = COALESCE(?5, order_no), updated_at_ms = ?6, refreshed_at_ms = ?6,
+             customer_email = COALESCE(?7, customer_email),
+             customer_phone = COALESCE(?8, customer_phone)
          WHERE id = ?1",
         params![
             before.id.0,
@@ -278,6 +454,8 @@ pub fn upsert_from_ottu(
             payment.state.as_str(),
             payment.order_no.as_ref().map(OrderNo::as_str),
             now_ms,
+            payment.customer_email,
+            payment.customer_phone,
         ],
     )?;
     Ok(Upserted::Updated {
