@@ -207,11 +207,12 @@ pub enum PaymentCommand {
         #[arg(long, value_name = "STATE")]
         state: String,
     },
-    /// List payments, newest first.
+    /// List payments, newest first, one page at a time.
     List {
         #[arg(long, value_name = "S")]
         state: Option<String>,
-        /// Part of a session id or order number.
+        /// Part of a session id, order number, customer email or phone, or the start of an
+        /// Ottu reference number.
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
         /// Rows on the page (1 to 10000).
@@ -219,6 +220,15 @@ pub enum PaymentCommand {
         limit: Option<i64>,
         #[arg(long, value_name = "NAME")]
         profile: Option<String>,
+        /// Created at or after this date (2026-02-01) or instant (RFC 3339).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Created before this instant, or up to the end of this date.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// The next page: the cursor the previous page printed.
+        #[arg(long, value_name = "CURSOR")]
+        after: Option<String>,
     },
     /// One payment with its balances and timeline.
     Show {
@@ -249,13 +259,16 @@ pub enum QueueCommand {
     Expire(QueueArgs),
     /// Delete a payment at Ottu (the ledger keeps its history).
     Delete(QueueArgs),
-    /// Operations in queue order.
+    /// Operations in queue order, one page at a time.
     List {
         #[arg(long, value_name = "S")]
         status: Option<String>,
         /// Rows on the page (1 to 10000).
         #[arg(long, value_name = "N", value_parser = page_limit, allow_hyphen_values = true)]
         limit: Option<i64>,
+        /// The next page: the cursor the previous page printed.
+        #[arg(long, value_name = "CURSOR")]
+        after: Option<String>,
     },
     /// Replace a failed, blocked or unresolved operation with a new one (new tracking key).
     Retry {
