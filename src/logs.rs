@@ -15,6 +15,7 @@
 //! syntax, e.g. `daftar=trace`).
 
 use std::ffi::OsStr;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use tracing_appender::rolling::{Builder, Rotation};
@@ -94,6 +95,8 @@ pub fn init(options: &LogOptions) -> Logging {
     let stderr_layer = options.stderr.then(|| {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
+            // Colours for a person at a terminal only, never into a file or a pipe.
+            .with_ansi(std::io::stderr().is_terminal())
             .with_target(false)
             .with_filter(filter())
     });

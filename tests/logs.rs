@@ -1,0 +1,177 @@
+//! The log a support person reads: `daftar -v` prints it on stderr and every command
+//! writes it to a daily file in the log directory (`DAFTAR_LOG_DIR` here; the OS state or
+//! data directory otherwise). Imports, a sync and a refresh against the sandbox with a
+//! distinctive API key and Basic password must leave a readable log (the runs, their
+//! writes) in which neither secret, nor the Basic header's base64, appears.
+
+mod common;
+
+use std::path::Path;
+
+use common::keyring::{LedgerCleanup, keyring_required, unique_profile};
+use common::{Cli, Run};
+
+/// Standard base64 with padding, as in an `Authorization: Basic` header.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Every file in the log directory, concatenated.
+fn log_files(dir: &Path) -> (usize, String) {
+    let mut files = 0;
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).expect("the log directory exists") {
+        let path = entry.unwrap().path();
+        files += 1;
+        text.push_str(&std::fs::read_to_string(&path).unwrap());
+    }
+    (files, text)
+}
+
+fn ok(run: Run, what: &str) -> Run {
+    assert_eq!(run.code, 0, "{what}: {}{}", run.stdout, run.stderr);
+    run
+}
+
+#[test]
+fn the_log_file_and_verbose_stderr_tell_what_happened_and_hold_no_secret() {
+    if !keyring_required() {
+        return;
+    }
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let key = format!("sk_live_LOGHYG_{nonce}_KEY");
+    let user = "clerk";
+    let password = format!("pw-LOGHYG-{nonce}-PASS");
+    let sandbox = daftar_sandbox::Sandbox::start(daftar_sandbox::Config {
+        api_key: key.clone(),
+        users: vec![
+            format!("{user}:{password}:payment.capture")
+                .parse()
+                .unwrap(),
+        ],
+        varied_gateways: false,
+        ..daftar_sandbox::Config::empty()
+    })
+    .unwrap();
+    for (session, state) in [("lg-1", "paid"), ("lg-2", "paid"), ("lg-3", "authorized")] {
+        let payment: daftar_sandbox::NewPayment = serde_json::from_value(serde_json::json!({
+            "session_id": session, "amount": "10.000", "state": state, "pg_code": "queued-pg",
+        }))
+        .unwrap();
+        sandbox.add_payment(payment).unwrap();
+    }
+    let cli = Cli::new();
+    let _cleanup = LedgerCleanup {
+        db: cli.db.clone(),
+        users: vec![user.to_string()],
+        origins: vec![],
+    };
+    let profile = unique_profile("logs");
+    let p = profile.as_str();
+    let base_url = sandbox.base_url().to_string();
+    ok(
+        cli.run(&[
+            "profile",
+            "add",
+            p,
+            "--base-url",
+            &base_url,
+            "--currency",
+            "KWD",
+        ]),
+        "profile add",
+    );
+    let mut stderr = String::new();
+    // Basic first: an import, then the API key: an import, a refund synced, a refresh.
+    ok(
+        cli.run_stdin(
+            &["profile", "set-key", p, "--stdin", "--basic-user", user],
+            &format!("{password}\n"),
+        ),
+        "set-key basic",
+    );
+    let run = ok(
+        cli.run(&["-v", "import", "--profile", p, "--session-id", "lg-1"]),
+        "import (basic)",
+    );
+    stderr.push_str(&run.stderr);
+    ok(
+        cli.run_stdin(&["profile", "set-key", p, "--stdin"], &format!("{key}\n")),
+        "set-key",
+    );
+    for args in [
+        vec![
+            "-v",
+            "import",
+            "--profile",
+            p,
+            "--session-id",
+            "lg-1",
+            "lg-2",
+            "lg-3",
+            "nope",
+        ],
+        vec![
+            "-v",
+            "queue",
+            "refund",
+            "--session-id",
+            "lg-1",
+            "--amount",
+            "1",
+        ],
+        vec!["-v", "sync"],
+        vec!["-v", "--json", "refresh"],
+    ] {
+        let run = ok(cli.run(&args), &format!("{args:?}"));
+        stderr.push_str(&run.stderr);
+    }
+    // Without -v nothing of the log goes to stderr.
+    let quiet = ok(cli.run(&["status"]), "status");
+    assert!(!quiet.stderr.contains("daftar 0."), "{}", quiet.stderr);
+
+    let (files, file_log) = log_files(&cli.dir.path().join("logs"));
+    assert_eq!(files, 1, "one file a day");
+    // Readable: the runs, their outcome and their writes.
+    for log in [&stderr, &file_log] {
+        for needle in [
+            "command=\"import\"",
+            "import finished",
+            "ledger write committed",
+            "store_write",
+            "added=1",
+        ] {
+            assert!(log.contains(needle), "no {needle:?} in the log:\n{log}");
+        }
+    }
+    assert!(file_log.contains("command=\"status\""), "{file_log}");
+    // No secret in any form.
+    let basic = base64(format!("{user}:{password}").as_bytes());
+    for form in [
+        key.as_str(),
+        password.as_str(),
+        basic.as_str(),
+        nonce.as_str(),
+    ] {
+        assert!(!stderr.contains(form), "a secret ({form}) is on stderr");
+        assert!(
+            !file_log.contains(form),
+            "a secret ({form}) is in the log file"
+        );
+    }
+}
