@@ -348,7 +348,7 @@ impl Ledger {
                         name,
                         super::ProfileStatus {
                             counts,
-                            paused: None,
+                            ..super::ProfileStatus::default()
                         },
                     )
                 })
@@ -368,10 +368,23 @@ impl Ledger {
                     this_run_only: false,
                 });
             }
+            // Queue age: how long the oldest waiting operation of each profile has waited.
+            let now_ms = self.clock.now_ms();
+            let age = |at: i64| now_ms.saturating_sub(at).max(0) as u64;
+            let mut oldest: Option<i64> = None;
+            for q in store::outbox::queue_by_profile(tx, None)? {
+                if let Some(at) = q.oldest_queued_at_ms {
+                    oldest = Some(oldest.map_or(at, |o| o.min(at)));
+                    let entry = profiles.entry(q.name).or_default();
+                    entry.oldest_queued_at = Some(crate::sources::format_ms(at));
+                    entry.oldest_queued_age_ms = Some(age(at));
+                }
+            }
             Ok(StatusReport {
                 total,
                 profiles,
                 paused,
+                oldest_queued_age_ms: oldest.map(age),
             })
         })
     }

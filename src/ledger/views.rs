@@ -223,6 +223,9 @@ pub struct StatusReport {
     pub profiles: BTreeMap<String, ProfileStatus>,
     /// Every paused profile (Ottu refused its credential), by name.
     pub paused: Vec<crate::sync::PausedProfileView>,
+    /// How long the oldest operation still queued or in flight has waited since it was
+    /// queued (any profile); `null` when none waits.
+    pub oldest_queued_age_ms: Option<u64>,
 }
 
 /// One profile's counts, and its pause if it has one.
@@ -231,6 +234,10 @@ pub struct ProfileStatus {
     #[serde(flatten)]
     pub counts: StatusCounts,
     pub paused: Option<PauseView>,
+    /// When the profile's oldest operation still queued or in flight was queued (RFC
+    /// 3339), and how long ago; `null` when none waits.
+    pub oldest_queued_at: Option<String>,
+    pub oldest_queued_age_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
