@@ -191,6 +191,8 @@ fn prepare_ledger(path: &Path, base_url: &str, api_key: &str, sessions: &[String
             state: PaymentState::Paid,
             source: PaymentSource::Ottu,
             created_at_ms: CREATED_AT_MS,
+            customer_email: None,
+            customer_phone: None,
         })
         .collect();
     let added = ledger
@@ -202,12 +204,12 @@ fn prepare_ledger(path: &Path, base_url: &str, api_key: &str, sessions: &[String
     for (i, s) in sessions.iter().enumerate() {
         ledger
             .queue(&QueueRequest {
-                kind: "refund",
+                kind: "refund".into(),
                 payment: PaymentLookup {
-                    session_id: Some(s),
+                    session_id: Some(s.into()),
                     ..PaymentLookup::default()
                 },
-                amount: Some(REFUND_AMOUNT),
+                amount: Some(REFUND_AMOUNT.into()),
                 reason: None,
             })
             .expect("refund queued");

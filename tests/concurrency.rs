@@ -81,12 +81,12 @@ fn racing_connections_never_overspend_a_payment() {
                 let mut won = 0;
                 loop {
                     let result = ledger.queue(&QueueRequest {
-                        kind: "refund",
+                        kind: "refund".into(),
                         payment: PaymentLookup {
-                            session_id: Some("pay"),
+                            session_id: Some("pay".into()),
                             ..PaymentLookup::default()
                         },
-                        amount: Some("0.007"),
+                        amount: Some("0.007".into()),
                         reason: None,
                     });
                     match result {

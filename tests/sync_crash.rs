@@ -83,12 +83,12 @@ fn sigkill_at_random_instants_never_loses_or_doubles_an_operation() {
         let mut queue = |kind: &str, session: &str, amount: Option<&str>| {
             ledger
                 .queue(&QueueRequest {
-                    kind,
+                    kind: kind.into(),
                     payment: PaymentLookup {
-                        session_id: Some(session),
+                        session_id: Some(session.into()),
                         ..PaymentLookup::default()
                     },
-                    amount,
+                    amount: amount.map(Into::into),
                     reason: None,
                 })
                 .unwrap();
@@ -178,7 +178,13 @@ fn sigkill_at_random_instants_never_loses_or_doubles_an_operation() {
     let store = Store::open(&db).unwrap();
     let mut ledger =
         Ledger::with_sources(store, Arc::new(SystemClock), Arc::new(RandomKeys), "test");
-    let ours = ledger.queue_list(&QueueQuery::default()).unwrap();
+    let ours = ledger
+        .queue_list(&QueueQuery {
+            limit: Some(10_000),
+            ..QueueQuery::default()
+        })
+        .unwrap()
+        .operations;
     assert_eq!(ours.len(), 200);
     let applied: Vec<_> = state
         .operations
@@ -204,13 +210,13 @@ fn sigkill_at_random_instants_never_loses_or_doubles_an_operation() {
     let our_keys: HashSet<&str> = ours.iter().map(|o| o.tracking_key.as_str()).collect();
     assert_eq!(by_key.keys().copied().collect::<HashSet<_>>(), our_keys);
     for op in &ours {
-        assert_eq!(op.status, "succeeded", "{op:?}");
+        assert_eq!(op.status.as_str(), "succeeded", "{op:?}");
         let theirs = applied
             .iter()
             .find(|a| a.tracking_key.as_deref() == Some(op.tracking_key.as_str()))
             .unwrap();
         assert_eq!(theirs.session_id, op.session_id);
-        if op.kind == "refund" || op.kind == "capture" {
+        if op.kind.as_str() == "refund" || op.kind.as_str() == "capture" {
             assert_eq!(
                 theirs.amount.as_deref(),
                 op.requested_amount.as_deref(),
@@ -229,7 +235,7 @@ fn sigkill_at_random_instants_never_loses_or_doubles_an_operation() {
         assert!(theirs.refunded_minor <= paid_or_captured, "{session}");
         let show = ledger
             .show_payment(&PaymentLookup {
-                session_id: Some(session),
+                session_id: Some(session.into()),
                 ..PaymentLookup::default()
             })
             .unwrap();

@@ -91,13 +91,13 @@ impl Env {
         let queued = self
             .ledger
             .queue(&QueueRequest {
-                kind,
+                kind: kind.into(),
                 payment: PaymentLookup {
-                    session_id: Some(session),
+                    session_id: Some(session.into()),
                     ..PaymentLookup::default()
                 },
-                amount,
-                reason: Some("customer returned it"),
+                amount: amount.map(Into::into),
+                reason: Some("customer returned it".into()),
             })
             .unwrap();
         self.json(&queued)
@@ -160,9 +160,9 @@ fn every_view_keeps_its_json_shape() {
     let changed = env
         .ledger
         .set_profile(&ProfileChange {
-            name: "spare",
+            name: "spare".into(),
             base_url: None,
-            currency: Some("KWD"),
+            currency: Some("KWD".into()),
         })
         .unwrap();
     insta::assert_json_snapshot!("profile_changed", env.json(&changed));
@@ -181,12 +181,12 @@ fn every_view_keeps_its_json_shape() {
     let manual = env
         .ledger
         .add_payment(&PaymentInput {
-            profile: "spare",
-            session_id: "manual-1",
-            order_no: Some("INV-1"),
-            amount: "12.500",
-            currency: "KWD",
-            state: "paid",
+            profile: "spare".into(),
+            session_id: "manual-1".into(),
+            order_no: Some("INV-1".into()),
+            amount: "12.500".into(),
+            currency: "KWD".into(),
+            state: "paid".into(),
         })
         .unwrap();
     insta::assert_json_snapshot!("payment_added", env.json(&manual));
@@ -221,10 +221,10 @@ fn every_view_keeps_its_json_shape() {
     let preview = env
         .ledger
         .preview(&QueueRequest {
-            kind: "refund",
+            kind: "refund".into(),
             payment: PaymentLookup {
-                order_no: Some("ORD-paid-1"),
-                profile: Some("shop"),
+                order_no: Some("ORD-paid-1".into()),
+                profile: Some("shop".into()),
                 ..PaymentLookup::default()
             },
             amount: None,
@@ -257,17 +257,18 @@ fn every_view_keeps_its_json_shape() {
     let failed = env
         .ledger
         .queue_list(&QueueQuery {
-            status: Some("failed"),
-            limit: None,
+            status: Some("failed".into()),
+            ..QueueQuery::default()
         })
-        .unwrap();
+        .unwrap()
+        .operations;
     env.clock.advance_ms(1_000);
     let retried = env
         .ledger
         .retry_operation(&RetryRequest {
             id: failed[0].id,
             confirm_not_applied: true,
-            reason: Some("Ottu's dashboard shows no refund"),
+            reason: Some("Ottu's dashboard shows no refund".into()),
         })
         .unwrap();
     insta::assert_json_snapshot!("retried", env.json(&retried));
@@ -278,7 +279,7 @@ fn every_view_keeps_its_json_shape() {
     let shown = env
         .ledger
         .show_payment(&PaymentLookup {
-            session_id: Some("paid-1"),
+            session_id: Some("paid-1".into()),
             ..PaymentLookup::default()
         })
         .unwrap();
@@ -286,7 +287,7 @@ fn every_view_keeps_its_json_shape() {
     let shown = env
         .ledger
         .show_payment(&PaymentLookup {
-            session_id: Some("queued-1"),
+            session_id: Some("queued-1".into()),
             ..PaymentLookup::default()
         })
         .unwrap();

@@ -93,6 +93,7 @@ impl Ledger {
 /// How a command names one payment: by session id or order number, optionally within a
 /// profile. The user's text as given: the facade checks it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 pub struct PaymentLookup {
     pub profile: Option<String>,
     pub session_id: Option<String>,
@@ -163,7 +164,7 @@ fn find_payment(tx: &Transaction<'_>, lookup: &PaymentLookup) -> Result<Payment>
             "profile",
             "input.ambiguous_payment",
             format!(
-                "{} payments match {field} {key} (profiles {}); name one with --profile, or use the session id",
+                "{} payments match {field} {key} (profiles {}): name the profile, or use the session id",
                 if found.len() > 2 { "several" } else { "2" },
                 found
                     .iter()

@@ -41,9 +41,10 @@ pub struct PaymentQuery {
     pub profile: Option<String>,
     /// A payment state word, e.g. `paid`.
     pub state: Option<String>,
-    /// Part of a session id, order number, customer email or phone (any case), or the
-    /// start of an Ottu reference number of one of the payment's operations. Three
-    /// characters or more use the search index; one or two read the whole table.
+    /// Part of an order number, customer email or phone (any case), or the start of a
+    /// session id or of an Ottu reference number of one of the payment's operations.
+    /// Three characters or more use the indexes; one or two read the whole table (and
+    /// match anywhere in each of these).
     pub search: Option<String>,
     /// Created at or after: RFC 3339 (`2026-01-31T22:00:00Z`) or a UTC date
     /// (`2026-02-01`, from its first instant).

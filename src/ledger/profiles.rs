@@ -239,6 +239,7 @@ impl Ledger {
 
 /// What `profile set` asks to change; `None` keeps the current value.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 pub struct ProfileChange {
     pub name: String,
     pub base_url: Option<String>,

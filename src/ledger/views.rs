@@ -4,14 +4,18 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use ts_rs::TS;
 
-use crate::model::{Child, Event, Operation, Payment, Profile};
+use crate::model::{
+    AuthKind, Child, ChildState, Event, Operation, OperationKind, OperationStatus, Payment,
+    PaymentSource, PaymentState, Profile,
+};
 use crate::rules::{Balances, BalancesView};
 use crate::sources::format_ms;
 use crate::store::StatusCounts;
 use crate::store::profiles::ProfileAuth;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct ProfileView {
     pub name: String,
     pub base_url: String,
@@ -30,16 +34,16 @@ impl From<&Profile> for ProfileView {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct PaymentView {
     pub session_id: String,
     pub order_no: Option<String>,
     pub profile: String,
     pub currency: String,
     pub amount: String,
-    pub state: String,
+    pub state: PaymentState,
     pub hidden: bool,
-    pub source: String,
+    pub source: PaymentSource,
     pub created_at: String,
 }
 
@@ -51,24 +55,24 @@ impl From<&Payment> for PaymentView {
             profile: p.profile.to_string(),
             currency: p.amount.currency().to_string(),
             amount: p.amount.to_string(),
-            state: p.state.to_string(),
+            state: p.state,
             hidden: p.hidden,
-            source: p.source.to_string(),
+            source: p.source,
             created_at: format_ms(p.created_at_ms),
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct OperationView {
     pub id: i64,
-    pub kind: String,
+    pub kind: OperationKind,
     /// What the operation moves: the requested amount, or what remained when it was
     /// queued; `null` for cancel, expire and delete.
     pub amount: Option<String>,
     /// What is sent to Ottu as `amount`; `null` = the full or remaining amount.
     pub requested_amount: Option<String>,
-    pub status: String,
+    pub status: OperationStatus,
     pub tracking_key: String,
     pub created_at: String,
     pub updated_at: String,
@@ -88,10 +92,10 @@ impl OperationView {
     pub fn new(op: &Operation, payment: &Payment) -> OperationView {
         OperationView {
             id: op.id.0,
-            kind: op.kind.to_string(),
+            kind: op.kind,
             amount: op.kind.is_external().then(|| op.reserved.to_string()),
             requested_amount: op.requested.map(|a| a.to_string()),
-            status: op.status.to_string(),
+            status: op.status,
             tracking_key: op.tracking_key.to_string(),
             created_at: format_ms(op.created_at_ms),
             updated_at: format_ms(op.updated_at_ms),
@@ -108,12 +112,12 @@ impl OperationView {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct ChildView {
     pub session_id: String,
-    pub kind: String,
+    pub kind: OperationKind,
     pub amount: String,
-    pub state: String,
+    pub state: ChildState,
     pub operation_id: Option<i64>,
     pub created_at: String,
 }
@@ -122,21 +126,25 @@ impl From<&Child> for ChildView {
     fn from(c: &Child) -> Self {
         ChildView {
             session_id: c.session_id.to_string(),
-            kind: c.kind.to_string(),
+            kind: c.kind,
             amount: c.amount.to_string(),
-            state: c.state.to_string(),
+            state: c.state,
             operation_id: c.operation_id.map(|o| o.0),
             created_at: format_ms(c.created_at_ms),
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct EventView {
     pub id: i64,
     pub at: String,
     pub actor: String,
+    /// What happened, e.g. `operation.queued`. A string, not an enum: the audit trail is
+    /// append-only, so a ledger keeps the actions older versions wrote, and new versions
+    /// add their own; a closed set would make an old or newer ledger unreadable.
     pub action: String,
+    /// `payment`, `operation`, `child` or `profile` (the kind of row `entity_id` names).
     pub entity: String,
     pub entity_id: i64,
     pub before: Option<serde_json::Value>,
@@ -159,16 +167,16 @@ impl From<&Event> for EventView {
 }
 
 /// `payment show`: the payment, its balances and its whole timeline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct PaymentDetail {
     pub session_id: String,
     pub order_no: Option<String>,
     pub profile: String,
     pub currency: String,
     pub amount: String,
-    pub state: String,
+    pub state: PaymentState,
     pub hidden: bool,
-    pub source: String,
+    pub source: PaymentSource,
     pub created_at: String,
     pub balances: BalancesView,
     pub operations: Vec<OperationView>,
@@ -207,7 +215,7 @@ impl PaymentDetail {
 }
 
 /// `queue ...`: the operation just queued and the payment's balances after it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct QueuedView {
     #[serde(flatten)]
     pub operation: OperationView,
@@ -216,7 +224,7 @@ pub struct QueuedView {
 
 /// `status`: operation counts per status, in total and per profile, and every paused
 /// profile with the work it holds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct StatusReport {
     #[serde(flatten)]
     pub total: StatusCounts,
@@ -229,7 +237,7 @@ pub struct StatusReport {
 }
 
 /// One profile's counts, and its pause if it has one.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
 pub struct ProfileStatus {
     #[serde(flatten)]
     pub counts: StatusCounts,
@@ -240,21 +248,20 @@ pub struct ProfileStatus {
     pub oldest_queued_age_ms: Option<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct PauseView {
     pub reason: String,
     pub since: Option<String>,
 }
 
 /// One profile with how it authenticates: whether a key is stored, never the key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct ProfileDetail {
     pub name: String,
     pub base_url: String,
     pub currency: String,
     pub created_at: String,
-    /// `api_key` or `basic`.
-    pub auth: String,
+    pub auth: AuthKind,
     /// The dashboard user for Basic auth (a name, not a secret).
     pub basic_user: Option<String>,
     /// Whether the OS keyring holds the key (or the Basic user's password).
@@ -272,11 +279,29 @@ impl ProfileDetail {
             base_url: base.base_url,
             currency: base.currency,
             created_at: base.created_at,
-            auth: auth.kind.to_string(),
+            auth: auth.kind,
             basic_user: auth.basic_user.clone(),
             key_stored,
             paused_reason: auth.paused_reason.clone(),
             paused_at: auth.paused_at_ms.map(format_ms),
         }
     }
+}
+
+/// `payment list`: one page in list order (newest first). `next_cursor` is passed back as
+/// [`PaymentQuery::after`](super::PaymentQuery::after) for the next page; `None` on the
+/// last. `total` counts every payment the filters match, on all pages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct PaymentPage {
+    pub payments: Vec<PaymentView>,
+    pub next_cursor: Option<String>,
+    pub total: u64,
+}
+
+/// `queue list`: one page in queue order (oldest first), as [`PaymentPage`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct OperationPage {
+    pub operations: Vec<OperationView>,
+    pub next_cursor: Option<String>,
+    pub total: u64,
 }

@@ -71,7 +71,7 @@ impl Default for SyncOptions {
 }
 
 /// Progress, as the worker reports it (the CLI draws a bar, the desktop app shows events).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum SyncEvent {
     /// Operations queued or in flight of profiles neither paused nor held: sent at start
@@ -125,7 +125,7 @@ pub enum SyncEvent {
 }
 
 /// A profile's state as the running worker sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Connection {
     /// Not sent to yet in this run.
@@ -139,7 +139,7 @@ pub enum Connection {
 }
 
 /// What one attempt ended in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct OperationOutcomeView {
     pub id: i64,
     pub kind: String,
@@ -154,7 +154,7 @@ pub struct OperationOutcomeView {
 }
 
 /// What a run achieved.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SyncSummary {
     pub succeeded: u64,
     pub failed: u64,
@@ -179,7 +179,7 @@ pub struct SyncSummary {
 }
 
 /// A profile whose queue waits, as `sync` and `status` show it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PausedProfileView {
     pub profile: String,
     pub reason: String,

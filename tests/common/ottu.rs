@@ -12,7 +12,7 @@ fn minor(amount: &str) -> i64 {
 pub fn assert_ledger_matches(ours: &PaymentDetail, theirs: &PaymentSnapshot) {
     let session = &theirs.session_id;
     assert_eq!(
-        ours.state,
+        ours.state.as_str(),
         theirs.state.to_string(),
         "{session}: parent state"
     );

@@ -1,0 +1,359 @@
+// Generated from the Rust types by tests/bindings.rs (ts-rs). Do not edit by hand:
+// change the Rust type, then run
+//   DAFTAR_UPDATE_BINDINGS=1 cargo test --locked --test bindings
+// Amounts are decimal strings in the currency's decimals (never numbers); times are
+// RFC 3339 strings; ids are whole numbers well inside a JavaScript number's exact range.
+
+// --- words (enums, serialized as these strings) ---
+
+/**
+ * The state of an Ottu payment transaction (the parent).
+ */
+export type PaymentState = "created" | "pending" | "attempted" | "authorized" | "paid" | "failed" | "canceled" | "expired" | "invalided" | "cod" | "cash" | "refunded" | "voided";
+
+/**
+ * Where a payment row came from.
+ */
+export type PaymentSource = "manual" | "ottu" | "report";
+
+/**
+ * What the merchant asks Ottu to do to a payment.
+ */
+export type OperationKind = "refund" | "capture" | "void" | "cancel" | "expire" | "delete";
+
+/**
+ * Where an operation is in its life: the queue holds `queued`, `in_flight`,
+ * `blocked` (held by an earlier failure on the same payment) and `needs_attention`
+ * (outcome unknown after the attempts limit); the rest are final.
+ */
+export type OperationStatus = "queued" | "in_flight" | "succeeded" | "failed" | "needs_attention" | "dropped" | "blocked";
+
+/**
+ * The state of a child transaction Ottu creates for a succeeded external operation.
+ */
+export type ChildState = "paid" | "refunded" | "refund_queued" | "refund_rejected" | "voided";
+
+/**
+ * How a profile authenticates to Ottu (the secret itself lives only in the OS keyring).
+ */
+export type AuthKind = "api_key" | "basic";
+
+// --- views (what the facade returns) ---
+
+export type ProfileView = { name: string, base_url: string, currency: string, created_at: string, };
+
+/**
+ * One profile with how it authenticates: whether a key is stored, never the key.
+ */
+export type ProfileDetail = { name: string, base_url: string, currency: string, created_at: string, auth: AuthKind, 
+/**
+ * The dashboard user for Basic auth (a name, not a secret).
+ */
+basic_user: string | null, 
+/**
+ * Whether the OS keyring holds the key (or the Basic user's password).
+ */
+key_stored: boolean, 
+/**
+ * Why the profile's queue is paused (Ottu refused the credential), if it is.
+ */
+paused_reason: string | null, paused_at: string | null, };
+
+/**
+ * The profile after `profile set` (the same fields as [`ProfileView`]), what changed, and
+ * what the merchant must do next.
+ */
+export type ProfileChanged = { 
+/**
+ * `base_url` and/or `currency`; empty when the values given were the current ones.
+ */
+changed: Array<string>, 
+/**
+ * The base URL changed: the key stored for the old host is not sent to the new one,
+ * so it must be set again (`daftar profile set-key`).
+ */
+set_key_again: boolean, 
+/**
+ * The pause the base-URL change lifted, if the profile was paused.
+ */
+pause_lifted: string | null, name: string, base_url: string, currency: string, created_at: string, };
+
+export type PaymentView = { session_id: string, order_no: string | null, profile: string, currency: string, amount: string, state: PaymentState, hidden: boolean, source: PaymentSource, created_at: string, };
+
+/**
+ * `payment show`: the payment, its balances and its whole timeline.
+ */
+export type PaymentDetail = { session_id: string, order_no: string | null, profile: string, currency: string, amount: string, state: PaymentState, hidden: boolean, source: PaymentSource, created_at: string, balances: BalancesView, operations: Array<OperationView>, children: Array<ChildView>, events: Array<EventView>, };
+
+/**
+ * The balances as decimal strings with the currency's decimals, for JSON.
+ */
+export type BalancesView = { captured: string, refunded: string, voided: string, pending: string, refundable: string, capturable: string, };
+
+export type OperationView = { id: number, kind: OperationKind, 
+/**
+ * What the operation moves: the requested amount, or what remained when it was
+ * queued; `null` for cancel, expire and delete.
+ */
+amount: string | null, 
+/**
+ * What is sent to Ottu as `amount`; `null` = the full or remaining amount.
+ */
+requested_amount: string | null, status: OperationStatus, tracking_key: string, created_at: string, updated_at: string, attempts: number, 
+/**
+ * Whether the request may have reached Ottu (then it can no longer be dropped).
+ */
+sent: boolean, reason: string | null, requested_by: string, last_error: string | null, session_id: string, order_no: string | null, profile: string, currency: string, };
+
+export type ChildView = { session_id: string, kind: OperationKind, amount: string, state: ChildState, operation_id: number | null, created_at: string, };
+
+export type EventView = { id: number, at: string, actor: string, 
+/**
+ * What happened, e.g. `operation.queued`. A string, not an enum: the audit trail is
+ * append-only, so a ledger keeps the actions older versions wrote, and new versions
+ * add their own; a closed set would make an old or newer ledger unreadable.
+ */
+action: string, 
+/**
+ * `payment`, `operation`, `child` or `profile` (the kind of row `entity_id` names).
+ */
+entity: string, entity_id: number, before: JsonValue | null, after: JsonValue | null, };
+
+/**
+ * `queue ...`: the operation just queued and the payment's balances after it.
+ */
+export type QueuedView = { balances: BalancesView, id: number, kind: OperationKind, 
+/**
+ * What the operation moves: the requested amount, or what remained when it was
+ * queued; `null` for cancel, expire and delete.
+ */
+amount: string | null, 
+/**
+ * What is sent to Ottu as `amount`; `null` = the full or remaining amount.
+ */
+requested_amount: string | null, status: OperationStatus, tracking_key: string, created_at: string, updated_at: string, attempts: number, 
+/**
+ * Whether the request may have reached Ottu (then it can no longer be dropped).
+ */
+sent: boolean, reason: string | null, requested_by: string, last_error: string | null, session_id: string, order_no: string | null, profile: string, currency: string, };
+
+/**
+ * `payment list`: one page in list order (newest first). `next_cursor` is passed back as
+ * [`PaymentQuery::after`](super::PaymentQuery::after) for the next page; `None` on the
+ * last. `total` counts every payment the filters match, on all pages.
+ */
+export type PaymentPage = { payments: Array<PaymentView>, next_cursor: string | null, total: number, };
+
+/**
+ * `queue list`: one page in queue order (oldest first), as [`PaymentPage`].
+ */
+export type OperationPage = { operations: Array<OperationView>, next_cursor: string | null, total: number, };
+
+/**
+ * `status`: operation counts per status, in total and per profile, and every paused
+ * profile with the work it holds.
+ */
+export type StatusReport = { profiles: { [key in string]: ProfileStatus }, 
+/**
+ * Every paused profile (Ottu refused its credential), by name.
+ */
+paused: Array<PausedProfileView>, 
+/**
+ * How long the oldest operation still queued or in flight has waited since it was
+ * queued (any profile); `null` when none waits.
+ */
+oldest_queued_age_ms: number | null, queued: number, in_flight: number, succeeded: number, failed: number, needs_attention: number, dropped: number, blocked: number, };
+
+/**
+ * One profile's counts, and its pause if it has one.
+ */
+export type ProfileStatus = { paused: PauseView | null, 
+/**
+ * When the profile's oldest operation still queued or in flight was queued (RFC
+ * 3339), and how long ago; `null` when none waits.
+ */
+oldest_queued_at: string | null, oldest_queued_age_ms: number | null, queued: number, in_flight: number, succeeded: number, failed: number, needs_attention: number, dropped: number, blocked: number, };
+
+export type PauseView = { reason: string, since: string | null, };
+
+/**
+ * A profile whose queue waits, as `sync` and `status` show it.
+ */
+export type PausedProfileView = { profile: string, reason: string, 
+/**
+ * When the pause was stored (RFC 3339); `null` for a hold of this run only.
+ */
+since: string | null, 
+/**
+ * Operations of the profile still queued or in flight.
+ */
+queued: number, 
+/**
+ * True when nothing was stored: a condition met in this run (no credential in this
+ * machine's keyring, an answer that was not Ottu's); the next run tries again. False:
+ * Ottu refused the credential, and `daftar profile set-key` resumes it.
+ */
+this_run_only: boolean, };
+
+// --- requests (what the UI sends; the core checks every field) ---
+
+/**
+ * How a command names one payment: by session id or order number, optionally within a
+ * profile. The user's text as given: the facade checks it.
+ */
+export type PaymentLookup = { profile?: string | null, session_id?: string | null, order_no?: string | null, };
+
+/**
+ * `payment add`: a payment entered by hand, as the user's text (the facade checks it).
+ */
+export type PaymentInput = { profile: string, session_id: string, order_no?: string | null, 
+/**
+ * A decimal in the currency's decimals, e.g. `12.500` for KWD.
+ */
+amount: string, currency: string, 
+/**
+ * A payment state word, e.g. `paid`.
+ */
+state: string, };
+
+/**
+ * `payment list` filters and page, as the user's text (the facade checks it).
+ */
+export type PaymentQuery = { profile?: string | null, 
+/**
+ * A payment state word, e.g. `paid`.
+ */
+state?: string | null, 
+/**
+ * Part of an order number, customer email or phone (any case), or the start of a
+ * session id or of an Ottu reference number of one of the payment's operations.
+ * Three characters or more use the indexes; one or two read the whole table (and
+ * match anywhere in each of these).
+ */
+search?: string | null, 
+/**
+ * Created at or after: RFC 3339 (`2026-01-31T22:00:00Z`) or a UTC date
+ * (`2026-02-01`, from its first instant).
+ */
+from?: string | null, 
+/**
+ * Created before: RFC 3339, or a UTC date, which includes that whole day.
+ */
+to?: string | null, 
+/**
+ * The previous page's `next_cursor`: this page starts after it.
+ */
+after?: string | null, 
+/**
+ * Rows in the page: 1 to [`MAX_PAGE_ROWS`], default [`DEFAULT_PAGE_ROWS`]; wide, so
+ * any number given is checked (and worded) here, never cut down on the way in.
+ */
+limit?: number | null, };
+
+/**
+ * `queue KIND ...`, as the user's text (the facade checks it).
+ */
+export type QueueRequest = { 
+/**
+ * An operation word: `refund`, `capture`, `void`, `cancel`, `expire` or `delete`.
+ */
+kind: string, payment: PaymentLookup, 
+/**
+ * A decimal in the payment's currency; `None` = the full or remaining amount.
+ */
+amount?: string | null, reason?: string | null, };
+
+/**
+ * `queue list` filters and page, as the user's text (the facade checks it).
+ */
+export type QueueQuery = { 
+/**
+ * An operation status word, e.g. `queued`.
+ */
+status?: string | null, 
+/**
+ * The previous page's `next_cursor`: this page starts after it.
+ */
+after?: string | null, 
+/**
+ * Rows in the page: 1 to [`MAX_PAGE_ROWS`](crate::limits::MAX_PAGE_ROWS), default
+ * [`DEFAULT_PAGE_ROWS`]; checked by the same rule as `payment list`.
+ */
+limit?: number | null, };
+
+/**
+ * `queue retry ID`, as given.
+ */
+export type RetryRequest = { id: number, 
+/**
+ * The merchant checked at Ottu that the original did not take effect.
+ */
+confirm_not_applied: boolean, reason?: string | null, };
+
+/**
+ * What `profile set` asks to change; `None` keeps the current value.
+ */
+export type ProfileChange = { name: string, base_url?: string | null, currency?: string | null, };
+
+// --- sync (the worker's events and its run's summary) ---
+
+/**
+ * Progress, as the worker reports it (the CLI draws a bar, the desktop app shows events).
+ */
+export type SyncEvent = { "event": "outstanding", total: number, } | { "event": "recovered", count: number, } | { "event": "sent", id: number, attempt: number, } | { "event": "recorded" } & OperationOutcomeView | { "event": "offline", retry_in_ms: number, profile: string, } | { "event": "online", profile: string, } | { "event": "paused", profile: string, reason: string, } | { "event": "resumed", profile: string, } | { "event": "idle", next_due_in_ms: number | null, } | { "event": "store_error", code: string, message: string, retry_in_ms: number, } | { "event": "finished" } & SyncSummary;
+
+/**
+ * What one attempt ended in.
+ */
+export type OperationOutcomeView = { id: number, kind: string, session_id: string, profile: string, attempt: number, 
+/**
+ * The operation's status after the attempt.
+ */
+status: OperationStatus, detail: string, 
+/**
+ * When it will be tried again, for one sent back to the queue.
+ */
+retry_in_ms: number | null, };
+
+/**
+ * What a run achieved.
+ */
+export type SyncSummary = { succeeded: number, failed: number, needs_attention: number, 
+/**
+ * Operations held behind a refusal or an unknown outcome during this run.
+ */
+blocked: number, 
+/**
+ * Attempts that will be retried (5xx, timeouts, throttling).
+ */
+retried: number, recovered: number, 
+/**
+ * Whether Ottu was unreachable when the run stopped.
+ */
+offline: boolean, 
+/**
+ * Every profile whose queue waits when the run stops, whether paused in this run or
+ * before it: (profile, reason). The same profiles as `paused_profiles`.
+ */
+paused: Array<[string, string]>, 
+/**
+ * Every paused profile with its reason, since when, and the work it holds.
+ */
+paused_profiles: Array<PausedProfileView>, 
+/**
+ * Operations still queued or in flight when the run stopped, paused profiles' included.
+ */
+remaining: number, 
+/**
+ * Every attempt's outcome, up to `SYNC_MAX_REPORTED_OUTCOMES` (the events carry all).
+ */
+outcomes: Array<OperationOutcomeView>, outcomes_truncated: boolean, };
+
+/**
+ * A profile's state as the running worker sees it.
+ */
+export type Connection = "unknown" | "online" | "offline" | "paused" | "held";
+
+// --- JSON values (audit event before/after) ---
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
