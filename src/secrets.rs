@@ -200,7 +200,7 @@ impl fmt::Display for SecretSlot {
 
 /// What to do when no keyring can be reached, in the platform's words.
 #[cfg(target_os = "linux")]
-const NO_KEYRING_FIX: &str = "install and start gnome-keyring (Debian: apt install gnome-keyring dbus-user-session, then log in again), or run daftar inside `dbus-run-session` after `gnome-keyring-daemon --unlock --components=secrets`";
+const NO_KEYRING_FIX: &str = "install and start gnome-keyring (Debian: apt install gnome-keyring dbus-user-session, then log in again), or run Daftar inside `dbus-run-session` after `gnome-keyring-daemon --unlock --components=secrets`";
 #[cfg(target_os = "linux")]
 const UNLOCK_FIX: &str = "unlock it (log in to the desktop session, or pipe the keyring password to `gnome-keyring-daemon --unlock --replace`) and try again";
 #[cfg(target_os = "macos")]

@@ -103,6 +103,14 @@ pub const CODES: &[Code] = &[
     c("ottu.offline", Unavailable, "Ottu could not be reached."),
     c("ottu.unavailable", Unavailable, "Ottu did not answer, or answered with a server error."),
     c("ottu.not_ottu", Unavailable, "What answered is not Ottu's API (check the base URL)."),
+    // Stored with an operation or a paused profile (`error::stored`), besides the above.
+    c("ottu.refused", Refused, "Ottu refused the operation; its reason is the param detail."),
+    c("ottu.throttled", Unavailable, "Ottu asked to slow down; the operation is tried again later."),
+    c("ottu.unknown_outcome", Unavailable, "No answer from Ottu; resent later with the same key."),
+    c("sync.cannot_send", Unavailable, "No request could be made for the profile in this run."),
+    c("operation.mismatch", Conflict, "Ottu's success does not match the request: the outcome is unknown."),
+    c("operation.unresolved", Unavailable, "Still no known outcome after the attempts limit: needs the merchant."),
+    c("operation.held", Conflict, "Held behind an earlier operation of the payment that failed or is unresolved."),
     c("ledger.corrupt", Internal, "The profile's row could not be read."),
     c("ledger.invariant", Internal, "The ledger broke one of its own rules (a bug): the write was rolled back."),
     // The OS keyring.

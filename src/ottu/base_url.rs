@@ -95,7 +95,7 @@ pub fn parse_base_url(text: &str) -> Result<Url, BaseUrlError> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid(
-            "must not hold a user or password (store the credential with `daftar profile set-key`)",
+            "must not hold a user or password (store the credential as the profile's key instead)",
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {

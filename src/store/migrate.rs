@@ -29,6 +29,14 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0003_credential_binding.sql"),
     ),
     (
+        "0004_stored_codes.sql",
+        include_str!("../../migrations/0004_stored_codes.sql"),
+    ),
+    (
+        "0005_list_search.sql",
+        include_str!("../../migrations/0005_list_search.sql"),
+    ),
+    (
         "0006_credential_generation.sql",
         include_str!("../../migrations/0006_credential_generation.sql"),
     ),

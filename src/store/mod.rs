@@ -20,6 +20,7 @@ pub mod operations;
 pub mod outbox;
 pub mod payments;
 pub mod profiles;
+pub mod stored;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

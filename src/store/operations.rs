@@ -95,7 +95,9 @@ pub fn insert(tx: &Transaction<'_>, op: &OperationInsert<'_>) -> Result<Operatio
 
 const SELECT: &str =
     "SELECT o.id, o.payment_id, o.kind, o.amount_minor, o.reserved_minor, p.currency,
-        o.tracking_key, o.status, o.attempts, o.reason, o.requested_by, o.last_error,
+        o.tracking_key, o.status, o.attempts, o.reason, o.requested_by,
+        CASE WHEN o.last_error_code IS NULL THEN o.last_error
+             ELSE json_array(o.last_error_code, o.last_error_params, o.last_error) END,
         o.created_at_ms, o.updated_at_ms, o.first_sent_at_ms IS NOT NULL
     FROM operations o JOIN payments p ON p.id = o.payment_id";
 
@@ -155,6 +157,7 @@ fn decode(raw: RawOperation) -> Result<Operation> {
         updated_at_ms,
         sent,
     ) = raw;
+    let last_error = last_error_text(last_error);
     let currency = Currency::from_code(&currency)
         .map_err(|_| StoreError::corrupt("payment currency", currency))?;
     Ok(Operation {
@@ -176,6 +179,21 @@ fn decode(raw: RawOperation) -> Result<Operation> {
         updated_at_ms,
         sent,
     })
+}
+
+/// The last error as read: a row with a stored code comes as `[code, params, prose]`
+/// (JSON, see SELECT) and is built from its code and params; an older row is its prose.
+fn last_error_text(column: Option<String>) -> Option<String> {
+    let stored = column
+        .as_deref()
+        .filter(|text| text.starts_with('['))
+        .and_then(|text| serde_json::from_str::<(String, Option<String>, Option<String>)>(text).ok());
+    match stored {
+        Some((code, params, prose)) => {
+            crate::error::stored::text(Some(&code), params.as_deref(), prose)
+        }
+        None => column,
+    }
 }
 
 fn collect(rows: impl Iterator<Item = rusqlite::Result<RawOperation>>) -> Result<Vec<Operation>> {

@@ -84,11 +84,31 @@ pub struct ProfileAuth {
 }
 
 pub fn auth(tx: &Transaction<'_>, id: ProfileId) -> Result<ProfileAuth> {
-    let (kind, basic_user, paused_reason, paused_at_ms): (String, _, _, _) = tx
+    let (kind, basic_user, paused_reason, paused_at_ms, code, params): (
+        String,
+        _,
+        _,
+        _,
+        Option<String>,
+        Option<String>,
+    ) = tx
         .prepare_cached(
-            "SELECT auth_kind, basic_user, paused_reason, paused_at_ms FROM profiles WHERE id = ?1",
+            "SELECT auth_kind, basic_user, paused_reason, paused_at_ms, paused_code, paused_params
+             FROM profiles WHERE id = ?1",
         )?
-        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        .query_row([id.0], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?;
+    // Built from the stored code and params; a pause from before 0004 keeps its prose.
+    let paused_reason =
+        crate::error::stored::text(code.as_deref(), params.as_deref(), paused_reason);
     Ok(ProfileAuth {
         kind: kind
             .parse()

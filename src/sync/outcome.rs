@@ -33,9 +33,13 @@ pub enum SendOutcome {
     },
     /// A final refusal (`result: failed`, or a 400 with a reason).
     Refused { reason: String, raw: String },
-    /// 401/403, or no credential stored: the profile's queue pauses; `reason` names the
-    /// missing permission or credential.
-    Auth { reason: String },
+    /// 401/403: the profile's queue pauses. Stored as code `ottu.auth` with these as its
+    /// params; `permission` is the one Ottu named as missing, if any.
+    Auth {
+        status: u16,
+        detail: String,
+        permission: Option<String>,
+    },
     /// Try again later. `offline`: Ottu was not reached at all (nothing was sent), so the
     /// attempt does not count. `throttled`: Ottu declined to process it (429), likewise.
     /// Otherwise the outcome is unknown (5xx, timeout, dropped connection).

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::outcome::{ChildReport, ReplyFacts, SendOutcome};
 use super::{OperationOutcomeView, backoff};
+use crate::error::stored::Stored;
 use crate::error::{Error, Result};
 use crate::model::{
     ChildState, OperationId, OperationKind, OperationStatus, PaymentId, PaymentState, SessionId,
@@ -177,14 +178,13 @@ fn block_later(
     tx: &Transaction<'_>,
     ctx: &RecordContext<'_>,
     op: &Claimed,
-    why: &str,
+    refused: Option<&str>,
 ) -> Result<u64> {
-    let reason = format!(
-        "held: operation #{} on this payment {why}; retry or drop it first",
-        op.id
-    );
+    let stored = Stored::held(op.id.0, refused);
+    let reason = stored.message();
     let held = outbox::block_after(tx, op.id, &reason, ctx.now_ms)?;
     for id in &held {
+        store::stored::set_last_error(tx, *id, &stored)?;
         append(
             tx,
             ctx,
@@ -193,10 +193,24 @@ fn block_later(
             id.0,
             "operation.blocked",
             json!({"status": OperationStatus::Queued}),
-            json!({"status": OperationStatus::Blocked, "held_by": op.id, "reason": reason}),
+            with_code(
+                json!({"status": OperationStatus::Blocked, "held_by": op.id, "reason": reason}),
+                &stored,
+            ),
         )?;
     }
     Ok(held.len() as u64)
+}
+
+/// An event's `after` with the stored failure's code and params beside its `reason` (the
+/// English text stays for readers of older events).
+fn with_code(mut after: serde_json::Value, stored: &Stored) -> serde_json::Value {
+    if let Some(map) = after.as_object_mut() {
+        let (code, params) = stored.event_fields();
+        map.insert("code".into(), code);
+        map.insert("params".into(), params);
+    }
+    after
 }
 
 /// Why a success does not match the request it answers, if it does not: another
@@ -330,10 +344,7 @@ pub fn record(
     };
     match outcome {
         SendOutcome::Succeeded { raw, .. } if mismatched.is_some() => {
-            let why = mismatched.as_deref().unwrap_or_default();
-            let why = format!(
-                "Ottu's success does not match the request ({why}); the outcome is unknown and nothing was recorded as done: check the payment in Ottu's dashboard, then `daftar queue resend` or `queue retry --confirm-not-applied`"
-            );
+            let why = Stored::mismatch(mismatched.as_deref().unwrap_or_default());
             needs_attention(tx, ctx, op, &why, Some(raw), &mut recorded)?;
         }
         SendOutcome::Succeeded {
@@ -375,6 +386,7 @@ pub fn record(
             recorded.view.detail = detail.clone();
         }
         SendOutcome::Refused { reason, raw } => {
+            let stored = Stored::detail("ottu.refused", reason);
             finish(
                 tx,
                 ctx,
@@ -387,20 +399,29 @@ pub fn record(
                     ..AttemptRecord::default()
                 },
             )?;
+            store::stored::set_last_error(tx, op.id, &stored)?;
             event(
                 tx,
                 ctx,
                 op,
                 "operation.failed",
                 in_flight,
-                json!({"status": OperationStatus::Failed, "reason": reason}),
+                with_code(
+                    json!({"status": OperationStatus::Failed, "reason": reason}),
+                    &stored,
+                ),
             )?;
-            recorded.blocked =
-                block_later(tx, ctx, op, &format!("was refused by Ottu ({reason})"))?;
+            recorded.blocked = block_later(tx, ctx, op, Some(reason))?;
             recorded.view.status = OperationStatus::Failed;
             recorded.view.detail = reason.clone();
         }
-        SendOutcome::Auth { reason } => {
+        SendOutcome::Auth {
+            status,
+            detail,
+            permission,
+        } => {
+            let stored = Stored::auth(*status, detail, permission.as_deref());
+            let reason = &stored.message();
             // Nothing was applied: the operation waits, its attempt not counted.
             finish(
                 tx,
@@ -413,7 +434,9 @@ pub fn record(
                     ..AttemptRecord::default()
                 },
             )?;
+            store::stored::set_last_error(tx, op.id, &stored)?;
             if outbox::pause_profile(tx, op.profile_id, reason, ctx.now_ms)? {
+                store::stored::set_pause(tx, op.profile_id, &stored)?;
                 store::events::append(
                     tx,
                     &EventInsert {
@@ -424,7 +447,7 @@ pub fn record(
                         entity_id: op.profile_id.0,
                         payment_id: None,
                         before: Some(json!({"paused_reason": null})),
-                        after: Some(json!({"paused_reason": reason})),
+                        after: Some(with_code(json!({"paused_reason": reason}), &stored)),
                     },
                 )?;
             }
@@ -440,6 +463,7 @@ pub fn record(
             let wait = retry_after_ms
                 .unwrap_or(ctx.offline_retry_ms)
                 .max(ctx.offline_retry_ms);
+            let stored = Stored::detail("ottu.offline", reason);
             // Due at once: the running worker paces its probes itself, and the next
             // `daftar sync` after the network is back should not wait.
             finish(
@@ -454,6 +478,7 @@ pub fn record(
                     ..AttemptRecord::default()
                 },
             )?;
+            store::stored::set_last_error(tx, op.id, &stored)?;
             recorded.offline = true;
             recorded.view.detail = reason.clone();
             recorded.view.retry_in_ms = Some(wait);
@@ -465,6 +490,7 @@ pub fn record(
             ..
         } => {
             let wait = backoff::delay_ms(op.attempt, *retry_after_ms, ctx.random);
+            let stored = Stored::detail("ottu.throttled", reason);
             finish(
                 tx,
                 ctx,
@@ -477,13 +503,17 @@ pub fn record(
                     ..AttemptRecord::default()
                 },
             )?;
+            store::stored::set_last_error(tx, op.id, &stored)?;
             event(
                 tx,
                 ctx,
                 op,
                 "operation.throttled",
                 in_flight,
-                json!({"status": OperationStatus::Queued, "reason": reason, "retry_in_ms": wait}),
+                with_code(
+                    json!({"status": OperationStatus::Queued, "reason": reason, "retry_in_ms": wait}),
+                    &stored,
+                ),
             )?;
             recorded.view.detail = reason.clone();
             recorded.view.retry_in_ms = Some(wait);
@@ -501,11 +531,12 @@ pub fn record(
             unknown(tx, ctx, op, reason, Some(raw), None, &mut recorded)?;
         }
         SendOutcome::NotOttu { reason, raw } => {
-            let reason = format!("profile {} ({}): {reason}", op.profile, op.base_url);
-            not_sent(tx, ctx, op, &reason, Some(raw), &mut recorded)?;
+            let stored = Stored::not_ottu(op.profile.as_str(), &op.base_url, reason);
+            not_sent(tx, ctx, op, &stored, Some(raw), &mut recorded)?;
         }
         SendOutcome::CannotSend { reason } => {
-            not_sent(tx, ctx, op, reason, None, &mut recorded)?;
+            let stored = Stored::detail("sync.cannot_send", reason);
+            not_sent(tx, ctx, op, &stored, None, &mut recorded)?;
         }
     }
     Ok(recorded)
@@ -518,10 +549,11 @@ fn not_sent(
     tx: &Transaction<'_>,
     ctx: &RecordContext<'_>,
     op: &Claimed,
-    reason: &str,
+    stored: &Stored,
     raw: Option<&str>,
     recorded: &mut Recorded,
 ) -> Result<()> {
+    let reason = &stored.message();
     finish(
         tx,
         ctx,
@@ -535,13 +567,17 @@ fn not_sent(
             ..AttemptRecord::default()
         },
     )?;
+    store::stored::set_last_error(tx, op.id, stored)?;
     event(
         tx,
         ctx,
         op,
         "operation.not_sent",
         json!({"status": OperationStatus::InFlight, "attempt": op.attempt}),
-        json!({"status": OperationStatus::Queued, "reason": reason}),
+        with_code(
+            json!({"status": OperationStatus::Queued, "reason": reason}),
+            stored,
+        ),
     )?;
     recorded.held = Some(reason.to_string());
     recorded.view.detail = reason.to_string();
@@ -553,10 +589,11 @@ fn needs_attention(
     tx: &Transaction<'_>,
     ctx: &RecordContext<'_>,
     op: &Claimed,
-    why: &str,
+    stored: &Stored,
     raw: Option<&str>,
     recorded: &mut Recorded,
 ) -> Result<()> {
+    let why = &stored.message();
     finish(
         tx,
         ctx,
@@ -569,15 +606,19 @@ fn needs_attention(
             ..AttemptRecord::default()
         },
     )?;
+    store::stored::set_last_error(tx, op.id, stored)?;
     event(
         tx,
         ctx,
         op,
         "operation.needs_attention",
         json!({"status": OperationStatus::InFlight, "attempt": op.attempt}),
-        json!({"status": OperationStatus::NeedsAttention, "reason": why}),
+        with_code(
+            json!({"status": OperationStatus::NeedsAttention, "reason": why}),
+            stored,
+        ),
     )?;
-    recorded.blocked = block_later(tx, ctx, op, "has an unknown outcome")?;
+    recorded.blocked = block_later(tx, ctx, op, None)?;
     recorded.view.status = OperationStatus::NeedsAttention;
     recorded.view.detail = why.to_string();
     Ok(())
@@ -597,12 +638,10 @@ fn unknown(
     let in_flight = json!({"status": OperationStatus::InFlight, "attempt": op.attempt});
     recorded.view.detail = reason.to_string();
     if op.attempt >= ctx.max_unknown_attempts {
-        let why = format!(
-            "outcome unknown after {} attempts (last: {reason}); `daftar queue resend` sends it again with the same key (safe), or check Ottu and `queue retry --confirm-not-applied`",
-            op.attempt
-        );
+        let why = Stored::unresolved(op.attempt, reason);
         return needs_attention(tx, ctx, op, &why, raw, recorded);
     }
+    let stored = Stored::detail("ottu.unknown_outcome", reason);
     let wait = backoff::delay_ms(op.attempt, retry_after_ms, ctx.random);
     finish(
         tx,
@@ -617,13 +656,17 @@ fn unknown(
             ..AttemptRecord::default()
         },
     )?;
+    store::stored::set_last_error(tx, op.id, &stored)?;
     event(
         tx,
         ctx,
         op,
         "operation.retry_scheduled",
         in_flight,
-        json!({"status": OperationStatus::Queued, "reason": reason, "retry_in_ms": wait}),
+        with_code(
+            json!({"status": OperationStatus::Queued, "reason": reason, "retry_in_ms": wait}),
+            &stored,
+        ),
     )?;
     recorded.view.retry_in_ms = Some(wait);
     Ok(())

@@ -107,7 +107,9 @@ fn to_send_outcome(outcome: OperationOutcome) -> SendOutcome {
             detail,
             permission,
         } => SendOutcome::Auth {
-            reason: ottu::auth_message(status, &detail, permission.as_deref()),
+            status,
+            detail,
+            permission,
         },
         OperationOutcome::RetryLater {
             reason,

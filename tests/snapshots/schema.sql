@@ -6,6 +6,9 @@ CREATE INDEX events_by_payment ON events (payment_id, id) WHERE payment_id IS NO
 CREATE INDEX operations_by_payment ON operations (payment_id, id);
 -- index operations_by_payment_seq
 CREATE INDEX operations_by_payment_seq ON operations (payment_id, seq);
+-- index operations_by_reference
+CREATE INDEX operations_by_reference ON operations (reference_number COLLATE NOCASE)
+    WHERE reference_number IS NOT NULL;
 -- index operations_by_status
 CREATE INDEX operations_by_status ON operations (status, id);
 -- index operations_due
@@ -14,6 +17,8 @@ CREATE INDEX operations_due ON operations (status, next_attempt_at_ms, seq);
 CREATE UNIQUE INDEX operations_one_retry ON operations (retry_of) WHERE retry_of IS NOT NULL;
 -- index payments_by_order_no
 CREATE INDEX payments_by_order_no ON payments (order_no) WHERE order_no IS NOT NULL;
+-- index payments_by_profile_newest
+CREATE INDEX payments_by_profile_newest ON payments (profile_id, created_at_ms DESC, id DESC);
 -- index payments_by_state_newest
 CREATE INDEX payments_by_state_newest ON payments (state, created_at_ms DESC, id DESC);
 -- index payments_newest
@@ -70,7 +75,15 @@ CREATE TABLE operations (
     requested_by     TEXT    NOT NULL,
     created_at_ms    INTEGER NOT NULL,
     updated_at_ms    INTEGER NOT NULL
-, retry_of INTEGER REFERENCES operations(id), seq INTEGER, held_by INTEGER REFERENCES operations(id), first_sent_at_ms INTEGER, reference_number TEXT) STRICT;
+, retry_of INTEGER REFERENCES operations(id), seq INTEGER, held_by INTEGER REFERENCES operations(id), first_sent_at_ms INTEGER, reference_number TEXT, last_error_code TEXT, last_error_params TEXT
+    CHECK (last_error_params IS NULL OR json_type(last_error_params) = 'object')) STRICT;
+-- table payment_counts
+CREATE TABLE payment_counts (
+    profile_id INTEGER NOT NULL,
+    state      TEXT    NOT NULL,
+    n          INTEGER NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (profile_id, state)
+) STRICT;
 -- table payments
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
@@ -85,9 +98,22 @@ CREATE TABLE payments (
     pg_code            TEXT,
     customer_reference TEXT,
     created_at_ms      INTEGER NOT NULL,
-    updated_at_ms      INTEGER NOT NULL, refreshed_at_ms INTEGER,
+    updated_at_ms      INTEGER NOT NULL, refreshed_at_ms INTEGER, customer_email TEXT, customer_phone TEXT,
     UNIQUE (profile_id, session_id)
 ) STRICT;
+-- table payments_search
+CREATE VIRTUAL TABLE payments_search USING fts5 (
+    order_no, customer_email, customer_phone,
+    content = 'payments', content_rowid = 'id', tokenize = 'trigram'
+);
+-- table payments_search_config
+CREATE TABLE 'payments_search_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+-- table payments_search_data
+CREATE TABLE 'payments_search_data'(id INTEGER PRIMARY KEY, block BLOB);
+-- table payments_search_docsize
+CREATE TABLE 'payments_search_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
+-- table payments_search_idx
+CREATE TABLE 'payments_search_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
 -- table profiles
 CREATE TABLE profiles (
     id            INTEGER PRIMARY KEY,
@@ -97,7 +123,8 @@ CREATE TABLE profiles (
     created_at_ms INTEGER NOT NULL
 , auth_kind TEXT NOT NULL DEFAULT 'api_key'
     CHECK (auth_kind IN ('api_key', 'basic')), basic_user TEXT, paused_reason TEXT, paused_at_ms INTEGER, uid TEXT
-    CHECK (uid IS NULL OR (length(uid) = 32 AND uid NOT GLOB '*[^0-9a-f]*'))) STRICT;
+    CHECK (uid IS NULL OR (length(uid) = 32 AND uid NOT GLOB '*[^0-9a-f]*')), paused_code TEXT, paused_params TEXT
+    CHECK (paused_params IS NULL OR json_type(paused_params) = 'object'), credential_gen INTEGER NOT NULL DEFAULT 0) STRICT;
 -- trigger events_are_append_only_delete
 CREATE TRIGGER events_are_append_only_delete
 BEFORE DELETE ON events
@@ -126,12 +153,67 @@ BEFORE DELETE ON operations
 BEGIN
     SELECT RAISE(ABORT, 'operations are never deleted; drop them instead');
 END;
+-- trigger operations_last_error_code_follows
+CREATE TRIGGER operations_last_error_code_follows AFTER UPDATE OF last_error ON operations
+    WHEN new.last_error IS NOT old.last_error
+     AND new.last_error_code IS old.last_error_code
+     AND new.last_error_params IS old.last_error_params
+BEGIN
+    UPDATE operations SET last_error_code = NULL, last_error_params = NULL WHERE id = new.id;
+END;
 -- trigger operations_tracking_key_is_immutable
 CREATE TRIGGER operations_tracking_key_is_immutable
 BEFORE UPDATE OF tracking_key ON operations
 WHEN NEW.tracking_key IS NOT OLD.tracking_key
 BEGIN
     SELECT RAISE(ABORT, 'operations.tracking_key never changes');
+END;
+-- trigger payment_counts_delete
+CREATE TRIGGER payment_counts_delete AFTER DELETE ON payments
+BEGIN
+    UPDATE payment_counts SET n = n - 1 WHERE profile_id = old.profile_id AND state = old.state;
+END;
+-- trigger payment_counts_insert
+CREATE TRIGGER payment_counts_insert AFTER INSERT ON payments
+BEGIN
+    INSERT INTO payment_counts (profile_id, state, n) VALUES (new.profile_id, new.state, 1)
+    ON CONFLICT (profile_id, state) DO UPDATE SET n = n + 1;
+END;
+-- trigger payment_counts_update
+CREATE TRIGGER payment_counts_update AFTER UPDATE OF profile_id, state ON payments
+WHEN old.profile_id IS NOT new.profile_id OR old.state IS NOT new.state
+BEGIN
+    UPDATE payment_counts SET n = n - 1 WHERE profile_id = old.profile_id AND state = old.state;
+    INSERT INTO payment_counts (profile_id, state, n) VALUES (new.profile_id, new.state, 1)
+    ON CONFLICT (profile_id, state) DO UPDATE SET n = n + 1;
+END;
+-- trigger payments_search_delete
+CREATE TRIGGER payments_search_delete AFTER DELETE ON payments
+BEGIN
+    INSERT INTO payments_search (payments_search, rowid, order_no, customer_email, customer_phone)
+    VALUES ('delete', old.id, old.order_no, old.customer_email, old.customer_phone);
+END;
+-- trigger payments_search_insert
+CREATE TRIGGER payments_search_insert AFTER INSERT ON payments
+BEGIN
+    INSERT INTO payments_search (rowid, order_no, customer_email, customer_phone)
+    VALUES (new.id, new.order_no, new.customer_email, new.customer_phone);
+END;
+-- trigger payments_search_update
+CREATE TRIGGER payments_search_update
+AFTER UPDATE OF order_no, customer_email, customer_phone ON payments
+BEGIN
+    INSERT INTO payments_search (payments_search, rowid, order_no, customer_email, customer_phone)
+    VALUES ('delete', old.id, old.order_no, old.customer_email, old.customer_phone);
+    INSERT INTO payments_search (rowid, order_no, customer_email, customer_phone)
+    VALUES (new.id, new.order_no, new.customer_email, new.customer_phone);
+END;
+-- trigger profiles_paused_code_follows
+CREATE TRIGGER profiles_paused_code_follows AFTER UPDATE OF paused_reason ON profiles
+    WHEN new.paused_reason IS NOT old.paused_reason
+     AND new.paused_code IS old.paused_code AND new.paused_params IS old.paused_params
+BEGIN
+    UPDATE profiles SET paused_code = NULL, paused_params = NULL WHERE id = new.id;
 END;
 -- trigger profiles_uid_fixed
 CREATE TRIGGER profiles_uid_fixed BEFORE UPDATE OF uid ON profiles

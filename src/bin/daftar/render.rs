@@ -553,7 +553,7 @@ pub fn hint(code: &str, params: &Params) -> Option<String> {
         "queue.not_droppable" => format!(
             "retry a sent one with `daftar queue retry {id} --confirm-not-applied --reason TEXT`"
         ),
-        "input.ambiguous_payment" => "name one with --profile, or use the session id".to_string(),
+        "input.ambiguous_payment" => "name it with --profile".to_string(),
         "amount.not_accepted" => "leave out --amount".to_string(),
         "import.nothing" => "--session-id S... or --from-file FILE".to_string(),
         _ => return None,
