@@ -1123,7 +1123,11 @@ fn answers_that_are_not_ottus_send_the_operation_back_unsent_and_hold_the_profil
             "{said}: {op:?}"
         );
         assert!(op.last_error.as_deref().unwrap_or_default().contains(said));
-        assert_eq!(show.operations[1].status.as_str(), "queued", "{said}: not blocked");
+        assert_eq!(
+            show.operations[1].status.as_str(),
+            "queued",
+            "{said}: not blocked"
+        );
         // Nothing is stored about the profile, and the unsent refund can still be dropped.
         assert_eq!(env.ledger.profile_show("shop").unwrap().paused_reason, None);
         env.ledger.drop_operation(first.operation.id, None).unwrap();

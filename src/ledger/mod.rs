@@ -15,16 +15,15 @@ use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+/// A payment's balances, as [`PaymentDetail`] and [`QueuedView`] carry them.
+pub use crate::rules::BalancesView;
 pub use payments::{PaymentInput, PaymentQuery};
 pub use profiles::{ProfileChange, ProfileChanged};
 pub use queue::{QueueQuery, QueueRequest, RetryRequest};
 pub use views::{
     ChildView, EventView, OperationPage, OperationView, PauseView, PaymentDetail, PaymentPage,
-    PaymentView, ProfileDetail,
-    ProfileStatus, ProfileView, QueuedView, StatusReport,
+    PaymentView, ProfileDetail, ProfileStatus, ProfileView, QueuedView, StatusReport,
 };
-/// A payment's balances, as [`PaymentDetail`] and [`QueuedView`] carry them.
-pub use crate::rules::BalancesView;
 
 use crate::error::{Error, FieldContext, Result};
 use crate::model::{OrderNo, Payment, ProfileId, ProfileName, SessionId};

@@ -1,8 +1,8 @@
 //! Profiles: one merchant account each (base URL and currency; credentials never here).
 
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 use serde_json::json;
+use ts_rs::TS;
 
 use super::{Ledger, ProfileView};
 use crate::error::{Error, FieldContext, Result};
