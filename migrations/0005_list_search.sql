@@ -15,35 +15,35 @@ CREATE INDEX payments_by_profile_newest ON payments (profile_id, created_at_ms D
 CREATE INDEX operations_by_reference ON operations (reference_number COLLATE NOCASE)
     WHERE reference_number IS NOT NULL;
 
--- Substring search of session id, order number, email and phone. External content: the
--- text lives once, in `payments`; the triggers below keep the index in step.
+-- Substring search of order number, email and phone (session ids are found by prefix
+-- through UNIQUE (profile_id, session_id): they are random tokens, pasted whole, and their
+-- trigrams would nearly double this index). External content: the text lives once, in
+-- `payments`; the triggers below keep the index in step.
 CREATE VIRTUAL TABLE payments_search USING fts5 (
-    session_id, order_no, customer_email, customer_phone,
+    order_no, customer_email, customer_phone,
     content = 'payments', content_rowid = 'id', tokenize = 'trigram'
 );
 INSERT INTO payments_search (payments_search) VALUES ('rebuild');
 
 CREATE TRIGGER payments_search_insert AFTER INSERT ON payments
 BEGIN
-    INSERT INTO payments_search (rowid, session_id, order_no, customer_email, customer_phone)
-    VALUES (new.id, new.session_id, new.order_no, new.customer_email, new.customer_phone);
+    INSERT INTO payments_search (rowid, order_no, customer_email, customer_phone)
+    VALUES (new.id, new.order_no, new.customer_email, new.customer_phone);
 END;
 
 CREATE TRIGGER payments_search_update
-AFTER UPDATE OF session_id, order_no, customer_email, customer_phone ON payments
+AFTER UPDATE OF order_no, customer_email, customer_phone ON payments
 BEGIN
-    INSERT INTO payments_search
-        (payments_search, rowid, session_id, order_no, customer_email, customer_phone)
-    VALUES ('delete', old.id, old.session_id, old.order_no, old.customer_email, old.customer_phone);
-    INSERT INTO payments_search (rowid, session_id, order_no, customer_email, customer_phone)
-    VALUES (new.id, new.session_id, new.order_no, new.customer_email, new.customer_phone);
+    INSERT INTO payments_search (payments_search, rowid, order_no, customer_email, customer_phone)
+    VALUES ('delete', old.id, old.order_no, old.customer_email, old.customer_phone);
+    INSERT INTO payments_search (rowid, order_no, customer_email, customer_phone)
+    VALUES (new.id, new.order_no, new.customer_email, new.customer_phone);
 END;
 
 CREATE TRIGGER payments_search_delete AFTER DELETE ON payments
 BEGIN
-    INSERT INTO payments_search
-        (payments_search, rowid, session_id, order_no, customer_email, customer_phone)
-    VALUES ('delete', old.id, old.session_id, old.order_no, old.customer_email, old.customer_phone);
+    INSERT INTO payments_search (payments_search, rowid, order_no, customer_email, customer_phone)
+    VALUES ('delete', old.id, old.order_no, old.customer_email, old.customer_phone);
 END;
 
 -- Payments per profile and state, so a list's total without a search or date range is a

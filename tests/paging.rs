@@ -335,7 +335,12 @@ fn search_finds_each_field_through_its_index() {
     let mut ledger = searchable_ledger(&path);
 
     let cases = [
-        ("part of a session id", "charlie", "sess-charlie-0003"),
+        ("a session id's start", "sess-charlie", "sess-charlie-0003"),
+        (
+            "a session id's start, other case",
+            "SESS-CHARLIE-0",
+            "sess-charlie-0003",
+        ),
         (
             "an order number's start",
             "INV-2026-0042",
@@ -375,9 +380,15 @@ fn search_finds_each_field_through_its_index() {
             plan.iter().any(|l| l.contains("operations_by_reference")),
             "search by {what} does not use the reference index: {plan:#?}"
         );
+        assert!(
+            plan.iter()
+                .any(|l| l.contains("sqlite_autoindex_payments_1 (profile_id=? AND session_id>?")),
+            "search by {what} does not use the session id index: {plan:#?}"
+        );
     }
-    // A reference number is matched from its start only; the others anywhere.
+    // Session and reference numbers are matched from their start only; the others anywhere.
     assert!(search(&mut ledger, "8837120045").is_empty());
+    assert!(search(&mut ledger, "charlie").is_empty());
     // Quotes and FTS syntax are plain text.
     assert!(search(&mut ledger, "\"OR*").is_empty());
     assert_eq!(
@@ -613,4 +624,120 @@ fn cli_pages_with_after_in_json_and_in_text() {
     let bad = cli.run(&["--json", "payment", "list", "--after", &next]);
     assert_eq!(bad.code, 2, "{}{}", bad.stdout, bad.stderr);
     assert!(bad.stdout.contains("cursor.invalid") || bad.stderr.contains("cursor.invalid"));
+}
+
+/// A ledger written before migration 0005 gets its search index and counts built when it
+/// is first opened: its old payments are counted and found.
+#[test]
+fn an_older_ledger_gets_its_payments_indexed_and_counted_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite3");
+    {
+        // The previous release's schema (0001 and 0002), with payments in it.
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        for (i, (_, sql)) in daftar::store::MIGRATIONS.iter().take(2).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1)
+                .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO profiles (name, base_url, currency, created_at_ms) VALUES ('shop', 'https://shop.ottu.net', 'KWD', 0)",
+            [],
+        )
+        .unwrap();
+        for i in 0..30 {
+            conn.execute(
+                "INSERT INTO payments (profile_id, session_id, order_no, amount_minor, currency,
+                     state, source, created_at_ms, updated_at_ms)
+                 VALUES (1, ?1, ?2, 1000, 'KWD', ?3, 'manual', ?4, ?4)",
+                rusqlite::params![
+                    format!("old-{i:03}"),
+                    format!("LEGACY-{i:03}"),
+                    if i % 3 == 0 { "failed" } else { "paid" },
+                    BASE_MS + i
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let mut ledger = Ledger::open(&path, "test:paging").unwrap();
+    assert_eq!(
+        ledger
+            .list_payments(&PaymentQuery::default())
+            .unwrap()
+            .total,
+        30
+    );
+    let failed = ledger
+        .list_payments(&PaymentQuery {
+            state: Some("failed".into()),
+            ..PaymentQuery::default()
+        })
+        .unwrap();
+    assert_eq!(failed.total, 10);
+    assert_eq!(
+        search(&mut ledger, "legacy-02"),
+        (20..30)
+            .rev()
+            .map(|i| format!("old-{i:03}"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(search(&mut ledger, "old-007"), ["old-007"]);
+}
+
+/// The customer's email comes from Ottu's retrieve reply on import, and is searchable.
+#[test]
+fn an_imported_payment_is_found_by_its_customers_email() {
+    if !common::keyring::keyring_required() {
+        return;
+    }
+    let sandbox = daftar_sandbox::Sandbox::start(daftar_sandbox::Config::empty()).unwrap();
+    for (session, email) in [("imp-1", Some("Layla.Haddad@Example.com")), ("imp-2", None)] {
+        let payment: daftar_sandbox::NewPayment = serde_json::from_value(serde_json::json!({
+            "session_id": session, "order_no": format!("O-{session}"), "amount": "10.000",
+            "state": "paid", "pg_code": "knet", "customer_email": email,
+        }))
+        .unwrap();
+        sandbox.add_payment(payment).unwrap();
+    }
+    let cli = Cli::new();
+    let profile = common::keyring::unique_profile("paging");
+    cli.ok(&[
+        "profile",
+        "add",
+        &profile,
+        "--base-url",
+        sandbox.base_url(),
+        "--currency",
+        "KWD",
+    ]);
+    let set = cli.run_stdin(
+        &["profile", "set-key", &profile, "--stdin"],
+        &format!("{}\n", sandbox.api_key()),
+    );
+    assert_eq!(set.code, 0, "set-key: {}{}", set.stdout, set.stderr);
+    let imported = cli.run(&[
+        "import",
+        "--profile",
+        &profile,
+        "--session-id",
+        "imp-1",
+        "imp-2",
+    ]);
+    let _ = cli.run(&["profile", "remove-key", &profile]);
+    assert_eq!(imported.code, 0, "{}{}", imported.stdout, imported.stderr);
+
+    let found = cli.ok_json(&["payment", "list", "--search", "haddad@example"]);
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["payments"][0]["session_id"], "imp-1");
+    let stored: Option<String> = Connection::open(&cli.db)
+        .unwrap()
+        .query_row(
+            "SELECT customer_email FROM payments WHERE session_id = 'imp-1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored.as_deref(), Some("Layla.Haddad@Example.com"));
 }

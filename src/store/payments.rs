@@ -22,8 +22,10 @@ pub enum PaymentRef {
 pub struct PaymentFilter {
     pub profile: Option<ProfileId>,
     pub state: Option<PaymentState>,
-    /// Part of a session id, order number, customer email or phone (any case), or the
-    /// start of an Ottu reference number of one of the payment's operations.
+    /// Part of an order number, customer email or phone (any case), or the start of a
+    /// session id or of an Ottu reference number of one of the payment's operations. Text
+    /// shorter than [`SEARCH_MIN_INDEXED_CHARS`] reads the whole table and matches
+    /// anywhere in each of these.
     pub search: Option<String>,
     /// Created at or after (Unix ms).
     pub from_ms: Option<i64>,
@@ -249,9 +251,18 @@ fn reference_ids(lo: usize, hi: usize) -> String {
     )
 }
 
+/// Payment ids whose session id starts with the parameters' range, through
+/// `UNIQUE (profile_id, session_id)` once per profile (a few), never a scan.
+fn session_ids(lo: usize, hi: usize) -> String {
+    format!(
+        "SELECT id FROM payments WHERE profile_id IN (SELECT id FROM profiles) \
+         AND session_id >= ?{lo} AND session_id < ?{hi}"
+    )
+}
+
 /// The filter as SQL. With `keyset`, rows after `filter.after` only. A search of
-/// [`SEARCH_MIN_INDEXED_CHARS`] or more reads its matches from the trigram index and the
-/// reference index first (`CROSS JOIN` keeps SQLite from walking the whole list order
+/// [`SEARCH_MIN_INDEXED_CHARS`] or more reads its matches from the trigram index, the
+/// session id index and the reference index first (`CROSS JOIN` keeps SQLite from walking the whole list order
 /// instead), so it costs what it matches, not the table's size.
 fn build(filter: &PaymentFilter, keyset: bool) -> Query {
     let mut q = Query {
@@ -265,11 +276,17 @@ fn build(filter: &PaymentFilter, keyset: bool) -> Query {
             let phrase = q.arg(fts_phrase(text));
             let (lo, hi) = prefix_range(text);
             let (lo, hi) = (q.arg(lo), q.arg(hi));
+            // Session ids as typed and in lower case (Ottu's are lower-case hex).
+            let lower = text.to_ascii_lowercase();
+            let (llo, lhi) = prefix_range(&lower);
+            let (llo, lhi) = (q.arg(llo), q.arg(lhi));
             q.from_where = format!(
                 "FROM (SELECT rowid AS id FROM payments_search WHERE payments_search MATCH ?{phrase} \
-                 UNION {}) m CROSS JOIN payments p ON p.id = m.id \
+                 UNION {} UNION {} UNION {}) m CROSS JOIN payments p ON p.id = m.id \
                  JOIN profiles pr ON pr.id = p.profile_id",
-                reference_ids(lo, hi)
+                session_ids(lo, hi),
+                session_ids(llo, lhi),
+                reference_ids(lo, hi),
             );
         }
         Some(text) => {
