@@ -267,3 +267,29 @@ fn more_ids_than_the_cap_are_refused_before_anything_is_sent() {
         .unwrap_err();
     assert_eq!(error.code(), "not_found", "{error}");
 }
+
+#[test]
+fn refresh_all_skips_a_profile_without_a_key_and_names_it_when_asked_for() {
+    let mut env = env(0, 0);
+    env.ledger
+        .add_profile("nokey", env.sandbox.base_url(), "KWD")
+        .unwrap();
+    let report = env
+        .ledger
+        .refresh_job(RefreshRequest::default())
+        .unwrap()
+        .run(runtime().handle(), &mut |_| {})
+        .unwrap();
+    let names: Vec<&str> = report.profiles.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["shop"]);
+    assert!(report.error().is_none());
+    let error = env
+        .ledger
+        .refresh_job(RefreshRequest {
+            profile: Some("nokey".to_string()),
+        })
+        .unwrap()
+        .run(runtime().handle(), &mut |_| {})
+        .unwrap_err();
+    assert_eq!(error.code(), "ottu.credential", "{error}");
+}
