@@ -131,8 +131,8 @@ fn to_send_outcome(outcome: OperationOutcome) -> SendOutcome {
 
 /// What reaches the loop besides its own timer.
 pub(crate) enum Signal {
-    /// One attempt's answer.
-    Done(Claimed, SendOutcome),
+    /// One attempt's answer (boxed: the other signals carry nothing).
+    Done(Box<(Claimed, SendOutcome)>),
     /// New work may have been queued: look now, not at the next poll.
     Wake,
     /// Stop now (`Control::abandon` is set first): only interrupts a wait.
@@ -191,7 +191,7 @@ impl Reply {
         if let Some((op, tx)) = self.0.take() {
             // The receiver outlives every task the loop waits for; after a stop nobody
             // reads it, and the operation stays in flight for recovery.
-            let _ = tx.send(Signal::Done(op, outcome));
+            let _ = tx.send(Signal::Done(Box::new((op, outcome))));
         }
     }
 
@@ -204,13 +204,13 @@ impl Reply {
 impl Drop for Reply {
     fn drop(&mut self) {
         if let Some((op, tx)) = self.0.take() {
-            let _ = tx.send(Signal::Done(
+            let _ = tx.send(Signal::Done(Box::new((
                 op,
                 SendOutcome::Unknown {
                     reason: "the request task stopped before an answer was read".into(),
                     raw: String::new(),
                 },
-            ));
+            ))));
         }
     }
 }
@@ -443,7 +443,7 @@ impl Worker<'_> {
 
     fn take_signal(&mut self, signal: Signal) {
         match signal {
-            Signal::Done(op, outcome) => self.early.push((op, outcome)),
+            Signal::Done(done) => self.early.push(*done),
             Signal::Wake => {
                 self.look_now = true;
                 self.recount = true;
@@ -779,11 +779,17 @@ impl Worker<'_> {
                 // none stored for a new base URL): the operation goes back unsent and the
                 // profile is held.
                 (Err(reason), _) => {
-                    let _ = done_tx.send(Signal::Done(op, SendOutcome::CannotSend { reason }));
+                    let _ = done_tx.send(Signal::Done(Box::new((
+                        op,
+                        SendOutcome::CannotSend { reason },
+                    ))));
                 }
                 (_, Err(reason)) => {
                     let raw = String::new();
-                    let _ = done_tx.send(Signal::Done(op, SendOutcome::Refused { reason, raw }));
+                    let _ = done_tx.send(Signal::Done(Box::new((
+                        op,
+                        SendOutcome::Refused { reason, raw },
+                    ))));
                 }
             }
         }
