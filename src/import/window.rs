@@ -44,7 +44,7 @@ use crate::model::SessionId;
 use crate::ottu::{FetchError, OttuClient, PaymentDetails};
 
 /// Why a run stopped before the end of its input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// Ottu refused the credential (401) or a permission (403).
@@ -356,7 +356,9 @@ async fn dispatch(
 }
 
 fn interrupted() -> StopCause {
-    StopCause::new(StopReason::Interrupted, "interrupted", "stopped by Ctrl-C")
+    // The caller's cancel (Ctrl-C in the CLI, a Cancel button in the app): core text names
+    // neither.
+    StopCause::new(StopReason::Interrupted, "interrupted", "cancelled")
 }
 
 /// One retrieve, retried when Ottu did not answer (safe: a read changes nothing).
