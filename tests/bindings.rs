@@ -65,6 +65,10 @@ impl Bindings {
 }
 
 fn bindings() -> Bindings {
+    use daftar::import::{
+        ImportFailure, ImportProgress, ImportRequest, ImportStop, ImportSummary, RefreshProgress,
+        RefreshRequest, RefreshSummary, RejectedLine, StopReason,
+    };
     use daftar::ledger::*;
     use daftar::model::*;
     use daftar::sync::{
@@ -103,6 +107,17 @@ fn bindings() -> Bindings {
         .add::<QueueQuery>()
         .add::<RetryRequest>()
         .add::<ProfileChange>();
+    b.section("import and refresh (jobs: request, progress, summary)")
+        .add::<ImportRequest>()
+        .add::<ImportProgress>()
+        .add::<ImportSummary>()
+        .add::<ImportFailure>()
+        .add::<RejectedLine>()
+        .add::<ImportStop>()
+        .add::<StopReason>()
+        .add::<RefreshRequest>()
+        .add::<RefreshProgress>()
+        .add::<RefreshSummary>();
     b.section("sync (the worker's events and its run's summary)")
         .add::<SyncEvent>()
         .add::<OperationOutcomeView>()

@@ -42,17 +42,18 @@ use crate::store::payments::Upserted;
 use crate::store::{self, EventInsert};
 
 /// A payment Ottu did not give us (unknown id, an answer that is not a payment...).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ImportFailure {
     pub session_id: String,
     pub error: String,
     /// Its line in the `--from-file` file; absent for ids given on the command line.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub line: Option<u64>,
 }
 
 /// Where and why an import stopped before the end of its input.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ImportStop {
     pub reason: StopReason,
     /// The error code the run reports (`ottu.auth`, `ottu.offline`, `interrupted`...).
@@ -64,7 +65,7 @@ pub struct ImportStop {
     pub session_id: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ImportSummary {
     pub added: u64,
     pub updated: u64,
@@ -124,7 +125,7 @@ impl ImportSummary {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RefreshSummary {
     /// Children Ottu had not settled (`refund_queued`) that were read again.
     pub checked: u64,
@@ -135,7 +136,7 @@ pub struct RefreshSummary {
 
 /// How far an import is, for a progress bar: the total is unknown until the file ends, but
 /// its size in bytes is known.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ImportProgress {
     /// Whether ids are read from a file (after the ids given in the request).
     pub from_file: bool,
@@ -153,7 +154,8 @@ pub struct ImportProgress {
 
 /// What to import: the user's text as given (the job checks it). Owned and deserializable,
 /// so the desktop app can send it as it is.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(optional_fields = nullable)]
 pub struct ImportRequest {
     pub profile: String,
     /// Ids given in the request (the command line, a form): checked before anything is sent;
@@ -168,14 +170,15 @@ pub struct ImportRequest {
 }
 
 /// What to refresh: one profile, or every profile with a key stored.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(optional_fields = nullable)]
 pub struct RefreshRequest {
     #[serde(default)]
     pub profile: Option<String>,
 }
 
 /// How far a refresh is: the profile being read, and its children asked about so far.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RefreshProgress {
     pub profile: String,
     pub done: u64,

@@ -13,7 +13,7 @@ use crate::limits::{IMPORT_MAX_LINE_BYTES, IMPORT_MAX_REJECTED_TEXT_CHARS};
 use crate::model::SessionId;
 
 /// A line that is not a session id, as the merchant will look for it in the file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RejectedLine {
     /// 1-based, as editors count.
     pub line: u64,

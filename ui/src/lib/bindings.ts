@@ -295,6 +295,134 @@ confirm_not_applied: boolean, reason?: string | null, };
  */
 export type ProfileChange = { name: string, base_url?: string | null, currency?: string | null, };
 
+// --- import and refresh (jobs: request, progress, summary) ---
+
+/**
+ * What to import: the user's text as given (the job checks it). Owned and deserializable,
+ * so the desktop app can send it as it is.
+ */
+export type ImportRequest = { profile: string, 
+/**
+ * Ids given in the request (the command line, a form): checked before anything is sent;
+ * a bad one refuses the whole request (it is a typo to fix, not a line in a long file).
+ * At most [`IMPORT_MAX_IDS`]; more go in a file.
+ */
+session_ids: Array<string>, 
+/**
+ * A file of ids, one per line (blank lines and `#` comments skipped), read as a stream
+ * after `session_ids`: memory does not grow with it, so it has no cap.
+ */
+from_file?: string | null, };
+
+/**
+ * How far an import is, for a progress bar: the total is unknown until the file ends, but
+ * its size in bytes is known.
+ */
+export type ImportProgress = { 
+/**
+ * Whether ids are read from a file (after the ids given in the request).
+ */
+from_file: boolean, 
+/**
+ * The file's size in bytes; `None` without a file, or for one without a size (a pipe).
+ */
+bytes_total: number | null, 
+/**
+ * Ids given in the request itself (not the file's).
+ */
+ids_given: number, 
+/**
+ * Bytes of the file read so far.
+ */
+bytes_read: number, 
+/**
+ * Ids answered by Ottu (or failed) and lines rejected so far.
+ */
+handled: number, 
+/**
+ * Payments written to the ledger so far.
+ */
+imported: number, };
+
+export type ImportSummary = { added: number, updated: number, unchanged: number, 
+/**
+ * The first [`IMPORT_MAX_LISTED`] failures; `failed_count` counts them all.
+ */
+failed: Array<ImportFailure>, failed_count: number, 
+/**
+ * Lines of the file that are not session ids: the first [`IMPORT_MAX_LISTED`];
+ * `rejected_count` counts them all. The other lines are imported.
+ */
+rejected: Array<RejectedLine>, rejected_count: number, 
+/**
+ * `None` when the whole input was read.
+ */
+stopped: ImportStop | null, };
+
+/**
+ * A payment Ottu did not give us (unknown id, an answer that is not a payment...).
+ */
+export type ImportFailure = { session_id: string, error: string, 
+/**
+ * Its line in the `--from-file` file; absent for ids given on the command line.
+ */
+line?: number, };
+
+/**
+ * A line that is not a session id, as the merchant will look for it in the file.
+ */
+export type RejectedLine = { 
+/**
+ * 1-based, as editors count.
+ */
+line: number, 
+/**
+ * The line as read (trimmed), cut at [`IMPORT_MAX_REJECTED_TEXT_CHARS`].
+ */
+text: string, error: string, };
+
+/**
+ * Where and why an import stopped before the end of its input.
+ */
+export type ImportStop = { reason: StopReason, 
+/**
+ * The error code the run reports (`ottu.auth`, `ottu.offline`, `interrupted`...).
+ */
+code: string, message: string, 
+/**
+ * The file line the import stopped at: nothing from it on was imported.
+ */
+line: number | null, 
+/**
+ * The session id it stopped at, when it stopped at one.
+ */
+session_id: string | null, };
+
+/**
+ * Why a run stopped before the end of its input.
+ */
+export type StopReason = "auth" | "offline" | "not_ottu" | "unavailable" | "interrupted" | "unreadable" | "ledger";
+
+/**
+ * What to refresh: one profile, or every profile with a key stored.
+ */
+export type RefreshRequest = { profile?: string | null, };
+
+/**
+ * How far a refresh is: the profile being read, and its children asked about so far.
+ */
+export type RefreshProgress = { profile: string, done: number, total: number, };
+
+export type RefreshSummary = { 
+/**
+ * Children Ottu had not settled (`refund_queued`) that were read again.
+ */
+checked: number, 
+/**
+ * Of those, how many have a new state now.
+ */
+settled: number, failed: Array<ImportFailure>, };
+
 // --- sync (the worker's events and its run's summary) ---
 
 /**
