@@ -64,6 +64,24 @@ impl Bindings {
     }
 }
 
+impl Bindings {
+    /// `ErrorCode`: every code in the core's registry, so the UI can switch on
+    /// `ErrorView.code` exhaustively (and a new code shows up here as a change).
+    fn error_codes(&mut self) -> &mut Self {
+        let codes: Vec<String> = daftar::error::codes::CODES
+            .iter()
+            .map(|c| format!("\"{}\"", c.code))
+            .collect();
+        assert!(self.declared.insert("ErrorCode".to_string()));
+        self.text.push_str(&format!(
+            "\n/**\n * Every code in the core's registry (src/error/codes.rs, docs/errors.md): what \
+             `ErrorView.code`\n * holds for the core's errors.\n */\nexport type ErrorCode = {};\n",
+            codes.join(" | ")
+        ));
+        self
+    }
+}
+
 fn bindings() -> Bindings {
     use daftar::import::{
         ImportFailure, ImportProgress, ImportRequest, ImportStop, ImportSummary, RefreshProgress,
@@ -123,7 +141,11 @@ fn bindings() -> Bindings {
         .add::<OperationOutcomeView>()
         .add::<SyncSummary>()
         .add::<Connection>();
-    b.section("JSON values (audit event before/after)")
+    b.section("errors (every failure, as the UI and `--json` receive it)")
+        .add::<daftar::ErrorView>()
+        .add::<daftar::ErrorKind>()
+        .error_codes();
+    b.section("JSON values (audit event before/after, error params)")
         .add::<serde_json::Value>();
     b
 }

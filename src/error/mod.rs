@@ -104,7 +104,9 @@ pub enum Error {
     #[error(transparent)]
     Connect(ConnectError),
     /// The ledger broke one of its own invariants (a bug): the write was rolled back.
-    #[error("the ledger broke one of its own rules ({what}); nothing was changed: please report this")]
+    #[error(
+        "the ledger broke one of its own rules ({what}); nothing was changed: please report this"
+    )]
     Invariant { what: String },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -116,7 +118,7 @@ pub enum Error {
 /// What kind of failure it is: what a UI shows (fix the field, refused now, try later,
 /// report a bug) and what the CLI maps to an exit code. Each code has one kind, in
 /// [`codes::CODES`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The request itself is malformed: fix the input (CLI exit 2).
@@ -159,7 +161,7 @@ impl ErrorKind {
 }
 
 /// The error as the UI and `--json` receive it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ErrorView {
     pub code: String,
     pub kind: ErrorKind,
@@ -308,9 +310,7 @@ impl Error {
             Error::NotFound { what, key, .. } => params(json!({ "what": what, "id": key })),
             Error::NotDroppable { id, status }
             | Error::NotRetryable { id, status }
-            | Error::NotResendable { id, status } => {
-                params(json!({ "id": id, "status": status }))
-            }
+            | Error::NotResendable { id, status } => params(json!({ "id": id, "status": status })),
             Error::AlreadyRetried { id, by } => params(json!({ "id": id, "retried_as": by })),
             Error::UnresolvedSends {
                 profile,

@@ -482,6 +482,30 @@ outcomes: Array<OperationOutcomeView>, outcomes_truncated: boolean, };
  */
 export type Connection = "unknown" | "online" | "offline" | "paused" | "held";
 
-// --- JSON values (audit event before/after) ---
+// --- errors (every failure, as the UI and `--json` receive it) ---
+
+/**
+ * The error as the UI and `--json` receive it.
+ */
+export type ErrorView = { code: string, kind: ErrorKind, message: string, field: string | null, 
+/**
+ * The values the message is made from; `{}` when it has none.
+ */
+params: { [key in string]: JsonValue }, };
+
+/**
+ * What kind of failure it is: what a UI shows (fix the field, refused now, try later,
+ * report a bug) and what the CLI maps to an exit code. Each code has one kind, in
+ * [`codes::CODES`].
+ */
+export type ErrorKind = "invalid_input" | "refused" | "not_found" | "unavailable" | "conflict" | "internal";
+
+/**
+ * Every code in the core's registry (src/error/codes.rs, docs/errors.md): what `ErrorView.code`
+ * holds for the core's errors.
+ */
+export type ErrorCode = "amount.not_decimal" | "amount.too_precise" | "amount.too_many_digits" | "amount.not_positive" | "amount.currency" | "amount.overflow" | "amount.not_accepted" | "currency.unknown" | "input.empty" | "input.too_long" | "input.bad_character" | "input.unknown_word" | "input.payment_reference" | "input.ambiguous_payment" | "input.unreadable" | "limit.out_of_range" | "cursor.invalid" | "date.invalid" | "reason.too_long" | "reason.bad_character" | "db.not_a_file" | "db.empty" | "db.no_home" | "db.unwritable" | "base_url.invalid" | "base_url.insecure" | "base_url.too_long" | "basic_user.empty" | "basic_user.too_long" | "basic_user.bad_character" | "key.empty" | "key.too_short" | "key.too_long" | "key.bad_character" | "key.no_terminal" | "key.unreadable" | "profile.exists" | "profile.nothing_to_change" | "profile.changed" | "profile.in_use" | "profile.unresolved_sends" | "payment.exists" | "rules.payment_deleted" | "rules.operation_pending" | "rules.state" | "rules.void_after_capture" | "rules.voided" | "rules.refund_exceeds" | "rules.capture_exceeds" | "rules.nothing_left" | "rules.balance_overflow" | "not_found" | "queue.not_droppable" | "queue.not_retryable" | "queue.not_resendable" | "queue.already_retried" | "retry.unconfirmed" | "retry.reason_missing" | "sync.concurrency" | "sync.lock" | "sync.running" | "sync.thread" | "sync.stale_answer" | "import.nothing" | "import.no_session_id" | "import.too_many_ids" | "refresh.failed" | "interrupted" | "runtime" | "ottu.credential" | "ottu.base_url" | "ottu.auth" | "ottu.offline" | "ottu.unavailable" | "ottu.not_ottu" | "ottu.refused" | "ottu.throttled" | "ottu.unknown_outcome" | "sync.cannot_send" | "sync.credential_changed" | "operation.mismatch" | "operation.unresolved" | "operation.held" | "ledger.corrupt" | "ledger.invariant" | "secrets.unavailable" | "secrets.failed" | "store.busy" | "store.corrupt" | "store.newer_schema" | "store.cannot_open" | "store.not_a_ledger" | "store.hard_linked" | "store.read_only" | "store.disk_full" | "store.error" | "usage.invalid_value" | "usage.unknown_argument" | "usage.unknown_command" | "usage.missing_argument" | "usage.missing_command" | "usage.conflict" | "usage.wrong_number_of_values" | "usage.invalid";
+
+// --- JSON values (audit event before/after, error params) ---
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
