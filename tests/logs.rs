@@ -161,8 +161,16 @@ fn the_log_file_and_verbose_stderr_tell_what_happened_and_hold_no_secret() {
     }
     assert!(file_log.contains("command=\"status\""), "{file_log}");
     // The sync's run, with each outcome.
-    for needle in ["sync{mode=Once", "sync recorded", "sync finished", "\"succeeded\""] {
-        assert!(file_log.contains(needle), "no {needle:?} in the log:\n{file_log}");
+    for needle in [
+        "sync{mode=Once",
+        "sync recorded",
+        "sync finished",
+        "\"succeeded\"",
+    ] {
+        assert!(
+            file_log.contains(needle),
+            "no {needle:?} in the log:\n{file_log}"
+        );
     }
     // No secret in any form.
     let basic = base64(format!("{user}:{password}").as_bytes());
