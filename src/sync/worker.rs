@@ -25,7 +25,6 @@ use super::{
     OperationOutcomeView, PausedProfileView, SyncEvent, SyncMode, SyncOptions, SyncSummary,
 };
 use crate::connect::{self, ConnectError};
-use crate::error::stored::Stored;
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::limits::{
@@ -1020,7 +1019,7 @@ fn record_one(
     op: &Claimed,
     outcome: &SendOutcome,
 ) -> Result<Recorded> {
-    if false && matches!(outcome, SendOutcome::Auth { .. })
+    if matches!(outcome, SendOutcome::Auth { .. })
         && outbox::credential_gen(tx, op.profile_id)? != op.credential_gen
     {
         return record_superseded(tx, ctx, op);
@@ -1033,8 +1032,7 @@ fn record_superseded(
     ctx: &RecordContext<'_>,
     op: &Claimed,
 ) -> Result<Recorded> {
-    let stored = Stored::credential_changed();
-    let reason = &stored.message();
+    let reason = "the profile's credential changed while this attempt was in flight: it is sent again with the new one";
     let changed = outbox::finish_attempt(
         tx,
         op.id,
@@ -1056,8 +1054,6 @@ fn record_superseded(
             ),
         });
     }
-    store::stored::set_last_error(tx, op.id, &stored)?;
-    let (code, params) = stored.event_fields();
     store::events::append(
         tx,
         &EventInsert {
@@ -1068,9 +1064,7 @@ fn record_superseded(
             entity_id: op.id.0,
             payment_id: Some(op.payment_id),
             before: Some(json!({"status": OperationStatus::InFlight, "attempt": op.attempt})),
-            after: Some(json!({
-                "status": OperationStatus::Queued, "reason": reason, "code": code, "params": params,
-            })),
+            after: Some(json!({"status": OperationStatus::Queued, "reason": reason})),
         },
     )?;
     Ok(Recorded {
