@@ -19,11 +19,11 @@ use crate::store;
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum ConnectError {
     #[error(
-        "profile {profile} uses Basic auth without a user: set its key again with the dashboard user"
+        "profile {profile} uses Basic auth without a user: its key must be set again with the dashboard user"
     )]
     NoBasicUser { profile: String },
     #[error(
-        "no credential stored for profile {profile} for {origin}: store the profile's key first. A credential is bound to this ledger, this profile and the host it was entered for, so it is asked for again after the base URL changes (keys stored under the profile name by earlier versions are not used)"
+        "no credential stored for profile {profile} for {origin} (a credential is bound to this ledger, this profile and the host it was entered for, so it is asked for again after the base URL changes; keys stored under the profile name by earlier versions are not used)"
     )]
     NoCredential { profile: String, origin: String },
     /// The keyring could not be reached or read: a local condition, not the profile's.

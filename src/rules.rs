@@ -426,18 +426,16 @@ fn within(
         None if left.is_positive() => Ok(left),
         None => Err(RuleError::NothingLeft { kind, left }),
         Some(amount) if amount.minor() <= left.minor() => Ok(amount),
-        Some(requested) => {
-            Err(match kind {
-                OperationKind::Capture => RuleError::CaptureExceeds {
-                    requested,
-                    capturable: left,
-                },
-                _ => RuleError::RefundExceeds {
-                    requested,
-                    refundable: left,
-                },
-            })
-        }
+        Some(requested) => Err(match kind {
+            OperationKind::Capture => RuleError::CaptureExceeds {
+                requested,
+                capturable: left,
+            },
+            _ => RuleError::RefundExceeds {
+                requested,
+                refundable: left,
+            },
+        }),
     }
 }
 
@@ -539,7 +537,12 @@ mod tests {
         };
         let err = Balances::derive(&payment(S::Authorized), &huge).unwrap_err();
         assert_eq!(err.code(), "rules.balance_overflow");
-        assert_eq!(err, RuleError::BalanceOverflow { balance: "refundable" });
+        assert_eq!(
+            err,
+            RuleError::BalanceOverflow {
+                balance: "refundable"
+            }
+        );
         let err = check(Refund, Some(kwd("1")), &payment(S::Authorized), &huge).unwrap_err();
         assert_eq!(err.code(), "rules.balance_overflow");
         let pending_only = LedgerFacts {
@@ -767,7 +770,9 @@ mod tests {
             pending_capture_minor: 500,
             ..LedgerFacts::default()
         };
-        let b = Balances::derive(&payment(S::Authorized), &ledger).unwrap().view();
+        let b = Balances::derive(&payment(S::Authorized), &ledger)
+            .unwrap()
+            .view();
         assert_eq!(
             (b.captured.as_str(), b.refunded.as_str(), b.pending.as_str()),
             ("7.000", "2.000", "1.500")

@@ -25,7 +25,11 @@ fn every_code_is_unique_and_has_a_line() {
     let mut seen = BTreeSet::new();
     for code in CODES {
         assert!(seen.insert(code.code), "{} is registered twice", code.code);
-        assert!(!code.about.trim().is_empty(), "{} has no description", code.code);
+        assert!(
+            !code.about.trim().is_empty(),
+            "{} has no description",
+            code.code
+        );
         assert!(
             code.code
                 .chars()
@@ -50,8 +54,15 @@ fn every_code_is_documented_with_its_kind() {
         let code = cells[1].trim_matches('`');
         let registered = codes::lookup(code)
             .unwrap_or_else(|| panic!("docs/errors.md lists {code}, which is not registered"));
-        assert_eq!(cells[2], registered.kind.as_str(), "{code}'s kind in docs/errors.md");
-        assert!(documented.insert(code.to_string()), "{code} is documented twice");
+        assert_eq!(
+            cells[2],
+            registered.kind.as_str(),
+            "{code}'s kind in docs/errors.md"
+        );
+        assert!(
+            documented.insert(code.to_string()),
+            "{code} is documented twice"
+        );
     }
     for code in CODES {
         assert!(
@@ -99,16 +110,17 @@ fn codes_in_source() -> BTreeSet<(String, String)> {
             }
             let in_code_fn = code_fn_end.is_some();
             for marker in ["code: \"", "(StopReason::"] {
-                if let Some(at) = line.find(marker) {
-                    if let Some(literal) = first_literal(&line[at..]) {
-                        add(literal);
-                    }
-                }
-            }
-            if in_code_fn && let Some(at) = line.find("=> \"") {
-                if let Some(literal) = first_literal(&line[at..]) {
+                if let Some(at) = line.find(marker)
+                    && let Some(literal) = first_literal(&line[at..])
+                {
                     add(literal);
                 }
+            }
+            if in_code_fn
+                && let Some(at) = line.find("=> \"")
+                && let Some(literal) = first_literal(&line[at..])
+            {
+                add(literal);
             }
         }
     }
@@ -143,7 +155,12 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
 fn every_code_the_source_returns_is_registered() {
     let found = codes_in_source();
     // The scan must see the codes it is meant to see, or it proves nothing.
-    for expected in ["profile.exists", "store.busy", "sync.running", "usage.conflict"] {
+    for expected in [
+        "profile.exists",
+        "store.busy",
+        "sync.running",
+        "usage.conflict",
+    ] {
         assert!(
             found.iter().any(|(code, _)| code == expected),
             "the scan missed {expected}: {found:?}"
@@ -226,8 +243,8 @@ fn every_variant_code_is_registered() {
     ];
     for error in errors {
         let code = error.code();
-        let registered = codes::lookup(code)
-            .unwrap_or_else(|| panic!("{code} ({error}) is not registered"));
+        let registered =
+            codes::lookup(code).unwrap_or_else(|| panic!("{code} ({error}) is not registered"));
         assert_eq!(error.kind(), registered.kind, "{code}");
         assert!(ErrorKind::ALL.contains(&error.kind()));
     }
@@ -274,7 +291,11 @@ fn a_held_write_lock_is_store_busy() {
     let view = error.view();
     assert_eq!(view.code, "store.busy");
     assert_eq!(view.kind, ErrorKind::Unavailable);
-    assert!(view.message.contains(&path.display().to_string()), "{}", view.message);
+    assert!(
+        view.message.contains(&path.display().to_string()),
+        "{}",
+        view.message
+    );
     assert_eq!(view.params["path"], json!(path));
     holder.execute_batch("ROLLBACK").unwrap();
 }
@@ -341,7 +362,9 @@ fn error_json(cli: &Cli, args: &[&str], exit: i32) -> Value {
     let mut error = run.json()["error"].clone();
     // Temp paths differ per run.
     let dir = cli.dir.path().display().to_string();
-    let text = serde_json::to_string(&error).unwrap().replace(&dir, "[dir]");
+    let text = serde_json::to_string(&error)
+        .unwrap()
+        .replace(&dir, "[dir]");
     error = serde_json::from_str(&text).unwrap();
     // stderr carries the same message.
     let message = error["message"].as_str().unwrap().replace("[dir]", &dir);
@@ -390,7 +413,14 @@ fn cli_json_error_of_every_kind() {
         (
             "invalid_input",
             &cli,
-            &["queue", "refund", "--session-id", "s-1", "--amount", "1.2345"],
+            &[
+                "queue",
+                "refund",
+                "--session-id",
+                "s-1",
+                "--amount",
+                "1.2345",
+            ],
             2,
         ),
         (
@@ -418,7 +448,9 @@ fn cli_json_error_of_every_kind() {
             // The other ledger's temp dir.
             let dir = cli.dir.path().display().to_string();
             error = serde_json::from_str(
-                &serde_json::to_string(&error).unwrap().replace(&dir, "[dir]"),
+                &serde_json::to_string(&error)
+                    .unwrap()
+                    .replace(&dir, "[dir]"),
             )
             .unwrap();
         }
@@ -436,7 +468,8 @@ fn cli_json_error_of_every_kind() {
 /// SQLITE_CORRUPT while the header and schema still open.
 fn damage(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
     let root: i64 = conn
         .query_row(
             "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'payments'",

@@ -71,10 +71,16 @@ fn a_pause_and_a_last_error_are_stored_as_code_and_params_and_read_back_built_fr
     let db = Connection::open(&cli.db).unwrap();
 
     // Stored: the code and the values, Ottu's words as `detail`.
-    assert_eq!(one::<String>(&db, "SELECT paused_code FROM profiles"), "ottu.auth");
+    assert_eq!(
+        one::<String>(&db, "SELECT paused_code FROM profiles"),
+        "ottu.auth"
+    );
     let paused = params(&db, "SELECT paused_params FROM profiles");
     assert_eq!(paused["status"], 401, "{paused}");
-    assert!(paused["detail"].as_str().is_some_and(|d| !d.is_empty()), "{paused}");
+    assert!(
+        paused["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{paused}"
+    );
     assert_eq!(
         one::<String>(&db, "SELECT last_error_code FROM operations"),
         "ottu.auth"
@@ -88,7 +94,11 @@ fn a_pause_and_a_last_error_are_stored_as_code_and_params_and_read_back_built_fr
         &db,
         "SELECT after_json FROM events WHERE action = 'profile.paused'",
     );
-    assert_eq!((event["code"].as_str(), event["params"]["status"].as_i64()), (Some("ottu.auth"), Some(401)), "{event}");
+    assert_eq!(
+        (event["code"].as_str(), event["params"]["status"].as_i64()),
+        (Some("ottu.auth"), Some(401)),
+        "{event}"
+    );
 
     // Read: built from the code and params, not from the prose column. Changing a param
     // (and only it) changes what is shown.
@@ -118,7 +128,10 @@ fn a_pause_and_a_last_error_are_stored_as_code_and_params_and_read_back_built_fr
     )
     .unwrap();
     let shown = cli.ok_json(&["profile", "show", p]);
-    assert_eq!(shown["paused_reason"], "Ottu refused: an old pause, in prose");
+    assert_eq!(
+        shown["paused_reason"],
+        "Ottu refused: an old pause, in prose"
+    );
     let payment = cli.ok_json(&["payment", "show", "stored-1"]);
     assert_eq!(
         payment["operations"][0]["last_error"],

@@ -19,7 +19,8 @@ const fn c(code: &'static str, kind: ErrorKind, about: &'static str) -> Code {
     Code { code, kind, about }
 }
 
-/// Every error code, grouped by what it concerns.
+/// Every error code, grouped by what it concerns. One line each: kept out of rustfmt.
+#[rustfmt::skip]
 pub const CODES: &[Code] = &[
     // Amounts and currencies.
     c("amount.not_decimal", InvalidInput, "The amount is not a plain decimal number."),
@@ -108,6 +109,7 @@ pub const CODES: &[Code] = &[
     c("ottu.throttled", Unavailable, "Ottu asked to slow down; the operation is tried again later."),
     c("ottu.unknown_outcome", Unavailable, "No answer from Ottu; resent later with the same key."),
     c("sync.cannot_send", Unavailable, "No request could be made for the profile in this run."),
+    c("sync.credential_changed", Unavailable, "The profile's key changed while the attempt was in flight: sent again with the new one."),
     c("operation.mismatch", Conflict, "Ottu's success does not match the request: the outcome is unknown."),
     c("operation.unresolved", Unavailable, "Still no known outcome after the attempts limit: needs the merchant."),
     c("operation.held", Conflict, "Held behind an earlier operation of the payment that failed or is unresolved."),

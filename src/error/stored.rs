@@ -32,6 +32,7 @@ pub const STORED_CODES: &[&str] = &[
     "ottu.unknown_outcome",
     "ottu.not_ottu",
     "sync.cannot_send",
+    "sync.credential_changed",
     "operation.mismatch",
     "operation.unresolved",
     "operation.held",
@@ -67,6 +68,11 @@ impl Stored {
     }
 
     /// Ottu's success does not match the request (`why`: what differs).
+    /// A 401/403 to an attempt sent with a credential replaced since: sent again.
+    pub fn credential_changed() -> Stored {
+        Stored::new("sync.credential_changed", json!({}))
+    }
+
     pub fn mismatch(why: &str) -> Stored {
         Stored::new("operation.mismatch", json!({ "why": why }))
     }
@@ -118,6 +124,7 @@ pub fn render(code: &str, params: &Params) -> Option<String> {
         ),
         "ottu.refused" | "ottu.offline" | "ottu.throttled" | "ottu.unknown_outcome"
         | "sync.cannot_send" => text("detail").to_string(),
+        "sync.credential_changed" => "the profile's credential changed while this attempt was in flight: it is sent again with the new one".to_string(),
         "ottu.not_ottu" => format!(
             "profile {} ({}): {}",
             text("profile"),
@@ -149,7 +156,11 @@ pub fn render(code: &str, params: &Params) -> Option<String> {
 
 /// What a reader shows: the message built from the stored code and params, or the prose
 /// of a row written before codes were stored (or with a code this build does not know).
-pub fn text(code: Option<&str>, params_json: Option<&str>, prose: Option<String>) -> Option<String> {
+pub fn text(
+    code: Option<&str>,
+    params_json: Option<&str>,
+    prose: Option<String>,
+) -> Option<String> {
     let Some(code) = code else {
         return prose;
     };
@@ -175,7 +186,10 @@ mod tests {
     fn an_old_prose_row_reads_as_its_prose() {
         let prose = Some("Ottu did not accept the profile's credential".to_string());
         assert_eq!(text(None, None, prose.clone()), prose);
-        assert_eq!(text(Some("from.a_newer_daftar"), Some("{}"), prose.clone()), prose);
+        assert_eq!(
+            text(Some("from.a_newer_daftar"), Some("{}"), prose.clone()),
+            prose
+        );
         let stored = Stored::auth(401, "bad key", None);
         assert_eq!(
             text(Some(stored.code), Some(&stored.params_json()), prose),

@@ -267,13 +267,8 @@ fn open_id_file(path: &Path) -> Result<(BufReader<File>, Option<u64>)> {
 /// stays the keyring's own error (`secrets.unavailable`, exit 1), so `refresh` without
 /// `--profile` never takes it for "no key stored" (`ottu.credential`), which it skips.
 fn connect_error(error: ConnectError) -> Error {
-    match error {
-        ConnectError::Keyring(error) => Error::Secrets(error),
-        other => Error::Remote {
-            code: other.code(),
-            message: other.to_string(),
-        },
-    }
+    // `Error::Connect` keeps the profile and origin as params (the CLI's hint names them).
+    Error::from(error)
 }
 
 /// A stop's message; one about the answers not being Ottu's names the profile and its base

@@ -187,7 +187,9 @@ fn last_error_text(column: Option<String>) -> Option<String> {
     let stored = column
         .as_deref()
         .filter(|text| text.starts_with('['))
-        .and_then(|text| serde_json::from_str::<(String, Option<String>, Option<String>)>(text).ok());
+        .and_then(|text| {
+            serde_json::from_str::<(String, Option<String>, Option<String>)>(text).ok()
+        });
     match stored {
         Some((code, params, prose)) => {
             crate::error::stored::text(Some(&code), params.as_deref(), prose)

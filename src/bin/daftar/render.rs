@@ -6,10 +6,11 @@
 use std::io::Write;
 
 use daftar::error::Params;
-use daftar::{Error, ErrorView};
 use daftar::ledger::{
-    OperationPage, OperationView, PaymentDetail, PaymentPage, ProfileDetail, ProfileView, QueuedView, StatusReport,
+    OperationPage, OperationView, PaymentDetail, PaymentPage, ProfileDetail, ProfileView,
+    QueuedView, StatusReport,
 };
+use daftar::{Error, ErrorView};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -132,7 +133,9 @@ impl Output {
             return self.print_json(p);
         }
         let auth = match p.basic_user.as_deref() {
-            Some(user) if p.auth == daftar::model::AuthKind::Basic => format!("Basic, as dashboard user {user}"),
+            Some(user) if p.auth == daftar::model::AuthKind::Basic => {
+                format!("Basic, as dashboard user {user}")
+            }
             _ => "API key".to_string(),
         };
         let key = if p.key_stored {
@@ -142,7 +145,8 @@ impl Output {
                 "not stored: add it with `daftar profile set-key {}{}`",
                 p.name,
                 match p.basic_user.as_deref() {
-                    Some(user) if p.auth == daftar::model::AuthKind::Basic => format!(" --basic-user {user}"),
+                    Some(user) if p.auth == daftar::model::AuthKind::Basic =>
+                        format!(" --basic-user {user}"),
                     _ => String::new(),
                 }
             )
@@ -167,7 +171,9 @@ impl Output {
             return self.print_json(p);
         }
         let what = match p.basic_user.as_deref() {
-            Some(user) if p.auth == daftar::model::AuthKind::Basic => format!("password of dashboard user {user}"),
+            Some(user) if p.auth == daftar::model::AuthKind::Basic => {
+                format!("password of dashboard user {user}")
+            }
             _ => "API key".to_string(),
         };
         self.lines(&[format!(
