@@ -90,7 +90,8 @@ fn bindings() -> Bindings {
     use daftar::ledger::*;
     use daftar::model::*;
     use daftar::sync::{
-        Connection, OperationOutcomeView, PausedProfileView, SyncEvent, SyncSummary,
+        Connection, OperationOutcomeView, PausedProfileView, ProfileSyncStatus, SyncEvent,
+        SyncStatus, SyncSummary,
     };
     let mut b = Bindings::new();
     b.section("words (enums, serialized as these strings)")
@@ -140,6 +141,8 @@ fn bindings() -> Bindings {
         .add::<SyncEvent>()
         .add::<OperationOutcomeView>()
         .add::<SyncSummary>()
+        .add::<SyncStatus>()
+        .add::<ProfileSyncStatus>()
         .add::<Connection>();
     b.section("errors (every failure, as the UI and `--json` receive it)")
         .add::<daftar::ErrorView>()

@@ -30,7 +30,7 @@ use crate::limits::{
     SYNC_DEFAULT_CONCURRENCY, SYNC_HELD_PROFILE_RETRY_MS, SYNC_MAX_UNKNOWN_ATTEMPTS,
     SYNC_WATCH_POLL_MS,
 };
-use crate::model::OperationStatus;
+use crate::model::{OperationKind, OperationStatus};
 
 /// How long the worker keeps going.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,7 +142,7 @@ pub enum Connection {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct OperationOutcomeView {
     pub id: i64,
-    pub kind: String,
+    pub kind: OperationKind,
     pub session_id: String,
     pub profile: String,
     pub attempt: u32,

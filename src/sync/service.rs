@@ -234,7 +234,7 @@ impl Drop for SyncHandle {
 }
 
 /// The worker's state for a UI: running, each profile's connection and queue.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SyncStatus {
     pub running: bool,
     /// As the last `outstanding` event said.
@@ -245,7 +245,7 @@ pub struct SyncStatus {
     pub profiles: Vec<ProfileSyncStatus>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ProfileSyncStatus {
     pub profile: String,
     pub connection: Connection,

@@ -1070,7 +1070,7 @@ fn record_superseded(
     Ok(Recorded {
         view: OperationOutcomeView {
             id: op.id.0,
-            kind: op.kind.to_string(),
+            kind: op.kind,
             session_id: op.session_id.to_string(),
             profile: op.profile.to_string(),
             attempt: op.attempt,

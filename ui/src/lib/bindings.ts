@@ -433,7 +433,7 @@ export type SyncEvent = { "event": "outstanding", total: number, } | { "event": 
 /**
  * What one attempt ended in.
  */
-export type OperationOutcomeView = { id: number, kind: string, session_id: string, profile: string, attempt: number, 
+export type OperationOutcomeView = { id: number, kind: OperationKind, session_id: string, profile: string, attempt: number, 
 /**
  * The operation's status after the attempt.
  */
@@ -476,6 +476,37 @@ remaining: number,
  * Every attempt's outcome, up to `SYNC_MAX_REPORTED_OUTCOMES` (the events carry all).
  */
 outcomes: Array<OperationOutcomeView>, outcomes_truncated: boolean, };
+
+/**
+ * The worker's state for a UI: running, each profile's connection and queue.
+ */
+export type SyncStatus = { running: boolean, 
+/**
+ * As the last `outstanding` event said.
+ */
+outstanding: number, 
+/**
+ * The last store call failed with this (it is being retried); `null` once one works.
+ */
+store_error: string | null, 
+/**
+ * Every profile in the worker's scope, by name.
+ */
+profiles: Array<ProfileSyncStatus>, };
+
+export type ProfileSyncStatus = { profile: string, connection: Connection, 
+/**
+ * Why the profile's queue waits, when paused (stored) or held (this run).
+ */
+paused_reason: string | null, 
+/**
+ * Operations queued or in flight.
+ */
+waiting: number, 
+/**
+ * How long the oldest of them has waited since it was queued.
+ */
+oldest_queued_age_ms: number | null, };
 
 /**
  * A profile's state as the running worker sees it.
