@@ -488,3 +488,26 @@ fn damage(db: &Path) {
     }
     std::fs::write(db, bytes).unwrap();
 }
+
+/// Params added to an error that has none of its own keep its code, kind, field and
+/// message (an import's stop: where it stopped and what was kept).
+#[test]
+fn params_added_to_any_error_keep_the_rest() {
+    let stop = Error::Remote {
+        code: "ottu.offline",
+        message: "Ottu could not be reached; the import stopped at line 3".into(),
+    };
+    let before = stop.view();
+    let stop = stop.with("line", 3).with("imported", 2);
+    let view = stop.view();
+    assert_eq!(
+        (view.code.as_str(), view.kind, view.field, view.message),
+        ("ottu.offline", ErrorKind::Unavailable, None, before.message)
+    );
+    assert_eq!(json!(view.params), json!({"line": 3, "imported": 2}));
+    assert!(matches!(stop.inner(), Error::Remote { .. }));
+    let invalid =
+        Error::invalid("key", "key.empty", "the API key is empty").with("what", "the API key");
+    assert_eq!(json!(invalid.view().params), json!({"what": "the API key"}));
+    assert!(matches!(invalid, Error::Invalid { .. }));
+}

@@ -108,6 +108,10 @@ pub enum Error {
         "the ledger broke one of its own rules ({what}); nothing was changed: please report this"
     )]
     Invariant { what: String },
+    /// An error with params its own variant does not carry (an import's stop: the line,
+    /// what was imported); made by [`Error::with`], the same error otherwise.
+    #[error("{error}")]
+    WithParams { error: Box<Error>, params: Params },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The OS keyring could not be reached or failed; never carries the secret.
@@ -197,16 +201,59 @@ impl Error {
         }
     }
 
-    /// Adds a value the message is made from (bad input and a profile in use carry their
-    /// own; other errors derive theirs from their fields, and this leaves them unchanged).
-    pub fn with(mut self, key: &str, value: impl Serialize) -> Error {
-        if let Error::Invalid { params, .. } | Error::ProfileInUse { params, .. } = &mut self {
-            params.insert(
-                key.to_string(),
-                serde_json::to_value(value).unwrap_or(Value::Null),
-            );
+    /// Adds a value the message is made from. Bad input and a profile in use keep it in
+    /// their own params; any other error is wrapped ([`Error::WithParams`]), its code, kind,
+    /// field and message unchanged.
+    pub fn with(self, key: &str, value: impl Serialize) -> Error {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        match self {
+            Error::Invalid {
+                field,
+                code,
+                message,
+                mut params,
+            } => {
+                params.insert(key.to_string(), value);
+                Error::Invalid {
+                    field,
+                    code,
+                    message,
+                    params,
+                }
+            }
+            Error::ProfileInUse {
+                field,
+                message,
+                mut params,
+            } => {
+                params.insert(key.to_string(), value);
+                Error::ProfileInUse {
+                    field,
+                    message,
+                    params,
+                }
+            }
+            Error::WithParams { error, mut params } => {
+                params.insert(key.to_string(), value);
+                Error::WithParams { error, params }
+            }
+            other => {
+                let mut params = Params::new();
+                params.insert(key.to_string(), value);
+                Error::WithParams {
+                    error: Box::new(other),
+                    params,
+                }
+            }
         }
-        self
+    }
+
+    /// The error under any params added with [`Error::with`].
+    pub fn inner(&self) -> &Error {
+        match self {
+            Error::WithParams { error, .. } => error.inner(),
+            other => other,
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -238,6 +285,7 @@ impl Error {
             Error::Remote { code, .. } | Error::Unavailable { code, .. } => code,
             Error::Connect(connect) => connect.code(),
             Error::Invariant { .. } => "ledger.invariant",
+            Error::WithParams { error, .. } => error.code(),
             Error::Store(store) => store.code(),
             Error::Secrets(secrets) => secrets.code(),
         }
@@ -253,6 +301,7 @@ impl Error {
             | Error::ProfileInUse { field, .. } => Some(field),
             Error::UnresolvedSends { .. } => Some("base_url"),
             Error::Rule(rule) => rule.field(),
+            Error::WithParams { error, .. } => error.field(),
             Error::Store(store) => store.field(),
             _ => None,
         }
@@ -281,6 +330,7 @@ impl Error {
             | Error::Connect(_)
             | Error::Secrets(_) => ErrorKind::Unavailable,
             Error::Store(_) | Error::Invariant { .. } => ErrorKind::Internal,
+            Error::WithParams { error, .. } => error.kind(),
         }
     }
 
@@ -323,6 +373,11 @@ impl Error {
             Error::Unavailable { .. } | Error::Remote { .. } => Params::new(),
             Error::Connect(connect) => connect.params(),
             Error::Invariant { what } => params(json!({ "detail": what })),
+            Error::WithParams { error, params } => {
+                let mut all = error.params();
+                all.extend(params.clone());
+                all
+            }
             Error::Store(store) => store.params(),
             Error::Secrets(secrets) => secrets.params(),
         }

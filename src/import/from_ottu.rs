@@ -101,13 +101,21 @@ impl ImportSummary {
             0 => "Nothing was imported before it".to_string(),
             n => format!("The {n} payment(s) imported before it are kept in the ledger"),
         };
-        Some(Error::Remote {
+        let error = Error::Remote {
             code: stop.code,
             message: format!(
                 "{}; the import stopped{at}. {kept}: run the same import again to go on (what is already imported stays unchanged)",
                 stop.message
             ),
-        })
+        };
+        // What the message is made from, for a UI's own words (`detail`: what stopped it).
+        Some(
+            error
+                .with("detail", &stop.message)
+                .with("line", stop.line)
+                .with("session_id", stop.session_id.as_ref().map(ToString::to_string))
+                .with("imported", self.imported()),
+        )
     }
 
     fn fail(&mut self, failure: ImportFailure) {
