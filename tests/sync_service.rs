@@ -414,6 +414,133 @@ fn a_key_rotated_while_the_worker_runs_is_used_on_the_next_request_without_a_pau
 }
 
 #[test]
+fn an_old_keys_401_answered_after_the_rotation_sends_again_with_the_new_key_without_a_pause() {
+    let mut app = App::start(Config {
+        users: vec![
+            "old-clerk:old-password:payment.refund".parse().unwrap(),
+            "new-clerk:new-password:payment.refund".parse().unwrap(),
+        ],
+        ..empty()
+    });
+    app.ledger
+        .set_key(
+            "shop",
+            Credential::Basic {
+                user: "old-clerk".into(),
+                password: SecretString::from("old-password".to_string()),
+            },
+        )
+        .unwrap();
+    app.payment("race-1", "10.000");
+    let queued = app.refund("race-1", "1.000");
+    // The sandbox checks the credential after its latency: the request is on its way with
+    // the old key while the merchant rotates it.
+    app.sandbox
+        .set_faults(FaultConfig {
+            latency_ms: 1_500,
+            ..FaultConfig::none()
+        })
+        .unwrap();
+    let (handle, mut events) = app.start_service(app.config());
+    events.until("the refund sent with the old key", |e| sent(e) == 1);
+    app.ledger
+        .set_key(
+            "shop",
+            Credential::Basic {
+                user: "new-clerk".into(),
+                password: SecretString::from("new-password".to_string()),
+            },
+        )
+        .unwrap();
+    app.sandbox
+        .add_user("old-clerk:revoked-now:payment.refund".parse().unwrap())
+        .unwrap();
+    events.until("the refund, sent again with the new key", |e| {
+        succeeded(e) == 1
+    });
+    assert_eq!(
+        events.count(|e| matches!(e, SyncEvent::Paused { .. })),
+        0,
+        "{:#?}",
+        events.seen
+    );
+    // The old key's 401 was an attempt given back, not a pause.
+    assert_eq!(sent(&events.seen), 2, "{:#?}", events.seen);
+    assert_eq!(app.applied(&queued.operation.tracking_key), 1);
+    let detail = app
+        .ledger
+        .show_payment(&PaymentLookup {
+            session_id: Some("race-1".into()),
+            ..PaymentLookup::default()
+        })
+        .unwrap();
+    assert_eq!(detail.operations[0].attempts, 1, "{detail:?}");
+    assert_eq!(app.ledger.profile_show("shop").unwrap().paused_reason, None);
+    handle.stop().result.unwrap().unwrap();
+}
+
+#[test]
+fn a_wrong_key_pauses_the_profile_and_a_key_set_while_running_resumes_it() {
+    let mut app = App::start(empty());
+    app.payment("fix-1", "10.000");
+    app.refund("fix-1", "1.000");
+    app.ledger
+        .set_key(
+            "shop",
+            Credential::ApiKey(SecretString::from("not-the-key-".repeat(4))),
+        )
+        .unwrap();
+    let mut config = app.config();
+    config.options.poll_ms = 600_000;
+    let (handle, mut events) = app.start_service(config);
+    events.until("paused by Ottu's 401", |e| {
+        e.iter()
+            .any(|e| matches!(e, SyncEvent::Paused { profile, .. } if profile == "shop"))
+    });
+    let deadline = Instant::now() + PATIENCE;
+    while handle.status().profiles.first().map(|p| p.connection) != Some(Connection::Paused) {
+        assert!(Instant::now() < deadline, "{:?}", handle.status());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    app.ledger
+        .set_key(
+            "shop",
+            Credential::ApiKey(SecretString::from(app.sandbox.api_key().to_string())),
+        )
+        .unwrap();
+    handle.wake();
+    events.until("resumed, and the refund sent with the new key", |e| {
+        succeeded(e) == 1
+            && e.iter()
+                .any(|e| matches!(e, SyncEvent::Resumed { profile } if profile == "shop"))
+    });
+    assert_eq!(app.status_of("fix-1"), OperationStatus::Succeeded);
+    let status = handle.status();
+    assert_eq!(
+        status.profiles[0].connection,
+        Connection::Online,
+        "{status:?}"
+    );
+    handle.stop().result.unwrap().unwrap();
+}
+
+#[test]
+fn a_second_service_on_the_same_ledger_is_refused_while_the_first_runs() {
+    let app = App::start(empty());
+    let (handle, _events) = app.start_service(app.config());
+    let error = SyncService::start(app.config(), |_| {})
+        .err()
+        .expect("refused");
+    assert_eq!(error.code(), "sync.running");
+    handle.stop().result.unwrap().unwrap();
+    // Stopped: the lock is free again.
+    let (handle, _events) = app.start_service(app.config());
+    assert!(handle.status().running);
+    handle.stop().result.unwrap().unwrap();
+}
+
+#[test]
 fn a_key_removed_while_the_worker_runs_holds_the_profile_before_anything_is_sent() {
     let mut app = App::start(empty());
     app.payment("rm-1", "10.000");

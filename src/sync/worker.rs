@@ -25,6 +25,7 @@ use super::{
     OperationOutcomeView, PausedProfileView, SyncEvent, SyncMode, SyncOptions, SyncSummary,
 };
 use crate::connect::{self, ConnectError};
+use crate::error::stored::Stored;
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::limits::{
@@ -348,6 +349,13 @@ pub(crate) fn run_with(
         summary.recovered = recovered;
         on_event(&SyncEvent::Recovered { count: recovered });
     }
+    // Pauses stored before this run: a key set while it runs is reported as `resumed`.
+    let paused: HashSet<ProfileId> = ledger
+        .store()
+        .read(|tx| Ok::<_, Error>(outbox::paused_profiles(tx, profile)?))?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
     if let Some(started) = control.started.take() {
         let _ = started.send(());
     }
@@ -362,7 +370,7 @@ pub(crate) fn run_with(
         profile,
         summary,
         clients: HashMap::new(),
-        paused: HashSet::new(),
+        paused,
         held: Vec::new(),
         offline: HashMap::new(),
         online: HashSet::new(),
@@ -470,6 +478,10 @@ impl Worker<'_> {
                 || self.board_read_at.is_none_or(|at| {
                     at.elapsed() >= Duration::from_millis(SYNC_STATUS_REFRESH_MS)
                 }));
+        if !force && !board_due {
+            // A drain keeps `outstanding` exact without reading; the status numbers wait.
+            return Ok(());
+        }
         let (total, queues) = self.ledger.store().read(|tx| {
             let total = outbox::outstanding(tx, profile, &held)?;
             let queues = if board_due {
@@ -1032,7 +1044,8 @@ fn record_superseded(
     ctx: &RecordContext<'_>,
     op: &Claimed,
 ) -> Result<Recorded> {
-    let reason = "the profile's credential changed while this attempt was in flight: it is sent again with the new one";
+    let stored = Stored::credential_changed();
+    let reason = &stored.message();
     let changed = outbox::finish_attempt(
         tx,
         op.id,
@@ -1054,6 +1067,8 @@ fn record_superseded(
             ),
         });
     }
+    store::stored::set_last_error(tx, op.id, &stored)?;
+    let (code, params) = stored.event_fields();
     store::events::append(
         tx,
         &EventInsert {
@@ -1064,7 +1079,9 @@ fn record_superseded(
             entity_id: op.id.0,
             payment_id: Some(op.payment_id),
             before: Some(json!({"status": OperationStatus::InFlight, "attempt": op.attempt})),
-            after: Some(json!({"status": OperationStatus::Queued, "reason": reason})),
+            after: Some(json!({
+                "status": OperationStatus::Queued, "reason": reason, "code": code, "params": params,
+            })),
         },
     )?;
     Ok(Recorded {

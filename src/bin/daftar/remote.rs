@@ -266,11 +266,10 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
         SyncEvent::Offline { retry_in_ms, .. } => {
             bar.set_message(format!("offline: trying again in {} s", retry_in_ms / 1000))
         }
-        SyncEvent::Online { .. } | SyncEvent::Idle { .. } => {}
+        SyncEvent::Online { .. } | SyncEvent::Idle { .. } | SyncEvent::Resumed { .. } => {}
         SyncEvent::Paused { profile, reason } => {
             bar.println(format!("profile {profile} paused: {reason}"))
         }
-        SyncEvent::Resumed { profile } => bar.println(format!("profile {profile} resumed")),
         SyncEvent::StoreError {
             message,
             retry_in_ms,
