@@ -113,7 +113,10 @@ impl ImportSummary {
             error
                 .with("detail", &stop.message)
                 .with("line", stop.line)
-                .with("session_id", stop.session_id.as_ref().map(ToString::to_string))
+                .with(
+                    "session_id",
+                    stop.session_id.as_ref().map(ToString::to_string),
+                )
                 .with("imported", self.imported()),
         )
     }
@@ -736,10 +739,12 @@ impl ImportJob {
     /// Runs the import on this thread, its requests on `runtime`, and returns its summary.
     ///
     /// Blocks this thread until the import ends; this thread must not be one of `runtime`'s
-    /// workers (an async caller uses [`ImportJob::run_async`]). Errors before anything is
-    /// sent (an unreadable file, nothing to import, more than [`IMPORT_MAX_IDS`] ids, a bad
-    /// session id, an unknown profile, no credential, no keyring reachable) are returned as
-    /// `Err`. Once the import runs, it returns its summary even when it stopped early:
+    /// workers (an async caller uses [`ImportJob::run_async`]), and `runtime` must have its
+    /// I/O and time drivers (`enable_all`) and be running: multi-thread, or driven by
+    /// another thread (a current-thread runtime nobody drives would never send a request).
+    /// Errors before anything is sent (an unreadable file, nothing to import, more than
+    /// [`IMPORT_MAX_IDS`] ids, a bad session id, an unknown profile, no credential, no
+    /// keyring reachable) are returned as `Err`. Once the import runs, it returns its summary even when it stopped early:
     /// `stopped` says why and where, and [`ImportSummary::error`] is the run's error.
     pub fn run(
         mut self,
