@@ -112,6 +112,8 @@ pub const CODES: &[Code] = &[
     c("sync.credential_changed", Unavailable, "The profile's key changed while the attempt was in flight: sent again with the new one."),
     c("operation.mismatch", Conflict, "Ottu's success does not match the request: the outcome is unknown."),
     c("operation.unresolved", Unavailable, "Still no known outcome after the attempts limit: needs the merchant."),
+    c("sync.interrupted", Unavailable, "A sync stopped before Ottu answered: resent with the same key."),
+    c("operation.resent", Unavailable, "Resent by the merchant with the same tracking key."),
     c("operation.held", Conflict, "Held behind an earlier operation of the payment that failed or is unresolved."),
     c("ledger.corrupt", Internal, "The profile's row could not be read."),
     c("ledger.invariant", Internal, "The ledger broke one of its own rules (a bug): the write was rolled back."),

@@ -36,6 +36,8 @@ pub const STORED_CODES: &[&str] = &[
     "operation.mismatch",
     "operation.unresolved",
     "operation.held",
+    "sync.interrupted",
+    "operation.resent",
 ];
 
 impl Stored {
@@ -150,6 +152,11 @@ pub fn render(code: &str, params: &Params) -> Option<String> {
                 number("held_by")
             )
         }
+        // Written by `store::outbox` (recovery, resend) in SQL with these same words.
+        "sync.interrupted" => {
+            "outcome unknown: the previous sync stopped before Ottu answered".to_string()
+        }
+        "operation.resent" => "resent by the merchant with the same tracking key".to_string(),
         _ => return None,
     })
 }

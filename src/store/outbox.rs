@@ -88,7 +88,8 @@ pub fn recover_in_flight(
         "UPDATE operations SET status = 'queued', next_attempt_at_ms = ?1, updated_at_ms = ?1,
              attempts = MAX(attempts - 1, 0),
              first_sent_at_ms = COALESCE(first_sent_at_ms, ?1),
-             last_error = 'outcome unknown: the previous sync stopped before Ottu answered'
+             last_error = 'outcome unknown: the previous sync stopped before Ottu answered',
+             last_error_code = 'sync.interrupted', last_error_params = '{}'
          WHERE status = 'in_flight'",
         [now_ms],
     )?;
@@ -332,7 +333,8 @@ pub fn unblock_held_by(
 pub fn resend(tx: &Transaction<'_>, id: OperationId, now_ms: i64) -> Result<bool> {
     let changed = tx.execute(
         "UPDATE operations SET status = 'queued', attempts = 0, next_attempt_at_ms = NULL,
-             last_error = 'resent by the merchant with the same tracking key', updated_at_ms = ?2
+             last_error = 'resent by the merchant with the same tracking key',
+             last_error_code = 'operation.resent', last_error_params = '{}', updated_at_ms = ?2
          WHERE id = ?1 AND status = 'needs_attention'",
         params![id.0, now_ms],
     )?;

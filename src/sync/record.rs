@@ -691,7 +691,7 @@ pub fn recovered_events(
                 payment_id: Some(*payment),
                 before: Some(json!({"status": OperationStatus::InFlight})),
                 after: Some(
-                    json!({"status": OperationStatus::Queued, "reason": "outcome unknown after a stopped sync; resent with the same tracking key"}),
+                    json!({"status": OperationStatus::Queued, "reason": "outcome unknown after a stopped sync; resent with the same tracking key", "code": "sync.interrupted", "params": {}}),
                 ),
             },
         )?;
