@@ -1,5 +1,5 @@
-//! JSON snapshots of every view the facade returns, as the CLI's `--json` and the desktop
-//! app receive them: one real ledger (a SQLite file in a temp dir, a fixed clock, sequential
+//! JSON snapshots of every view the facade returns, as the CLI's `--json` prints them (pretty,
+//! fields in declaration order) and the desktop app receives them: one real ledger (a SQLite file in a temp dir, a fixed clock, sequential
 //! tracking keys) driven through the facade against the Ottu sandbox over loopback. A change
 //! to a view's JSON shape, a field's name or an enum's spelling fails here; review the diff,
 //! then accept it with `INSTA_UPDATE=always cargo test --test views` (or `cargo insta review`).
@@ -13,17 +13,16 @@ use std::time::Duration;
 use daftar::Ledger;
 use daftar::connect::Remote;
 use daftar::ledger::{
-    PaymentInput, PaymentLookup, PaymentQuery, ProfileChange, QueueQuery, QueueRequest,
+    PaymentInput, PaymentLookup, PaymentQuery, ProfileChange, QueueQuery, QueueRequest, QueuedView,
     RetryRequest,
 };
 use daftar::ottu::{ClientConfig, Credential};
 use daftar::secrets::{MemoryStore, SecretString};
 use daftar::sources::{FixedClock, SequentialKeys, SplitMix};
 use daftar::store::Store;
-use daftar::sync::{self, SyncDeps, SyncEvent, SyncMode, SyncOptions};
+use daftar::sync::{self, SyncDeps, SyncEvent, SyncMode, SyncOptions, SyncSummary};
 use daftar_sandbox::{Config, NewPayment, RunningSandbox, Sandbox};
 use serde::Serialize;
-use serde_json::Value;
 
 /// 2026-01-02T03:04:05.678Z: every time in the ledger is this one, or a step after it.
 const START_MS: i64 = 1_767_323_045_678;
@@ -86,10 +85,9 @@ impl Env {
         self.sandbox.add_payment(payment).unwrap();
     }
 
-    fn queue(&mut self, kind: &str, session: &str, amount: Option<&str>) -> Value {
+    fn queue(&mut self, kind: &str, session: &str, amount: Option<&str>) -> QueuedView {
         self.clock.advance_ms(1_000);
-        let queued = self
-            .ledger
+        self.ledger
             .queue(&QueueRequest {
                 kind: kind.into(),
                 payment: PaymentLookup {
@@ -99,13 +97,12 @@ impl Env {
                 amount: amount.map(Into::into),
                 reason: Some("customer returned it".into()),
             })
-            .unwrap();
-        self.json(&queued)
+            .unwrap()
     }
 
     /// One sync run (one operation at a time, so the events come in one order) and every
     /// event it reported.
-    fn sync(&mut self) -> (Value, Vec<Value>) {
+    fn sync(&mut self) -> (SyncSummary, Vec<SyncEvent>) {
         self.clock.advance_ms(1_000);
         let deps = SyncDeps {
             runtime: self.runtime.handle().clone(),
@@ -120,22 +117,18 @@ impl Env {
         };
         let mut events = Vec::new();
         let summary = sync::run(&mut self.ledger, &deps, &options, &mut |e: &SyncEvent| {
-            events.push(serde_json::to_value(e).unwrap())
+            events.push(e.clone())
         })
         .unwrap();
-        let events = events.iter().map(|e| self.scrub(e.clone())).collect();
-        (self.json(&summary), events)
+        (summary, events)
     }
 
-    /// The view as JSON, with the sandbox's address (a new port each run) replaced.
-    fn json(&self, view: &impl Serialize) -> Value {
-        self.scrub(serde_json::to_value(view).unwrap())
-    }
-
-    fn scrub(&self, value: Value) -> Value {
-        let text = serde_json::to_string(&value).unwrap();
+    /// The view as `--json` prints it (pretty, fields in declaration order), with the
+    /// sandbox's address (a new port each run) replaced.
+    fn json(&self, view: &impl Serialize) -> String {
+        let text = serde_json::to_string_pretty(view).unwrap();
         let origin = self.sandbox.base_url().trim_end_matches('/');
-        serde_json::from_str(&text.replace(origin, "http://127.0.0.1:PORT")).unwrap()
+        text.replace(origin, "http://127.0.0.1:PORT")
     }
 }
 
@@ -153,9 +146,9 @@ fn every_view_keeps_its_json_shape() {
 
     // Profiles: added, with a key, changed, listed, removed.
     let added = env.ledger.add_profile("shop", &base_url, "KWD").unwrap();
-    insta::assert_json_snapshot!("profile_view", env.json(&added));
+    insta::assert_snapshot!("profile_view", env.json(&added));
     let detail = env.ledger.set_key("shop", api_key(&key)).unwrap();
-    insta::assert_json_snapshot!("profile_detail", env.json(&detail));
+    insta::assert_snapshot!("profile_detail", env.json(&detail));
     env.ledger.add_profile("spare", &base_url, "USD").unwrap();
     let changed = env
         .ledger
@@ -165,16 +158,16 @@ fn every_view_keeps_its_json_shape() {
             currency: Some("KWD".into()),
         })
         .unwrap();
-    insta::assert_json_snapshot!("profile_changed", env.json(&changed));
+    insta::assert_snapshot!("profile_changed", env.json(&changed));
     // A profile whose key Ottu refuses: its queue pauses.
     env.ledger
         .set_key("spare", api_key("not-the-sandbox-key"))
         .unwrap();
     let listed = env.ledger.profiles().unwrap();
-    insta::assert_json_snapshot!("profiles", env.json(&listed));
+    insta::assert_snapshot!("profiles", env.json(&listed));
     env.ledger.add_profile("gone", &base_url, "KWD").unwrap();
     let removed = env.ledger.remove_profile("gone").unwrap();
-    insta::assert_json_snapshot!("profile_removed", env.json(&removed));
+    insta::assert_snapshot!("profile_removed", env.json(&removed));
 
     // Payments: one by hand, three imported from Ottu.
     env.clock.advance_ms(1_000);
@@ -189,7 +182,7 @@ fn every_view_keeps_its_json_shape() {
             state: "paid".into(),
         })
         .unwrap();
-    insta::assert_json_snapshot!("payment_added", env.json(&manual));
+    insta::assert_snapshot!("payment_added", env.json(&manual));
     env.ottu_payment("paid-1", "10.000", "credit-card");
     env.ottu_payment("queued-1", "9.000", "queued-pg");
     env.ottu_payment("refused-1", "5.000", "refuse-pg");
@@ -208,12 +201,12 @@ fn every_view_keeps_its_json_shape() {
             &mut |_| {},
         )
         .unwrap();
-    insta::assert_json_snapshot!("import_summary", env.json(&imported));
+    insta::assert_snapshot!("import_summary", env.json(&imported));
 
     // The queue: a refund that succeeds, one Ottu queues, one refused, one dropped, one
     // held behind a paused profile.
     let queued = env.queue("refund", "paid-1", Some("4.000"));
-    insta::assert_json_snapshot!("queued_view", queued);
+    insta::assert_snapshot!("queued_view", env.json(&queued));
     env.queue("refund", "queued-1", None);
     env.queue("refund", "refused-1", Some("1.000"));
     env.queue("refund", "manual-1", Some("2.500"));
@@ -231,18 +224,18 @@ fn every_view_keeps_its_json_shape() {
             reason: None,
         })
         .unwrap();
-    insta::assert_json_snapshot!("preview", env.json(&preview));
+    insta::assert_snapshot!("preview", env.json(&preview));
     env.clock.advance_ms(1_000);
     let dropped = env
         .ledger
-        .drop_operation(to_drop["id"].as_i64().unwrap(), Some("entered twice"))
+        .drop_operation(to_drop.operation.id, Some("entered twice"))
         .unwrap();
-    insta::assert_json_snapshot!("operation_dropped", env.json(&dropped));
+    insta::assert_snapshot!("operation_dropped", env.json(&dropped));
 
     // Sync: sends the queue; `spare` pauses on its refused key.
     let (summary, events) = env.sync();
-    insta::assert_json_snapshot!("sync_summary", summary);
-    insta::assert_json_snapshot!("sync_events", events);
+    insta::assert_snapshot!("sync_summary", env.json(&summary));
+    insta::assert_snapshot!("sync_events", env.json(&events));
 
     // Ottu settles the refund it had queued; refresh records how it ended.
     env.sandbox.settle_now().unwrap();
@@ -251,7 +244,7 @@ fn every_view_keeps_its_json_shape() {
         .ledger
         .refresh_from_ottu(&env.remote(), "shop", &mut |_| {})
         .unwrap();
-    insta::assert_json_snapshot!("refresh_summary", env.json(&refreshed));
+    insta::assert_snapshot!("refresh_summary", env.json(&refreshed));
 
     // The refused refund, replaced by a new one after the merchant checked Ottu.
     let failed = env
@@ -271,11 +264,11 @@ fn every_view_keeps_its_json_shape() {
             reason: Some("Ottu's dashboard shows no refund".into()),
         })
         .unwrap();
-    insta::assert_json_snapshot!("retried", env.json(&retried));
+    insta::assert_snapshot!("retried", env.json(&retried));
 
     // What the merchant reads back.
     let payments = env.ledger.list_payments(&PaymentQuery::default()).unwrap();
-    insta::assert_json_snapshot!("payment_list", env.json(&payments));
+    insta::assert_snapshot!("payment_list", env.json(&payments));
     let shown = env
         .ledger
         .show_payment(&PaymentLookup {
@@ -283,7 +276,7 @@ fn every_view_keeps_its_json_shape() {
             ..PaymentLookup::default()
         })
         .unwrap();
-    insta::assert_json_snapshot!("payment_detail", env.json(&shown));
+    insta::assert_snapshot!("payment_detail", env.json(&shown));
     let shown = env
         .ledger
         .show_payment(&PaymentLookup {
@@ -291,11 +284,11 @@ fn every_view_keeps_its_json_shape() {
             ..PaymentLookup::default()
         })
         .unwrap();
-    insta::assert_json_snapshot!("payment_detail_refund_settled", env.json(&shown));
+    insta::assert_snapshot!("payment_detail_refund_settled", env.json(&shown));
     let queue = env.ledger.queue_list(&QueueQuery::default()).unwrap();
-    insta::assert_json_snapshot!("queue_list", env.json(&queue));
+    insta::assert_snapshot!("queue_list", env.json(&queue));
     let status = env.ledger.status().unwrap();
-    insta::assert_json_snapshot!("status", env.json(&status));
+    insta::assert_snapshot!("status", env.json(&status));
     let spare = env.ledger.profile_show("spare").unwrap();
-    insta::assert_json_snapshot!("profile_detail_paused", env.json(&spare));
+    insta::assert_snapshot!("profile_detail_paused", env.json(&spare));
 }
