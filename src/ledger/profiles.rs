@@ -36,7 +36,8 @@ impl Ledger {
                     "name",
                     "profile.exists",
                     format!("a profile named '{name}' already exists; choose another name"),
-                ));
+                )
+                .with("profile", name.as_str()));
             }
             let id = store::profiles::insert(tx, &name, &base_url, currency, now_ms)?;
             profile_event(

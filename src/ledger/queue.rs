@@ -55,7 +55,9 @@ fn check_reason(reason: Option<&str>) -> Result<Option<&str>> {
                 "the reason is {} characters long: at most {MAX_REASON_CHARS} are allowed",
                 r.chars().count()
             ),
-        )),
+        )
+        .with("length", r.chars().count())
+        .with("max_length", MAX_REASON_CHARS)),
         Some(r) if r.chars().any(char::is_control) => Err(Error::invalid(
             "reason",
             "reason.bad_character",
