@@ -10,6 +10,8 @@ command -v npm >/dev/null || { echo "npm not found: install Node.js 20 with npm 
 # Inside a private D-Bus session with a throwaway, unlocked gnome-keyring: the keyring
 # tests use a real Secret Service, and fail (not skip) without one.
 scripts/keyring-session.sh cargo test --workspace --locked
+# The UI's generated TypeScript types compile, and every --json view snapshot is of its type.
+scripts/check-bindings.sh
 # Ottu's own Python client (ottu-py, pinned) drives the sandbox: tools/ottu-py/.venv is made once.
 tools/ottu-py/run.sh
 # `make run` from a build without its binaries: the demo must build what it runs and work.
