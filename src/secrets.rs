@@ -204,13 +204,13 @@ const NO_KEYRING_FIX: &str = "install and start gnome-keyring (Debian: apt insta
 #[cfg(target_os = "linux")]
 const UNLOCK_FIX: &str = "unlock it (log in to the desktop session, or pipe the keyring password to `gnome-keyring-daemon --unlock --replace`) and try again";
 #[cfg(target_os = "macos")]
-const NO_KEYRING_FIX: &str = "run daftar in a logged-in macOS user session";
+const NO_KEYRING_FIX: &str = "run Daftar in a logged-in macOS user session";
 #[cfg(target_os = "macos")]
 const UNLOCK_FIX: &str =
     "unlock the login keychain (Keychain Access, or `security unlock-keychain`) and try again";
 #[cfg(target_os = "windows")]
 const NO_KEYRING_FIX: &str =
-    "run daftar as a logged-in Windows user (Credential Manager needs a user profile)";
+    "run Daftar as a logged-in Windows user (Credential Manager needs a user profile)";
 #[cfg(target_os = "windows")]
 const UNLOCK_FIX: &str =
     "check that Windows Credential Manager is enabled for this user and try again";

@@ -511,3 +511,41 @@ fn params_added_to_any_error_keep_the_rest() {
     assert_eq!(json!(invalid.view().params), json!({"what": "the API key"}));
     assert!(matches!(invalid, Error::Invalid { .. }));
 }
+
+/// Core text never names a CLI command or flag: the CLI adapter words its own hints
+/// (`render::hint`). Flags of other programs in a fix (gnome-keyring-daemon, cp, rsync,
+/// find) are allowed.
+#[test]
+fn core_text_names_no_cli_command_or_flag() {
+    let mut files = Vec::new();
+    collect_rs(&root().join("src"), &mut files);
+    let others = ["gnome-keyring-daemon", "rsync", "find / -xdev", "`cp"];
+    let mut found = Vec::new();
+    for file in files {
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        if name.starts_with("src/bin/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let text = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") || !code.contains('"') {
+                continue;
+            }
+            let flag = line.match_indices("--").any(|(at, _)| {
+                line[at + 2..].starts_with(|c: char| c.is_ascii_lowercase())
+                    && !line[..at].ends_with(|c: char| c.is_ascii_alphanumeric())
+            });
+            let command = line.contains("`daftar") || line.contains("daftar ");
+            if (flag || command) && !others.iter().any(|o| line.contains(o)) {
+                found.push(format!("{name}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "core text naming the CLI:\n{}",
+        found.join("\n")
+    );
+}
