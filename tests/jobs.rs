@@ -12,8 +12,6 @@ use daftar::import::{ImportProgress, ImportRequest, RefreshRequest, StopReason};
 use daftar::limits::{IMPORT_CANCEL_POLL_MS, IMPORT_MAX_IDS};
 use daftar::ottu::{ClientConfig, Credential};
 use daftar::secrets::{MemoryStore, SecretString};
-use daftar::sources::{RandomKeys, SystemClock};
-use daftar::store::Store;
 use daftar_sandbox::{Config, FaultConfig, FaultScope, RunningSandbox, Sandbox};
 
 struct Env {
@@ -44,10 +42,10 @@ fn env(payments: u32, latency_ms: u64) -> Env {
         ..Config::default()
     })
     .expect("sandbox starts");
-    let store = Store::open(&dir.path().join("ledger.sqlite3")).unwrap();
-    let mut ledger =
-        Ledger::with_sources(store, Arc::new(SystemClock), Arc::new(RandomKeys), "test")
-            .with_secret_store(Arc::new(MemoryStore::new()));
+    // Through the facade only, as the desktop app opens it.
+    let mut ledger = Ledger::open(&dir.path().join("ledger.sqlite3"), "test")
+        .unwrap()
+        .with_secret_store(Arc::new(MemoryStore::new()));
     ledger
         .add_profile("shop", sandbox.base_url(), "KWD")
         .unwrap();
