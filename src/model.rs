@@ -482,7 +482,10 @@ pub struct Operation {
     pub attempts: u32,
     pub reason: Option<String>,
     pub requested_by: String,
+    /// The last error's English, built from `last_error_stored` when it has a code.
     pub last_error: Option<String>,
+    /// The last error's code and params (`None` for one stored before codes were).
+    pub last_error_stored: Option<crate::error::stored::StoredCode>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     /// The request may have reached Ottu at least once: it can no longer be dropped.

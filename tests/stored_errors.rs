@@ -118,6 +118,15 @@ fn a_pause_and_a_last_error_are_stored_as_code_and_params_and_read_back_built_fr
     let payment = cli.ok_json(&["payment", "show", "stored-1"]);
     let last_error = payment["operations"][0]["last_error"].as_str().unwrap();
     assert!(last_error.contains("op from the params"), "{payment}");
+    // The views hand the code and params to a UI beside the English.
+    assert_eq!(shown["paused_code"], "ottu.auth", "{shown}");
+    assert_eq!(
+        shown["paused_params"]["detail"], "from the params",
+        "{shown}"
+    );
+    let op = &payment["operations"][0];
+    assert_eq!(op["last_error_code"], "ottu.auth", "{op}");
+    assert_eq!(op["last_error_params"]["status"], 401, "{op}");
 
     // A row written before codes were stored (prose only) reads as its prose.
     db.execute_batch(
@@ -132,6 +141,7 @@ fn a_pause_and_a_last_error_are_stored_as_code_and_params_and_read_back_built_fr
         shown["paused_reason"],
         "Ottu refused: an old pause, in prose"
     );
+    assert!(shown.get("paused_code").is_none(), "{shown}");
     let payment = cli.ok_json(&["payment", "show", "stored-1"]);
     assert_eq!(
         payment["operations"][0]["last_error"],

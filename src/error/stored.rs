@@ -23,6 +23,25 @@ pub struct Stored {
     pub params: Params,
 }
 
+/// A stored failure as read back (owned): what a view hands to a UI beside the English.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCode {
+    pub code: String,
+    pub params: Params,
+}
+
+impl StoredCode {
+    /// From the stored columns; `None` for a row without a code (written before 0004).
+    pub fn read(code: Option<&str>, params_json: Option<&str>) -> Option<StoredCode> {
+        Some(StoredCode {
+            code: code?.to_string(),
+            params: params_json
+                .and_then(|text| serde_json::from_str::<Params>(text).ok())
+                .unwrap_or_default(),
+        })
+    }
+}
+
 /// The codes a stored failure can carry (each is in `codes::CODES` too).
 pub const STORED_CODES: &[&str] = &[
     "ottu.auth",

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::error::Params;
 use crate::model::{
     AuthKind, Child, ChildState, Event, Operation, OperationKind, OperationStatus, Payment,
     PaymentSource, PaymentState, Profile,
@@ -82,6 +83,14 @@ pub struct OperationView {
     pub reason: Option<String>,
     pub requested_by: String,
     pub last_error: Option<String>,
+    /// `last_error`'s code and the values it is made from (see docs/errors.md), for a UI's
+    /// own words; absent for an error stored before codes were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub last_error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub last_error_params: Option<Params>,
     pub session_id: String,
     pub order_no: Option<String>,
     pub profile: String,
@@ -104,6 +113,8 @@ impl OperationView {
             reason: op.reason.clone(),
             requested_by: op.requested_by.clone(),
             last_error: op.last_error.clone(),
+            last_error_code: op.last_error_stored.as_ref().map(|s| s.code.clone()),
+            last_error_params: op.last_error_stored.as_ref().map(|s| s.params.clone()),
             session_id: payment.session_id.to_string(),
             order_no: payment.order_no.as_ref().map(ToString::to_string),
             profile: payment.profile.to_string(),
@@ -268,6 +279,14 @@ pub struct ProfileDetail {
     pub key_stored: bool,
     /// Why the profile's queue is paused (Ottu refused the credential), if it is.
     pub paused_reason: Option<String>,
+    /// `paused_reason`'s code and the values it is made from, for a UI's own words; absent
+    /// for a pause stored before codes were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub paused_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub paused_params: Option<Params>,
     pub paused_at: Option<String>,
 }
 
@@ -283,6 +302,8 @@ impl ProfileDetail {
             basic_user: auth.basic_user.clone(),
             key_stored,
             paused_reason: auth.paused_reason.clone(),
+            paused_code: auth.paused_stored.as_ref().map(|s| s.code.clone()),
+            paused_params: auth.paused_stored.as_ref().map(|s| s.params.clone()),
             paused_at: auth.paused_at_ms.map(format_ms),
         }
     }

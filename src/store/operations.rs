@@ -157,7 +157,7 @@ fn decode(raw: RawOperation) -> Result<Operation> {
         updated_at_ms,
         sent,
     ) = raw;
-    let last_error = last_error_text(last_error);
+    let (last_error, last_error_stored) = last_error_text(last_error);
     let currency = Currency::from_code(&currency)
         .map_err(|_| StoreError::corrupt("payment currency", currency))?;
     Ok(Operation {
@@ -175,6 +175,7 @@ fn decode(raw: RawOperation) -> Result<Operation> {
         reason,
         requested_by,
         last_error,
+        last_error_stored,
         created_at_ms,
         updated_at_ms,
         sent,
@@ -182,19 +183,24 @@ fn decode(raw: RawOperation) -> Result<Operation> {
 }
 
 /// The last error as read: a row with a stored code comes as `[code, params, prose]`
-/// (JSON, see SELECT) and is built from its code and params; an older row is its prose.
-fn last_error_text(column: Option<String>) -> Option<String> {
-    let stored = column
+/// (JSON, see SELECT) and is built from its code and params, which come back too; an older
+/// row is its prose.
+fn last_error_text(
+    column: Option<String>,
+) -> (Option<String>, Option<crate::error::stored::StoredCode>) {
+    use crate::error::stored;
+    let columns = column
         .as_deref()
         .filter(|text| text.starts_with('['))
         .and_then(|text| {
             serde_json::from_str::<(String, Option<String>, Option<String>)>(text).ok()
         });
-    match stored {
-        Some((code, params, prose)) => {
-            crate::error::stored::text(Some(&code), params.as_deref(), prose)
-        }
-        None => column,
+    match columns {
+        Some((code, params, prose)) => (
+            stored::text(Some(&code), params.as_deref(), prose),
+            stored::StoredCode::read(Some(&code), params.as_deref()),
+        ),
+        None => (column, None),
     }
 }
 

@@ -80,6 +80,8 @@ pub struct ProfileAuth {
     /// The dashboard user when `kind` is Basic.
     pub basic_user: Option<String>,
     pub paused_reason: Option<String>,
+    /// The pause's code and params (`None` for a pause stored before codes were).
+    pub paused_stored: Option<crate::error::stored::StoredCode>,
     pub paused_at_ms: Option<i64>,
 }
 
@@ -109,12 +111,14 @@ pub fn auth(tx: &Transaction<'_>, id: ProfileId) -> Result<ProfileAuth> {
     // Built from the stored code and params; a pause from before 0004 keeps its prose.
     let paused_reason =
         crate::error::stored::text(code.as_deref(), params.as_deref(), paused_reason);
+    let paused_stored = crate::error::stored::StoredCode::read(code.as_deref(), params.as_deref());
     Ok(ProfileAuth {
         kind: kind
             .parse()
             .map_err(|_| StoreError::corrupt("profile auth kind", kind))?,
         basic_user,
         paused_reason,
+        paused_stored,
         paused_at_ms,
     })
 }

@@ -72,7 +72,8 @@ fn take_lock(path: PathBuf) -> Result<File> {
                 "another sync is already running on this ledger ({}); wait for it or stop it",
                 path.display()
             ),
-        }),
+        }
+        .with("lock", path.display().to_string())),
     }
 }
 

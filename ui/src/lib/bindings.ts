@@ -57,7 +57,12 @@ key_stored: boolean,
 /**
  * Why the profile's queue is paused (Ottu refused the credential), if it is.
  */
-paused_reason: string | null, paused_at: string | null, };
+paused_reason: string | null, 
+/**
+ * `paused_reason`'s code and the values it is made from, for a UI's own words; absent
+ * for a pause stored before codes were.
+ */
+paused_code?: string, paused_params?: { [key in string]: JsonValue }, paused_at: string | null, };
 
 /**
  * The profile after `profile set` (the same fields as [`ProfileView`]), what changed, and
@@ -103,7 +108,12 @@ requested_amount: string | null, status: OperationStatus, tracking_key: string, 
 /**
  * Whether the request may have reached Ottu (then it can no longer be dropped).
  */
-sent: boolean, reason: string | null, requested_by: string, last_error: string | null, session_id: string, order_no: string | null, profile: string, currency: string, };
+sent: boolean, reason: string | null, requested_by: string, last_error: string | null, 
+/**
+ * `last_error`'s code and the values it is made from (see docs/errors.md), for a UI's
+ * own words; absent for an error stored before codes were.
+ */
+last_error_code?: string, last_error_params?: { [key in string]: JsonValue }, session_id: string, order_no: string | null, profile: string, currency: string, };
 
 export type ChildView = { session_id: string, kind: OperationKind, amount: string, state: ChildState, operation_id: number | null, created_at: string, };
 
@@ -135,7 +145,12 @@ requested_amount: string | null, status: OperationStatus, tracking_key: string, 
 /**
  * Whether the request may have reached Ottu (then it can no longer be dropped).
  */
-sent: boolean, reason: string | null, requested_by: string, last_error: string | null, session_id: string, order_no: string | null, profile: string, currency: string, };
+sent: boolean, reason: string | null, requested_by: string, last_error: string | null, 
+/**
+ * `last_error`'s code and the values it is made from (see docs/errors.md), for a UI's
+ * own words; absent for an error stored before codes were.
+ */
+last_error_code?: string, last_error_params?: { [key in string]: JsonValue }, session_id: string, order_no: string | null, profile: string, currency: string, };
 
 /**
  * `payment list`: one page in list order (newest first). `next_cursor` is passed back as
