@@ -1071,16 +1071,28 @@ fn refresh_profile(
     let stopped = window::run(runtime, &client, cancel, &mut run);
     match stopped {
         None => Ok(run.summary),
-        Some((cause, at)) => Err(Refused::Failed(Error::Remote {
-            code: cause.code,
-            message: format!(
-                "{}; the refresh stopped{}: {} refund(s) settled before are recorded",
-                stop_message(cause, &label),
-                at.map(|c| format!(" at child {}", c.session_id))
-                    .unwrap_or_default(),
-                run.summary.settled
-            ),
-        })),
+        Some((cause, at)) => {
+            let detail = cause.message.clone();
+            let child = at.as_ref().map(|c| c.session_id.to_string());
+            let error = Error::Remote {
+                code: cause.code,
+                message: format!(
+                    "{}; the refresh stopped{}: {} refund(s) settled before are recorded",
+                    stop_message(cause, &label),
+                    at.map(|c| format!(" at child {}", c.session_id))
+                        .unwrap_or_default(),
+                    run.summary.settled
+                ),
+            };
+            // What the message is made from, for a UI's own words.
+            Err(Refused::Failed(
+                error
+                    .with("profile", name)
+                    .with("detail", detail)
+                    .with("child", child)
+                    .with("settled", run.summary.settled),
+            ))
+        }
     }
 }
 

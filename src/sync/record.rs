@@ -309,7 +309,8 @@ fn finish(
                 "operation {} was no longer in flight when its answer came (another sync?); nothing was recorded",
                 op.id
             ),
-        });
+        }
+        .with("id", op.id.0));
     }
     Ok(())
 }
