@@ -549,3 +549,17 @@ fn core_text_names_no_cli_command_or_flag() {
         found.join("\n")
     );
 }
+
+/// A command that stopped part way keeps exit 1 (kind unavailable), even with a code that
+/// is bad input when met before anything ran.
+#[test]
+fn a_stop_is_unavailable_whatever_its_code() {
+    let stop = Error::Remote {
+        code: "input.unreadable",
+        message: "the file could not be read after line 3".into(),
+    };
+    assert_eq!(stop.kind(), ErrorKind::Unavailable);
+    assert_eq!(stop.with("line", 3).kind(), ErrorKind::Unavailable);
+    let at_start = Error::invalid("file", "input.unreadable", "cannot open ids.txt");
+    assert_eq!(at_start.kind(), ErrorKind::InvalidInput);
+}

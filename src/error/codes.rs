@@ -38,7 +38,7 @@ pub const CODES: &[Code] = &[
     c("input.unknown_word", InvalidInput, "A word (state, kind, status) that names nothing known."),
     c("input.payment_reference", InvalidInput, "A payment must be named by exactly one of session id and order number."),
     c("input.ambiguous_payment", InvalidInput, "The order number matches payments of several profiles: name the profile."),
-    c("input.unreadable", InvalidInput, "The input file could not be read."),
+    c("input.unreadable", InvalidInput, "The input file cannot be opened (unavailable when an import stops reading it part way)."),
     c("limit.out_of_range", InvalidInput, "A page size outside what is allowed."),
     c("cursor.invalid", InvalidInput, "A list cursor this list did not give out."),
     c("date.invalid", InvalidInput, "A date or time that cannot be read, or is out of range."),

@@ -309,7 +309,18 @@ impl Error {
 
     /// The code's kind in the registry. A code missing from it (the registry test fails
     /// for any the source names) falls back to what the variant says.
+    ///
+    /// A command that stopped part way (`Remote`, `Unavailable`) is never bad input, a
+    /// refusal or not-found, whatever its code (an import stopped by a file that cannot be
+    /// read further is `input.unreadable`, as the file that cannot be opened is): it keeps
+    /// the exit code such stops always had (1).
     pub fn kind(&self) -> ErrorKind {
+        if let Error::Remote { .. } | Error::Unavailable { .. } = self.inner() {
+            return match codes::kind_of(self.code()) {
+                Some(ErrorKind::Internal) => ErrorKind::Internal,
+                _ => ErrorKind::Unavailable,
+            };
+        }
         if let Some(kind) = codes::kind_of(self.code()) {
             return kind;
         }
