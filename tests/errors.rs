@@ -563,3 +563,29 @@ fn a_stop_is_unavailable_whatever_its_code() {
     let at_start = Error::invalid("file", "input.unreadable", "cannot open ids.txt");
     assert_eq!(at_start.kind(), ErrorKind::InvalidInput);
 }
+
+/// Every code given to `Error::invalid` is bad input in the registry: those errors always
+/// exited 2, and the registry decides the exit code now.
+#[test]
+fn every_invalid_input_code_in_the_source_is_invalid_input() {
+    let mut files = Vec::new();
+    collect_rs(&root().join("src"), &mut files);
+    let mut checked = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let text = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (at, _) in text.match_indices("Error::invalid(") {
+            let call = &text[at + "Error::invalid(".len()..];
+            let call = &call[..call.find(';').unwrap_or(call.len()).min(400)];
+            if let Some(rest) = call.split_once(',').map(|(_, rest)| rest)
+                && let Some(code) = first_literal(rest)
+            {
+                let registered = codes::lookup(code)
+                    .unwrap_or_else(|| panic!("{code} ({}) is not registered", file.display()));
+                assert_eq!(registered.kind, ErrorKind::InvalidInput, "{code}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "the scan found only {checked} codes");
+}
