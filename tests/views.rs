@@ -90,10 +90,7 @@ impl Env {
         self.ledger
             .queue(&QueueRequest {
                 kind: kind.into(),
-                payment: PaymentLookup {
-                    session_id: Some(session.into()),
-                    ..PaymentLookup::default()
-                },
+                payment: PaymentLookup::session_id(session),
                 amount: amount.map(Into::into),
                 reason: Some("customer returned it".into()),
             })
@@ -271,18 +268,12 @@ fn every_view_keeps_its_json_shape() {
     insta::assert_snapshot!("payment_list", env.json(&payments));
     let shown = env
         .ledger
-        .show_payment(&PaymentLookup {
-            session_id: Some("paid-1".into()),
-            ..PaymentLookup::default()
-        })
+        .show_payment(&PaymentLookup::session_id("paid-1"))
         .unwrap();
     insta::assert_snapshot!("payment_detail", env.json(&shown));
     let shown = env
         .ledger
-        .show_payment(&PaymentLookup {
-            session_id: Some("queued-1".into()),
-            ..PaymentLookup::default()
-        })
+        .show_payment(&PaymentLookup::session_id("queued-1"))
         .unwrap();
     insta::assert_snapshot!("payment_detail_refund_settled", env.json(&shown));
     let queue = env.ledger.queue_list(&QueueQuery::default()).unwrap();
