@@ -18,4 +18,5 @@ tools/ottu-py/run.sh
 scripts/demo-check.sh
 # The benchmarks must keep building and running: tiny sizes, checked (exactly-once) not timed.
 DAFTAR_BENCH_PAYMENTS=2000 cargo test --locked --bench ledger
+DAFTAR_BENCH_PAGING_PAYMENTS=10000 cargo test --locked --bench paging
 DAFTAR_BENCH_SYNC_OPS=200 DAFTAR_BENCH_SYNC_LATENCY_OPS=40 cargo test --locked --bench sync

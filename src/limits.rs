@@ -4,6 +4,11 @@
 pub const DEFAULT_PAGE_ROWS: u32 = 50;
 /// Upper bound of one `payment list`/`queue list` page, so no command reads the whole ledger at once.
 pub const MAX_PAGE_ROWS: u32 = 10_000;
+/// `payment list --search`: from this many characters the search matches the start of each
+/// field through its index. Shorter text keeps the meaning search had before (anywhere in a
+/// field), which reads the whole table: a prefix of one or two characters would match a
+/// large share of the ledger anyway.
+pub const SEARCH_MIN_PREFIX_CHARS: usize = 3;
 /// A merchant's reason is for humans reading the audit trail; a paragraph is plenty.
 pub const MAX_REASON_CHARS: usize = 500;
 /// Base URLs are plain https origins; anything longer is a paste error.

@@ -41,10 +41,10 @@ pub struct PaymentQuery {
     pub profile: Option<String>,
     /// A payment state word, e.g. `paid`.
     pub state: Option<String>,
-    /// Part of an order number, customer email or phone (any case), or the start of a
-    /// session id or of an Ottu reference number of one of the payment's operations.
-    /// Three characters or more use the indexes; one or two read the whole table (and
-    /// match anywhere in each of these).
+    /// The start of an order number or customer email (any case), phone (with or without
+    /// its `+`), session id, or Ottu reference number of one of the payment's operations;
+    /// through indexes. One or two characters match anywhere in these, reading the whole
+    /// table ([`SEARCH_MIN_PREFIX_CHARS`](crate::limits::SEARCH_MIN_PREFIX_CHARS)).
     pub search: Option<String>,
     /// Created at or after: RFC 3339 (`2026-01-31T22:00:00Z`) or a UTC date
     /// (`2026-02-01`, from its first instant).
@@ -283,7 +283,7 @@ impl Ledger {
                 id: crate::model::PaymentId(id),
             });
         self.store.read(|tx| {
-            let mut filter = PaymentFilter {
+            let filter = PaymentFilter {
                 profile: query
                     .profile
                     .as_deref()
@@ -297,7 +297,7 @@ impl Ledger {
                 // One more than the page: whether there is a next page, without a count.
                 limit: limit + 1,
             };
-            let mut payments = store::payments::list(tx, &filter)?;
+            let (mut payments, total) = store::payments::page(tx, &filter)?;
             let next_cursor = if payments.len() > limit as usize {
                 payments.truncate(limit as usize);
                 payments.last().map(|p| {
@@ -307,8 +307,6 @@ impl Ledger {
             } else {
                 None
             };
-            filter.after = None;
-            let total = store::payments::count(tx, &filter)?;
             Ok(PaymentPage {
                 payments: payments.iter().map(PaymentView::from).collect(),
                 next_cursor,

@@ -4,6 +4,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Row, Transaction, params, params_from_iter};
 
 use super::{Result, StoreError, parse_word};
+use crate::limits::SEARCH_MIN_PREFIX_CHARS;
 use crate::model::{
     NewPayment, OrderNo, Payment, PaymentId, PaymentState, ProfileId, ProfileName, SessionId,
 };
@@ -22,10 +23,10 @@ pub enum PaymentRef {
 pub struct PaymentFilter {
     pub profile: Option<ProfileId>,
     pub state: Option<PaymentState>,
-    /// Part of an order number, customer email or phone (any case), or the start of a
-    /// session id or of an Ottu reference number of one of the payment's operations. Text
-    /// shorter than [`SEARCH_MIN_INDEXED_CHARS`] reads the whole table and matches
-    /// anywhere in each of these.
+    /// The start of an order number, customer email (both any case), phone, session id, or
+    /// Ottu reference number of one of the payment's operations. Text shorter than
+    /// [`SEARCH_MIN_PREFIX_CHARS`] keeps the old meaning: anywhere in any of them, which
+    /// reads the whole table.
     pub search: Option<String>,
     /// Created at or after (Unix ms).
     pub from_ms: Option<i64>,
@@ -51,10 +52,6 @@ impl From<&Payment> for PaymentKey {
         }
     }
 }
-
-/// Searches shorter than this many characters cannot use the trigram index (it holds
-/// runs of three) and scan the table instead.
-pub const SEARCH_MIN_INDEXED_CHARS: usize = 3;
 
 const COLUMNS: &str = "SELECT p.id, pr.name, p.session_id, p.order_no, p.amount_minor, p.currency,
         p.state, p.hidden, p.source, p.created_at_ms, p.customer_email, p.customer_phone";
@@ -216,12 +213,6 @@ fn like_pattern(text: &str) -> String {
     out
 }
 
-/// An FTS5 query for the text as one phrase: with the trigram tokenizer, "contains this
-/// substring" (any case). Quotes inside are doubled, so nothing in it is query syntax.
-fn fts_phrase(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\"\""))
-}
-
 /// The half-open range `[text, end)` of NOCASE strings starting with `text`: the prefix
 /// as a range, which an index on the column can seek (LIKE 'x%' cannot when bound).
 fn prefix_range(text: &str) -> (String, String) {
@@ -260,10 +251,19 @@ fn session_ids(lo: usize, hi: usize) -> String {
     )
 }
 
+/// Payment ids whose `column` starts with the parameters' range, through its index
+/// (`payments_by_order_no_nocase`, `payments_by_email`: any case; `payments_by_phone`).
+fn column_ids(column: &str, nocase: bool, lo: usize, hi: usize) -> String {
+    let collate = if nocase { " COLLATE NOCASE" } else { "" };
+    format!(
+        "SELECT id FROM payments WHERE {column}{collate} >= ?{lo} AND {column}{collate} < ?{hi}"
+    )
+}
+
 /// The filter as SQL. With `keyset`, rows after `filter.after` only. A search of
-/// [`SEARCH_MIN_INDEXED_CHARS`] or more reads its matches from the trigram index, the
-/// session id index and the reference index first (`CROSS JOIN` keeps SQLite from walking the whole list order
-/// instead), so it costs what it matches, not the table's size.
+/// [`SEARCH_MIN_PREFIX_CHARS`] or more reads its matches from one index range per field
+/// first (`CROSS JOIN` keeps SQLite from walking the whole list order instead), so it
+/// costs what it matches, not the table's size.
 fn build(filter: &PaymentFilter, keyset: bool) -> Query {
     let mut q = Query {
         from_where: String::new(),
@@ -272,21 +272,33 @@ fn build(filter: &PaymentFilter, keyset: bool) -> Query {
     let search = filter.search.as_deref().filter(|s| !s.is_empty());
     let mut conditions: Vec<String> = Vec::new();
     match search {
-        Some(text) if text.chars().count() >= SEARCH_MIN_INDEXED_CHARS => {
-            let phrase = q.arg(fts_phrase(text));
+        Some(text) if text.chars().count() >= SEARCH_MIN_PREFIX_CHARS => {
             let (lo, hi) = prefix_range(text);
             let (lo, hi) = (q.arg(lo), q.arg(hi));
-            // Session ids as typed and in lower case (Ottu's are lower-case hex).
-            let lower = text.to_ascii_lowercase();
-            let (llo, lhi) = prefix_range(&lower);
-            let (llo, lhi) = (q.arg(llo), q.arg(lhi));
-            q.from_where = format!(
-                "FROM (SELECT rowid AS id FROM payments_search WHERE payments_search MATCH ?{phrase} \
-                 UNION {} UNION {} UNION {}) m CROSS JOIN payments p ON p.id = m.id \
-                 JOIN profiles pr ON pr.id = p.profile_id",
+            let mut parts = vec![
+                column_ids("order_no", true, lo, hi),
+                column_ids("customer_email", true, lo, hi),
+                column_ids("customer_phone", false, lo, hi),
                 session_ids(lo, hi),
-                session_ids(llo, lhi),
                 reference_ids(lo, hi),
+            ];
+            // Session ids also in lower case (Ottu's are lower-case hex).
+            let lower = text.to_ascii_lowercase();
+            if lower != text {
+                let (llo, lhi) = prefix_range(&lower);
+                let (llo, lhi) = (q.arg(llo), q.arg(lhi));
+                parts.push(session_ids(llo, lhi));
+            }
+            // A phone typed without its leading `+`.
+            if text.starts_with(|c: char| c.is_ascii_digit()) {
+                let (plo, phi) = prefix_range(&format!("+{text}"));
+                let (plo, phi) = (q.arg(plo), q.arg(phi));
+                parts.push(column_ids("customer_phone", false, plo, phi));
+            }
+            q.from_where = format!(
+                "FROM ({}) m CROSS JOIN payments p ON p.id = m.id \
+                 JOIN profiles pr ON pr.id = p.profile_id",
+                parts.join(" UNION ")
             );
         }
         Some(text) => {
@@ -332,22 +344,77 @@ fn build(filter: &PaymentFilter, keyset: bool) -> Query {
     q
 }
 
-/// One page in list order: up to `filter.limit` payments after `filter.after`.
-pub fn list(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Vec<Payment>> {
-    let mut q = build(filter, true);
+/// One page in list order (up to `filter.limit` payments after `filter.after`) and how
+/// many payments match the filter on all pages, exactly.
+///
+/// The total: without a search or a date range, a sum over `payment_counts` (kept by
+/// triggers), a few rows whatever the ledger's size. With a search, counted in the same
+/// statement as the page (a window over the matches), so the index is read once. With a
+/// date range, a count over the range of `payments_newest`.
+pub fn page(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<(Vec<Payment>, u64)> {
+    let (sql, args, searched) = page_statement(filter)?;
+    let mut stmt = tx.prepare_cached(&sql)?;
+    if !searched {
+        let rows = stmt.query_map(params_from_iter(args), from_row)?;
+        let payments = collect(rows)?;
+        return Ok((payments, count(tx, filter)?));
+    }
+    let mut total = None;
+    let rows = stmt.query_map(params_from_iter(args), |r| {
+        total = Some(r.get::<_, i64>(12)?);
+        from_row(r)
+    })?;
+    let payments = collect(rows)?;
+    let total = match total {
+        Some(n) => to_count(n)?,
+        // A page past the last match carries no row to read the total from.
+        None => count(tx, filter)?,
+    };
+    Ok((payments, total))
+}
+
+/// The page's statement, its arguments, and whether it carries the total (a search: all
+/// matches are counted by a window before the cursor and the limit apply).
+fn page_statement(filter: &PaymentFilter) -> Result<(String, Vec<SqlValue>, bool)> {
+    let searched = is_search(filter);
+    let mut q = build(filter, !searched);
+    if !searched {
+        let limit = q.arg(i64::from(filter.limit));
+        let sql = format!(
+            "{COLUMNS} {} ORDER BY p.created_at_ms DESC, p.id DESC LIMIT ?{limit}",
+            q.from_where
+        );
+        return Ok((sql, q.args, false));
+    }
+    let mut keyset = String::new();
+    if let Some(after) = filter.after {
+        let (at, id) = (q.arg(after.created_at_ms), q.arg(after.id.0));
+        keyset = format!("WHERE (created_at_ms, id) < (?{at}, ?{id})");
+    }
     let limit = q.arg(i64::from(filter.limit));
     let sql = format!(
-        "{COLUMNS} {} ORDER BY p.created_at_ms DESC, p.id DESC LIMIT ?{limit}",
+        "SELECT * FROM ({COLUMNS}, count(*) OVER () AS total {}) {keyset} \
+         ORDER BY created_at_ms DESC, id DESC LIMIT ?{limit}",
         q.from_where
     );
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(q.args), from_row)?;
-    collect(rows)
+    Ok((sql, q.args, true))
+}
+
+/// Whether the filter searches through the indexes (then the page and its total are one
+/// statement).
+fn is_search(filter: &PaymentFilter) -> bool {
+    filter
+        .search
+        .as_deref()
+        .is_some_and(|s| s.chars().count() >= SEARCH_MIN_PREFIX_CHARS)
+}
+
+fn to_count(n: i64) -> Result<u64> {
+    u64::try_from(n).map_err(|_| StoreError::corrupt("payment count", n.to_string()))
 }
 
 /// How many payments match the filter (all pages; `after` and `limit` ignored), exactly.
-/// Without a search or a date range it is a sum over `payment_counts` (kept by triggers),
-/// a few rows whatever the ledger's size; otherwise a count of the matches.
+/// See [`page`] for how each kind of filter is counted.
 pub fn count(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<u64> {
     let plain = filter.search.as_deref().is_none_or(str::is_empty)
         && filter.from_ms.is_none()
@@ -370,20 +437,15 @@ pub fn count(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<u64> {
         tx.prepare_cached(&sql)?
             .query_row(params_from_iter(q.args), |r| r.get(0))?
     };
-    u64::try_from(n).map_err(|_| StoreError::corrupt("payment count", n.to_string()))
+    to_count(n)
 }
 
 /// The query plan SQLite picks for a list page with this filter (`EXPLAIN QUERY PLAN`,
 /// one line per step): lets tests prove a search uses its indexes.
 pub fn list_plan(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Vec<String>> {
-    let mut q = build(filter, true);
-    let limit = q.arg(i64::from(filter.limit));
-    let sql = format!(
-        "EXPLAIN QUERY PLAN {COLUMNS} {} ORDER BY p.created_at_ms DESC, p.id DESC LIMIT ?{limit}",
-        q.from_where
-    );
-    let mut stmt = tx.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(q.args), |r| r.get::<_, String>(3))?;
+    let (sql, args, _) = page_statement(filter)?;
+    let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(3))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -124,8 +124,7 @@ pub fn dump(db: &Path) -> String {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    // The search index's shadow tables only mirror `payments` (and some have no rowid).
-    tables.retain(|t| !t.starts_with("sqlite_") && !t.starts_with("payments_search_"));
+    tables.retain(|t| !t.starts_with("sqlite_"));
     let mut out = String::new();
     for table in tables {
         out.push_str(&format!("== {table}\n"));

@@ -211,8 +211,8 @@ pub enum PaymentCommand {
     List {
         #[arg(long, value_name = "S")]
         state: Option<String>,
-        /// Part of an order number, customer email or phone, or the start of a session id
-        /// or Ottu reference number.
+        /// The start of an order number, customer email, phone, session id or Ottu
+        /// reference number (1 or 2 characters: anywhere in them).
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
         /// Rows on the page (1 to 10000).
