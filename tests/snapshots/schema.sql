@@ -15,8 +15,16 @@ CREATE INDEX operations_by_status ON operations (status, id);
 CREATE INDEX operations_due ON operations (status, next_attempt_at_ms, seq);
 -- index operations_one_retry
 CREATE UNIQUE INDEX operations_one_retry ON operations (retry_of) WHERE retry_of IS NOT NULL;
+-- index payments_by_email
+CREATE INDEX payments_by_email ON payments (customer_email COLLATE NOCASE)
+    WHERE customer_email IS NOT NULL;
 -- index payments_by_order_no
 CREATE INDEX payments_by_order_no ON payments (order_no) WHERE order_no IS NOT NULL;
+-- index payments_by_order_no_nocase
+CREATE INDEX payments_by_order_no_nocase ON payments (order_no COLLATE NOCASE)
+    WHERE order_no IS NOT NULL;
+-- index payments_by_phone
+CREATE INDEX payments_by_phone ON payments (customer_phone) WHERE customer_phone IS NOT NULL;
 -- index payments_by_profile_newest
 CREATE INDEX payments_by_profile_newest ON payments (profile_id, created_at_ms DESC, id DESC);
 -- index payments_by_state_newest
@@ -101,19 +109,6 @@ CREATE TABLE payments (
     updated_at_ms      INTEGER NOT NULL, refreshed_at_ms INTEGER, customer_email TEXT, customer_phone TEXT,
     UNIQUE (profile_id, session_id)
 ) STRICT;
--- table payments_search
-CREATE VIRTUAL TABLE payments_search USING fts5 (
-    order_no, customer_email, customer_phone,
-    content = 'payments', content_rowid = 'id', tokenize = 'trigram'
-);
--- table payments_search_config
-CREATE TABLE 'payments_search_config'(k PRIMARY KEY, v) WITHOUT ROWID;
--- table payments_search_data
-CREATE TABLE 'payments_search_data'(id INTEGER PRIMARY KEY, block BLOB);
--- table payments_search_docsize
-CREATE TABLE 'payments_search_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
--- table payments_search_idx
-CREATE TABLE 'payments_search_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
 -- table profiles
 CREATE TABLE profiles (
     id            INTEGER PRIMARY KEY,
@@ -186,27 +181,6 @@ BEGIN
     UPDATE payment_counts SET n = n - 1 WHERE profile_id = old.profile_id AND state = old.state;
     INSERT INTO payment_counts (profile_id, state, n) VALUES (new.profile_id, new.state, 1)
     ON CONFLICT (profile_id, state) DO UPDATE SET n = n + 1;
-END;
--- trigger payments_search_delete
-CREATE TRIGGER payments_search_delete AFTER DELETE ON payments
-BEGIN
-    INSERT INTO payments_search (payments_search, rowid, order_no, customer_email, customer_phone)
-    VALUES ('delete', old.id, old.order_no, old.customer_email, old.customer_phone);
-END;
--- trigger payments_search_insert
-CREATE TRIGGER payments_search_insert AFTER INSERT ON payments
-BEGIN
-    INSERT INTO payments_search (rowid, order_no, customer_email, customer_phone)
-    VALUES (new.id, new.order_no, new.customer_email, new.customer_phone);
-END;
--- trigger payments_search_update
-CREATE TRIGGER payments_search_update
-AFTER UPDATE OF order_no, customer_email, customer_phone ON payments
-BEGIN
-    INSERT INTO payments_search (payments_search, rowid, order_no, customer_email, customer_phone)
-    VALUES ('delete', old.id, old.order_no, old.customer_email, old.customer_phone);
-    INSERT INTO payments_search (rowid, order_no, customer_email, customer_phone)
-    VALUES (new.id, new.order_no, new.customer_email, new.customer_phone);
 END;
 -- trigger profiles_paused_code_follows
 CREATE TRIGGER profiles_paused_code_follows AFTER UPDATE OF paused_reason ON profiles
