@@ -123,7 +123,7 @@ pub const CODES: &[Code] = &[
     // The ledger file.
     c("store.busy", Unavailable, "Another process holds the ledger's write lock longer than the busy timeout."),
     c("store.corrupt", Internal, "The ledger file is damaged, or holds a value this build cannot read."),
-    c("store.newer_schema", Unavailable, "The ledger was written by a newer Daftar (its schema version is newer than this build's)."),
+    c("store.newer_version", Unavailable, "The ledger was written by a newer Daftar (its schema version is newer than this build's)."),
     c("store.cannot_open", Unavailable, "The ledger file cannot be opened or created (missing directory, permissions)."),
     c("store.not_a_ledger", Unavailable, "The file is not a Daftar ledger: left untouched."),
     c("store.hard_linked", Unavailable, "The ledger file has a second name (hard link)."),

@@ -218,7 +218,7 @@ mod tests {
             (found(0, LEGACY_MAX_VERSION, ledger), Ok(LEGACY_MAX_VERSION)),
             (
                 found(APPLICATION_ID, LATEST_VERSION + 1, ledger),
-                Err("store.newer_schema"),
+                Err("store.newer_version"),
             ),
             (found(APPLICATION_ID, -1, ledger), Err("store.not_a_ledger")),
             (found(0, -1, ledger), Err("store.not_a_ledger")),

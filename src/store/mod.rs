@@ -52,7 +52,7 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
-    /// `store.newer_schema` (the "newer version"): the file's `user_version` is
+    /// `store.newer_version`: the file's `user_version` is
     /// above [`LATEST_VERSION`], found by `migrate::check` before anything is written.
     #[error(
         "the ledger at {path} was written by a newer Daftar (schema version {found}; this Daftar knows up to {supported}); upgrade Daftar to open it"
@@ -138,7 +138,7 @@ impl StoreError {
     /// registered in `crate::error::codes`.
     pub fn code(&self) -> &'static str {
         match self {
-            StoreError::NewerSchema { .. } => "store.newer_schema",
+            StoreError::NewerSchema { .. } => "store.newer_version",
             StoreError::NotAFile { .. } => "db.not_a_file",
             StoreError::NotALedger { .. } => "store.not_a_ledger",
             StoreError::HardLinked { .. } => "store.hard_linked",
