@@ -291,3 +291,59 @@ fn refresh_all_skips_a_profile_without_a_key_and_names_it_when_asked_for() {
         .unwrap_err();
     assert_eq!(error.code(), "ottu.credential", "{error}");
 }
+
+/// The desktop app's shape: commands on the caller's `Ledger` while an import runs on its
+/// own. The caller's handle is never held across the network, so its writes and reads
+/// wait only for the import's short batch writes, not for Ottu.
+#[test]
+fn the_callers_ledger_writes_and_reads_while_an_import_runs() {
+    // 200 ids at 200 ms each, 4 at a time: about 10 s of import.
+    let mut env = env(200, 200);
+    let ids = env.session_ids();
+    let job = env.ledger.import_job(env.request(ids)).unwrap();
+    let cancel = job.cancel_flag();
+    let handled = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = Arc::clone(&handled);
+    let runtime = runtime();
+    let handle = runtime.handle().clone();
+    let import = std::thread::spawn(move || {
+        job.run(&handle, &mut |p| seen.store(p.handled, Ordering::SeqCst))
+    });
+    let mut slowest = Duration::ZERO;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut calls = 0;
+    // Until the import has written at least two batches (one every 2 s), calling all along.
+    while handled.load(Ordering::SeqCst) < 100 {
+        assert!(Instant::now() < deadline, "the import does not go on");
+        let i = calls;
+        calls += 1;
+        let started = Instant::now();
+        env.ledger
+            .add_payment(&daftar::ledger::PaymentInput {
+                profile: "shop".to_string(),
+                session_id: format!("by-hand-{i}"),
+                order_no: None,
+                amount: "1.000".to_string(),
+                currency: "KWD".to_string(),
+                state: "paid".to_string(),
+            })
+            .unwrap();
+        env.ledger.status().unwrap();
+        slowest = slowest.max(started.elapsed());
+    }
+    let during = handled.load(Ordering::SeqCst);
+    cancel.store(true, Ordering::SeqCst);
+    let summary = import.join().unwrap().unwrap();
+    eprintln!(
+        "slowest of {calls} writes + reads while importing: {slowest:?} ({during} of 200 ids answered)"
+    );
+    // The import was still running through all of it.
+    assert!(during < 200, "the import ended before the writes: {during}");
+    assert!(
+        slowest < Duration::from_secs(1),
+        "a call waited {slowest:?} for the import"
+    );
+    // What was answered before the cancel is written, beside the payments added by hand.
+    assert!(summary.imported() >= during, "{summary:?}");
+    assert_eq!(env.counts().0, summary.imported() + calls);
+}
