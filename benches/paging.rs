@@ -480,7 +480,7 @@ fn main() {
         )
         .target("p99 < 5 ms", any.pct(99.0) < Duration::from_millis(5)),
     );
-    let deep = measure(WARMUP, &vec![(); WARMUP + PAGE_ITERATIONS], |_| {
+    let deep = measure(WARMUP, &[(); WARMUP + PAGE_ITERATIONS], |_| {
         assert_eq!(
             page_after(&mut ledger, &deep_cursor, None).payments.len() as i64,
             PAGE
@@ -503,7 +503,7 @@ fn main() {
         )
         .target("p99 < 5 ms", paid.pct(99.0) < Duration::from_millis(5)),
     );
-    let offset = measure(2, &vec![(); 2 + SCAN_ITERATIONS], |_| {
+    let offset = measure(2, &[(); 2 + SCAN_ITERATIONS], |_| {
         assert_eq!(offset_page(&raw, depth as i64).len() as i64, PAGE);
     });
     rows.push(Row::new(
@@ -512,7 +512,7 @@ fn main() {
     ));
 
     // What a total costs where no maintained count answers it: a date range is counted.
-    let whole_year = measure(2, &vec![(); 2 + SCAN_ITERATIONS], |_| {
+    let whole_year = measure(2, &[(); 2 + SCAN_ITERATIONS], |_| {
         let page = list(
             &mut ledger,
             &PaymentQuery {
@@ -528,7 +528,7 @@ fn main() {
         format!("context: page + total with a date range over all {n} payments (counted)"),
         whole_year.summary(),
     ));
-    let one_day = measure(WARMUP, &vec![(); WARMUP + 200], |_| {
+    let one_day = measure(WARMUP, &[(); WARMUP + 200], |_| {
         list(
             &mut ledger,
             &PaymentQuery {
@@ -544,7 +544,7 @@ fn main() {
         one_day.summary(),
     ));
     // A search that matches half the ledger costs what it matches (sorted, then counted).
-    let broad = measure(2, &vec![(); 2 + 5], |_| {
+    let broad = measure(2, &[(); 2 + 5], |_| {
         let page = list(
             &mut ledger,
             &PaymentQuery {
@@ -559,7 +559,7 @@ fn main() {
         "context: search `ORD-2025-` (matches about half), page + total",
         broad.summary(),
     ));
-    let short = measure(2, &vec![(); 2 + 5], |_| {
+    let short = measure(2, &[(); 2 + 5], |_| {
         list(
             &mut ledger,
             &PaymentQuery {

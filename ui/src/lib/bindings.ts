@@ -240,10 +240,10 @@ export type PaymentQuery = { profile?: string | null,
  */
 state?: string | null, 
 /**
- * Part of an order number, customer email or phone (any case), or the start of a
- * session id or of an Ottu reference number of one of the payment's operations.
- * Three characters or more use the indexes; one or two read the whole table (and
- * match anywhere in each of these).
+ * The start of an order number or customer email (any case), phone (with or without
+ * its `+`), session id, or Ottu reference number of one of the payment's operations;
+ * through indexes. One or two characters match anywhere in these, reading the whole
+ * table ([`SEARCH_MIN_PREFIX_CHARS`](crate::limits::SEARCH_MIN_PREFIX_CHARS)).
  */
 search?: string | null, 
 /**
