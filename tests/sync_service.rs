@@ -328,6 +328,11 @@ fn one_unreachable_profile_does_not_stall_the_other() {
     }
     assert_eq!(app.status_of("dead-1"), OperationStatus::Queued);
     // Status: one light per profile, and how long the unreachable one's work has waited.
+    // The per-profile numbers are re-read when the worker goes idle (and at most every
+    // second while it drains).
+    events.until("idle", |e| {
+        e.iter().any(|e| matches!(e, SyncEvent::Idle { .. }))
+    });
     let deadline = Instant::now() + PATIENCE;
     let status = loop {
         let status = handle.status();
