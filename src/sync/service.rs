@@ -333,6 +333,17 @@ impl Board {
         entry.reason = reason;
     }
 
+    /// `count` of the profile's operations left the queue (an outcome recorded, and what
+    /// it blocked): its waiting number follows at once; its oldest age at the next read.
+    pub(crate) fn done(&self, id: crate::model::ProfileId, count: u64) {
+        if let Some(entry) = self.state().profiles.get_mut(&id.0) {
+            entry.waiting = entry.waiting.saturating_sub(count);
+            if entry.waiting == 0 {
+                entry.oldest_queued_at_ms = None;
+            }
+        }
+    }
+
     pub(crate) fn set_queues(&self, queues: Vec<ProfileQueue>, outstanding: u64) {
         let mut state = self.state();
         state.outstanding = outstanding;

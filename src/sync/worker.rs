@@ -900,6 +900,9 @@ impl Worker<'_> {
         ) {
             // The operation and those it blocked are no longer outstanding.
             self.outstanding = self.outstanding.saturating_sub(1 + recorded.blocked);
+            if let Some(board) = &self.control.board {
+                board.done(op.profile_id, 1 + recorded.blocked);
+            }
         }
         if recorded.offline {
             let until = now_ms + SYNC_OFFLINE_RETRY_MS as i64;
