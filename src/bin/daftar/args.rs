@@ -263,7 +263,7 @@ pub enum QueueCommand {
     List {
         #[arg(long, value_name = "S")]
         status: Option<String>,
-        /// Rows on the page (1 to 10000).
+        /// Rows on the page (1 to 10000; all 10000 unless given).
         #[arg(long, value_name = "N", value_parser = page_limit, allow_hyphen_values = true)]
         limit: Option<i64>,
         /// The next page: the cursor the previous page printed.

@@ -236,7 +236,9 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
         }) => out.operations(&ledger.queue_list(&QueueQuery {
             status,
             after,
-            limit,
+            // The CLI's page stays what `queue list` always printed (up to 10,000); the
+            // facade's default page is a screenful for the app.
+            limit: limit.or(Some(i64::from(daftar::limits::MAX_PAGE_ROWS))),
         })?),
         Command::Queue(QueueCommand::Drop { id, reason }) => {
             out.dropped(&ledger.drop_operation(id, reason.as_deref())?)
