@@ -490,6 +490,9 @@ pub struct Operation {
     pub updated_at_ms: i64,
     /// The request may have reached Ottu at least once: it can no longer be dropped.
     pub sent: bool,
+    /// When the sync worker may try it next (after a retryable failure or a busy
+    /// answer); `None` = as soon as it is its turn, or never again once finished.
+    pub next_attempt_at_ms: Option<i64>,
 }
 
 /// A transaction Ottu created for a succeeded external operation.

@@ -13,15 +13,15 @@ use std::time::Duration;
 use daftar::Ledger;
 use daftar::connect::Remote;
 use daftar::ledger::{
-    PaymentInput, PaymentLookup, PaymentQuery, ProfileChange, QueueQuery, QueueRequest, QueuedView,
-    RetryRequest,
+    OperationView, PaymentInput, PaymentLookup, PaymentQuery, ProfileChange, QueueQuery,
+    QueueRequest, QueuedView, RetryRequest,
 };
 use daftar::ottu::{ClientConfig, Credential};
 use daftar::secrets::{MemoryStore, SecretString};
-use daftar::sources::{FixedClock, SequentialKeys, SplitMix};
+use daftar::sources::{Clock, FixedClock, SequentialKeys, SplitMix, format_ms};
 use daftar::store::Store;
 use daftar::sync::{self, SyncDeps, SyncEvent, SyncMode, SyncOptions, SyncSummary};
-use daftar_sandbox::{Config, NewPayment, RunningSandbox, Sandbox};
+use daftar_sandbox::{Config, FaultConfig, NewPayment, RunningSandbox, Sandbox};
 use serde::Serialize;
 
 /// 2026-01-02T03:04:05.678Z: every time in the ledger is this one, or a step after it.
@@ -80,6 +80,7 @@ impl Env {
             "amount": amount,
             "state": "paid",
             "pg_code": pg_code,
+            "customer_email": format!("{session}@example.com"),
         }))
         .unwrap();
         self.sandbox.add_payment(payment).unwrap();
@@ -282,4 +283,102 @@ fn every_view_keeps_its_json_shape() {
     insta::assert_snapshot!("status", env.json(&status));
     let spare = env.ledger.profile_show("spare").unwrap();
     insta::assert_snapshot!("profile_detail_paused", env.json(&spare));
+}
+
+/// An operation's age is measured by the ledger's clock while it waits (queued, and after
+/// a throttled attempt) and is gone once it succeeded; `next_attempt_at` is the time a
+/// throttled one waits for. Every view of the operation says the same.
+#[test]
+fn an_operations_age_and_next_attempt_follow_the_ledger_clock() {
+    let mut env = Env::start();
+    let base_url = env.sandbox.base_url().to_string();
+    let key = env.sandbox.api_key().to_string();
+    env.ledger.add_profile("shop", &base_url, "KWD").unwrap();
+    env.ledger.set_key("shop", api_key(&key)).unwrap();
+    env.ottu_payment("paid-1", "10.000", "credit-card");
+    env.ottu_payment("busy-1", "10.000", "credit-card");
+    env.ledger
+        .import_from_ottu(
+            &env.remote(),
+            "shop",
+            &["paid-1".to_string(), "busy-1".to_string()],
+            &mut |_| {},
+        )
+        .unwrap();
+
+    // The operation as the queue list and `payment show` give it.
+    fn seen(env: &mut Env, session: &str, id: i64) -> Vec<OperationView> {
+        let listed = env
+            .ledger
+            .queue_list(&QueueQuery::default())
+            .unwrap()
+            .operations
+            .into_iter()
+            .filter(|o| o.id == id);
+        let shown = env
+            .ledger
+            .show_payment(&PaymentLookup::session_id(session))
+            .unwrap()
+            .operations
+            .into_iter()
+            .filter(|o| o.id == id);
+        let views: Vec<OperationView> = listed.chain(shown).collect();
+        assert_eq!(views.len(), 2, "{views:?}");
+        views
+    }
+    let ages = |views: &[OperationView]| views.iter().map(|o| o.age_ms).collect::<Vec<_>>();
+    let next = |views: &[OperationView]| {
+        views
+            .iter()
+            .map(|o| o.next_attempt_at.clone())
+            .collect::<Vec<_>>()
+    };
+
+    let queued = env.queue("refund", "paid-1", Some("1.000")).operation;
+    assert_eq!((queued.age_ms, queued.next_attempt_at), (Some(0), None));
+    env.clock.advance_ms(7_500);
+    let views = seen(&mut env, "paid-1", queued.id);
+    assert_eq!(ages(&views), [Some(7_500); 2]);
+    assert_eq!(next(&views), [None, None]);
+    env.clock.advance_ms(2_500);
+    assert_eq!(
+        ages(&seen(&mut env, "paid-1", queued.id)),
+        [Some(10_000); 2]
+    );
+
+    // Sent and succeeded: no longer waiting, so no age however late it is read.
+    let (summary, _) = env.sync();
+    assert_eq!(summary.succeeded, 1, "{summary:?}");
+    env.clock.advance_ms(60_000);
+    let views = seen(&mut env, "paid-1", queued.id);
+    assert_eq!(ages(&views), [None, None], "{views:?}");
+    assert_eq!(next(&views), [None, None]);
+
+    // Ottu is busy (429, Retry-After 120 s): the operation waits again, until then.
+    env.sandbox
+        .set_faults(FaultConfig {
+            rate_429: 1.0,
+            retry_after_s: 120,
+            ..FaultConfig::none()
+        })
+        .unwrap();
+    let busy = env.queue("refund", "busy-1", Some("1.000")).operation;
+    let (summary, _) = env.sync();
+    assert_eq!(summary.succeeded, 0, "{summary:?}");
+    let attempted_at = env.clock.now_ms();
+    let views = seen(&mut env, "busy-1", busy.id);
+    assert!(
+        views
+            .iter()
+            .all(|o| o.status == daftar::model::OperationStatus::Queued
+                && o.last_error_code.as_deref() == Some("ottu.throttled")),
+        "{views:?}"
+    );
+    let due = Some(format_ms(attempted_at + 120_000));
+    assert_eq!(next(&views), [due.clone(), due.clone()]);
+    assert_eq!(ages(&views), [Some(1_000); 2]);
+    env.clock.advance_ms(30_000);
+    let views = seen(&mut env, "busy-1", busy.id);
+    assert_eq!(ages(&views), [Some(31_000); 2]);
+    assert_eq!(next(&views), [due.clone(), due]);
 }

@@ -197,7 +197,7 @@ impl Ledger {
                     })),
                 },
             )?;
-            detail(tx, store::payments::by_id(tx, id)?)
+            detail(tx, store::payments::by_id(tx, id)?, now_ms)
         })
     }
 
@@ -316,9 +316,10 @@ impl Ledger {
     }
 
     pub fn show_payment(&mut self, lookup: &PaymentLookup) -> Result<PaymentDetail> {
+        let now_ms = self.clock.now_ms();
         self.store.read(|tx| {
             let payment = find_payment(tx, lookup)?;
-            detail(tx, payment)
+            detail(tx, payment, now_ms)
         })
     }
 }
@@ -340,7 +341,12 @@ fn duplicate_as_input(error: store::StoreError, session_id: &SessionId) -> Error
     }
 }
 
-fn detail(tx: &rusqlite::Transaction<'_>, payment: crate::model::Payment) -> Result<PaymentDetail> {
+/// `now_ms`: the ledger clock's time, which the operations' ages are measured against.
+fn detail(
+    tx: &rusqlite::Transaction<'_>,
+    payment: crate::model::Payment,
+    now_ms: i64,
+) -> Result<PaymentDetail> {
     let balances = balances(tx, &payment)?;
     let operations = store::operations::for_payment(tx, payment.id)?;
     let children = store::children::for_payment(tx, payment.id)?;
@@ -351,5 +357,6 @@ fn detail(tx: &rusqlite::Transaction<'_>, payment: crate::model::Payment) -> Res
         &operations,
         &children,
         &events,
+        now_ms,
     ))
 }

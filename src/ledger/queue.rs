@@ -130,7 +130,7 @@ impl Ledger {
                 });
             }
             Ok(QueuedView {
-                operation: OperationView::new(&operation, &payment),
+                operation: OperationView::new(&operation, &payment, now_ms),
                 balances: after.view(),
             })
         })
@@ -163,6 +163,7 @@ impl Ledger {
             .map(|c| super::payments::decode_cursor::<1>(super::payments::OPERATION_CURSOR_TAG, c))
             .transpose()?
             .map(|[id]| OperationId(id));
+        let now_ms = self.clock.now_ms();
         self.store.read(|tx| {
             let mut filter = OperationFilter {
                 status,
@@ -191,7 +192,7 @@ impl Ledger {
                     Entry::Occupied(e) => e.into_mut(),
                     Entry::Vacant(e) => e.insert(store::payments::by_id(tx, op.payment_id)?),
                 };
-                views.push(OperationView::new(op, payment));
+                views.push(OperationView::new(op, payment, now_ms));
             }
             Ok(OperationPage {
                 operations: views,
@@ -240,7 +241,7 @@ impl Ledger {
             )?;
             let op = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
             let payment = store::payments::by_id(tx, op.payment_id)?;
-            Ok(OperationView::new(&op, &payment))
+            Ok(OperationView::new(&op, &payment, now_ms))
         })
     }
 
@@ -336,7 +337,7 @@ impl Ledger {
             }
             let op = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
             let payment = store::payments::by_id(tx, op.payment_id)?;
-            Ok(OperationView::new(&op, &payment))
+            Ok(OperationView::new(&op, &payment, now_ms))
         })
     }
 
@@ -543,7 +544,7 @@ fn self_retry(
     }
     let operation = store::operations::by_id(tx, new_id)?.ok_or_else(|| not_found(new_id))?;
     Ok(QueuedView {
-        operation: OperationView::new(&operation, &payment),
+        operation: OperationView::new(&operation, &payment, now_ms),
         balances: balances(tx, &payment)?.view(),
     })
 }

@@ -46,6 +46,10 @@ pub struct PaymentView {
     pub hidden: bool,
     pub source: PaymentSource,
     pub created_at: String,
+    /// The customer's email as Ottu gave it; `null` when it gave none.
+    pub customer_email: Option<String>,
+    /// The customer's phone as Ottu gave it; `null` when it gave none.
+    pub customer_phone: Option<String>,
 }
 
 impl From<&Payment> for PaymentView {
@@ -60,6 +64,8 @@ impl From<&Payment> for PaymentView {
             hidden: p.hidden,
             source: p.source,
             created_at: format_ms(p.created_at_ms),
+            customer_email: p.customer_email.clone(),
+            customer_phone: p.customer_phone.clone(),
         }
     }
 }
@@ -95,10 +101,29 @@ pub struct OperationView {
     pub order_no: Option<String>,
     pub profile: String,
     pub currency: String,
+    /// When the sync worker will try it next (RFC 3339), after a retryable failure or a
+    /// busy answer; `null` when it goes at its turn, or when it is not `queued`.
+    pub next_attempt_at: Option<String>,
+    /// How long it has waited since it was queued, in milliseconds by the ledger's clock
+    /// when the view was made, while unfinished (`queued`, `in_flight`, `blocked`,
+    /// `needs_attention`); `null` once finished.
+    pub age_ms: Option<u64>,
 }
 
 impl OperationView {
-    pub fn new(op: &Operation, payment: &Payment) -> OperationView {
+    /// The view of `op` (of `payment`) as of `now_ms`, the ledger clock's time, which its
+    /// age is measured against.
+    pub fn new(op: &Operation, payment: &Payment, now_ms: i64) -> OperationView {
+        // Exhaustive, so a new status has to say whether it still waits.
+        let unfinished = match op.status {
+            OperationStatus::Queued
+            | OperationStatus::InFlight
+            | OperationStatus::Blocked
+            | OperationStatus::NeedsAttention => true,
+            OperationStatus::Succeeded | OperationStatus::Failed | OperationStatus::Dropped => {
+                false
+            }
+        };
         OperationView {
             id: op.id.0,
             kind: op.kind,
@@ -119,6 +144,13 @@ impl OperationView {
             order_no: payment.order_no.as_ref().map(ToString::to_string),
             profile: payment.profile.to_string(),
             currency: payment.amount.currency().to_string(),
+            // Only a queued operation waits for that time; the column keeps the last one.
+            next_attempt_at: op
+                .next_attempt_at_ms
+                .filter(|_| op.status == OperationStatus::Queued)
+                .map(format_ms),
+            // A clock set back before the queueing reads as no wait, not a huge one.
+            age_ms: unfinished.then(|| u64::try_from(now_ms - op.created_at_ms).unwrap_or(0)),
         }
     }
 }
@@ -189,6 +221,8 @@ pub struct PaymentDetail {
     pub hidden: bool,
     pub source: PaymentSource,
     pub created_at: String,
+    pub customer_email: Option<String>,
+    pub customer_phone: Option<String>,
     pub balances: BalancesView,
     pub operations: Vec<OperationView>,
     pub children: Vec<ChildView>,
@@ -202,6 +236,7 @@ impl PaymentDetail {
         operations: &[Operation],
         children: &[Child],
         events: &[Event],
+        now_ms: i64,
     ) -> PaymentDetail {
         let view = PaymentView::from(payment);
         PaymentDetail {
@@ -214,10 +249,12 @@ impl PaymentDetail {
             hidden: view.hidden,
             source: view.source,
             created_at: view.created_at,
+            customer_email: view.customer_email,
+            customer_phone: view.customer_phone,
             balances: balances.view(),
             operations: operations
                 .iter()
-                .map(|o| OperationView::new(o, payment))
+                .map(|o| OperationView::new(o, payment, now_ms))
                 .collect(),
             children: children.iter().map(ChildView::from).collect(),
             events: events.iter().map(EventView::from).collect(),

@@ -98,7 +98,8 @@ const SELECT: &str =
         o.tracking_key, o.status, o.attempts, o.reason, o.requested_by,
         CASE WHEN o.last_error_code IS NULL THEN o.last_error
              ELSE json_array(o.last_error_code, o.last_error_params, o.last_error) END,
-        o.created_at_ms, o.updated_at_ms, o.first_sent_at_ms IS NOT NULL
+        o.created_at_ms, o.updated_at_ms, o.first_sent_at_ms IS NOT NULL,
+        o.next_attempt_at_ms
     FROM operations o JOIN payments p ON p.id = o.payment_id";
 
 type RawOperation = (
@@ -117,6 +118,7 @@ type RawOperation = (
     i64,
     i64,
     bool,
+    Option<i64>,
 );
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<RawOperation> {
@@ -136,6 +138,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<RawOperation> {
         r.get(12)?,
         r.get(13)?,
         r.get(14)?,
+        r.get(15)?,
     ))
 }
 
@@ -156,6 +159,7 @@ fn decode(raw: RawOperation) -> Result<Operation> {
         created_at_ms,
         updated_at_ms,
         sent,
+        next_attempt_at_ms,
     ) = raw;
     let (last_error, last_error_stored) = last_error_text(last_error);
     let currency = Currency::from_code(&currency)
@@ -179,6 +183,7 @@ fn decode(raw: RawOperation) -> Result<Operation> {
         created_at_ms,
         updated_at_ms,
         sent,
+        next_attempt_at_ms,
     })
 }
 

@@ -83,12 +83,20 @@ set_key_again: boolean,
  */
 pause_lifted: string | null, name: string, base_url: string, currency: string, created_at: string, };
 
-export type PaymentView = { session_id: string, order_no: string | null, profile: string, currency: string, amount: string, state: PaymentState, hidden: boolean, source: PaymentSource, created_at: string, };
+export type PaymentView = { session_id: string, order_no: string | null, profile: string, currency: string, amount: string, state: PaymentState, hidden: boolean, source: PaymentSource, created_at: string, 
+/**
+ * The customer's email as Ottu gave it; `null` when it gave none.
+ */
+customer_email: string | null, 
+/**
+ * The customer's phone as Ottu gave it; `null` when it gave none.
+ */
+customer_phone: string | null, };
 
 /**
  * `payment show`: the payment, its balances and its whole timeline.
  */
-export type PaymentDetail = { session_id: string, order_no: string | null, profile: string, currency: string, amount: string, state: PaymentState, hidden: boolean, source: PaymentSource, created_at: string, balances: BalancesView, operations: Array<OperationView>, children: Array<ChildView>, events: Array<EventView>, };
+export type PaymentDetail = { session_id: string, order_no: string | null, profile: string, currency: string, amount: string, state: PaymentState, hidden: boolean, source: PaymentSource, created_at: string, customer_email: string | null, customer_phone: string | null, balances: BalancesView, operations: Array<OperationView>, children: Array<ChildView>, events: Array<EventView>, };
 
 /**
  * The balances as decimal strings with the currency's decimals, for JSON.
@@ -113,7 +121,18 @@ sent: boolean, reason: string | null, requested_by: string, last_error: string |
  * `last_error`'s code and the values it is made from (see docs/errors.md), for a UI's
  * own words; absent for an error stored before codes were.
  */
-last_error_code?: string, last_error_params?: { [key in string]: JsonValue }, session_id: string, order_no: string | null, profile: string, currency: string, };
+last_error_code?: string, last_error_params?: { [key in string]: JsonValue }, session_id: string, order_no: string | null, profile: string, currency: string, 
+/**
+ * When the sync worker will try it next (RFC 3339), after a retryable failure or a
+ * busy answer; `null` when it goes at its turn, or when it is not `queued`.
+ */
+next_attempt_at: string | null, 
+/**
+ * How long it has waited since it was queued, in milliseconds by the ledger's clock
+ * when the view was made, while unfinished (`queued`, `in_flight`, `blocked`,
+ * `needs_attention`); `null` once finished.
+ */
+age_ms: number | null, };
 
 export type ChildView = { session_id: string, kind: OperationKind, amount: string, state: ChildState, operation_id: number | null, created_at: string, };
 
@@ -150,7 +169,18 @@ sent: boolean, reason: string | null, requested_by: string, last_error: string |
  * `last_error`'s code and the values it is made from (see docs/errors.md), for a UI's
  * own words; absent for an error stored before codes were.
  */
-last_error_code?: string, last_error_params?: { [key in string]: JsonValue }, session_id: string, order_no: string | null, profile: string, currency: string, };
+last_error_code?: string, last_error_params?: { [key in string]: JsonValue }, session_id: string, order_no: string | null, profile: string, currency: string, 
+/**
+ * When the sync worker will try it next (RFC 3339), after a retryable failure or a
+ * busy answer; `null` when it goes at its turn, or when it is not `queued`.
+ */
+next_attempt_at: string | null, 
+/**
+ * How long it has waited since it was queued, in milliseconds by the ledger's clock
+ * when the view was made, while unfinished (`queued`, `in_flight`, `blocked`,
+ * `needs_attention`); `null` once finished.
+ */
+age_ms: number | null, };
 
 /**
  * `payment list`: one page in list order (newest first). `next_cursor` is passed back as
