@@ -187,3 +187,64 @@ fn the_log_file_and_verbose_stderr_tell_what_happened_and_hold_no_secret() {
         );
     }
 }
+
+/// A base URL typed with a user and password (`https://merchant:PW@host`) is refused; the
+/// refusal names the URL, and that copy must hide the password everywhere it goes: the
+/// terminal, the `--json` error and the log file (on by default, so a support bundle would
+/// carry it). `profile add` and `profile set` both parse the URL.
+#[test]
+fn a_base_url_with_a_password_leaves_it_nowhere() {
+    let password = format!("S3cretPW{}", uuid::Uuid::new_v4().simple());
+    let url = format!("https://merchant:{password}@shop.ottu.net");
+    // Refused for its host before its user is looked at: the host check must hide it too.
+    let bad_host = format!("https://merchant:{password}@shop_1.ottu.net");
+    let cli = Cli::new();
+    ok(
+        cli.run(&[
+            "profile",
+            "add",
+            "shop",
+            "--base-url",
+            "https://shop.ottu.net",
+            "--currency",
+            "KWD",
+        ]),
+        "profile add",
+    );
+    let mut seen = String::new();
+    for url in [&url, &bad_host] {
+        for args in [
+            &[
+                "profile",
+                "add",
+                "other",
+                "--currency",
+                "KWD",
+                "--base-url",
+                url,
+            ][..],
+            &["profile", "set", "shop", "--base-url", url][..],
+        ] {
+            for prefix in [&["--json"][..], &["-v"][..], &[][..]] {
+                let all: Vec<&str> = prefix.iter().chain(args).copied().collect();
+                let run = cli.run(&all);
+                assert_ne!(run.code, 0, "{all:?} was accepted");
+                if prefix == ["--json"] {
+                    let error = &run.json()["error"];
+                    assert_eq!(error["code"], "base_url.invalid", "{}", run.stdout);
+                    let message = error["message"].as_str().unwrap();
+                    assert!(message.contains("https://***:***@shop"), "{message}");
+                } else {
+                    assert!(run.stderr.contains("***:***@shop"), "{}", run.stderr);
+                }
+                seen.push_str(&run.stdout);
+                seen.push_str(&run.stderr);
+            }
+        }
+    }
+    let (files, log) = log_files(&cli.dir.path().join("logs"));
+    assert!(files > 0 && log.contains("***:***@shop"), "{log}");
+    seen.push_str(&log);
+    seen.push_str(&common::dump(&cli.db));
+    assert!(!seen.contains(&password), "the password leaked:\n{seen}");
+}

@@ -25,7 +25,10 @@ pub const BASE_URL_ALLOWED: &str = "an https:// URL such as https://example.ottu
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[error("base URL '{url}' {problem}: use {BASE_URL_ALLOWED}")]
 pub struct BaseUrlError {
-    /// The URL as given, escaped so control characters and bidi overrides show as escapes.
+    /// The URL as given with any user and password replaced by `***` ([`redact`]): the
+    /// message goes to the terminal, the JSON error and the log file, and a URL typed as
+    /// `https://user:password@host` must not leave its password in any of them. Escaped
+    /// so control characters and bidi overrides show as escapes.
     pub url: String,
     pub code: &'static str,
     pub problem: &'static str,
@@ -34,7 +37,7 @@ pub struct BaseUrlError {
 /// Parses and checks a base URL (see the module doc for the rules).
 pub fn parse_base_url(text: &str) -> Result<Url, BaseUrlError> {
     let bad = |code, problem| BaseUrlError {
-        url: text.escape_debug().to_string(),
+        url: redact(text).escape_debug().to_string(),
         code,
         problem,
     };
@@ -102,6 +105,23 @@ pub fn parse_base_url(text: &str) -> Result<Url, BaseUrlError> {
         return Err(invalid("must not have a query or fragment"));
     }
     Ok(url)
+}
+
+/// `text` with everything between its scheme and its last `@` (the user information)
+/// replaced by `***:***` (`***` when it has no `:`). Works on text the URL parser refuses
+/// too: a URL may be refused for its host or its length and still carry a password, and
+/// a password may hold `/`, `?` or `@` unencoded, so the last `@` anywhere counts (a base
+/// URL has no reason to hold one in its path).
+pub fn redact(text: &str) -> String {
+    let start = text.find("://").map_or(0, |at| at + 3);
+    match text[start..].rfind('@') {
+        Some(at) => {
+            let user = &text[start..start + at];
+            let mask = if user.contains(':') { "***:***" } else { "***" };
+            format!("{}{mask}{}", &text[..start], &text[start + at..])
+        }
+        None => text.to_string(),
+    }
 }
 
 /// The form a base URL is stored and shown in: [`parse_base_url`]'s URL (lowercase scheme
@@ -208,5 +228,44 @@ mod tests {
         }
         let long = format!("https://x.net/{}", "a".repeat(MAX_BASE_URL_CHARS));
         assert_eq!(parse_base_url(&long).unwrap_err().code, "base_url.too_long");
+    }
+
+    #[test]
+    fn a_refused_url_never_shows_its_password() {
+        for (given, shown) in [
+            (
+                "https://merchant:S3cretPW@shop.ottu.net",
+                "https://***:***@shop.ottu.net",
+            ),
+            (
+                "https://S3cretPW@shop.ottu.net/x",
+                "https://***@shop.ottu.net/x",
+            ),
+            // Refused for its host before its user is looked at.
+            ("https://u:S3cretPW@x_y.net", "https://***:***@x_y.net"),
+            ("http://u:S3cretPW@x.ottu.net", "http://***:***@x.ottu.net"),
+            // A password holding '@' or '/' (not percent-encoded).
+            ("https://u:S3c@retPW@x.net", "https://***:***@x.net"),
+            ("https://u:S3c/retPW@x.net", "https://***:***@x.net"),
+            ("u:S3cretPW@x.net", "***:***@x.net"),
+        ] {
+            assert_eq!(redact(given), shown, "{given}");
+            let error = parse_base_url(given).unwrap_err();
+            let text = format!("{error} {error:?}");
+            assert!(
+                !text.contains("S3cretPW") && !text.contains("retPW"),
+                "{text}"
+            );
+        }
+        let long = format!(
+            "https://u:S3cretPW@x.net/{}",
+            "a".repeat(MAX_BASE_URL_CHARS)
+        );
+        assert!(
+            !parse_base_url(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("S3cretPW")
+        );
     }
 }
