@@ -154,7 +154,7 @@ fn check_credential(credential: Credential) -> Result<Credential> {
                     "basic_user",
                     "basic_user.too_long",
                     format!(
-                        "the Basic user '{user}' is longer than {MAX_BASIC_USER_CHARS} characters: give {allowed}"
+                        "the Basic user is longer than {MAX_BASIC_USER_CHARS} characters: give {allowed}"
                     ),
                 ));
             }
@@ -163,8 +163,8 @@ fn check_credential(credential: Credential) -> Result<Credential> {
                     "basic_user",
                     "basic_user.bad_character",
                     format!(
-                        "the Basic user '{}' has a ':' or a control character, which Basic auth cannot carry: give {allowed}",
-                        user.escape_debug()
+                        // Not echoed: a `user:password` pasted as the user would show the password.
+                        "the Basic user has a ':' or a control character, which Basic auth cannot carry: give {allowed}"
                     ),
                 ));
             }
@@ -536,6 +536,13 @@ mod tests {
             (
                 "souq",
                 basic("am:al", KEY),
+                ErrorKind::InvalidInput,
+                "basic_user.bad_character",
+            ),
+            // `user:password` pasted as the user: the refusal must not echo the password.
+            (
+                "souq",
+                basic(&format!("amal:{KEY}"), "abcdefgh"),
                 ErrorKind::InvalidInput,
                 "basic_user.bad_character",
             ),
