@@ -85,6 +85,21 @@ pub fn client_for(
     config: ClientConfig,
     profile_id: ProfileId,
 ) -> Result<OttuClient, ConnectError> {
+    client_or_store_error(ledger, config, profile_id).unwrap_or_else(|error| {
+        Err(ConnectError::Ledger {
+            profile_id: profile_id.0,
+            message: error.to_string(),
+        })
+    })
+}
+
+/// As [`client_for`], with a failed read of the ledger kept apart (the outer `Err`): a
+/// busy store is the store's condition, to report as such and retry, not the profile's.
+pub(crate) fn client_or_store_error(
+    ledger: &mut Ledger,
+    config: ClientConfig,
+    profile_id: ProfileId,
+) -> Result<Result<OttuClient, ConnectError>, store::StoreError> {
     let read = ledger.store().read(|tx| {
         let profile = store::profiles::by_id(tx, profile_id)?
             .ok_or_else(|| store::StoreError::corrupt("profile id", profile_id.0.to_string()))?;
@@ -92,10 +107,17 @@ pub fn client_for(
         let ids = store::profiles::ids(tx, profile_id)?;
         Ok::<_, store::StoreError>((profile, auth, ids))
     });
-    let (profile, auth, ids) = read.map_err(|error| ConnectError::Ledger {
-        profile_id: profile_id.0,
-        message: error.to_string(),
-    })?;
+    let (profile, auth, ids) = read?;
+    Ok(client_from(ledger, config, profile, auth, ids))
+}
+
+fn client_from(
+    ledger: &mut Ledger,
+    config: ClientConfig,
+    profile: crate::model::Profile,
+    auth: store::profiles::ProfileAuth,
+    ids: store::profiles::ProfileIds,
+) -> Result<OttuClient, ConnectError> {
     let name = profile.name.to_string();
     let client_error = |error| ConnectError::Client {
         profile: name.clone(),

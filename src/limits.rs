@@ -9,6 +9,11 @@ pub const MAX_PAGE_ROWS: u32 = 10_000;
 /// field), which reads the whole table: a prefix of one or two characters would match a
 /// large share of the ledger anyway.
 pub const SEARCH_MIN_PREFIX_CHARS: usize = 3;
+/// `payment list --search`: matches are counted up to this many, then the page says
+/// `total_capped`. Counting every match of a broad prefix (`ORD-2025-` on a million
+/// payments) took over a second, while the app holds the ledger for each keystroke; 10,000
+/// is more than anyone pages through and costs a few milliseconds to count.
+pub const SEARCH_COUNT_CAP: u64 = 10_000;
 /// A merchant's reason is for humans reading the audit trail; a paragraph is plenty.
 pub const MAX_REASON_CHARS: usize = 500;
 /// Base URLs are plain https origins; anything longer is a paste error.
@@ -99,6 +104,11 @@ pub const SYNC_SERVICE_POLL_MS: u64 = 10_000;
 /// flight are dropped at once (recovery resends them with their keys); the worker only has
 /// to leave a store call, which its short busy timeout bounds.
 pub const SYNC_STOP_WAIT_MS: u64 = 900;
+/// However a run ends (a stop, an error), its requests still in flight are told to drop
+/// and the worker waits this long at most for their tasks to end before it releases the
+/// sync lock: a sync started right after never sends alongside them. Dropping a request
+/// takes the runtime a moment; well inside `SYNC_STOP_WAIT_MS`.
+pub const SYNC_TASKS_END_WAIT_MS: u64 = 300;
 /// Sync service: the worker's own connection waits this long for another writer's lock
 /// before the call fails and is retried after a backoff (with a `store_error` event): a
 /// stuck peer is reported within a second instead of after the 10 s commands wait, and a

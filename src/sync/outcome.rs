@@ -62,4 +62,8 @@ pub enum SendOutcome {
     /// claiming its work (no credential, a refused base URL hold it with nothing written),
     /// so this is only a safety net for a claim made without one.
     CannotSend { reason: String },
+    /// The ledger could not be read to make the request (e.g. busy): nothing was sent.
+    /// The operation goes back to the queue, due at once, its attempt given back; the
+    /// profile is not held (the store's condition, not the profile's).
+    LedgerUnreadable { reason: String },
 }

@@ -28,6 +28,9 @@ pub struct Recorded {
     /// Ottu was unreachable: stop claiming for a while.
     pub offline: bool,
     pub blocked: u64,
+    /// Not sent for a condition of this process (the ledger unreadable): says nothing
+    /// about the profile's connection.
+    pub local: bool,
 }
 
 pub struct RecordContext<'a> {
@@ -338,6 +341,7 @@ pub fn record(
         held: None,
         offline: false,
         blocked: 0,
+        local: false,
     };
     let mismatched = match outcome {
         SendOutcome::Succeeded { facts, child, .. } => mismatch(op, facts, child.as_ref()),
@@ -538,6 +542,12 @@ pub fn record(
         SendOutcome::CannotSend { reason } => {
             let stored = Stored::detail("sync.cannot_send", reason);
             not_sent(tx, ctx, op, &stored, None, &mut recorded)?;
+        }
+        SendOutcome::LedgerUnreadable { reason } => {
+            let stored = Stored::detail("sync.cannot_send", reason);
+            not_sent(tx, ctx, op, &stored, None, &mut recorded)?;
+            recorded.held = None;
+            recorded.local = true;
         }
     }
     Ok(recorded)

@@ -104,6 +104,7 @@ impl SyncService {
             .map_err(|e| Error::Store(e.into()))?;
         let (tx, rx) = mpsc::channel();
         let (stop_tx, tasks_stop) = tokio::sync::watch::channel(false);
+        let stop_tx = Arc::new(stop_tx);
         let (started_tx, started_rx) = mpsc::sync_channel(1);
         let abandon = Arc::new(AtomicBool::new(false));
         let board = Arc::new(Board::new(Arc::clone(&config.clock)));
@@ -112,7 +113,7 @@ impl SyncService {
             rx,
             abandon: Arc::clone(&abandon),
             tasks_stop,
-            _tasks_stop_tx: None,
+            tasks_stop_tx: Arc::clone(&stop_tx),
             max_wait_ms: config.options.poll_ms.max(1),
             poll_ms: config.options.poll_ms.max(1),
             started: Some(started_tx),
@@ -169,7 +170,7 @@ impl SyncService {
 pub struct SyncHandle {
     tx: mpsc::Sender<Signal>,
     abandon: Arc<AtomicBool>,
-    tasks_stop: tokio::sync::watch::Sender<bool>,
+    tasks_stop: Arc<tokio::sync::watch::Sender<bool>>,
     board: Arc<Board>,
     done: mpsc::Receiver<Result<SyncSummary>>,
     thread: Option<JoinHandle<()>>,
@@ -199,7 +200,9 @@ impl SyncHandle {
 
     /// Stops the worker at once: requests in flight are dropped (they stay `in_flight`
     /// and the next start resends them with their keys), nothing more is claimed. Returns
-    /// within `SYNC_STOP_WAIT_MS` plus the worker's store busy timeout at most.
+    /// within `SYNC_STOP_WAIT_MS`: a worker still inside a store call then (waiting out
+    /// another writer's lock, at most its busy timeout) is not waited for: it ends right
+    /// after that call, releasing the sync lock, and `Stopped::result` is `None`.
     pub fn stop(mut self) -> Stopped {
         let started = Instant::now();
         self.signal_stop();
@@ -220,7 +223,7 @@ impl SyncHandle {
 
     fn signal_stop(&self) {
         self.abandon.store(true, Ordering::SeqCst);
-        let _ = self.tasks_stop.send(true);
+        self.tasks_stop.send_replace(true);
         let _ = self.tx.send(Signal::Stop);
     }
 }

@@ -31,7 +31,7 @@ use crate::ledger::Ledger;
 use crate::limits::{
     SYNC_MAX_CONCURRENCY, SYNC_MAX_REPORTED_OUTCOMES, SYNC_OFFLINE_RETRY_MS, SYNC_ONCE_MAX_WAIT_MS,
     SYNC_PROFILE_CHECK_MS, SYNC_STATUS_REFRESH_MS, SYNC_STORE_RETRY_MAX_MS, SYNC_STORE_RETRY_MS,
-    SYNC_WATCH_POLL_MS,
+    SYNC_TASKS_END_WAIT_MS, SYNC_WATCH_POLL_MS,
 };
 use crate::model::{OperationStatus, ProfileId};
 use crate::ottu::{self, ClientConfig, OperationOutcome, OperationRequest, OttuClient};
@@ -60,9 +60,12 @@ fn take_lock(path: PathBuf) -> Result<File> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let file = options.open(&path).map_err(|e| Error::Unavailable {
-        code: "sync.lock",
-        message: format!("cannot create the sync lock {}: {e}", path.display()),
+    let file = options.open(&path).map_err(|e| {
+        Error::Unavailable {
+            code: "sync.lock",
+            message: format!("cannot create the sync lock {}: {e}", path.display()),
+        }
+        .with("path", path.display().to_string())
     })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
@@ -152,8 +155,9 @@ pub(crate) struct Control {
     /// Every request task drops its request when this turns true, even while the loop is
     /// inside a store call.
     pub(crate) tasks_stop: tokio::sync::watch::Receiver<bool>,
-    /// Keeps `tasks_stop` open for a run nobody can abandon (`run`).
-    pub(crate) _tasks_stop_tx: Option<tokio::sync::watch::Sender<bool>>,
+    /// Turns `tasks_stop` true: the handle's stop, and the end of every run, whatever
+    /// ended it (no request may outlive the sync lock).
+    pub(crate) tasks_stop_tx: Arc<tokio::sync::watch::Sender<bool>>,
     /// The longest a watching loop waits in one go: `run` wakes every second to see the
     /// caller's cancel flag; the service is woken by its signals instead.
     pub(crate) max_wait_ms: u64,
@@ -174,7 +178,7 @@ impl Control {
             rx,
             abandon: Arc::new(AtomicBool::new(false)),
             tasks_stop,
-            _tasks_stop_tx: Some(stop_tx),
+            tasks_stop_tx: Arc::new(stop_tx),
             max_wait_ms: SYNC_WATCH_POLL_MS,
             poll_ms: SYNC_WATCH_POLL_MS,
             started: None,
@@ -303,6 +307,8 @@ struct Worker<'a> {
     board_read_at: Option<Instant>,
     idle: bool,
     store_failures: u32,
+    /// Cloned into each request task (see `run_with`).
+    alive: mpsc::Sender<()>,
 }
 
 /// Runs the worker with a caller's controls (see `run`).
@@ -330,7 +336,29 @@ pub(crate) fn run_with(
         crate::logs::sync_event(event);
         on_event(event)
     };
-    let _lock = take_lock(lock_path(ledger))?;
+    let lock = take_lock(lock_path(ledger))?;
+    // Each request task holds a sender: the channel closes when the last one has ended.
+    let (alive_tx, alive_rx) = mpsc::channel::<()>();
+    let result = run_locked(ledger, deps, options, control, on_event, alive_tx);
+    // However the run ended (a stop, an error such as `sync.stale_answer` or the keyring),
+    // requests still in flight are told to drop, as a stop does, and the lock is released
+    // only once their tasks have ended (or after `SYNC_TASKS_END_WAIT_MS`): a sync started
+    // next never resends alongside them. Nothing is lost: they stay `in_flight`.
+    control.tasks_stop_tx.send_replace(true);
+    let _ = alive_rx.recv_timeout(Duration::from_millis(SYNC_TASKS_END_WAIT_MS));
+    drop(lock);
+    result
+}
+
+/// `run_with` once the sync lock is held.
+fn run_locked(
+    ledger: &mut Ledger,
+    deps: &SyncDeps,
+    options: &SyncOptions,
+    control: &mut Control,
+    on_event: &mut dyn FnMut(&SyncEvent),
+    alive: mpsc::Sender<()>,
+) -> Result<SyncSummary> {
     let actor = format!("sync:{}", ledger.actor());
     let clock = ledger.clock();
     let profile = match &options.profile {
@@ -387,6 +415,7 @@ pub(crate) fn run_with(
         board_read_at: None,
         idle: false,
         store_failures: 0,
+        alive,
     };
     worker.run()
 }
@@ -565,23 +594,22 @@ impl Worker<'_> {
     }
 
     /// A client for the profile as it is now: the client key is read before the keyring.
-    fn make_client(&mut self, id: ProfileId) -> std::result::Result<Cached, ConnectError> {
-        let key = self
-            .ledger
-            .store()
-            .read(|tx| outbox::client_key(tx, id))
-            .map_err(|error| ConnectError::Ledger {
-                profile_id: id.0,
-                message: error.to_string(),
-            })?;
-        let client = connect::client_for(self.ledger, self.deps.client_config, id)?;
-        Ok(Cached { client, key })
+    /// `Err`: the ledger could not be read (e.g. busy): the store's condition, reported
+    /// and retried like any failed store call, never held against the profile.
+    fn make_client(
+        &mut self,
+        id: ProfileId,
+    ) -> std::result::Result<std::result::Result<Cached, ConnectError>, StoreError> {
+        let key = self.ledger.store().read(|tx| outbox::client_key(tx, id))?;
+        let client = connect::client_or_store_error(self.ledger, self.deps.client_config, id)?;
+        Ok(client.map(|client| Cached { client, key }))
     }
 
     /// The client to send `op` with: the cached one when nothing about the profile's
     /// credential changed since it was made, else a new one (a key set or removed, a base
-    /// URL or auth change since). `Err`: why it cannot be sent.
-    fn client_for_claim(&mut self, op: &Claimed) -> std::result::Result<OttuClient, String> {
+    /// URL or auth change since). `Err`: what it comes to instead of a request (it is
+    /// committed `in_flight`, so it must be recorded, never dropped).
+    fn client_for_claim(&mut self, op: &Claimed) -> std::result::Result<OttuClient, SendOutcome> {
         let key = op.client_key();
         if let Some(cached) = self.clients.get(&op.profile_id)
             && cached.key == key
@@ -590,7 +618,17 @@ impl Worker<'_> {
         }
         self.clients.remove(&op.profile_id);
         // The generation in `key` was read in the claim, before this keyring read.
-        match connect::client_for(self.ledger, self.deps.client_config, op.profile_id) {
+        let made =
+            connect::client_or_store_error(self.ledger, self.deps.client_config, op.profile_id);
+        let made = match made {
+            Ok(made) => made,
+            Err(error) => {
+                return Err(SendOutcome::LedgerUnreadable {
+                    reason: error.to_string(),
+                });
+            }
+        };
+        match made {
             Ok(client) => {
                 self.clients.insert(
                     op.profile_id,
@@ -606,7 +644,7 @@ impl Worker<'_> {
                 if error.is_unavailable() {
                     self.keyring_failure = Some(error);
                 }
-                Err(reason)
+                Err(SendOutcome::CannotSend { reason })
             }
         }
     }
@@ -651,7 +689,7 @@ impl Worker<'_> {
                     self.resumed(id, &name, now_ms);
                     continue;
                 }
-                match self.make_client(id) {
+                match self.make_client(id).map_err(Error::Store)? {
                     Ok(cached) => {
                         self.clients.insert(id, cached);
                         self.resumed(id, &name, now_ms);
@@ -749,13 +787,8 @@ impl Worker<'_> {
         }
         if recorded_any {
             self.send_outstanding();
-            if self.recount {
-                self.refresh_counts(true)?;
-            } else if self.control.board.is_some() {
-                self.refresh_counts(false)?;
-            }
         }
-        if cancelled && self.in_progress == 0 {
+        if cancelled && self.in_progress == 0 && claims.is_empty() {
             return Ok(Flow::Stop);
         }
 
@@ -780,7 +813,9 @@ impl Worker<'_> {
                     let key = op.tracking_key;
                     let reply = Reply(Some((op, done_tx)));
                     let mut stop = self.control.tasks_stop.clone();
+                    let alive = self.alive.clone();
                     self.deps.runtime.spawn(async move {
+                        let _alive = alive;
                         let stopped = async {
                             // A closed channel is no stop: wait for the answer then.
                             if stop.wait_for(|stop| *stop).await.is_err() {
@@ -797,12 +832,9 @@ impl Worker<'_> {
                 }
                 // No client for the profile's credential as it is now (a key removed,
                 // none stored for a new base URL): the operation goes back unsent and the
-                // profile is held.
-                (Err(reason), _) => {
-                    let _ = done_tx.send(Signal::Done(Box::new((
-                        op,
-                        SendOutcome::CannotSend { reason },
-                    ))));
+                // profile is held. The ledger unreadable: it goes back, nothing held.
+                (Err(outcome), _) => {
+                    let _ = done_tx.send(Signal::Done(Box::new((op, outcome))));
                 }
                 (_, Err(reason)) => {
                     let raw = String::new();
@@ -811,6 +843,17 @@ impl Worker<'_> {
                         SendOutcome::Refused { reason, raw },
                     ))));
                 }
+            }
+        }
+
+        // Every claim is sent (or its outcome queued for recording) before anything else
+        // can fail: a read failing now is reported and retried, and the claims' answers
+        // come in meanwhile. Nothing committed `in_flight` is left unsent.
+        if recorded_any {
+            if self.recount {
+                self.refresh_counts(true)?;
+            } else if self.control.board.is_some() {
+                self.refresh_counts(false)?;
             }
         }
 
@@ -889,7 +932,11 @@ impl Worker<'_> {
             OperationStatus::Succeeded => self.summary.succeeded += 1,
             OperationStatus::Failed => self.summary.failed += 1,
             OperationStatus::NeedsAttention => self.summary.needs_attention += 1,
-            _ if recorded.paused.is_none() && recorded.held.is_none() && !recorded.offline => {
+            _ if recorded.paused.is_none()
+                && recorded.held.is_none()
+                && !recorded.offline
+                && !recorded.local =>
+            {
                 self.summary.retried += 1
             }
             _ => {}
@@ -922,7 +969,7 @@ impl Worker<'_> {
                     profile: name.clone(),
                 });
             }
-        } else if recorded.paused.is_none() && recorded.held.is_none() {
+        } else if recorded.paused.is_none() && recorded.held.is_none() && !recorded.local {
             // Ottu answered: this profile's network is back.
             let was_offline = self.offline.remove(&op.profile_id).is_some();
             if self.online.insert(op.profile_id) || was_offline {
@@ -936,7 +983,7 @@ impl Worker<'_> {
         if let Some(reason) = &recorded.held {
             self.clients.remove(&op.profile_id);
             self.hold(op.profile_id, &name, reason.clone(), until);
-        } else if recorded.paused.is_none() && !recorded.offline {
+        } else if recorded.paused.is_none() && !recorded.offline && !recorded.local {
             // The profile was served after all: it is no longer held.
             self.held.retain(|h| h.id != op.profile_id);
         }
@@ -1069,7 +1116,8 @@ fn record_superseded(
                 "operation {} was no longer in flight when its answer came (another sync?); nothing was recorded",
                 op.id
             ),
-        });
+        }
+        .with("id", op.id.0));
     }
     store::stored::set_last_error(tx, op.id, &stored)?;
     let (code, params) = stored.event_fields();
@@ -1103,6 +1151,7 @@ fn record_superseded(
         held: None,
         offline: false,
         blocked: 0,
+        local: false,
     })
 }
 
