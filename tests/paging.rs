@@ -759,3 +759,100 @@ fn an_imported_payment_is_found_by_its_customers_email() {
         .unwrap();
     assert_eq!(stored.as_deref(), Some("Layla.Haddad@Example.com"));
 }
+
+/// A broad search (`ORD-2025-` matching every order) counts its matches only up to
+/// `SEARCH_COUNT_CAP` and says so (`total_capped`), so no keystroke holds the shared
+/// ledger while a million matches are counted; its pages still come in list order, each
+/// match once, the non-matching payments between them skipped. Below the cap the total
+/// stays exact. A 1–2 character search (anywhere in a field) is capped the same way.
+#[test]
+fn a_search_matching_more_than_the_cap_pages_correctly_and_says_its_total_is_capped() {
+    use daftar::limits::SEARCH_COUNT_CAP;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let mut ledger = ledger_with_profile(&path);
+    let matching = SEARCH_COUNT_CAP as i64 + 50;
+    // Each match also matches by its session id (lower case): one match, counted once.
+    // Every third payment matches nothing and lies between matches in list order.
+    let mut seeded = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..matching {
+        let at = BASE_MS + i * 1_000;
+        let mut p = payment(&format!("ord-2025-{i:05}"), at);
+        p.order_no = Some(daftar::model::OrderNo::parse(&format!("ORD-2025-{i:05}")).unwrap());
+        expected.push(p.session_id.as_str().to_string());
+        seeded.push(p);
+        if i % 3 == 0 {
+            seeded.push(payment(&format!("other-{i:05}"), at));
+        }
+    }
+    ledger.add_payments("shop", &seeded, |_| {}).unwrap();
+    expected.reverse();
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = ledger
+            .list_payments(&PaymentQuery {
+                search: Some("ORD-2025-".into()),
+                limit: Some(1_000),
+                after: after.clone(),
+                ..PaymentQuery::default()
+            })
+            .unwrap();
+        assert_eq!((page.total, page.total_capped), (SEARCH_COUNT_CAP, true));
+        seen.extend(page.payments.into_iter().map(|p| p.session_id));
+        match page.next_cursor {
+            Some(cursor) => after = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), expected.len());
+    assert!(
+        seen == expected,
+        "the pages are not the matches in list order"
+    );
+
+    // Below the cap: exact, not capped.
+    let few = ledger
+        .list_payments(&PaymentQuery {
+            search: Some("ORD-2025-0000".into()),
+            ..PaymentQuery::default()
+        })
+        .unwrap();
+    assert_eq!((few.total, few.total_capped), (10, false));
+    assert_eq!(few.payments.len(), 10);
+    // Without a search the total is exact however large.
+    let all = ledger.list_payments(&PaymentQuery::default()).unwrap();
+    assert_eq!((all.total, all.total_capped), (seeded.len() as u64, false));
+
+    // Two characters: anywhere in a field, capped the same way.
+    let short = ledger
+        .list_payments(&PaymentQuery {
+            search: Some("25".into()),
+            limit: Some(5),
+            ..PaymentQuery::default()
+        })
+        .unwrap();
+    assert_eq!((short.total, short.total_capped), (SEARCH_COUNT_CAP, true));
+    assert_eq!(
+        short
+            .payments
+            .iter()
+            .map(|p| &p.session_id)
+            .collect::<Vec<_>>(),
+        expected.iter().take(5).collect::<Vec<_>>()
+    );
+
+    // The CLI keeps `total` and adds the flag.
+    let cli = Cli {
+        db: path.clone(),
+        dir,
+    };
+    let json = cli.ok_json(&["payment", "list", "--search", "ORD-2025-"]);
+    assert_eq!(json["total"], SEARCH_COUNT_CAP);
+    assert_eq!(json["total_capped"], true);
+    assert_eq!(json["payments"][0]["session_id"], expected[0].as_str());
+    let text = cli.ok(&["payment", "list", "--search", "ORD-2025-"]).stdout;
+    assert!(text.contains("10000 or more in all"), "{text}");
+}

@@ -310,7 +310,8 @@ impl Ledger {
             Ok(PaymentPage {
                 payments: payments.iter().map(PaymentView::from).collect(),
                 next_cursor,
-                total,
+                total: total.count,
+                total_capped: total.capped,
             })
         })
     }

@@ -348,12 +348,16 @@ impl ProfileDetail {
 
 /// `payment list`: one page in list order (newest first). `next_cursor` is passed back as
 /// [`PaymentQuery::after`](super::PaymentQuery::after) for the next page; `None` on the
-/// last. `total` counts every payment the filters match, on all pages.
+/// last. `total` counts every payment the filters match, on all pages: exactly, unless
+/// `total_capped`, when a search matched more than [`crate::limits::SEARCH_COUNT_CAP`]
+/// payments and `total` is that cap, a lower bound (counting a broad search's every match
+/// would hold the ledger too long).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct PaymentPage {
     pub payments: Vec<PaymentView>,
     pub next_cursor: Option<String>,
     pub total: u64,
+    pub total_capped: bool,
 }
 
 /// `queue list`: one page in queue order (oldest first), as [`PaymentPage`].

@@ -4,7 +4,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Row, Transaction, params, params_from_iter};
 
 use super::{Result, StoreError, parse_word};
-use crate::limits::SEARCH_MIN_PREFIX_CHARS;
+use crate::limits::{SEARCH_COUNT_CAP, SEARCH_MIN_PREFIX_CHARS};
 use crate::model::{
     NewPayment, OrderNo, Payment, PaymentId, PaymentState, ProfileId, ProfileName, SessionId,
 };
@@ -260,11 +260,58 @@ fn column_ids(column: &str, nocase: bool, lo: usize, hi: usize) -> String {
     )
 }
 
+/// The prefix search as a test of one payment row (`p`): the ranges [`build`] reads from
+/// the indexes, field by field, for [`Shape::Walked`].
+fn row_matches(q: &mut Query, text: &str) -> String {
+    let (lo, hi) = prefix_range(text);
+    let (lo, hi) = (q.arg(lo), q.arg(hi));
+    let range = |column: &str, collate: &str, lo: usize, hi: usize| {
+        format!("({column}{collate} >= ?{lo} AND {column}{collate} < ?{hi})")
+    };
+    let mut parts = vec![
+        range("p.order_no", " COLLATE NOCASE", lo, hi),
+        range("p.customer_email", " COLLATE NOCASE", lo, hi),
+        range("p.customer_phone", "", lo, hi),
+        range("p.session_id", "", lo, hi),
+        format!(
+            "EXISTS (SELECT 1 FROM operations o WHERE o.payment_id = p.id \
+             AND o.reference_number COLLATE NOCASE >= ?{lo} \
+             AND o.reference_number COLLATE NOCASE < ?{hi})"
+        ),
+    ];
+    let lower = text.to_ascii_lowercase();
+    if lower != text {
+        let (llo, lhi) = prefix_range(&lower);
+        let (llo, lhi) = (q.arg(llo), q.arg(lhi));
+        parts.push(range("p.session_id", "", llo, lhi));
+    }
+    if text.starts_with(|c: char| c.is_ascii_digit()) {
+        let (plo, phi) = prefix_range(&format!("+{text}"));
+        let (plo, phi) = (q.arg(plo), q.arg(phi));
+        parts.push(range("p.customer_phone", "", plo, phi));
+    }
+    format!("({})", parts.join(" OR "))
+}
+
+/// How a prefix search (of [`SEARCH_MIN_PREFIX_CHARS`] or more) finds its matches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// One index range per field, the ranges joined by `UNION` (each payment once).
+    Indexed,
+    /// The same ranges by `UNION ALL`: rows stream, so a `DISTINCT ... LIMIT` over them
+    /// stops early (the capped count); a payment matching in two fields comes twice.
+    Streamed,
+    /// In list order, each payment tested field by field: a page of a broad search fills
+    /// after a few rows instead of reading and sorting every match.
+    Walked,
+}
+
 /// The filter as SQL. With `keyset`, rows after `filter.after` only. A search of
-/// [`SEARCH_MIN_PREFIX_CHARS`] or more reads its matches from one index range per field
-/// first (`CROSS JOIN` keeps SQLite from walking the whole list order instead), so it
-/// costs what it matches, not the table's size.
-fn build(filter: &PaymentFilter, keyset: bool) -> Query {
+/// [`SEARCH_MIN_PREFIX_CHARS`] or more, [`Shape::Indexed`] or [`Shape::Streamed`], reads
+/// its matches from one index range per field first (`CROSS JOIN` keeps SQLite from
+/// walking the whole list order instead), so it costs what it matches, not the table's
+/// size; [`Shape::Walked`] tests the same ranges on each row in list order.
+fn build(filter: &PaymentFilter, keyset: bool, shape: Shape) -> Query {
     let mut q = Query {
         from_where: String::new(),
         args: Vec::new(),
@@ -272,6 +319,10 @@ fn build(filter: &PaymentFilter, keyset: bool) -> Query {
     let search = filter.search.as_deref().filter(|s| !s.is_empty());
     let mut conditions: Vec<String> = Vec::new();
     match search {
+        Some(text) if text.chars().count() >= SEARCH_MIN_PREFIX_CHARS && shape == Shape::Walked => {
+            q.from_where = "FROM payments p JOIN profiles pr ON pr.id = p.profile_id".into();
+            conditions.push(row_matches(&mut q, text));
+        }
         Some(text) if text.chars().count() >= SEARCH_MIN_PREFIX_CHARS => {
             let (lo, hi) = prefix_range(text);
             let (lo, hi) = (q.arg(lo), q.arg(hi));
@@ -298,7 +349,11 @@ fn build(filter: &PaymentFilter, keyset: bool) -> Query {
             q.from_where = format!(
                 "FROM ({}) m CROSS JOIN payments p ON p.id = m.id \
                  JOIN profiles pr ON pr.id = p.profile_id",
-                parts.join(" UNION ")
+                parts.join(if shape == Shape::Indexed {
+                    " UNION "
+                } else {
+                    " UNION ALL "
+                })
             );
         }
         Some(text) => {
@@ -344,106 +399,107 @@ fn build(filter: &PaymentFilter, keyset: bool) -> Query {
     q
 }
 
+/// How many payments a filter matches on all pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Total {
+    /// Exact unless `capped`; then [`SEARCH_COUNT_CAP`], a lower bound.
+    pub count: u64,
+    /// A search matched more than [`SEARCH_COUNT_CAP`] payments and counting stopped there.
+    pub capped: bool,
+}
+
 /// One page in list order (up to `filter.limit` payments after `filter.after`) and how
-/// many payments match the filter on all pages, exactly.
+/// many payments match the filter on all pages.
 ///
 /// The total: without a search or a date range, a sum over `payment_counts` (kept by
-/// triggers), a few rows whatever the ledger's size. With a search, counted in the same
-/// statement as the page (a window over the matches), so the index is read once. With a
-/// date range, a count over the range of `payments_newest`.
-pub fn page(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<(Vec<Payment>, u64)> {
-    let (sql, args, searched) = page_statement(filter)?;
+/// triggers), a few rows whatever the ledger's size; with a date range only, a count over
+/// the range of `payments_newest`, exact. With a search, counted up to
+/// [`SEARCH_COUNT_CAP`] ([`count`]): the ledger is shared (the app holds it for each
+/// keystroke), so no search page may read every match of a broad prefix. Below the cap
+/// the matches are few and the page sorts them from the indexes; at the cap they are many,
+/// and the page walks the list order, testing each row, until it is full.
+pub fn page(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<(Vec<Payment>, Total)> {
+    let total = count(tx, filter)?;
+    let (sql, args) = page_statement(filter, total.capped)?;
     let mut stmt = tx.prepare_cached(&sql)?;
-    if !searched {
-        let rows = stmt.query_map(params_from_iter(args), from_row)?;
-        let payments = collect(rows)?;
-        return Ok((payments, count(tx, filter)?));
-    }
-    let mut total = None;
-    let rows = stmt.query_map(params_from_iter(args), |r| {
-        total = Some(r.get::<_, i64>(12)?);
-        from_row(r)
-    })?;
-    let payments = collect(rows)?;
-    let total = match total {
-        Some(n) => to_count(n)?,
-        // A page past the last match carries no row to read the total from.
-        None => count(tx, filter)?,
-    };
-    Ok((payments, total))
+    let rows = stmt.query_map(params_from_iter(args), from_row)?;
+    Ok((collect(rows)?, total))
 }
 
-/// The page's statement, its arguments, and whether it carries the total (a search: all
-/// matches are counted by a window before the cursor and the limit apply).
-fn page_statement(filter: &PaymentFilter) -> Result<(String, Vec<SqlValue>, bool)> {
-    let searched = is_search(filter);
-    let mut q = build(filter, !searched);
-    if !searched {
-        let limit = q.arg(i64::from(filter.limit));
-        let sql = format!(
-            "{COLUMNS} {} ORDER BY p.created_at_ms DESC, p.id DESC LIMIT ?{limit}",
-            q.from_where
-        );
-        return Ok((sql, q.args, false));
-    }
-    let mut keyset = String::new();
-    if let Some(after) = filter.after {
-        let (at, id) = (q.arg(after.created_at_ms), q.arg(after.id.0));
-        keyset = format!("WHERE (created_at_ms, id) < (?{at}, ?{id})");
-    }
+/// The page's statement and its arguments; `many` (the search hit the count cap) walks
+/// the list order instead of sorting the matches read from the indexes.
+fn page_statement(filter: &PaymentFilter, many: bool) -> Result<(String, Vec<SqlValue>)> {
+    let shape = if many { Shape::Walked } else { Shape::Indexed };
+    let mut q = build(filter, true, shape);
     let limit = q.arg(i64::from(filter.limit));
     let sql = format!(
-        "SELECT * FROM ({COLUMNS}, count(*) OVER () AS total {}) {keyset} \
-         ORDER BY created_at_ms DESC, id DESC LIMIT ?{limit}",
+        "{COLUMNS} {} ORDER BY p.created_at_ms DESC, p.id DESC LIMIT ?{limit}",
         q.from_where
     );
-    Ok((sql, q.args, true))
-}
-
-/// Whether the filter searches through the indexes (then the page and its total are one
-/// statement).
-fn is_search(filter: &PaymentFilter) -> bool {
-    filter
-        .search
-        .as_deref()
-        .is_some_and(|s| s.chars().count() >= SEARCH_MIN_PREFIX_CHARS)
+    Ok((sql, q.args))
 }
 
 fn to_count(n: i64) -> Result<u64> {
     u64::try_from(n).map_err(|_| StoreError::corrupt("payment count", n.to_string()))
 }
 
-/// How many payments match the filter (all pages; `after` and `limit` ignored), exactly.
-/// See [`page`] for how each kind of filter is counted.
-pub fn count(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<u64> {
-    let plain = filter.search.as_deref().is_none_or(str::is_empty)
-        && filter.from_ms.is_none()
-        && filter.to_ms.is_none();
-    let n: i64 = if plain {
-        tx.prepare_cached(
-            "SELECT COALESCE(SUM(n), 0) FROM payment_counts
-             WHERE (?1 IS NULL OR profile_id = ?1) AND (?2 IS NULL OR state = ?2)",
-        )?
-        .query_row(
-            params![
-                filter.profile.map(|p| p.0),
-                filter.state.map(PaymentState::as_str)
-            ],
-            |r| r.get(0),
-        )?
-    } else {
-        let q = build(filter, false);
-        let sql = format!("SELECT count(*) {}", q.from_where);
-        tx.prepare_cached(&sql)?
-            .query_row(params_from_iter(q.args), |r| r.get(0))?
+/// How many payments match the filter (all pages; `after` and `limit` ignored). Exact
+/// without a search; with one, counting stops past [`SEARCH_COUNT_CAP`] (see [`page`]).
+pub fn count(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Total> {
+    let search = filter.search.as_deref().filter(|s| !s.is_empty());
+    let plain = search.is_none() && filter.from_ms.is_none() && filter.to_ms.is_none();
+    let exact = |n: i64| -> Result<Total> {
+        Ok(Total {
+            count: to_count(n)?,
+            capped: false,
+        })
     };
-    to_count(n)
+    if plain {
+        let n: i64 = tx
+            .prepare_cached(
+                "SELECT COALESCE(SUM(n), 0) FROM payment_counts
+             WHERE (?1 IS NULL OR profile_id = ?1) AND (?2 IS NULL OR state = ?2)",
+            )?
+            .query_row(
+                params![
+                    filter.profile.map(|p| p.0),
+                    filter.state.map(PaymentState::as_str)
+                ],
+                |r| r.get(0),
+            )?;
+        return exact(n);
+    }
+    let Some(_) = search else {
+        let q = build(filter, false, Shape::Indexed);
+        let sql = format!("SELECT count(*) {}", q.from_where);
+        let n: i64 = tx
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(q.args), |r| r.get(0))?;
+        return exact(n);
+    };
+    // One past the cap tells "more than the cap" from "exactly the cap". DISTINCT over the
+    // streamed ranges: a payment found in two fields is one match, and the LIMIT stops the
+    // index reads there.
+    let mut q = build(filter, false, Shape::Streamed);
+    let cap = q.arg(i64::try_from(SEARCH_COUNT_CAP + 1).unwrap_or(i64::MAX));
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT DISTINCT p.id {} LIMIT ?{cap})",
+        q.from_where
+    );
+    let n = to_count(
+        tx.prepare_cached(&sql)?
+            .query_row(params_from_iter(q.args), |r| r.get(0))?,
+    )?;
+    Ok(Total {
+        count: n.min(SEARCH_COUNT_CAP),
+        capped: n > SEARCH_COUNT_CAP,
+    })
 }
 
 /// The query plan SQLite picks for a list page with this filter (`EXPLAIN QUERY PLAN`,
 /// one line per step): lets tests prove a search uses its indexes.
 pub fn list_plan(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Vec<String>> {
-    let (sql, args, _) = page_statement(filter)?;
+    let (sql, args) = page_statement(filter, false)?;
     let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
     let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(3))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -206,7 +206,7 @@ impl Output {
         self.lines(&lines);
     }
 
-    /// `{"payments": [...], "next_cursor": ..., "total": n}`; the table, then how to get
+    /// `{"payments": [...], "next_cursor": ..., "total": n, "total_capped": false}`; the table, then how to get
     /// the next page when there is one.
     pub fn payments(&self, page: &PaymentPage) {
         if self.json {
@@ -228,7 +228,12 @@ impl Output {
                 p.created_at
             )
         }));
-        lines.extend(more_line(page.next_cursor.as_deref(), page.total));
+        let more = more_line(page.next_cursor.as_deref(), page.total);
+        // A capped total is a lower bound: say so rather than print it as the count.
+        lines.extend(more.map(|line| match page.total_capped {
+            true => line.replacen(" in all", " or more in all", 1),
+            false => line,
+        }));
         self.lines(&lines);
     }
 
