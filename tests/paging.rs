@@ -812,6 +812,15 @@ fn a_search_matching_more_than_the_cap_pages_correctly_and_says_its_total_is_cap
         seen == expected,
         "the pages are not the matches in list order"
     );
+    // Past the cap the page walks the list-order index (and stops when full), rather than
+    // reading every match from the prefix indexes and sorting them.
+    let walk = plan(&path, "ORD-2025-");
+    assert!(
+        walk.iter()
+            .any(|l| l.contains("SCAN p USING INDEX payments_newest")),
+        "{walk:#?}"
+    );
+    assert!(!walk.iter().any(|l| l.contains("TEMP B-TREE")), "{walk:#?}");
 
     // Below the cap: exact, not capped.
     let few = ledger

@@ -497,9 +497,10 @@ pub fn count(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Total> {
 }
 
 /// The query plan SQLite picks for a list page with this filter (`EXPLAIN QUERY PLAN`,
-/// one line per step): lets tests prove a search uses its indexes.
+/// one line per step; the statement [`page`] would run, so after counting the matches):
+/// lets tests prove a search uses its indexes, and a capped one walks the list order.
 pub fn list_plan(tx: &Transaction<'_>, filter: &PaymentFilter) -> Result<Vec<String>> {
-    let (sql, args) = page_statement(filter, false)?;
+    let (sql, args) = page_statement(filter, count(tx, filter)?.capped)?;
     let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
     let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(3))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
