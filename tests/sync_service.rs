@@ -14,8 +14,11 @@ use std::time::{Duration, Instant};
 use daftar::Ledger;
 use daftar::connect::Remote;
 use daftar::ledger::{PaymentInput, PaymentLookup, QueueRequest, QueuedView};
-use daftar::model::OperationStatus;
-use daftar::ottu::{ClientConfig, Credential};
+use daftar::model::{OperationKind, OperationStatus, SessionId, TrackingKey};
+use daftar::money::{Amount, Currency};
+use daftar::ottu::{
+    ClientConfig, Credential, OperationOutcome, OperationRequest, OttuClient, PaymentRef,
+};
 use daftar::secrets::{MemoryStore, SecretString};
 use daftar::sync::{Connection, SyncEvent, SyncHandle, SyncService, SyncServiceConfig};
 use daftar_sandbox::{Config, FaultConfig, NewPayment, RunningSandbox, Sandbox};
@@ -135,6 +138,26 @@ impl App {
         detail.operations[0].status
     }
 
+    /// Sends a refund with `key` straight to Ottu, as an attempt the worker abandoned
+    /// would have arrived.
+    fn apply_directly(&self, session: &str, amount: &str, key: &str) {
+        let credential = Credential::ApiKey(SecretString::from(self.sandbox.api_key().to_string()));
+        let client =
+            OttuClient::new(self.sandbox.base_url(), &credential, client_config()).unwrap();
+        let request = OperationRequest::new(
+            OperationKind::Refund,
+            PaymentRef::Session(SessionId::parse(session).unwrap()),
+            Some(Amount::parse(amount, Currency::KWD).unwrap()),
+        )
+        .unwrap();
+        let key = TrackingKey(uuid::Uuid::parse_str(key).unwrap());
+        let outcome = self.runtime.block_on(client.send_operation(key, &request));
+        assert!(
+            matches!(outcome, OperationOutcome::Succeeded { .. }),
+            "{outcome:?}"
+        );
+    }
+
     /// How many times Ottu applied the operation with this tracking key.
     fn applied(&self, key: &str) -> usize {
         let state = self.sandbox.state().unwrap();
@@ -243,6 +266,18 @@ fn stop_with_requests_in_flight_returns_within_a_second_and_the_next_start_resen
     for session in sessions {
         assert_eq!(app.status_of(session), OperationStatus::InFlight);
     }
+    // The sandbox applies after its latency, so none of the dropped requests was applied.
+    // Two are made to have arrived (sent with their keys straight to Ottu): their resend
+    // is then a repeat of an applied key, the case recovery exists for.
+    for (session, key) in sessions.iter().zip(&keys) {
+        assert_eq!(app.applied(key), 0, "{session}");
+    }
+    app.sandbox.set_faults(FaultConfig::none()).unwrap();
+    for (session, key) in sessions.iter().zip(&keys).take(2) {
+        app.apply_directly(session, "1.000", key);
+        assert_eq!(app.applied(key), 1, "{session}");
+    }
+    assert_eq!(app.sandbox.state().unwrap().counters.operations_replayed, 0);
 
     // The next start resends each with its own key; Ottu applies each once.
     app.sandbox.set_faults(FaultConfig::none()).unwrap();
@@ -268,6 +303,8 @@ fn stop_with_requests_in_flight_returns_within_a_second_and_the_next_start_resen
         assert_eq!(&detail.operations[0].tracking_key, key, "the same key");
         assert_eq!(detail.balances.refunded, "1.000");
     }
+    // The two applied before were answered from their keys, nothing performed again.
+    assert_eq!(app.sandbox.state().unwrap().counters.operations_replayed, 2);
 }
 
 #[test]
@@ -684,5 +721,62 @@ fn outstanding_is_sent_again_whenever_the_count_changes() {
     events.until("outstanding 0 again", |e| totals(e).ends_with(&[2, 1, 0]));
     let status = handle.status();
     assert_eq!(status.outstanding, 0, "{status:?}");
+    handle.stop().result.unwrap().unwrap();
+}
+
+#[test]
+fn a_worker_ended_by_an_error_drops_its_requests_before_the_next_one_can_start() {
+    let mut app = App::start(empty());
+    app.payment("stale-1", "10.000");
+    app.payment("late-1", "10.000");
+    let mut config = app.config();
+    config.options.poll_ms = 600_000;
+    let (handle, mut events) = app.start_service(config);
+    events.until("idle", |e| {
+        e.iter().any(|e| matches!(e, SyncEvent::Idle { .. }))
+    });
+    let latency = |ms| FaultConfig {
+        latency_ms: ms,
+        ..FaultConfig::none()
+    };
+    app.sandbox.set_faults(latency(1_500)).unwrap();
+    let stale = app.refund("stale-1", "1.000").operation;
+    handle.wake();
+    events.until("the first sent", |e| sent(e) == 1);
+    app.sandbox.set_faults(latency(4_000)).unwrap();
+    let late = app.refund("late-1", "1.000").operation;
+    handle.wake();
+    events.until("the second sent", |e| sent(e) == 2);
+    // Someone else settled the first (as another sync would): its answer finds it no longer
+    // in flight, and the worker ends with `sync.stale_answer` while the second request is
+    // still in flight.
+    rusqlite::Connection::open(&app.path)
+        .unwrap()
+        .execute(
+            "UPDATE operations SET status = 'needs_attention' WHERE id = ?1",
+            [stale.id],
+        )
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    while handle.status().running {
+        assert!(Instant::now() < deadline, "the worker never ended");
+        events.during(Duration::from_millis(50));
+    }
+    let error = handle.stop().result.expect("ended").unwrap_err();
+    assert_eq!(error.code(), "sync.stale_answer", "{error:?}");
+    assert_eq!(app.status_of("late-1"), OperationStatus::InFlight);
+
+    // The lock is free: the next service recovers the second and resends it at once.
+    app.sandbox.set_faults(FaultConfig::none()).unwrap();
+    let (handle, mut events) = app.start_service(app.config());
+    events.until("the second succeeded", |e| succeeded(e) == 1);
+    assert_eq!(app.status_of("late-1"), OperationStatus::Succeeded);
+    // The ended worker's request was dropped with it: it never reaches Ottu after its
+    // latency (it would be answered as a repeat of the resend's key).
+    events.during(Duration::from_millis(4_500));
+    let counters = app.sandbox.state().unwrap().counters;
+    assert_eq!(counters.operations_replayed, 0, "{counters:?}");
+    assert_eq!(app.applied(&stale.tracking_key), 1);
+    assert_eq!(app.applied(&late.tracking_key), 1);
     handle.stop().result.unwrap().unwrap();
 }
