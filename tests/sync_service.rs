@@ -649,27 +649,56 @@ fn a_busy_store_is_reported_and_retried_and_the_work_goes_through_after() {
     events.until("idle", |e| {
         e.iter().any(|e| matches!(e, SyncEvent::Idle { .. }))
     });
-    app.refund("busy-1", "1.000");
+    app.sandbox
+        .set_faults(FaultConfig {
+            latency_ms: 1_000,
+            ..FaultConfig::none()
+        })
+        .unwrap();
+    let key = app.refund("busy-1", "1.000").operation.tracking_key;
+    handle.wake();
+    events.until("the refund sent", |e| sent(e) == 1);
 
-    // Another connection holds the write lock.
+    // Another connection holds the write lock while the request is in flight: its answer
+    // comes and cannot be recorded.
     let mut blocker = rusqlite::Connection::open(&app.path).unwrap();
     let tx = blocker
         .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
         .unwrap();
     tx.execute_batch("UPDATE profiles SET name = name").unwrap();
-    handle.wake();
-    events.until("a store error", |e| {
-        e.iter().any(|e| matches!(e, SyncEvent::StoreError { .. }))
+    let deadline = Instant::now() + PATIENCE;
+    while app.applied(&key) == 0 {
+        assert!(Instant::now() < deadline, "Ottu never applied it");
+        events.during(Duration::from_millis(20));
+    }
+    // A store error after Ottu answered: the one recording the answer failed.
+    events.during(Duration::from_millis(20));
+    let store_error = |e: &SyncEvent| matches!(e, SyncEvent::StoreError { .. });
+    let before = events.count(store_error);
+    events.until("a store error after the answer", |e| {
+        e.iter().filter(|e| store_error(e)).count() > before
     });
     let status = handle.status();
     assert!(status.running && status.store_error.is_some(), "{status:?}");
-    assert_eq!(sent(&events.seen), 0, "nothing claimed while locked");
+    assert_eq!(succeeded(&events.seen), 0, "nothing recorded while locked");
     tx.commit().unwrap();
 
-    events.until("the refund after the lock is released", |e| {
+    events.until("the answer recorded after the lock is released", |e| {
         succeeded(e) == 1
     });
     assert_eq!(app.status_of("busy-1"), OperationStatus::Succeeded);
+    // The answer kept across the failed call is recorded once; nothing was sent again.
+    events.during(Duration::from_millis(300));
+    assert_eq!(
+        events.count(|e| matches!(e, SyncEvent::Recorded(_))),
+        1,
+        "{:#?}",
+        events.seen
+    );
+    assert_eq!(sent(&events.seen), 1);
+    assert_eq!(app.applied(&key), 1);
+    assert_eq!(app.sandbox.state().unwrap().counters.operations_replayed, 0);
+    assert!(handle.status().store_error.is_none());
     let error = events
         .seen
         .iter()
