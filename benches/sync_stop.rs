@@ -7,7 +7,11 @@
 //!
 //! - `SyncHandle::stop` (the sync service): abandons the 8 requests, which stay
 //!   `in_flight`; then a new start resends them with their keys (latency removed) and the
-//!   sandbox must show each tracking key applied exactly once (the run fails otherwise);
+//!   sandbox must show each tracking key applied exactly once (the run fails otherwise).
+//!   The sandbox applies after its latency and drops the work of a closed connection, so
+//!   the abandoned requests were never applied: the run checks that (nothing applied at
+//!   the stop, no replay on the resend). The resend of an already-applied key is proved in
+//!   `tests/sync_service.rs` (`stop_with_requests_in_flight_…`, the sandbox's replay count);
 //! - next to it, the CLI's first Ctrl-C (`SyncDeps::cancel` on `sync::run`), which waits
 //!   for the answers in flight: about the latency.
 //!
@@ -194,6 +198,25 @@ fn main() -> ExitCode {
         }
         stops.push(stopped.took);
 
+        // The dropped requests never reached the sandbox's apply (it applies after its
+        // latency); the resend below is their first application, not a replay.
+        let at_stop = sandbox.state().expect("sandbox state");
+        let applied_at_stop = at_stop
+            .operations
+            .iter()
+            .filter(|o| {
+                setup
+                    .keys
+                    .iter()
+                    .any(|k| o.tracking_key.as_deref() == Some(k.as_str()))
+            })
+            .count();
+        if applied_at_stop != 0 {
+            eprintln!("run {run}: {applied_at_stop} abandoned requests were applied");
+            failures += 1;
+        }
+        let replayed_before = at_stop.counters.operations_replayed;
+
         // The next start resends the 8 with their keys: each applied exactly once.
         latency(0);
         let (tx, rx) = mpsc::channel();
@@ -209,6 +232,10 @@ fn main() -> ExitCode {
         );
         handle.stop();
         let state = sandbox.state().expect("sandbox state");
+        if state.counters.operations_replayed != replayed_before {
+            eprintln!("run {run}: a resend was answered as a replay");
+            failures += 1;
+        }
         for key in &setup.keys {
             let applied = state
                 .operations
