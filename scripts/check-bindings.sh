@@ -39,5 +39,5 @@ for (const file of fs.readdirSync(dir).filter((f) => /^views__.*\.snap$/.test(f)
 }
 fs.writeFileSync(process.argv[2], lines.join("\n") + "\n");
 EOF
-npx --yes -p typescript@5 tsc --noEmit --strict "$work/bindings.ts" "$work/check.ts"
+npx --yes -p typescript@5.9.3 tsc --noEmit --strict "$work/bindings.ts" "$work/check.ts"
 echo "bindings.ts compiles and every view snapshot is a value of its type"
