@@ -544,6 +544,36 @@ fn a_wrong_key_pauses_the_profile_and_a_key_set_while_running_resumes_it() {
         assert!(Instant::now() < deadline, "{:?}", handle.status());
         std::thread::sleep(Duration::from_millis(20));
     }
+    // Beside the English, the code and params a UI words its own message from.
+    let (code, params) = events
+        .seen
+        .iter()
+        .find_map(|e| match e {
+            SyncEvent::Paused { code, params, .. } => Some((code.clone(), params.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(code.as_deref(), Some("ottu.auth"));
+    assert_eq!(params.unwrap()["status"], 401);
+    events.until("the 401 recorded", |e| {
+        e.iter().any(|e| matches!(e, SyncEvent::Recorded(_)))
+    });
+    let recorded = events
+        .seen
+        .iter()
+        .find_map(|e| match e {
+            SyncEvent::Recorded(v) => Some(v.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(recorded.code.as_deref(), Some("ottu.auth"), "{recorded:?}");
+    let profile = &handle.status().profiles[0];
+    assert_eq!(
+        profile.paused_code.as_deref(),
+        Some("ottu.auth"),
+        "{profile:?}"
+    );
+    assert_eq!(profile.paused_params.as_ref().unwrap()["status"], 401);
 
     app.ledger
         .set_key(
@@ -600,6 +630,21 @@ fn a_key_removed_while_the_worker_runs_holds_the_profile_before_anything_is_sent
             .any(|e| matches!(e, SyncEvent::Paused { profile, .. } if profile == "shop"))
     });
     assert_eq!(app.status_of("rm-2"), OperationStatus::Queued);
+    let held = events.seen.iter().find_map(|e| match e {
+        SyncEvent::Paused { code, params, .. } => Some((code.clone(), params.clone())),
+        _ => None,
+    });
+    let (code, params) = held.unwrap();
+    // Its claim found no credential: given back unsent, the connect error as its detail.
+    assert_eq!(code.as_deref(), Some("sync.cannot_send"));
+    let detail = params.unwrap()["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("no credential stored"), "{detail}");
+    let profile = &handle.status().profiles[0];
+    assert_eq!(
+        profile.paused_code.as_deref(),
+        Some("sync.cannot_send"),
+        "{profile:?}"
+    );
     let state = app.sandbox.state().unwrap();
     assert_eq!(state.operations.len(), 1, "the second was never sent");
     handle.stop().result.unwrap().unwrap();
@@ -680,6 +725,12 @@ fn a_busy_store_is_reported_and_retried_and_the_work_goes_through_after() {
     });
     let status = handle.status();
     assert!(status.running && status.store_error.is_some(), "{status:?}");
+    assert_eq!(
+        status.store_error_code.as_deref(),
+        Some("store.busy"),
+        "{status:?}"
+    );
+    assert!(status.store_error_params.is_some(), "{status:?}");
     assert_eq!(succeeded(&events.seen), 0, "nothing recorded while locked");
     tx.commit().unwrap();
 
@@ -772,6 +823,12 @@ fn a_worker_ended_by_an_error_drops_its_requests_before_the_next_one_can_start()
     let stale = app.refund("stale-1", "1.000").operation;
     handle.wake();
     events.until("the first sent", |e| sent(e) == 1);
+    // Its request is in the sandbox's latency wait before the next one gets a longer one.
+    let deadline = Instant::now() + PATIENCE;
+    while app.sandbox.state().unwrap().counters.faults.latency == 0 {
+        assert!(Instant::now() < deadline, "the first request never arrived");
+        std::thread::yield_now();
+    }
     app.sandbox.set_faults(latency(4_000)).unwrap();
     let late = app.refund("late-1", "1.000").operation;
     handle.wake();
@@ -804,7 +861,12 @@ fn a_worker_ended_by_an_error_drops_its_requests_before_the_next_one_can_start()
     // latency (it would be answered as a repeat of the resend's key).
     events.during(Duration::from_millis(4_500));
     let counters = app.sandbox.state().unwrap().counters;
-    assert_eq!(counters.operations_replayed, 0, "{counters:?}");
+    assert_eq!(
+        counters.operations_replayed,
+        0,
+        "{counters:?} {:?}",
+        app.sandbox.state().unwrap().operations
+    );
     assert_eq!(app.applied(&stale.tracking_key), 1);
     assert_eq!(app.applied(&late.tracking_key), 1);
     handle.stop().result.unwrap().unwrap();

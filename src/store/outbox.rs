@@ -542,6 +542,8 @@ pub struct ProfileQueue {
     pub oldest_queued_at_ms: Option<i64>,
     /// The stored pause (Ottu refused the credential), if any.
     pub paused_reason: Option<String>,
+    /// Its code and params (none for a pause stored before codes were).
+    pub paused_code: Option<crate::error::stored::StoredCode>,
 }
 
 /// Every profile (of `profile`, or all) with its waiting work, by name; profiles with none
@@ -552,7 +554,8 @@ pub fn queue_by_profile(
 ) -> Result<Vec<ProfileQueue>> {
     let rows = tx
         .prepare_cached(
-            "SELECT pr.id, pr.name, COUNT(w.id), MIN(w.created_at_ms), pr.paused_reason
+            "SELECT pr.id, pr.name, COUNT(w.id), MIN(w.created_at_ms), pr.paused_reason,
+                    pr.paused_code, pr.paused_params
              FROM profiles pr
              LEFT JOIN (SELECT o.id, o.created_at_ms, p.profile_id FROM operations o
                         JOIN payments p ON p.id = o.payment_id
@@ -569,6 +572,10 @@ pub fn queue_by_profile(
                 waiting: r.get(2)?,
                 oldest_queued_at_ms: r.get(3)?,
                 paused_reason: r.get(4)?,
+                paused_code: crate::error::stored::StoredCode::read(
+                    r.get::<_, Option<String>>(5)?.as_deref(),
+                    r.get::<_, Option<String>>(6)?.as_deref(),
+                ),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -26,6 +26,7 @@ pub use service::{
 };
 pub use worker::{SyncDeps, run};
 
+use crate::error::Params;
 use crate::limits::{
     SYNC_DEFAULT_CONCURRENCY, SYNC_HELD_PROFILE_RETRY_MS, SYNC_MAX_UNKNOWN_ATTEMPTS,
     SYNC_WATCH_POLL_MS,
@@ -104,6 +105,10 @@ pub enum SyncEvent {
     Paused {
         profile: String,
         reason: String,
+        /// `reason`'s code and the values it is made from (docs/errors.md), for a UI's own
+        /// words; `null` where there is none.
+        code: Option<String>,
+        params: Option<Params>,
     },
     /// A paused or held profile is served again (a key set, a hold that ended).
     Resumed {
@@ -119,6 +124,8 @@ pub enum SyncEvent {
     StoreError {
         code: String,
         message: String,
+        /// The values `message` is made from.
+        params: Params,
         retry_in_ms: u64,
     },
     Finished(SyncSummary),
@@ -149,6 +156,10 @@ pub struct OperationOutcomeView {
     /// The operation's status after the attempt.
     pub status: OperationStatus,
     pub detail: String,
+    /// `detail`'s code and the values it is made from (docs/errors.md), for a UI's own
+    /// words; `null` for a success (its detail is Ottu's own text).
+    pub code: Option<String>,
+    pub params: Option<Params>,
     /// When it will be tried again, for one sent back to the queue.
     pub retry_in_ms: Option<u64>,
 }

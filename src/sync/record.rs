@@ -335,6 +335,8 @@ pub fn record(
             attempt: op.attempt,
             status: OperationStatus::Queued,
             detail: String::new(),
+            code: None,
+            params: None,
             retry_in_ms: None,
         },
         paused: None,
@@ -405,6 +407,7 @@ pub fn record(
                 },
             )?;
             store::stored::set_last_error(tx, op.id, &stored)?;
+            coded(&mut recorded.view, &stored);
             event(
                 tx,
                 ctx,
@@ -440,6 +443,7 @@ pub fn record(
                 },
             )?;
             store::stored::set_last_error(tx, op.id, &stored)?;
+            coded(&mut recorded.view, &stored);
             if outbox::pause_profile(tx, op.profile_id, reason, ctx.now_ms)? {
                 store::stored::set_pause(tx, op.profile_id, &stored)?;
                 store::events::append(
@@ -484,6 +488,7 @@ pub fn record(
                 },
             )?;
             store::stored::set_last_error(tx, op.id, &stored)?;
+            coded(&mut recorded.view, &stored);
             recorded.offline = true;
             recorded.view.detail = reason.clone();
             recorded.view.retry_in_ms = Some(wait);
@@ -509,6 +514,7 @@ pub fn record(
                 },
             )?;
             store::stored::set_last_error(tx, op.id, &stored)?;
+            coded(&mut recorded.view, &stored);
             event(
                 tx,
                 ctx,
@@ -579,6 +585,7 @@ fn not_sent(
         },
     )?;
     store::stored::set_last_error(tx, op.id, stored)?;
+    coded(&mut recorded.view, stored);
     event(
         tx,
         ctx,
@@ -618,6 +625,7 @@ fn needs_attention(
         },
     )?;
     store::stored::set_last_error(tx, op.id, stored)?;
+    coded(&mut recorded.view, stored);
     event(
         tx,
         ctx,
@@ -668,6 +676,7 @@ fn unknown(
         },
     )?;
     store::stored::set_last_error(tx, op.id, &stored)?;
+    coded(&mut recorded.view, &stored);
     event(
         tx,
         ctx,
@@ -681,6 +690,12 @@ fn unknown(
     )?;
     recorded.view.retry_in_ms = Some(wait);
     Ok(())
+}
+
+/// The view carries the code and params stored with the operation's last error.
+fn coded(view: &mut OperationOutcomeView, stored: &Stored) {
+    view.code = Some(stored.code.to_string());
+    view.params = Some(stored.params.clone());
 }
 
 /// Events for operations queued again after a stopped run.

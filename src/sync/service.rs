@@ -24,7 +24,8 @@ use serde::Serialize;
 
 use super::worker::{self, Control, Signal};
 use super::{Connection, SyncDeps, SyncEvent, SyncMode, SyncOptions, SyncSummary};
-use crate::error::{Error, Result};
+use crate::error::stored::StoredCode;
+use crate::error::{Error, Params, Result};
 use crate::ledger::Ledger;
 use crate::limits::{SYNC_SERVICE_POLL_MS, SYNC_STOP_WAIT_MS, SYNC_STORE_BUSY_TIMEOUT_MS};
 use crate::ottu::ClientConfig;
@@ -244,6 +245,9 @@ pub struct SyncStatus {
     pub outstanding: u64,
     /// The last store call failed with this (it is being retried); `null` once one works.
     pub store_error: Option<String>,
+    /// `store_error`'s code (`store.busy`, …) and the values it is made from.
+    pub store_error_code: Option<String>,
+    pub store_error_params: Option<Params>,
     /// Every profile in the worker's scope, by name.
     pub profiles: Vec<ProfileSyncStatus>,
 }
@@ -254,6 +258,10 @@ pub struct ProfileSyncStatus {
     pub connection: Connection,
     /// Why the profile's queue waits, when paused (stored) or held (this run).
     pub paused_reason: Option<String>,
+    /// `paused_reason`'s code and the values it is made from, for a UI's own words;
+    /// `null` without one (a pause stored before codes were).
+    pub paused_code: Option<String>,
+    pub paused_params: Option<Params>,
     /// Operations queued or in flight.
     pub waiting: u64,
     /// How long the oldest of them has waited since it was queued.
@@ -263,8 +271,10 @@ pub struct ProfileSyncStatus {
 struct Entry {
     name: String,
     connection: Connection,
-    reason: Option<String>,
+    /// Why held or paused in this run, with its code and params.
+    reason: Option<(String, worker::Code)>,
     stored_pause: Option<String>,
+    stored_pause_code: Option<StoredCode>,
     waiting: u64,
     oldest_queued_at_ms: Option<i64>,
 }
@@ -272,7 +282,8 @@ struct Entry {
 struct BoardState {
     running: bool,
     outstanding: u64,
-    store_error: Option<String>,
+    /// Message, code, params.
+    store_error: Option<(String, String, Params)>,
     profiles: BTreeMap<i64, Entry>,
 }
 
@@ -306,6 +317,7 @@ impl Board {
             connection: Connection::Unknown,
             reason: None,
             stored_pause: None,
+            stored_pause_code: None,
             waiting: 0,
             oldest_queued_at_ms: None,
         })
@@ -319,8 +331,8 @@ impl Board {
         self.state().outstanding = total;
     }
 
-    pub(crate) fn store_error(&self, message: Option<String>) {
-        self.state().store_error = message;
+    pub(crate) fn store_error(&self, error: Option<(String, String, Params)>) {
+        self.state().store_error = error;
     }
 
     pub(crate) fn set_connection(
@@ -328,7 +340,7 @@ impl Board {
         id: crate::model::ProfileId,
         name: &str,
         connection: Connection,
-        reason: Option<String>,
+        reason: Option<(String, worker::Code)>,
     ) {
         let mut state = self.state();
         let entry = Board::entry(&mut state, id.0, name);
@@ -356,6 +368,7 @@ impl Board {
             entry.waiting = q.waiting;
             entry.oldest_queued_at_ms = q.oldest_queued_at_ms;
             entry.stored_pause = q.paused_reason;
+            entry.stored_pause_code = q.paused_code;
         }
     }
 
@@ -365,25 +378,42 @@ impl Board {
         let mut profiles: Vec<ProfileSyncStatus> = state
             .profiles
             .values()
-            .map(|e| ProfileSyncStatus {
-                profile: e.name.clone(),
-                connection: if e.stored_pause.is_some() {
-                    Connection::Paused
-                } else {
-                    e.connection
-                },
-                paused_reason: e.stored_pause.clone().or_else(|| e.reason.clone()),
-                waiting: e.waiting,
-                oldest_queued_age_ms: e
-                    .oldest_queued_at_ms
-                    .map(|at| now_ms.saturating_sub(at).max(0) as u64),
+            .map(|e| {
+                let (paused_reason, code) = match (&e.stored_pause, &e.reason) {
+                    (Some(text), _) => (
+                        Some(text.clone()),
+                        e.stored_pause_code
+                            .as_ref()
+                            .map(|c| (c.code.clone(), c.params.clone())),
+                    ),
+                    (None, Some((text, code))) => (Some(text.clone()), code.clone()),
+                    (None, None) => (None, None),
+                };
+                let (paused_code, paused_params) = code.unzip();
+                ProfileSyncStatus {
+                    profile: e.name.clone(),
+                    connection: if e.stored_pause.is_some() {
+                        Connection::Paused
+                    } else {
+                        e.connection
+                    },
+                    paused_reason,
+                    paused_code,
+                    paused_params,
+                    waiting: e.waiting,
+                    oldest_queued_age_ms: e
+                        .oldest_queued_at_ms
+                        .map(|at| now_ms.saturating_sub(at).max(0) as u64),
+                }
             })
             .collect();
         profiles.sort_by(|a, b| a.profile.cmp(&b.profile));
         SyncStatus {
             running: state.running,
             outstanding: state.outstanding,
-            store_error: state.store_error.clone(),
+            store_error: state.store_error.as_ref().map(|e| e.0.clone()),
+            store_error_code: state.store_error.as_ref().map(|e| e.1.clone()),
+            store_error_params: state.store_error.as_ref().map(|e| e.2.clone()),
             profiles,
         }
     }

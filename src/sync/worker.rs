@@ -461,11 +461,16 @@ impl Worker<'_> {
             .min(SYNC_STORE_RETRY_MAX_MS);
         let message = error.to_string();
         if let Some(board) = &self.control.board {
-            board.store_error(Some(message.clone()));
+            board.store_error(Some((
+                message.clone(),
+                error.code().to_string(),
+                error.params(),
+            )));
         }
         self.emit(SyncEvent::StoreError {
             code: error.code().to_string(),
             message,
+            params: error.params(),
             retry_in_ms: wait,
         });
         self.recount = true;
@@ -548,10 +553,11 @@ impl Worker<'_> {
         id: ProfileId,
         name: &str,
         connection: super::Connection,
-        reason: Option<&str>,
+        reason: Option<(&str, &Code)>,
     ) {
         if let Some(board) = &self.control.board {
-            board.set_connection(id, name, connection, reason.map(str::to_string));
+            let reason = reason.map(|(text, code)| (text.to_string(), code.clone()));
+            board.set_connection(id, name, connection, reason);
         }
     }
 
@@ -570,7 +576,7 @@ impl Worker<'_> {
     }
 
     /// Holds a profile until `until_ms`; reports it when it was not held before.
-    fn hold(&mut self, id: ProfileId, name: &str, reason: String, until_ms: i64) {
+    fn hold(&mut self, id: ProfileId, name: &str, reason: String, code: Code, until_ms: i64) {
         match self.held.iter_mut().find(|h| h.id == id) {
             Some(entry) => {
                 entry.reason = reason;
@@ -584,10 +590,13 @@ impl Worker<'_> {
                     until_ms,
                 });
                 self.recount = true;
-                self.set_connection(id, name, super::Connection::Held, Some(&reason));
+                self.set_connection(id, name, super::Connection::Held, Some((&reason, &code)));
+                let (code, params) = code.unzip();
                 self.emit(SyncEvent::Paused {
                     profile: name.to_string(),
                     reason,
+                    code,
+                    params,
                 });
             }
         }
@@ -609,7 +618,10 @@ impl Worker<'_> {
     /// credential changed since it was made, else a new one (a key set or removed, a base
     /// URL or auth change since). `Err`: what it comes to instead of a request (it is
     /// committed `in_flight`, so it must be recorded, never dropped).
-    fn client_for_claim(&mut self, op: &Claimed) -> std::result::Result<OttuClient, SendOutcome> {
+    fn client_for_claim(
+        &mut self,
+        op: &Claimed,
+    ) -> std::result::Result<OttuClient, Box<SendOutcome>> {
         let key = op.client_key();
         if let Some(cached) = self.clients.get(&op.profile_id)
             && cached.key == key
@@ -623,9 +635,9 @@ impl Worker<'_> {
         let made = match made {
             Ok(made) => made,
             Err(error) => {
-                return Err(SendOutcome::LedgerUnreadable {
+                return Err(Box::new(SendOutcome::LedgerUnreadable {
                     reason: error.to_string(),
-                });
+                }));
             }
         };
         match made {
@@ -644,7 +656,7 @@ impl Worker<'_> {
                 if error.is_unavailable() {
                     self.keyring_failure = Some(error);
                 }
-                Err(SendOutcome::CannotSend { reason })
+                Err(Box::new(SendOutcome::CannotSend { reason }))
             }
         }
     }
@@ -701,7 +713,8 @@ impl Worker<'_> {
                     }
                     Err(error) => {
                         let until = now_ms + self.options.held_retry_ms as i64;
-                        self.hold(id, &name, error.to_string(), until);
+                        let code = Some((error.code().to_string(), error.params()));
+                        self.hold(id, &name, error.to_string(), code, until);
                         held_ids.push(id);
                     }
                 }
@@ -834,7 +847,7 @@ impl Worker<'_> {
                 // none stored for a new base URL): the operation goes back unsent and the
                 // profile is held. The ledger unreadable: it goes back, nothing held.
                 (Err(outcome), _) => {
-                    let _ = done_tx.send(Signal::Done(Box::new((op, outcome))));
+                    let _ = done_tx.send(Signal::Done(Box::new((op, *outcome))));
                 }
                 (_, Err(reason)) => {
                     let raw = String::new();
@@ -982,7 +995,8 @@ impl Worker<'_> {
         let until = now_ms + self.options.held_retry_ms as i64;
         if let Some(reason) = &recorded.held {
             self.clients.remove(&op.profile_id);
-            self.hold(op.profile_id, &name, reason.clone(), until);
+            let code = outcome_code(&recorded.view);
+            self.hold(op.profile_id, &name, reason.clone(), code, until);
         } else if recorded.paused.is_none() && !recorded.offline && !recorded.local {
             // The profile was served after all: it is no longer held.
             self.held.retain(|h| h.id != op.profile_id);
@@ -998,11 +1012,13 @@ impl Worker<'_> {
                     op.profile_id,
                     &name,
                     super::Connection::Paused,
-                    Some(reason),
+                    Some((reason, &outcome_code(&recorded.view))),
                 );
                 self.emit(SyncEvent::Paused {
                     profile: name.clone(),
                     reason: reason.clone(),
+                    code: recorded.view.code.clone(),
+                    params: recorded.view.params.clone(),
                 });
             }
         }
@@ -1145,6 +1161,8 @@ fn record_superseded(
             attempt: op.attempt,
             status: OperationStatus::Queued,
             detail: reason.to_string(),
+            code: Some(stored.code.to_string()),
+            params: Some(stored.params.clone()),
             retry_in_ms: None,
         },
         paused: None,
@@ -1153,6 +1171,13 @@ fn record_superseded(
         blocked: 0,
         local: false,
     })
+}
+
+/// A reason's code and params, when it has them.
+pub(crate) type Code = Option<(String, crate::error::Params)>;
+
+fn outcome_code(view: &OperationOutcomeView) -> Code {
+    Some((view.code.clone()?, view.params.clone().unwrap_or_default()))
 }
 
 /// The profiles held at `now_ms`.

@@ -267,7 +267,9 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
             bar.set_message(format!("offline: trying again in {} s", retry_in_ms / 1000))
         }
         SyncEvent::Online { .. } | SyncEvent::Idle { .. } | SyncEvent::Resumed { .. } => {}
-        SyncEvent::Paused { profile, reason } => {
+        SyncEvent::Paused {
+            profile, reason, ..
+        } => {
             bar.println(format!("profile {profile} paused: {reason}"))
         }
         SyncEvent::StoreError {

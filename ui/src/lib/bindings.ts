@@ -476,7 +476,16 @@ settled: number, failed: Array<ImportFailure>, };
 /**
  * Progress, as the worker reports it (the CLI draws a bar, the desktop app shows events).
  */
-export type SyncEvent = { "event": "outstanding", total: number, } | { "event": "recovered", count: number, } | { "event": "sent", id: number, attempt: number, } | { "event": "recorded" } & OperationOutcomeView | { "event": "offline", retry_in_ms: number, profile: string, } | { "event": "online", profile: string, } | { "event": "paused", profile: string, reason: string, } | { "event": "resumed", profile: string, } | { "event": "idle", next_due_in_ms: number | null, } | { "event": "store_error", code: string, message: string, retry_in_ms: number, } | { "event": "finished" } & SyncSummary;
+export type SyncEvent = { "event": "outstanding", total: number, } | { "event": "recovered", count: number, } | { "event": "sent", id: number, attempt: number, } | { "event": "recorded" } & OperationOutcomeView | { "event": "offline", retry_in_ms: number, profile: string, } | { "event": "online", profile: string, } | { "event": "paused", profile: string, reason: string, 
+/**
+ * `reason`'s code and the values it is made from (docs/errors.md), for a UI's own
+ * words; `null` where there is none.
+ */
+code: string | null, params: { [key in string]: JsonValue } | null, } | { "event": "resumed", profile: string, } | { "event": "idle", next_due_in_ms: number | null, } | { "event": "store_error", code: string, message: string, 
+/**
+ * The values `message` is made from.
+ */
+params: { [key in string]: JsonValue }, retry_in_ms: number, } | { "event": "finished" } & SyncSummary;
 
 /**
  * What one attempt ended in.
@@ -486,6 +495,11 @@ export type OperationOutcomeView = { id: number, kind: OperationKind, session_id
  * The operation's status after the attempt.
  */
 status: OperationStatus, detail: string, 
+/**
+ * `detail`'s code and the values it is made from (docs/errors.md), for a UI's own
+ * words; `null` for a success (its detail is Ottu's own text).
+ */
+code: string | null, params: { [key in string]: JsonValue } | null, 
 /**
  * When it will be tried again, for one sent back to the queue.
  */
@@ -538,6 +552,10 @@ outstanding: number,
  */
 store_error: string | null, 
 /**
+ * `store_error`'s code (`store.busy`, …) and the values it is made from.
+ */
+store_error_code: string | null, store_error_params: { [key in string]: JsonValue } | null, 
+/**
  * Every profile in the worker's scope, by name.
  */
 profiles: Array<ProfileSyncStatus>, };
@@ -547,6 +565,11 @@ export type ProfileSyncStatus = { profile: string, connection: Connection,
  * Why the profile's queue waits, when paused (stored) or held (this run).
  */
 paused_reason: string | null, 
+/**
+ * `paused_reason`'s code and the values it is made from, for a UI's own words;
+ * `null` without one (a pause stored before codes were).
+ */
+paused_code: string | null, paused_params: { [key in string]: JsonValue } | null, 
 /**
  * Operations queued or in flight.
  */
