@@ -19,7 +19,7 @@ use daftar::money::{Amount, Currency};
 use daftar::ottu::{
     ClientConfig, Credential, OperationOutcome, OperationRequest, OttuClient, PaymentRef,
 };
-use daftar::secrets::{MemoryStore, SecretString};
+use daftar::secrets::{MemoryStore, SecretSlot, SecretStore, SecretString, SecretsError};
 use daftar::sync::{Connection, SyncEvent, SyncHandle, SyncService, SyncServiceConfig};
 use daftar_sandbox::{Config, FaultConfig, NewPayment, RunningSandbox, Sandbox};
 
@@ -869,5 +869,78 @@ fn a_worker_ended_by_an_error_drops_its_requests_before_the_next_one_can_start()
     );
     assert_eq!(app.applied(&stale.tracking_key), 1);
     assert_eq!(app.applied(&late.tracking_key), 1);
+    handle.stop().result.unwrap().unwrap();
+}
+
+/// The app's keyring, which can become unreachable (a locked session, no bus) and back.
+struct Flaky {
+    inner: Arc<MemoryStore>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Flaky {
+    fn check(&self) -> Result<(), SecretsError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SecretsError::NoSessionBus {
+                detail: "no DBUS_SESSION_BUS_ADDRESS".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl SecretStore for Flaky {
+    fn set(&self, slot: &SecretSlot, secret: &SecretString) -> Result<(), SecretsError> {
+        self.check()?;
+        self.inner.set(slot, secret)
+    }
+    fn get(&self, slot: &SecretSlot) -> Result<Option<SecretString>, SecretsError> {
+        self.check()?;
+        self.inner.get(slot)
+    }
+    fn delete(&self, slot: &SecretSlot) -> Result<bool, SecretsError> {
+        self.check()?;
+        self.inner.delete(slot)
+    }
+}
+
+#[test]
+fn an_unreachable_keyring_is_reported_and_retried_not_the_end_of_the_service() {
+    let mut app = App::start(empty());
+    app.payment("kr-1", "10.000");
+    app.refund("kr-1", "1.000");
+    let keyring = Arc::new(Flaky {
+        inner: app.secrets.clone(),
+        down: std::sync::atomic::AtomicBool::new(true),
+    });
+    let mut config = app.config();
+    config.secrets = keyring.clone();
+    config.options.poll_ms = 600_000;
+    let (handle, mut events) = app.start_service(config);
+    events.until("the keyring reported", |e| {
+        e.iter().any(
+            |e| matches!(e, SyncEvent::StoreError { code, .. } if code == "secrets.unavailable"),
+        )
+    });
+    let status = handle.status();
+    assert!(status.running, "{status:?}");
+    assert_eq!(
+        status.store_error_code.as_deref(),
+        Some("secrets.unavailable")
+    );
+    assert_eq!(sent(&events.seen), 0);
+    assert_eq!(
+        events.count(|e| matches!(e, SyncEvent::Paused { .. })),
+        0,
+        "the profile is not to blame"
+    );
+    assert_eq!(app.status_of("kr-1"), OperationStatus::Queued);
+
+    // The keyring is back: the next try (after its backoff) sends the refund.
+    keyring
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    events.until("the refund", |e| succeeded(e) == 1);
+    assert_eq!(app.status_of("kr-1"), OperationStatus::Succeeded);
     handle.stop().result.unwrap().unwrap();
 }

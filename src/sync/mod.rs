@@ -119,8 +119,9 @@ pub enum SyncEvent {
     Idle {
         next_due_in_ms: Option<u64>,
     },
-    /// A store call failed (e.g. the ledger is locked by another writer): nothing of that
-    /// turn was written, answers received are kept, and it is tried again in `retry_in_ms`.
+    /// A store call failed (e.g. the ledger is locked by another writer; watching, also
+    /// the OS keyring unreachable, `secrets.unavailable`): nothing of that turn was written,
+    /// answers received are kept, and it is tried again in `retry_in_ms`.
     StoreError {
         code: String,
         message: String,

@@ -286,8 +286,9 @@ struct Worker<'a> {
     held: Vec<Held>,
     offline: HashMap<ProfileId, Offline>,
     online: HashSet<ProfileId>,
-    /// The OS keyring could not be read: the run stops and fails, storing nothing about
-    /// any profile (a condition of this machine, e.g. `daftar sync` from cron).
+    /// The OS keyring could not be read: nothing is stored about any profile (a condition
+    /// of this machine, e.g. `daftar sync` from cron). Once, the run stops and fails;
+    /// watching, it is reported as `store_error` and tried again after a backoff.
     keyring_failure: Option<ConnectError>,
     in_progress: usize,
     /// Answers received and not yet recorded: kept until the transaction recording them
@@ -440,7 +441,24 @@ impl Worker<'_> {
         loop {
             match self.turn() {
                 Ok(Flow::Continue) => self.store_failures = 0,
-                Ok(Flow::Stop) => break,
+                Ok(Flow::Stop) => {
+                    // Watching, an unreachable keyring is a condition of this machine like
+                    // a busy store: reported and tried again, not the end of the worker
+                    // (`sync` once still fails with `secrets.unavailable`).
+                    let stopping = self.deps.cancel.load(Ordering::SeqCst)
+                        || self.control.abandon.load(Ordering::SeqCst);
+                    match self.keyring_failure.take() {
+                        Some(error) if self.watching() && !stopping => {
+                            if self.failed(error.code(), error.to_string(), error.params()) {
+                                break;
+                            }
+                        }
+                        failure => {
+                            self.keyring_failure = failure;
+                            break;
+                        }
+                    }
+                }
                 Err(Error::Store(error)) if self.watching() => {
                     if self.store_failed(&error) {
                         break;
@@ -455,25 +473,27 @@ impl Worker<'_> {
     /// Reports a failed store call and waits before the next try (collecting answers);
     /// true when a stop came meanwhile.
     fn store_failed(&mut self, error: &StoreError) -> bool {
+        self.failed(error.code(), error.to_string(), error.params())
+    }
+
+    /// A store (the ledger, or the OS keyring) failed: reported as `store_error`, and
+    /// the next turn after a backoff looks at everything again. True when a stop came.
+    fn failed(&mut self, code: &str, message: String, params: crate::error::Params) -> bool {
         self.store_failures += 1;
         let wait = SYNC_STORE_RETRY_MS
             .saturating_mul(1 << self.store_failures.saturating_sub(1).min(16))
             .min(SYNC_STORE_RETRY_MAX_MS);
-        let message = error.to_string();
         if let Some(board) = &self.control.board {
-            board.store_error(Some((
-                message.clone(),
-                error.code().to_string(),
-                error.params(),
-            )));
+            board.store_error(Some((message.clone(), code.to_string(), params.clone())));
         }
         self.emit(SyncEvent::StoreError {
-            code: error.code().to_string(),
+            code: code.to_string(),
             message,
-            params: error.params(),
+            params,
             retry_in_ms: wait,
         });
         self.recount = true;
+        self.look_now = true;
         let deadline = Instant::now() + Duration::from_millis(wait);
         loop {
             if self.control.abandon.load(Ordering::SeqCst) {
