@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The library and the CLI alone, without the tests' `test-support` feature (which every test
+# and bench target gets through the crate's dev-dependency on itself): the CLI must build on
+# the public facade only.
+cargo clippy --locked -p daftar --lib --bin daftar -- -D warnings
 command -v npm >/dev/null || { echo "npm not found: install Node.js 20 with npm (the contract test runs Stoplight Prism)"; exit 1; }
 [ -x tools/contract/node_modules/.bin/prism ] || npm ci --prefix tools/contract --no-audit --no-fund  # Stoplight Prism for tests/ottu_contract.rs
 # Inside a private D-Bus session with a throwaway, unlocked gnome-keyring: the keyring

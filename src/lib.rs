@@ -3,10 +3,11 @@
 //! The core is plain Rust with no UI in it: [`Ledger`] is the one facade that the CLI
 //! (and later the desktop shell) calls. Money is exact ([`money`]), the rules are pure
 //! ([`rules`]), and every write goes through one SQLite transaction with its audit event
-//! ([`store`]). Credentials live only in the OS keyring, behind [`secrets`].
+//! (the crate-internal `store`). Credentials live only in the OS keyring, behind
+//! [`secrets`]. Long jobs are [`import::ImportJob`], [`import::RefreshJob`] and the sync
+//! service ([`sync`]); [`paths`], [`actor`] and [`logs`] hold what every adapter shares.
 
 pub mod actor;
-pub mod connect;
 pub mod error;
 pub mod import;
 pub mod ledger;
@@ -19,8 +20,23 @@ pub mod paths;
 pub mod rules;
 pub mod secrets;
 pub mod sources;
-pub mod store;
 pub mod sync;
+
+// Internals: the crate's own. The `test-support` feature opens them to tests and benches
+// (ARCHITECTURE.md, "The facade"); an adapter never sees them.
+// Without the feature, what only tests and benches use (re-exports, query-plan helpers)
+// is unused: allowed, as it was when these modules were public.
+#[cfg(feature = "test-support")]
+pub mod connect;
+#[cfg(not(feature = "test-support"))]
+#[allow(dead_code, unused_imports)]
+pub(crate) mod connect;
+#[cfg(feature = "test-support")]
+pub mod store;
+#[cfg(not(feature = "test-support"))]
+#[allow(dead_code, unused_imports)]
+pub(crate) mod store;
 
 pub use error::{Error, ErrorKind, ErrorView, Result};
 pub use ledger::Ledger;
+pub use store::StoreError;

@@ -7,6 +7,7 @@ mod from_ottu;
 mod lines;
 mod window;
 
+pub use crate::connect::Remote;
 pub use from_ottu::{
     ImportFailure, ImportJob, ImportProgress, ImportRequest, ImportStop, ImportSummary, RefreshJob,
     RefreshProgress, RefreshReport, RefreshRequest, RefreshSummary,

@@ -17,6 +17,7 @@ use ts_rs::TS;
 
 /// A payment's balances, as [`PaymentDetail`] and [`QueuedView`] carry them.
 pub use crate::rules::BalancesView;
+pub use crate::store::StatusCounts;
 pub use payments::{PaymentInput, PaymentQuery};
 pub use profiles::{ProfileChange, ProfileChanged};
 pub use queue::{QueueQuery, QueueRequest, RetryRequest};
@@ -70,7 +71,15 @@ impl Ledger {
         }
     }
 
+    /// The store (its transactions, its raw connection): the crate's own, and opened to
+    /// tests and benchmarks by the `test-support` feature. Adapters use `Ledger`'s methods.
+    #[cfg(feature = "test-support")]
     pub fn store(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    #[cfg(not(feature = "test-support"))]
+    pub(crate) fn store(&mut self) -> &mut Store {
         &mut self.store
     }
 

@@ -358,9 +358,16 @@ impl Store {
         Ok(out)
     }
 
-    /// The raw connection, for tests and benchmarks that compare against plain SQL.
-    #[doc(hidden)]
+    /// The raw connection: the crate's own (a connection setting), and tests' and
+    /// benchmarks' that compare against plain SQL (the `test-support` feature); never an
+    /// adapter's.
+    #[cfg(feature = "test-support")]
     pub fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    #[cfg(not(feature = "test-support"))]
+    pub(crate) fn connection(&mut self) -> &mut Connection {
         &mut self.conn
     }
 }

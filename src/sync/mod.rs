@@ -19,8 +19,6 @@ mod worker;
 
 use serde::Serialize;
 
-pub use backoff::delay_ms;
-pub use outcome::{ChildReport, ReplyFacts, SendOutcome};
 pub use service::{
     ProfileSyncStatus, Stopped, SyncHandle, SyncService, SyncServiceConfig, SyncStatus,
 };

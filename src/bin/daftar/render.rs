@@ -460,7 +460,7 @@ impl Output {
         if self.json {
             return self.print_json(s);
         }
-        let row = |name: &str, c: &daftar::store::StatusCounts| {
+        let row = |name: &str, c: &daftar::ledger::StatusCounts| {
             format!(
                 "{:<20} {:>8} {:>9} {:>9} {:>6} {:>15} {:>7} {:>7}",
                 name,
