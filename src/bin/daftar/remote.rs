@@ -269,9 +269,7 @@ pub fn sync(ledger: &mut Ledger, args: &SyncArgs, json: bool) -> Result<SyncSumm
         SyncEvent::Online { .. } | SyncEvent::Idle { .. } | SyncEvent::Resumed { .. } => {}
         SyncEvent::Paused {
             profile, reason, ..
-        } => {
-            bar.println(format!("profile {profile} paused: {reason}"))
-        }
+        } => bar.println(format!("profile {profile} paused: {reason}")),
         SyncEvent::StoreError {
             message,
             retry_in_ms,
