@@ -78,7 +78,9 @@ fn bindable(
 /// Messages describe the problem, never the value.
 fn check_secret(secret: &str, what: &str) -> Result<()> {
     if secret.is_empty() {
-        return Err(Error::invalid("key", "key.empty", format!("{what} is empty")).with("what", what));
+        return Err(
+            Error::invalid("key", "key.empty", format!("{what} is empty")).with("what", what),
+        );
     }
     let chars = secret.chars().count();
     if chars < MIN_SECRET_CHARS {
@@ -525,8 +527,18 @@ mod tests {
                 ErrorKind::InvalidInput,
                 "key.too_long",
             ),
-            ("souq", basic("amal", ""), ErrorKind::InvalidInput, "key.empty"),
-            ("souq", api("sk_1234"), ErrorKind::InvalidInput, "key.too_short"),
+            (
+                "souq",
+                basic("amal", ""),
+                ErrorKind::InvalidInput,
+                "key.empty",
+            ),
+            (
+                "souq",
+                api("sk_1234"),
+                ErrorKind::InvalidInput,
+                "key.too_short",
+            ),
             (
                 "souq",
                 basic("amal", "seven77"),
