@@ -218,6 +218,29 @@ pub struct Store {
     real_path: PathBuf,
 }
 
+/// `PRAGMA journal_mode=WAL`, waiting as the busy timeout would. Two first opens of a new
+/// file (still in rollback mode) switching at once both hold a shared lock and want an
+/// exclusive one: SQLite refuses one of them with SQLITE_BUSY at once, without calling the
+/// busy handler (waiting could deadlock), so that open would fail for nothing. Retried here
+/// until the other has switched (then the pragma changes nothing and takes no lock).
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(WAL_SWITCH_RETRY);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long a first open waits before trying the WAL switch again (see [`switch_to_wal`]).
+const WAL_SWITCH_RETRY: Duration = Duration::from_millis(5);
+
 impl Store {
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
     ///
@@ -271,8 +294,7 @@ impl Store {
         // After the first migration, so a new file is either empty or a marked ledger
         // whatever the moment of a crash. On a ledger already in WAL this changes nothing
         // and takes no lock.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(failed)?;
+        switch_to_wal(&conn).map_err(failed)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
