@@ -713,6 +713,19 @@ fn current_runtime() -> Result<Handle> {
     })
 }
 
+/// Runs a job's blocking `run` on the async caller's runtime's blocking pool (SQLite off
+/// the async workers), handing it that runtime for its requests; `what` names the job
+/// if the runtime loses it.
+async fn on_blocking_pool<T: Send + 'static>(
+    what: &str,
+    run: impl FnOnce(&Handle) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let runtime = current_runtime()?;
+    tokio::task::spawn_blocking(move || run(&runtime))
+        .await
+        .map_err(|e| job_lost(what, e))?
+}
+
 /// An import, ready to run on its own handle on the ledger file. Made by
 /// [`Ledger::import_job`]; [`ImportJob::run`] (blocking) or [`ImportJob::run_async`].
 pub struct ImportJob {
@@ -798,11 +811,7 @@ impl ImportJob {
         self,
         mut progress: impl FnMut(&ImportProgress) + Send + 'static,
     ) -> Result<ImportSummary> {
-        let runtime = current_runtime()?;
-        let task = runtime.clone();
-        tokio::task::spawn_blocking(move || self.run(&task, &mut progress))
-            .await
-            .map_err(|e| job_lost("import", e))?
+        on_blocking_pool("import", move |runtime| self.run(runtime, &mut progress)).await
     }
 }
 
@@ -1000,11 +1009,7 @@ impl RefreshJob {
         self,
         mut progress: impl FnMut(&RefreshProgress) + Send + 'static,
     ) -> Result<RefreshReport> {
-        let runtime = current_runtime()?;
-        let task = runtime.clone();
-        tokio::task::spawn_blocking(move || self.run(&task, &mut progress))
-            .await
-            .map_err(|e| job_lost("refresh", e))?
+        on_blocking_pool("refresh", move |runtime| self.run(runtime, &mut progress)).await
     }
 }
 

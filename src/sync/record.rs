@@ -296,7 +296,7 @@ fn mismatch(op: &Claimed, facts: &ReplyFacts, child: Option<&ChildReport>) -> Op
 }
 
 /// Gives the in-flight operation its new status and what the attempt left behind.
-fn finish(
+pub(super) fn finish(
     tx: &Transaction<'_>,
     ctx: &RecordContext<'_>,
     op: &Claimed,

@@ -1133,9 +1133,10 @@ fn record_superseded(
 ) -> Result<Recorded> {
     let stored = Stored::credential_changed();
     let reason = &stored.message();
-    let changed = outbox::finish_attempt(
+    record::finish(
         tx,
-        op.id,
+        ctx,
+        op,
         OperationStatus::Queued,
         &AttemptRecord {
             last_error: Some(reason),
@@ -1143,18 +1144,7 @@ fn record_superseded(
             refund_attempt: true,
             ..AttemptRecord::default()
         },
-        ctx.now_ms,
     )?;
-    if !changed {
-        return Err(Error::Unavailable {
-            code: "sync.stale_answer",
-            message: format!(
-                "operation {} was no longer in flight when its answer came (another sync?); nothing was recorded",
-                op.id
-            ),
-        }
-        .with("id", op.id.0));
-    }
     store::stored::set_last_error(tx, op.id, &stored)?;
     let (code, params) = stored.event_fields();
     store::events::append(
