@@ -8,28 +8,9 @@ mod common;
 
 use std::path::Path;
 
-use common::keyring::{LedgerCleanup, keyring_required, unique_profile};
+use common::keyring::{LedgerCleanup, base64, keyring_required, unique_profile};
+use common::ottu::basic_sandbox;
 use common::{Cli, Run};
-
-/// Standard base64 with padding, as in an `Authorization: Basic` header.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 /// Every file in the log directory, concatenated.
 fn log_files(dir: &Path) -> (usize, String) {
@@ -57,24 +38,12 @@ fn the_log_file_and_verbose_stderr_tell_what_happened_and_hold_no_secret() {
     let key = format!("sk_live_LOGHYG_{nonce}_KEY");
     let user = "clerk";
     let password = format!("pw-LOGHYG-{nonce}-PASS");
-    let sandbox = daftar_sandbox::Sandbox::start(daftar_sandbox::Config {
-        api_key: key.clone(),
-        users: vec![
-            format!("{user}:{password}:payment.capture")
-                .parse()
-                .unwrap(),
-        ],
-        varied_gateways: false,
-        ..daftar_sandbox::Config::empty()
-    })
-    .unwrap();
-    for (session, state) in [("lg-1", "paid"), ("lg-2", "paid"), ("lg-3", "authorized")] {
-        let payment: daftar_sandbox::NewPayment = serde_json::from_value(serde_json::json!({
-            "session_id": session, "amount": "10.000", "state": state, "pg_code": "queued-pg",
-        }))
-        .unwrap();
-        sandbox.add_payment(payment).unwrap();
-    }
+    let sandbox = basic_sandbox(
+        &key,
+        user,
+        &password,
+        &[("lg-1", "paid"), ("lg-2", "paid"), ("lg-3", "authorized")],
+    );
     let cli = Cli::new();
     let _cleanup = LedgerCleanup {
         db: cli.db.clone(),

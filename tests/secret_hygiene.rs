@@ -10,7 +10,8 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::keyring::{Echo, EchoServer, LedgerCleanup, keyring_required, unique_profile};
+use common::keyring::{Echo, EchoServer, LedgerCleanup, base64, keyring_required, unique_profile};
+use common::ottu::basic_sandbox;
 use common::{Cli, Run};
 
 /// Runs commands and keeps every byte they printed.
@@ -66,26 +67,6 @@ impl Scenario {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Standard base64 with padding, as in an `Authorization: Basic` header.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// The forms a secret could leak in: as is, JSON-escaped (`/` as `\/`), and the Basic
@@ -343,24 +324,12 @@ fn no_secret_leaks_through_import_and_sync_against_the_sandbox() {
     let key = format!("sk_live_SYNCHYG_{nonce}_KEY");
     let user = "clerk";
     let password = format!("pw-SYNCHYG-{nonce}-PASS");
-    let sandbox = daftar_sandbox::Sandbox::start(daftar_sandbox::Config {
-        api_key: key.clone(),
-        users: vec![
-            format!("{user}:{password}:payment.capture")
-                .parse()
-                .unwrap(),
-        ],
-        varied_gateways: false,
-        ..daftar_sandbox::Config::empty()
-    })
-    .unwrap();
-    for (session, state) in [("sh-1", "paid"), ("sh-2", "paid"), ("sh-3", "authorized")] {
-        let payment: daftar_sandbox::NewPayment = serde_json::from_value(serde_json::json!({
-            "session_id": session, "amount": "10.000", "state": state, "pg_code": "queued-pg",
-        }))
-        .unwrap();
-        sandbox.add_payment(payment).unwrap();
-    }
+    let sandbox = basic_sandbox(
+        &key,
+        user,
+        &password,
+        &[("sh-1", "paid"), ("sh-2", "paid"), ("sh-3", "authorized")],
+    );
     let profile = unique_profile("synchyg");
     let mut s = Scenario {
         cli: Cli::new(),

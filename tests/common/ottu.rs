@@ -35,3 +35,32 @@ pub fn assert_ledger_matches(ours: &PaymentDetail, theirs: &PaymentSnapshot) {
     }
     assert_eq!(ours.hidden, theirs.deleted, "{session}: deleted");
 }
+
+/// A sandbox that takes `key` and the Basic user `user:password` (allowed to capture),
+/// holding one 10.000 payment (gateway `queued-pg`) per `(session id, state)`.
+pub fn basic_sandbox(
+    key: &str,
+    user: &str,
+    password: &str,
+    payments: &[(&str, &str)],
+) -> daftar_sandbox::RunningSandbox {
+    let sandbox = daftar_sandbox::Sandbox::start(daftar_sandbox::Config {
+        api_key: key.to_string(),
+        users: vec![
+            format!("{user}:{password}:payment.capture")
+                .parse()
+                .unwrap(),
+        ],
+        varied_gateways: false,
+        ..daftar_sandbox::Config::empty()
+    })
+    .unwrap();
+    for (session, state) in payments {
+        let payment: daftar_sandbox::NewPayment = serde_json::from_value(serde_json::json!({
+            "session_id": session, "amount": "10.000", "state": state, "pg_code": "queued-pg",
+        }))
+        .unwrap();
+        sandbox.add_payment(payment).unwrap();
+    }
+    sandbox
+}
