@@ -3,15 +3,18 @@
 //! flag within a bound keeping what it wrote consistent, can be awaited inside a tokio
 //! runtime (a desktop command) without panicking, and refuses more ids than its cap.
 
+mod common;
+
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::ottu::{shop_profile, test_runtime};
 use daftar::Ledger;
 use daftar::import::{ImportProgress, ImportRequest, RefreshRequest, StopReason};
 use daftar::limits::{IMPORT_CANCEL_POLL_MS, IMPORT_MAX_IDS};
-use daftar::ottu::{ClientConfig, Credential};
-use daftar::secrets::{MemoryStore, SecretString};
+use daftar::ottu::ClientConfig;
+use daftar::secrets::MemoryStore;
 use daftar_sandbox::{Config, FaultConfig, FaultScope, RunningSandbox, Sandbox};
 
 struct Env {
@@ -50,15 +53,7 @@ fn env(payments: u32, latency_ms: u64) -> Env {
     let mut ledger = Ledger::open(&dir.path().join("ledger.sqlite3"), "test")
         .unwrap()
         .with_secret_store(Arc::new(MemoryStore::new()));
-    ledger
-        .add_profile("shop", sandbox.base_url(), "KWD")
-        .unwrap();
-    ledger
-        .set_key(
-            "shop",
-            Credential::ApiKey(SecretString::from(sandbox.api_key().to_string())),
-        )
-        .unwrap();
+    shop_profile(&mut ledger, &sandbox);
     Env {
         sandbox,
         ledger,
@@ -97,14 +92,6 @@ impl Env {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn a_cancelled_import_stops_within_a_bound_and_keeps_what_it_wrote_consistent() {
     // 300 ids at 5 s each, 4 at a time: over six minutes if not cancelled. A batch is
@@ -119,7 +106,7 @@ fn a_cancelled_import_stops_within_a_bound_and_keeps_what_it_wrote_consistent() 
         .unwrap()
         .with_client_config(client_config());
     let cancel = job.cancel_flag();
-    let runtime = runtime();
+    let runtime = test_runtime();
     // The cancel comes from another thread (a Cancel button), while the job waits for
     // answers: once the first batch is written, the progress callback tells it.
     let (written, first_batch) = std::sync::mpsc::channel::<()>();
@@ -193,7 +180,9 @@ fn progress_reports_every_answer_and_what_was_written() {
         .ledger
         .import_job(env.request(ids))
         .unwrap()
-        .run(runtime().handle(), &mut |p| seen.lock().unwrap().push(*p))
+        .run(test_runtime().handle(), &mut |p| {
+            seen.lock().unwrap().push(*p)
+        })
         .unwrap();
     assert_eq!(summary.added, 120, "{summary:?}");
     let events = events.lock().unwrap();
@@ -252,7 +241,7 @@ fn more_ids_than_the_cap_are_refused_before_anything_is_sent() {
         .ledger
         .import_job(env.request(ids))
         .unwrap()
-        .run(runtime().handle(), &mut |_| {})
+        .run(test_runtime().handle(), &mut |_| {})
         .unwrap_err();
     assert_eq!(error.code(), "import.too_many_ids");
     assert_eq!(error.field(), Some("ids"));
@@ -268,7 +257,7 @@ fn more_ids_than_the_cap_are_refused_before_anything_is_sent() {
         .ledger
         .import_job(request)
         .unwrap()
-        .run(runtime().handle(), &mut |_| {})
+        .run(test_runtime().handle(), &mut |_| {})
         .unwrap_err();
     assert_eq!(error.code(), "not_found", "{error}");
 }
@@ -283,7 +272,7 @@ fn refresh_all_skips_a_profile_without_a_key_and_names_it_when_asked_for() {
         .ledger
         .refresh_job(RefreshRequest::default())
         .unwrap()
-        .run(runtime().handle(), &mut |_| {})
+        .run(test_runtime().handle(), &mut |_| {})
         .unwrap();
     let names: Vec<&str> = report.profiles.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["shop"]);
@@ -294,7 +283,7 @@ fn refresh_all_skips_a_profile_without_a_key_and_names_it_when_asked_for() {
             profile: Some("nokey".to_string()),
         })
         .unwrap()
-        .run(runtime().handle(), &mut |_| {})
+        .run(test_runtime().handle(), &mut |_| {})
         .unwrap_err();
     assert_eq!(error.code(), "ottu.credential", "{error}");
 }
@@ -311,7 +300,7 @@ fn the_callers_ledger_writes_and_reads_while_an_import_runs() {
     let cancel = job.cancel_flag();
     let handled = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let seen = Arc::clone(&handled);
-    let runtime = runtime();
+    let runtime = test_runtime();
     let handle = runtime.handle().clone();
     let import = std::thread::spawn(move || {
         job.run(&handle, &mut |p| seen.store(p.handled, Ordering::SeqCst))

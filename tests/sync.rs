@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use common::ottu::{shop_profile, test_runtime};
 use daftar::Ledger;
 use daftar::connect::Remote;
 use daftar::ledger::{PaymentDetail, PaymentLookup, QueueRequest, QueuedView, RetryRequest};
@@ -41,20 +42,8 @@ impl Env {
         let mut ledger =
             Ledger::with_sources(store, Arc::new(SystemClock), Arc::new(RandomKeys), "test")
                 .with_secret_store(Arc::new(MemoryStore::new()));
-        ledger
-            .add_profile("shop", sandbox.base_url(), "KWD")
-            .unwrap();
-        ledger
-            .set_key(
-                "shop",
-                Credential::ApiKey(SecretString::from(sandbox.api_key().to_string())),
-            )
-            .unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        shop_profile(&mut ledger, &sandbox);
+        let runtime = test_runtime();
         Env {
             sandbox: Some(sandbox),
             ledger,
@@ -895,11 +884,7 @@ impl HostileEnv {
             Ledger::with_sources(store, Arc::new(SystemClock), Arc::new(RandomKeys), "test")
                 .with_secret_store(Arc::clone(&secrets) as Arc<_>);
         ledger.add_profile("shop", &server.base_url, "KWD").unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = test_runtime();
         HostileEnv {
             ledger,
             runtime,

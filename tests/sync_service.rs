@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::ottu::{shop_profile, test_runtime};
 use daftar::Ledger;
 use daftar::connect::Remote;
 use daftar::ledger::{PaymentInput, PaymentLookup, QueueRequest, QueuedView};
@@ -51,20 +52,8 @@ impl App {
         let mut ledger = Ledger::open(&path, "test")
             .unwrap()
             .with_secret_store(secrets.clone());
-        ledger
-            .add_profile("shop", sandbox.base_url(), "KWD")
-            .unwrap();
-        ledger
-            .set_key(
-                "shop",
-                Credential::ApiKey(SecretString::from(sandbox.api_key().to_string())),
-            )
-            .unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        shop_profile(&mut ledger, &sandbox);
+        let runtime = test_runtime();
         App {
             sandbox,
             ledger,

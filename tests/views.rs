@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use common::ottu::test_runtime;
 use daftar::Ledger;
 use daftar::connect::Remote;
 use daftar::ledger::{
@@ -48,11 +49,7 @@ impl Env {
             "cli:tester",
         )
         .with_secret_store(Arc::new(MemoryStore::new()));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = test_runtime();
         Env {
             sandbox,
             ledger,

@@ -64,3 +64,27 @@ pub fn basic_sandbox(
     }
     sandbox
 }
+
+/// The profile `shop` (KWD) at `sandbox`, with the sandbox's API key stored.
+pub fn shop_profile(ledger: &mut daftar::Ledger, sandbox: &daftar_sandbox::RunningSandbox) {
+    ledger
+        .add_profile("shop", sandbox.base_url(), "KWD")
+        .unwrap();
+    ledger
+        .set_key(
+            "shop",
+            daftar::ottu::Credential::ApiKey(daftar::secrets::SecretString::from(
+                sandbox.api_key().to_string(),
+            )),
+        )
+        .unwrap();
+}
+
+/// The runtime the tests run jobs and syncs on: two workers, I/O and time drivers.
+pub fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
