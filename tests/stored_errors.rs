@@ -7,34 +7,17 @@ mod common;
 
 use common::Cli;
 use common::keyring::{LedgerCleanup, keyring_required, unique_profile};
-use daftar_sandbox::{Config, NewPayment, RunningSandbox, Sandbox};
+use common::ottu::sandbox_with_paid;
+use daftar_sandbox::RunningSandbox;
 use rusqlite::Connection;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn paused_by_a_refused_key(session: &str) -> (RunningSandbox, Cli, String) {
-    let sandbox = Sandbox::start(Config {
-        varied_gateways: false,
-        ..Config::empty()
-    })
-    .unwrap();
-    let payment: NewPayment = serde_json::from_value(json!({
-        "session_id": session, "order_no": format!("O-{session}"), "amount": "10.000",
-        "state": "paid", "pg_code": "knet",
-    }))
-    .unwrap();
-    sandbox.add_payment(payment).unwrap();
+    let sandbox = sandbox_with_paid(session);
     let profile = unique_profile("stored");
     let cli = Cli::new();
     let p = profile.as_str();
-    cli.ok(&[
-        "profile",
-        "add",
-        p,
-        "--base-url",
-        sandbox.base_url(),
-        "--currency",
-        "KWD",
-    ]);
+    cli.add_profile_at(p, sandbox.base_url());
     let set = |key: &str| {
         let run = cli.run_stdin(&["profile", "set-key", p, "--stdin"], &format!("{key}\n"));
         assert_eq!(run.code, 0, "{}", run.stderr);

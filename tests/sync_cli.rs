@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::Cli;
 use common::keyring::{LedgerCleanup, keyring_required, unique_profile};
+use common::ottu::sandbox_with_paid;
 use daftar_sandbox::{Config, NewPayment, RunningSandbox, Sandbox};
 use serde_json::json;
 
@@ -169,29 +170,11 @@ fn import_sync_retry_and_status_through_the_cli() {
 /// A sandbox with one paid payment `session`, and a ledger whose profile (returned) points
 /// at it with `key` stored, the payment imported and a refund of 2.000 queued.
 fn ledger_with_a_queued_refund(session: &str, key: Option<&str>) -> (RunningSandbox, Cli, String) {
-    let sandbox = Sandbox::start(Config {
-        varied_gateways: false,
-        ..Config::empty()
-    })
-    .unwrap();
-    let payment: NewPayment = serde_json::from_value(json!({
-        "session_id": session, "order_no": format!("O-{session}"), "amount": "10.000",
-        "state": "paid", "pg_code": "knet",
-    }))
-    .unwrap();
-    sandbox.add_payment(payment).unwrap();
+    let sandbox = sandbox_with_paid(session);
     let profile = unique_profile("paused");
     let cli = Cli::new();
     let p = profile.as_str();
-    cli.ok(&[
-        "profile",
-        "add",
-        p,
-        "--base-url",
-        sandbox.base_url(),
-        "--currency",
-        "KWD",
-    ]);
+    cli.add_profile_at(p, sandbox.base_url());
     let stored = cli.run_stdin(
         &["profile", "set-key", p, "--stdin"],
         &format!("{}\n", sandbox.api_key()),

@@ -309,12 +309,17 @@ impl Cli {
 
     /// A KWD profile named `name` on a https base URL.
     pub fn add_profile(&self, name: &str) {
+        self.add_profile_at(name, "https://souq.ottu.net");
+    }
+
+    /// A KWD profile named `name` at `base_url` (the sandbox's, say).
+    pub fn add_profile_at(&self, name: &str, base_url: &str) {
         self.ok(&[
             "profile",
             "add",
             name,
             "--base-url",
-            "https://souq.ottu.net",
+            base_url,
             "--currency",
             "KWD",
         ]);

@@ -88,3 +88,19 @@ pub fn test_runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// A sandbox holding one paid 10.000 KNET payment `session` (order `O-{session}`).
+pub fn sandbox_with_paid(session: &str) -> daftar_sandbox::RunningSandbox {
+    let sandbox = daftar_sandbox::Sandbox::start(daftar_sandbox::Config {
+        varied_gateways: false,
+        ..daftar_sandbox::Config::empty()
+    })
+    .unwrap();
+    let payment: daftar_sandbox::NewPayment = serde_json::from_value(serde_json::json!({
+        "session_id": session, "order_no": format!("O-{session}"), "amount": "10.000",
+        "state": "paid", "pg_code": "knet",
+    }))
+    .unwrap();
+    sandbox.add_payment(payment).unwrap();
+    sandbox
+}
