@@ -176,21 +176,8 @@ fn a_negative_or_out_of_range_schema_version_is_refused() {
 fn a_ledger_of_the_previous_release_opens_and_is_marked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.sqlite3");
-    {
-        // What the previous release's migration step did: WAL, then 0001 and 0002.
-        let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        for (i, (_, sql)) in daftar::store::MIGRATIONS.iter().take(2).enumerate() {
-            conn.execute_batch(sql).unwrap();
-            conn.pragma_update(None, "user_version", i as i64 + 1)
-                .unwrap();
-        }
-        conn.execute(
-            "INSERT INTO profiles (name, base_url, currency, created_at_ms) VALUES ('shop', 'https://shop.ottu.net', 'KWD', 0)",
-            [],
-        )
-        .unwrap();
-    }
+    // What the previous release's migration step did: WAL, then 0001 and 0002.
+    drop(common::previous_release_ledger(&path));
     let cli = cli_at(&path);
     let profiles = cli.ok_json(&["profile", "list"]);
     assert_eq!(profiles["profiles"][0]["name"], "shop", "{profiles}");

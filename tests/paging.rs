@@ -652,18 +652,7 @@ fn an_older_ledger_gets_its_payments_indexed_and_counted_when_opened() {
     let path = dir.path().join("old.sqlite3");
     {
         // The previous release's schema (0001 and 0002), with payments in it.
-        let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        for (i, (_, sql)) in daftar::store::MIGRATIONS.iter().take(2).enumerate() {
-            conn.execute_batch(sql).unwrap();
-            conn.pragma_update(None, "user_version", i as i64 + 1)
-                .unwrap();
-        }
-        conn.execute(
-            "INSERT INTO profiles (name, base_url, currency, created_at_ms) VALUES ('shop', 'https://shop.ottu.net', 'KWD', 0)",
-            [],
-        )
-        .unwrap();
+        let conn = common::previous_release_ledger(&path);
         for i in 0..30 {
             conn.execute(
                 "INSERT INTO payments (profile_id, session_id, order_no, amount_minor, currency,

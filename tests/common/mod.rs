@@ -147,3 +147,21 @@ pub fn dump(db: &Path) -> String {
     }
     out
 }
+
+/// A ledger file as the previous release left it: WAL, migrations 0001 and 0002, and the
+/// profile `shop`. The connection is returned to add rows of that schema.
+pub fn previous_release_ledger(path: &Path) -> Connection {
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    for (i, (_, sql)) in daftar::store::MIGRATIONS.iter().take(2).enumerate() {
+        conn.execute_batch(sql).unwrap();
+        conn.pragma_update(None, "user_version", i as i64 + 1)
+            .unwrap();
+    }
+    conn.execute(
+        "INSERT INTO profiles (name, base_url, currency, created_at_ms) VALUES ('shop', 'https://shop.ottu.net', 'KWD', 0)",
+        [],
+    )
+    .unwrap();
+    conn
+}
