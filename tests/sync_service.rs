@@ -64,6 +64,43 @@ impl App {
         }
     }
 
+    /// Ottu knows two Basic users, `old-clerk` and `new-clerk`; the ledger holds the old one.
+    fn with_old_clerk() -> App {
+        let mut app = App::start(Config {
+            users: vec![
+                "old-clerk:old-password:payment.refund".parse().unwrap(),
+                "new-clerk:new-password:payment.refund".parse().unwrap(),
+            ],
+            ..empty()
+        });
+        app.ledger
+            .set_key(
+                "shop",
+                Credential::Basic {
+                    user: "old-clerk".into(),
+                    password: SecretString::from("old-password".to_string()),
+                },
+            )
+            .unwrap();
+        app
+    }
+
+    /// The merchant's rotation: the new credential stored, then the old one revoked at Ottu.
+    fn rotate_to_new_clerk(&mut self) {
+        self.ledger
+            .set_key(
+                "shop",
+                Credential::Basic {
+                    user: "new-clerk".into(),
+                    password: SecretString::from("new-password".to_string()),
+                },
+            )
+            .unwrap();
+        self.sandbox
+            .add_user("old-clerk:revoked-now:payment.refund".parse().unwrap())
+            .unwrap();
+    }
+
     fn config(&self) -> SyncServiceConfig {
         let mut config = SyncServiceConfig::new(&self.path, "test", self.runtime.handle().clone());
         config.client_config = client_config();
@@ -392,22 +429,7 @@ fn one_unreachable_profile_does_not_stall_the_other() {
 
 #[test]
 fn a_key_rotated_while_the_worker_runs_is_used_on_the_next_request_without_a_pause() {
-    let mut app = App::start(Config {
-        users: vec![
-            "old-clerk:old-password:payment.refund".parse().unwrap(),
-            "new-clerk:new-password:payment.refund".parse().unwrap(),
-        ],
-        ..empty()
-    });
-    app.ledger
-        .set_key(
-            "shop",
-            Credential::Basic {
-                user: "old-clerk".into(),
-                password: SecretString::from("old-password".to_string()),
-            },
-        )
-        .unwrap();
+    let mut app = App::with_old_clerk();
     app.payment("rot-1", "10.000");
     app.payment("rot-2", "10.000");
     let mut config = app.config();
@@ -417,18 +439,7 @@ fn a_key_rotated_while_the_worker_runs_is_used_on_the_next_request_without_a_pau
     events.until("the first refund, with the old key", |e| succeeded(e) == 1);
 
     // The merchant makes a new credential, gives it to Daftar, then revokes the old one.
-    app.ledger
-        .set_key(
-            "shop",
-            Credential::Basic {
-                user: "new-clerk".into(),
-                password: SecretString::from("new-password".to_string()),
-            },
-        )
-        .unwrap();
-    app.sandbox
-        .add_user("old-clerk:revoked-now:payment.refund".parse().unwrap())
-        .unwrap();
+    app.rotate_to_new_clerk();
     let queued = app.refund("rot-2", "2.000");
     handle.wake();
     events.until("the second refund, with the new key", |e| succeeded(e) == 2);
@@ -446,22 +457,7 @@ fn a_key_rotated_while_the_worker_runs_is_used_on_the_next_request_without_a_pau
 
 #[test]
 fn an_old_keys_401_answered_after_the_rotation_sends_again_with_the_new_key_without_a_pause() {
-    let mut app = App::start(Config {
-        users: vec![
-            "old-clerk:old-password:payment.refund".parse().unwrap(),
-            "new-clerk:new-password:payment.refund".parse().unwrap(),
-        ],
-        ..empty()
-    });
-    app.ledger
-        .set_key(
-            "shop",
-            Credential::Basic {
-                user: "old-clerk".into(),
-                password: SecretString::from("old-password".to_string()),
-            },
-        )
-        .unwrap();
+    let mut app = App::with_old_clerk();
     app.payment("race-1", "10.000");
     let queued = app.refund("race-1", "1.000");
     // The sandbox checks the credential after its latency: the request is on its way with
@@ -474,18 +470,7 @@ fn an_old_keys_401_answered_after_the_rotation_sends_again_with_the_new_key_with
         .unwrap();
     let (handle, mut events) = app.start_service(app.config());
     events.until("the refund sent with the old key", |e| sent(e) == 1);
-    app.ledger
-        .set_key(
-            "shop",
-            Credential::Basic {
-                user: "new-clerk".into(),
-                password: SecretString::from("new-password".to_string()),
-            },
-        )
-        .unwrap();
-    app.sandbox
-        .add_user("old-clerk:revoked-now:payment.refund".parse().unwrap())
-        .unwrap();
+    app.rotate_to_new_clerk();
     events.until("the refund, sent again with the new key", |e| {
         succeeded(e) == 1
     });
