@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use common::ottu::{shop_profile, test_runtime};
+use common::ottu::{queue_refund, shop_profile, test_runtime};
 use daftar::Ledger;
 use daftar::connect::Remote;
 use daftar::ledger::{PaymentDetail, PaymentLookup, QueueRequest, QueuedView, RetryRequest};
@@ -924,17 +924,7 @@ impl HostileEnv {
     }
 
     fn refund(&mut self, session: &str, amount: &str) -> QueuedView {
-        self.ledger
-            .queue(&QueueRequest {
-                kind: "refund".into(),
-                payment: PaymentLookup {
-                    session_id: Some(session.into()),
-                    ..PaymentLookup::default()
-                },
-                amount: Some(amount.into()),
-                reason: None,
-            })
-            .unwrap()
+        queue_refund(&mut self.ledger, session, amount)
     }
 
     fn sync_with(&mut self, options: SyncOptions) -> SyncSummary {

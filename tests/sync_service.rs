@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::ottu::{shop_profile, test_runtime};
+use common::ottu::{queue_refund, shop_profile, test_runtime};
 use daftar::Ledger;
 use daftar::connect::Remote;
-use daftar::ledger::{PaymentInput, PaymentLookup, QueueRequest, QueuedView};
+use daftar::ledger::{PaymentInput, PaymentLookup, QueuedView};
 use daftar::model::{OperationKind, OperationStatus, SessionId, TrackingKey};
 use daftar::money::{Amount, Currency};
 use daftar::ottu::{
@@ -140,17 +140,7 @@ impl App {
     }
 
     fn refund(&mut self, session: &str, amount: &str) -> QueuedView {
-        self.ledger
-            .queue(&QueueRequest {
-                kind: "refund".into(),
-                payment: PaymentLookup {
-                    session_id: Some(session.into()),
-                    ..PaymentLookup::default()
-                },
-                amount: Some(amount.into()),
-                reason: None,
-            })
-            .unwrap()
+        queue_refund(&mut self.ledger, session, amount)
     }
 
     fn status_of(&mut self, session: &str) -> OperationStatus {

@@ -104,3 +104,22 @@ pub fn sandbox_with_paid(session: &str) -> daftar_sandbox::RunningSandbox {
     sandbox.add_payment(payment).unwrap();
     sandbox
 }
+
+/// Queues a refund of `amount` on the payment `session`.
+pub fn queue_refund(
+    ledger: &mut daftar::Ledger,
+    session: &str,
+    amount: &str,
+) -> daftar::ledger::QueuedView {
+    ledger
+        .queue(&daftar::ledger::QueueRequest {
+            kind: "refund".into(),
+            payment: daftar::ledger::PaymentLookup {
+                session_id: Some(session.into()),
+                ..daftar::ledger::PaymentLookup::default()
+            },
+            amount: Some(amount.into()),
+            reason: None,
+        })
+        .unwrap()
+}
