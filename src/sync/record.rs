@@ -295,8 +295,34 @@ fn mismatch(op: &Claimed, facts: &ReplyFacts, child: Option<&ChildReport>) -> Op
     None
 }
 
+/// Back to the queue with the attempt given back (it reached no verdict), the reason
+/// stored as its code and params, due at `next_attempt_at_ms` (at once when `None`).
+pub(super) fn requeue(
+    tx: &Transaction<'_>,
+    ctx: &RecordContext<'_>,
+    op: &Claimed,
+    reason: &str,
+    stored: &Stored,
+    next_attempt_at_ms: Option<i64>,
+) -> Result<()> {
+    finish(
+        tx,
+        ctx,
+        op,
+        OperationStatus::Queued,
+        &AttemptRecord {
+            last_error: Some(reason),
+            next_attempt_at_ms,
+            refund_attempt: true,
+            ..AttemptRecord::default()
+        },
+    )?;
+    store::stored::set_last_error(tx, op.id, stored)?;
+    Ok(())
+}
+
 /// Gives the in-flight operation its new status and what the attempt left behind.
-pub(super) fn finish(
+fn finish(
     tx: &Transaction<'_>,
     ctx: &RecordContext<'_>,
     op: &Claimed,
@@ -431,18 +457,7 @@ pub fn record(
             let stored = Stored::auth(*status, detail, permission.as_deref());
             let reason = &stored.message();
             // Nothing was applied: the operation waits, its attempt not counted.
-            finish(
-                tx,
-                ctx,
-                op,
-                OperationStatus::Queued,
-                &AttemptRecord {
-                    last_error: Some(reason),
-                    refund_attempt: true,
-                    ..AttemptRecord::default()
-                },
-            )?;
-            store::stored::set_last_error(tx, op.id, &stored)?;
+            requeue(tx, ctx, op, reason, &stored, None)?;
             coded(&mut recorded.view, &stored);
             if outbox::pause_profile(tx, op.profile_id, reason, ctx.now_ms)? {
                 store::stored::set_pause(tx, op.profile_id, &stored)?;
@@ -475,19 +490,7 @@ pub fn record(
             let stored = Stored::detail("ottu.offline", reason);
             // Due at once: the running worker paces its probes itself, and the next
             // `daftar sync` after the network is back should not wait.
-            finish(
-                tx,
-                ctx,
-                op,
-                OperationStatus::Queued,
-                &AttemptRecord {
-                    last_error: Some(reason),
-                    next_attempt_at_ms: None,
-                    refund_attempt: true,
-                    ..AttemptRecord::default()
-                },
-            )?;
-            store::stored::set_last_error(tx, op.id, &stored)?;
+            requeue(tx, ctx, op, reason, &stored, None)?;
             coded(&mut recorded.view, &stored);
             recorded.offline = true;
             recorded.view.detail = reason.clone();
@@ -501,19 +504,7 @@ pub fn record(
         } => {
             let wait = backoff::delay_ms(op.attempt, *retry_after_ms, ctx.random);
             let stored = Stored::detail("ottu.throttled", reason);
-            finish(
-                tx,
-                ctx,
-                op,
-                OperationStatus::Queued,
-                &AttemptRecord {
-                    last_error: Some(reason),
-                    next_attempt_at_ms: Some(ctx.now_ms + wait as i64),
-                    refund_attempt: true,
-                    ..AttemptRecord::default()
-                },
-            )?;
-            store::stored::set_last_error(tx, op.id, &stored)?;
+            requeue(tx, ctx, op, reason, &stored, Some(ctx.now_ms + wait as i64))?;
             coded(&mut recorded.view, &stored);
             event(
                 tx,

@@ -36,7 +36,7 @@ use crate::limits::{
 use crate::model::{OperationStatus, ProfileId};
 use crate::ottu::{self, ClientConfig, OperationOutcome, OperationRequest, OttuClient};
 use crate::sources::{Clock, Random, format_ms};
-use crate::store::outbox::{self, AttemptRecord, Claimed, ClientKey};
+use crate::store::outbox::{self, Claimed, ClientKey};
 use crate::store::{self, EventInsert, StoreError};
 
 /// Where the worker's exclusive lock lives: beside the ledger's real file (symlinks and
@@ -1133,19 +1133,7 @@ fn record_superseded(
 ) -> Result<Recorded> {
     let stored = Stored::credential_changed();
     let reason = &stored.message();
-    record::finish(
-        tx,
-        ctx,
-        op,
-        OperationStatus::Queued,
-        &AttemptRecord {
-            last_error: Some(reason),
-            next_attempt_at_ms: None,
-            refund_attempt: true,
-            ..AttemptRecord::default()
-        },
-    )?;
-    store::stored::set_last_error(tx, op.id, &stored)?;
+    record::requeue(tx, ctx, op, reason, &stored, None)?;
     let (code, params) = stored.event_fields();
     store::events::append(
         tx,
