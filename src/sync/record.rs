@@ -295,6 +295,31 @@ fn mismatch(op: &Claimed, facts: &ReplyFacts, child: Option<&ChildReport>) -> Op
     None
 }
 
+impl Recorded {
+    /// An attempt of `op` that left it queued, with nothing more to say yet.
+    pub(super) fn queued(op: &Claimed) -> Recorded {
+        Recorded {
+            view: OperationOutcomeView {
+                id: op.id.0,
+                kind: op.kind,
+                session_id: op.session_id.to_string(),
+                profile: op.profile.to_string(),
+                attempt: op.attempt,
+                status: OperationStatus::Queued,
+                detail: String::new(),
+                code: None,
+                params: None,
+                retry_in_ms: None,
+            },
+            paused: None,
+            held: None,
+            offline: false,
+            blocked: 0,
+            local: false,
+        }
+    }
+}
+
 /// Back to the queue with the attempt given back (it reached no verdict), the reason
 /// stored as its code and params, due at `next_attempt_at_ms` (at once when `None`).
 pub(super) fn requeue(
@@ -352,25 +377,7 @@ pub fn record(
     outcome: &SendOutcome,
 ) -> Result<Recorded> {
     let in_flight = json!({"status": OperationStatus::InFlight, "attempt": op.attempt});
-    let mut recorded = Recorded {
-        view: OperationOutcomeView {
-            id: op.id.0,
-            kind: op.kind,
-            session_id: op.session_id.to_string(),
-            profile: op.profile.to_string(),
-            attempt: op.attempt,
-            status: OperationStatus::Queued,
-            detail: String::new(),
-            code: None,
-            params: None,
-            retry_in_ms: None,
-        },
-        paused: None,
-        held: None,
-        offline: false,
-        blocked: 0,
-        local: false,
-    };
+    let mut recorded = Recorded::queued(op);
     let mismatched = match outcome {
         SendOutcome::Succeeded { facts, child, .. } => mismatch(op, facts, child.as_ref()),
         _ => None,
@@ -684,7 +691,7 @@ fn unknown(
 }
 
 /// The view carries the code and params stored with the operation's last error.
-fn coded(view: &mut OperationOutcomeView, stored: &Stored) {
+pub(super) fn coded(view: &mut OperationOutcomeView, stored: &Stored) {
     view.code = Some(stored.code.to_string());
     view.params = Some(stored.params.clone());
 }

@@ -1150,25 +1150,10 @@ fn record_superseded(
             })),
         },
     )?;
-    Ok(Recorded {
-        view: OperationOutcomeView {
-            id: op.id.0,
-            kind: op.kind,
-            session_id: op.session_id.to_string(),
-            profile: op.profile.to_string(),
-            attempt: op.attempt,
-            status: OperationStatus::Queued,
-            detail: reason.to_string(),
-            code: Some(stored.code.to_string()),
-            params: Some(stored.params.clone()),
-            retry_in_ms: None,
-        },
-        paused: None,
-        held: None,
-        offline: false,
-        blocked: 0,
-        local: false,
-    })
+    let mut recorded = Recorded::queued(op);
+    recorded.view.detail = reason.to_string();
+    record::coded(&mut recorded.view, &stored);
+    Ok(recorded)
 }
 
 /// A reason's code and params, when it has them.
