@@ -2,8 +2,8 @@
 //!
 //! A job ([`ImportJob`], [`RefreshJob`]) owns its own [`Ledger`] on the caller's file
 //! ([`Ledger::reopen`]), so the caller's handle is never held across the network; it
-//! reports progress through a callback, stops at the next answer when its cancel flag is
-//! set, and never calls `Handle::block_on`: [`ImportJob::run`] blocks the thread it is
+//! reports progress through a callback, stops within `IMPORT_CANCEL_POLL_MS` of its cancel
+//! flag being set, and never calls `Handle::block_on`: [`ImportJob::run`] blocks the thread it is
 //! called on (a CLI's main thread) while the requests run on a runtime, and
 //! [`ImportJob::run_async`] runs that on the caller's runtime's blocking pool, for an async
 //! caller (a desktop command).
@@ -742,9 +742,10 @@ impl ImportJob {
         self
     }
 
-    /// Set it (from any thread, a signal handler, a Cancel button) to stop the import at its
-    /// next answer: what was read is written, requests in flight are abandoned (a read
-    /// changes nothing at Ottu), and the summary's `stopped` says where (`interrupted`).
+    /// Set it (from any thread, a signal handler, a Cancel button) to stop the import within
+    /// [`IMPORT_CANCEL_POLL_MS`](crate::limits::IMPORT_CANCEL_POLL_MS): what was read is
+    /// written, requests in flight are abandoned (a read changes nothing at Ottu), and the
+    /// summary's `stopped` says where (`interrupted`).
     pub fn cancel_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.cancel)
     }
@@ -928,7 +929,9 @@ impl RefreshJob {
         self
     }
 
-    /// Set it to stop the refresh at its next answer; what was recorded before is kept.
+    /// Set it to stop the refresh within
+    /// [`IMPORT_CANCEL_POLL_MS`](crate::limits::IMPORT_CANCEL_POLL_MS); what was recorded
+    /// before is kept.
     pub fn cancel_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.cancel)
     }
