@@ -9,39 +9,11 @@ cd "$(dirname "$0")/.."
 [ -n "${DAFTAR_KEYRING_DIR:-}" ] || scripts/setup.sh
 
 # The demo's API key lives in the OS keyring; without a desktop session, use a private one
-# (scripts/keyring-session.sh, inside a private D-Bus session started here). As root, that
-# bus's dbus-daemon says "Failed to set fd limit ..." (it may not raise the hard limit): noise
-# to a newcomer. dbus-run-session gets a wrapper that drops that one line from the daemon's
-# stderr and passes everything else; the demo's own stderr is left alone (progress bars).
+# (scripts/with-keyring.sh: a private D-Bus session with a throwaway gnome-keyring).
 if [ -z "${DAFTAR_KEYRING_DIR:-}" ] && ! dbus-send --session --dest=org.freedesktop.DBus \
     --print-reply /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner \
     string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'; then
-  if [ "$(uname -s)" != Linux ]; then
-    exec scripts/keyring-session.sh "$0" "$@"
-  fi
-  DAFTAR_KEYRING_DIR="$(mktemp -d)"
-  export DAFTAR_KEYRING_DIR
-  trap 'rm -rf "$DAFTAR_KEYRING_DIR"' EXIT
-  # The filter must not hold the pipe dbus-run-session reads the bus address from
-  # (--print-address FD): dbus-run-session would wait for its end forever.
-  quiet_daemon="$DAFTAR_KEYRING_DIR/dbus-daemon"
-  cat >"$quiet_daemon" <<WRAPPER
-#!/usr/bin/env bash
-address_fd=""
-previous=""
-for arg in "\$@"; do
-  case "\$arg" in --print-address=*) address_fd="\${arg#*=}" ;; esac
-  [ "\$previous" = --print-address ] && address_fd="\$arg"
-  previous="\$arg"
-done
-exec $(command -v dbus-daemon) "\$@" 2> >(
-  [[ "\$address_fd" =~ ^[0-9]+\$ ]] && eval "exec \$address_fd>&-"
-  exec grep --line-buffered -v 'Failed to set fd limit' >&2
-)
-WRAPPER
-  chmod +x "$quiet_daemon"
-  dbus-run-session --dbus-daemon="$quiet_daemon" -- scripts/keyring-session.sh "$0" "$@"
-  exit
+  exec scripts/with-keyring.sh "$0" "$@"
 fi
 
 # Both programs the demo runs: the CLI and the Ottu sandbox.
