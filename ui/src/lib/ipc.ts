@@ -1,0 +1,121 @@
+// The one module that talks to the Tauri shell (IPC.md): one typed function per command,
+// one `on...` per event. Nothing else imports `@tauri-apps/*`, so the browser tests can
+// mock the whole backend at one seam and the rest of the UI stays plain TypeScript.
+// Every command takes no argument or one named `request`; a failure rejects with the
+// core's ErrorView unchanged (see `asErrorView` for anything that is not one).
+
+import { invoke } from '@tauri-apps/api/core'
+import { listen, type UnlistenFn } from '@tauri-apps/api/event'
+import type {
+  ErrorView,
+  ImportRequest,
+  OperationPage,
+  OperationView,
+  PaymentDetail,
+  PaymentInput,
+  PaymentLookup,
+  PaymentPage,
+  PaymentQuery,
+  ProfileChange,
+  ProfileChanged,
+  ProfileDetail,
+  ProfileView,
+  QueuedView,
+  QueueQuery,
+  QueueRequest,
+  RetryRequest,
+  StatusReport,
+  SyncEvent,
+} from './bindings'
+import type {
+  ActionView,
+  AppInfo,
+  ConnectionCheck,
+  DemoOnline,
+  DemoStatus,
+  DropRequest,
+  ImportFinishedEvent,
+  ImportProgressEvent,
+  JobRef,
+  JobStarted,
+  NewProfile,
+  OperationRef,
+  Painted,
+  ProfileRef,
+  SetKeyRequest,
+  SyncState,
+} from './app-types'
+
+export type * from './app-types'
+
+function call<T>(command: string, request?: unknown): Promise<T> {
+  return request === undefined ? invoke<T>(command) : invoke<T>(command, { request })
+}
+
+// --- commands ---
+
+export const appInfo = () => call<AppInfo>('app_info')
+export const listPayments = (request: PaymentQuery) => call<PaymentPage>('list_payments', request)
+export const showPayment = (request: PaymentLookup) => call<PaymentDetail>('show_payment', request)
+export const paymentActions = (request: PaymentLookup) => call<ActionView[]>('payment_actions', request)
+/** The amount queueing would reserve, or null; rejects with the error `queue_operation` would give. */
+export const previewOperation = (request: QueueRequest) => call<string | null>('preview_operation', request)
+export const queueOperation = (request: QueueRequest) => call<QueuedView>('queue_operation', request)
+export const addPayment = (request: PaymentInput) => call<PaymentDetail>('add_payment', request)
+export const listQueue = (request: QueueQuery) => call<OperationPage>('list_queue', request)
+export const retryOperation = (request: RetryRequest) => call<QueuedView>('retry_operation', request)
+export const resendOperation = (request: OperationRef) => call<OperationView>('resend_operation', request)
+export const dropOperation = (request: DropRequest) => call<OperationView>('drop_operation', request)
+export const status = () => call<StatusReport>('status')
+export const syncState = () => call<SyncState>('sync_state')
+export const syncNow = () => call<SyncState>('sync_now')
+export const syncPause = () => call<SyncState>('sync_pause')
+export const syncResume = () => call<SyncState>('sync_resume')
+export const importStart = (request: ImportRequest) => call<JobStarted>('import_start', request)
+export const jobCancel = (request: JobRef) => call<null>('job_cancel', request)
+export const profiles = () => call<ProfileDetail[]>('profiles')
+export const addProfile = (request: NewProfile) => call<ProfileDetail>('add_profile', request)
+export const setProfile = (request: ProfileChange) => call<ProfileChanged>('set_profile', request)
+export const removeProfile = (request: ProfileRef) => call<ProfileView>('remove_profile', request)
+/** The secret goes to the keyring; nothing ever sends it back. */
+export const setKey = (request: SetKeyRequest) => call<ProfileDetail>('set_key', request)
+export const removeKey = (request: ProfileRef) => call<ProfileDetail>('remove_key', request)
+export const testConnection = (request: ProfileRef) => call<ConnectionCheck>('test_connection', request)
+export const demoStatus = () => call<DemoStatus>('demo_status')
+export const demoStart = () => call<DemoStatus>('demo_start')
+export const demoSetOnline = (request: DemoOnline) => call<DemoStatus>('demo_set_online', request)
+export const smokePainted = (request: Painted) => call<null>('smoke_painted', request)
+
+// --- events ---
+
+export type Unsubscribe = UnlistenFn
+
+function on<T>(event: string, handler: (payload: T) => void): Promise<Unsubscribe> {
+  return listen<T>(event, (e) => handler(e.payload))
+}
+
+export const onSyncEvent = (handler: (e: SyncEvent) => void) => on<SyncEvent>('sync-event', handler)
+export const onSyncState = (handler: (s: SyncState) => void) => on<SyncState>('sync-state', handler)
+export const onImportProgress = (handler: (e: ImportProgressEvent) => void) => on<ImportProgressEvent>('import-progress', handler)
+export const onImportFinished = (handler: (e: ImportFinishedEvent) => void) => on<ImportFinishedEvent>('import-finished', handler)
+export const onDemoStatus = (handler: (s: DemoStatus) => void) => on<DemoStatus>('demo-status', handler)
+
+// --- errors ---
+
+const KINDS = new Set(['invalid_input', 'refused', 'not_found', 'unavailable', 'conflict', 'internal'])
+
+export function isErrorView(e: unknown): e is ErrorView {
+  if (typeof e !== 'object' || e === null) return false
+  const v = e as Record<string, unknown>
+  return typeof v.code === 'string' && typeof v.kind === 'string' && KINDS.has(v.kind) && typeof v.message === 'string'
+}
+
+/**
+ * Any rejection as an ErrorView: the core's passes through; anything else (a bug, the
+ * IPC layer's own string) becomes `app.unexpected` with its text as `detail`.
+ */
+export function asErrorView(e: unknown): ErrorView {
+  if (isErrorView(e)) return { ...e, field: e.field ?? null, params: e.params ?? {} }
+  const detail = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e)
+  return { code: 'app.unexpected', kind: 'internal', message: detail, field: null, params: { detail } }
+}
