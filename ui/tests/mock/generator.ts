@@ -1,0 +1,169 @@
+//! A seeded, lazy generator of payments: payment `i` (0 = the newest) is computed from
+//! `(seed, i)` alone, so a list of 1,000,000 costs nothing until a page asks for its rows,
+//! and the same seed always gives the same ledger (screenshots and figures are repeatable).
+
+import type { PaymentState, PaymentView } from '../../src/lib/bindings'
+
+/** One generated payment, with the balances the core would derive from its children. */
+export type Generated = {
+  view: PaymentView
+  /** Minor units (fils for KWD). */
+  amount_minor: number
+  /** Already refunded before the test starts (a refund child in state `refunded`). */
+  refunded_minor: number
+  /** Captured on an authorization (a capture child in state `paid`). */
+  captured_minor: number
+}
+
+export const KWD_DECIMALS = 3
+
+/** A 32-bit avalanche hash (murmur3's finalizer) of the seed, the index and a salt. */
+export function hash32(seed: number, index: number, salt: number): number {
+  let h = (seed * 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b) ^ Math.imul(salt + 7, 0xc2b2ae35)
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0')
+}
+
+/** `12345` fils -> `"12.345"`: exact, from integers, never a float. */
+export function formatMinor(minor: number, decimals = KWD_DECIMALS): string {
+  const negative = minor < 0
+  const digits = String(Math.abs(minor)).padStart(decimals + 1, '0')
+  const whole = digits.slice(0, digits.length - decimals)
+  const frac = digits.slice(digits.length - decimals)
+  return `${negative ? '-' : ''}${whole}${decimals > 0 ? `.${frac}` : ''}`
+}
+
+// Cumulative share (out of 100) of each state among generated payments.
+const STATE_TABLE: Array<[number, PaymentState]> = [
+  [58, 'paid'],
+  [68, 'authorized'],
+  [74, 'refunded'],
+  [80, 'pending'],
+  [85, 'created'],
+  [90, 'failed'],
+  [93, 'canceled'],
+  [95, 'expired'],
+  [97, 'voided'],
+  [98, 'attempted'],
+  [99, 'cod'],
+  [100, 'cash'],
+]
+
+export class PaymentGenerator {
+  readonly seed: number
+  readonly count: number
+  /** When payment 0 was created (ms since the epoch); each older one is 31 s before. */
+  readonly newest_ms: number
+  static readonly SPACING_MS = 31_000
+
+  constructor(seed: number, count: number, newest_ms: number) {
+    this.seed = seed
+    this.count = count
+    this.newest_ms = newest_ms
+  }
+
+  state(i: number): PaymentState {
+    const roll = hash32(this.seed, i, 3) % 100
+    for (const [limit, state] of STATE_TABLE) if (roll < limit) return state
+    return 'paid'
+  }
+
+  sessionId(i: number): string {
+    let id = ''
+    for (let k = 0; k < 5; k++) id += hex8(hash32(this.seed, i, 100 + k))
+    return id
+  }
+
+  /** The first 8 characters of [`sessionId`], without computing the rest. */
+  sessionPrefix(i: number): string {
+    return hex8(hash32(this.seed, i, 100))
+  }
+
+  orderNo(i: number): string | null {
+    if (hash32(this.seed, i, 5) % 13 === 0) return null
+    return `ORD-${String(this.count - i).padStart(7, '0')}`
+  }
+
+  profile(i: number): string {
+    return hash32(this.seed, i, 6) % 5 === 0 ? 'souq' : 'shop'
+  }
+
+  email(i: number): string | null {
+    const h = hash32(this.seed, i, 7)
+    return h % 4 === 0 ? null : `customer${h % 9973}@example.com`
+  }
+
+  phone(i: number): string | null {
+    const h = hash32(this.seed, i, 8)
+    return h % 3 === 0 ? null : `+965${50_000_000 + (h % 49_999_999)}`
+  }
+
+  createdMs(i: number): number {
+    return this.newest_ms - i * PaymentGenerator.SPACING_MS
+  }
+
+  /** The index of the newest payment created before `ms` (may be >= count). */
+  firstIndexBefore(ms: number): number {
+    return Math.max(0, Math.floor((this.newest_ms - ms) / PaymentGenerator.SPACING_MS) + 1)
+  }
+
+  /** The index of the newest payment created at or before `ms`. */
+  firstIndexAtOrBefore(ms: number): number {
+    return Math.max(0, Math.ceil((this.newest_ms - ms) / PaymentGenerator.SPACING_MS))
+  }
+
+  payment(i: number): Generated {
+    const state = this.state(i)
+    const amount_minor = 500 + (hash32(this.seed, i, 4) % 250_000)
+    const partial = hash32(this.seed, i, 9)
+    let refunded_minor = 0
+    let captured_minor = 0
+    if (state === 'refunded') refunded_minor = amount_minor
+    else if (state === 'paid' && partial % 6 === 0) {
+      refunded_minor = Math.floor((amount_minor * (partial % 50)) / 100)
+    } else if (state === 'authorized' && partial % 4 === 0) {
+      captured_minor = Math.floor((amount_minor * (10 + (partial % 60))) / 100)
+    }
+    return {
+      view: {
+        session_id: this.sessionId(i),
+        order_no: this.orderNo(i),
+        profile: this.profile(i),
+        currency: 'KWD',
+        amount: formatMinor(amount_minor),
+        state,
+        hidden: false,
+        source: 'ottu',
+        created_at: new Date(this.createdMs(i)).toISOString(),
+        customer_email: this.email(i),
+        customer_phone: this.phone(i),
+      },
+      amount_minor,
+      refunded_minor,
+      captured_minor,
+    }
+  }
+
+  /** Whether payment `i` matches a search the way the core's does: the start of the
+   *  order number, email, phone (with or without `+`) or session id, any case; one or two
+   *  characters match anywhere. Computes only what it must. */
+  matches(i: number, needle: string): boolean {
+    const anywhere = needle.length < 3
+    const test = (value: string | null): boolean =>
+      value !== null && (anywhere ? value.toLowerCase().includes(needle) : value.toLowerCase().startsWith(needle))
+    if (!anywhere && needle.length <= 8 && /^[0-9a-f]+$/.test(needle)) {
+      if (this.sessionPrefix(i).startsWith(needle)) return true
+    } else if (test(this.sessionId(i))) return true
+    if (test(this.orderNo(i)) || test(this.email(i))) return true
+    const phone = this.phone(i)
+    return phone !== null && (test(phone) || test(phone.slice(1)))
+  }
+}
