@@ -106,9 +106,9 @@ const FIELDS: Record<string, Record<Lang, string>> = {
   currency: { en: 'the currency', ar: 'العملة' },
   session_id: { en: 'the session ID', ar: 'رقم الجلسة' },
   order_no: { en: 'the order number', ar: 'رقم الطلب' },
-  profile: { en: 'the profile', ar: 'الملف' },
-  name: { en: 'the profile name', ar: 'اسم الملف' },
-  base_url: { en: 'the Ottu address (base URL)', ar: 'عنوان Ottu (الرابط الأساسي)' },
+  profile: { en: 'the profile', ar: 'ملف التعريف' },
+  name: { en: 'the profile name', ar: 'اسم ملف التعريف' },
+  base_url: { en: 'the أوتو address (base URL)', ar: 'عنوان أوتو (الرابط الأساسي)' },
   key: { en: 'the API key or password', ar: 'مفتاح API أو كلمة المرور' },
   basic_user: { en: 'the dashboard user name', ar: 'اسم مستخدم لوحة التحكم' },
   reason: { en: 'the reason', ar: 'السبب' },
@@ -145,7 +145,7 @@ const WHATS: Record<string, Record<Lang, string>> = {
 const OPS: Record<string, Record<Lang, string>> = {
   refund: { en: 'refund', ar: 'استرداد' },
   capture: { en: 'capture', ar: 'تحصيل' },
-  void: { en: 'void', ar: 'إلغاء التفويض' },
+  void: { en: 'void', ar: 'إبطال' },
   cancel: { en: 'cancel', ar: 'إلغاء' },
   expire: { en: 'expire', ar: 'إنهاء الصلاحية' },
   delete: { en: 'delete', ar: 'حذف' },
@@ -164,7 +164,7 @@ const STATES: Record<string, Record<Lang, string>> = {
   cod: { en: 'cash on delivery', ar: 'دفع عند الاستلام' },
   cash: { en: 'cash', ar: 'نقدًا' },
   refunded: { en: 'refunded', ar: 'مستردة' },
-  voided: { en: 'voided', ar: 'ملغى تفويضها' },
+  voided: { en: 'voided', ar: 'مُلغاة التفويض' },
 };
 
 const STATUSES: Record<string, Record<Lang, string>> = {
@@ -272,7 +272,7 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
     en: (p) =>
       `${p.has('value') ? `"${p.s('value')}" is not` : 'This is not'} a currency Ottu supports${p.has('allowed') ? `. Use one of: ${p.s('allowed')}` : ''}.`,
     ar: (p) =>
-      `${p.has('value') ? `${p.s('value')} ليست` : 'هذه ليست'} عملة يدعمها Ottu${p.has('allowed') ? `. استخدم إحدى العملات: ${p.s('allowed')}` : ''}.`,
+      `${p.has('value') ? `${p.s('value')} ليست` : 'هذه ليست'} عملة يدعمها أوتو${p.has('allowed') ? `. استخدم إحدى العملات: ${p.s('allowed')}` : ''}.`,
   },
   // --- references, words and other input ---
   'input.empty': {
@@ -297,7 +297,7 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   },
   'input.ambiguous_payment': {
     en: () => 'This order number belongs to payments in more than one profile. Choose the profile, or use the session ID.',
-    ar: () => 'رقم الطلب هذا موجود في أكثر من ملف. اختر الملف أو استخدم رقم الجلسة.',
+    ar: () => 'رقم الطلب هذا موجود في أكثر من ملف تعريف. اختر ملف التعريف أو استخدم رقم الجلسة.',
   },
   'input.unreadable': {
     en: (p) => `The file cannot be read${p.has('path') ? ` (${p.s('path')})` : ''}. Check that it exists and that you may open it.`,
@@ -342,19 +342,19 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   // --- profiles and keys ---
   'base_url.invalid': {
     en: () => 'This is not an Ottu address Daftar can use. Copy it from your Ottu dashboard, like https://yourshop.ottu.net.',
-    ar: () => 'هذا ليس عنوان Ottu صالحًا. انسخه من لوحة تحكم Ottu، مثل https://yourshop.ottu.net.',
+    ar: () => 'هذا ليس عنوان أوتو صالحًا. انسخه من لوحة تحكم أوتو، مثل https://yourshop.ottu.net.',
   },
   'base_url.insecure': {
     en: () => 'The Ottu address must start with https:// so your data is encrypted.',
-    ar: () => 'يجب أن يبدأ عنوان Ottu بـ https:// لتكون بياناتك مشفّرة.',
+    ar: () => 'يجب أن يبدأ عنوان أوتو بـ https:// لتكون بياناتك مشفّرة.',
   },
   'base_url.too_long': {
     en: (p) => `The Ottu address is too long${p.has('max_length') ? `: at most ${p.n('max_length')} characters` : ''}.`,
-    ar: (p) => `عنوان Ottu طويل جدًا${p.has('max_length') ? `: الحد الأقصى ${p.n('max_length')} حرفًا` : ''}.`,
+    ar: (p) => `عنوان أوتو طويل جدًا${p.has('max_length') ? `: الحد الأقصى ${p.n('max_length')} حرفًا` : ''}.`,
   },
   'basic_user.empty': {
     en: () => 'Type the user name you use to sign in to the Ottu dashboard.',
-    ar: () => 'اكتب اسم المستخدم الذي تدخل به إلى لوحة تحكم Ottu.',
+    ar: () => 'اكتب اسم المستخدم الذي تدخل به إلى لوحة تحكم أوتو.',
   },
   'basic_user.too_long': {
     en: (p) => `The user name is too long${p.has('max_length') ? `: at most ${p.n('max_length')} characters` : ''}.`,
@@ -370,7 +370,7 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   },
   'key.too_short': {
     en: (p) => `${cap(secretName(p))} is too short to be an Ottu key${p.has('min_length') ? ` (at least ${p.n('min_length')} characters)` : ''}. Copy the whole key.`,
-    ar: (p) => `${secretName(p)} أقصر من أي مفتاح Ottu${p.has('min_length') ? ` (${p.n('min_length')} أحرف على الأقل)` : ''}. انسخ المفتاح كاملًا.`,
+    ar: (p) => `${secretName(p)} أقصر من أي مفتاح أوتو${p.has('min_length') ? ` (${p.n('min_length')} أحرف على الأقل)` : ''}. انسخ المفتاح كاملًا.`,
   },
   'key.too_long': {
     en: (p) => `${cap(secretName(p))} is too long${p.has('max_length') ? `: at most ${p.n('max_length')} characters` : ''}.`,
@@ -390,7 +390,7 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   },
   'profile.exists': {
     en: (p) => `A profile named ${p.s('profile', 'like this')} already exists. Choose another name.`,
-    ar: (p) => `يوجد ملف بالاسم ${p.s('profile', 'نفسه')} مسبقًا. اختر اسمًا آخر.`,
+    ar: (p) => `يوجد ملف تعريف بالاسم ${p.s('profile', 'نفسه')} مسبقًا. اختر اسمًا آخر.`,
   },
   'profile.nothing_to_change': {
     en: () => 'Nothing changed: edit the address or the currency first.',
@@ -398,7 +398,7 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   },
   'profile.changed': {
     en: () => 'The profile was changed at the same time somewhere else. Open it again and redo your change.',
-    ar: () => 'تم تعديل الملف في الوقت نفسه من مكان آخر. افتحه من جديد وأعد التعديل.',
+    ar: () => 'تم تعديل ملف التعريف في الوقت نفسه من مكان آخر. افتحه من جديد وأعد التعديل.',
   },
   'profile.in_use': {
     en: (p) =>
@@ -407,12 +407,12 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
         : `${p.s('profile', 'This profile')} still holds ${p.n('payments', 'some')} payments and ${p.n('operations', 'some')} operations, so it cannot be removed.`,
     ar: (p) =>
       p.field === 'currency'
-        ? `الملف${p.sp('profile')} فيه ${p.n('payments', 'عدد من')} دفعات، لذلك تبقى عملته كما هي. أضف ملفًا آخر للعملة الجديدة.`
-        : `الملف${p.sp('profile')} ما زال يحتوي على ${p.n('payments', 'عدد من')} دفعات و${p.n('operations', 'عدد من')} عمليات، لذلك لا يمكن حذفه.`,
+        ? `ملف التعريف${p.sp('profile')} فيه ${p.n('payments', 'عدد من')} دفعات، لذلك تبقى عملته كما هي. أضف ملف تعريف آخر للعملة الجديدة.`
+        : `ملف التعريف${p.sp('profile')} ما زال يحتوي على ${p.n('payments', 'عدد من')} دفعات و${p.n('operations', 'عدد من')} عمليات، لذلك لا يمكن حذفه.`,
   },
   'profile.unresolved_sends': {
     en: (p) => `${p.n('count', 'Some')} operations sent to the current Ottu address have no known result yet. Resolve them in the queue before changing the address.`,
-    ar: (p) => `هناك ${p.n('count', 'عمليات')} عمليات أُرسلت إلى عنوان Ottu الحالي ولم تُعرف نتيجتها بعد. عالجها في قائمة الانتظار قبل تغيير العنوان.`,
+    ar: (p) => `هناك ${p.n('count', 'عمليات')} عمليات أُرسلت إلى عنوان أوتو الحالي ولم تُعرف نتيجتها بعد. عالجها في قائمة الانتظار قبل تغيير العنوان.`,
   },
   'payment.exists': {
     en: () => 'A payment with this session ID or order number is already in the ledger.',
@@ -421,7 +421,7 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   // --- the ledger's rules ---
   'rules.payment_deleted': {
     en: () => 'This payment was deleted at Ottu: nothing more can be done with it.',
-    ar: () => 'هذه الدفعة محذوفة في Ottu: لا يمكن إجراء أي عملية عليها.',
+    ar: () => 'هذه الدفعة محذوفة في أوتو: لا يمكن إجراء أي عملية عليها.',
   },
   'rules.operation_pending': {
     en: (p) => `A ${p.op('pending') || 'previous operation'} is already waiting for this payment. Wait until it is sent, or drop it first.`,
@@ -435,11 +435,11 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   },
   'rules.void_after_capture': {
     en: (p) => `${p.has('captured') ? `${p.money('captured')} is` : 'Some of this payment is'} already captured, so it cannot be voided. Refund it instead.`,
-    ar: (p) => `${p.has('captured') ? `تم تحصيل ${p.money('captured')}` : 'تم تحصيل جزء من هذه الدفعة'}، لذلك لا يمكن إلغاء التفويض. قم بالاسترداد بدلًا من ذلك.`,
+    ar: (p) => `${p.has('captured') ? `تم تحصيل ${p.money('captured')}` : 'تم تحصيل جزء من هذه الدفعة'}، لذلك لا يمكن إبطالها. قم بالاسترداد بدلًا من ذلك.`,
   },
   'rules.voided': {
     en: () => 'This authorization is voided (or a void is waiting): nothing more can be captured.',
-    ar: () => 'تم إلغاء تفويض هذه الدفعة (أو الإلغاء بانتظار الإرسال): لا يمكن تحصيل أي مبلغ.',
+    ar: () => 'تم إبطال هذه الدفعة (أو الإبطال بانتظار الإرسال): لا يمكن تحصيل أي مبلغ.',
   },
   'rules.refund_exceeds': {
     en: (p) =>
@@ -476,7 +476,7 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   },
   'queue.not_droppable': {
     en: (p) => `Operation${p.sp('id')} may already have reached Ottu${p.has('status') ? ` (it is ${p.status('status')})` : ''}, so it cannot be dropped. Retry or resend it instead.`,
-    ar: (p) => `ربما وصلت العملية${p.sp('id')} إلى Ottu${p.has('status') ? ` (حالتها: ${p.status('status')})` : ''}، لذلك لا يمكن استبعادها. أعد المحاولة أو أعد إرسالها.`,
+    ar: (p) => `ربما وصلت العملية${p.sp('id')} إلى أوتو${p.has('status') ? ` (حالتها: ${p.status('status')})` : ''}، لذلك لا يمكن استبعادها. أعد المحاولة أو أعد إرسالها.`,
   },
   'queue.not_retryable': {
     en: (p) => `Operation${p.sp('id')} is ${p.status('status') || 'not in a state to retry'}: only a refused, held or unresolved operation can be retried.`,
@@ -492,11 +492,11 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   },
   'retry.unconfirmed': {
     en: () => 'This operation was already sent to Ottu. Check in the Ottu dashboard that it did not go through, then tick the confirmation.',
-    ar: () => 'هذه العملية أُرسلت إلى Ottu مسبقًا. تأكد من لوحة تحكم Ottu أنها لم تُنفَّذ، ثم أشّر على التأكيد.',
+    ar: () => 'هذه العملية أُرسلت إلى أوتو مسبقًا. تأكد من لوحة تحكم أوتو أنها لم تُنفَّذ، ثم أشّر على التأكيد.',
   },
   'retry.reason_missing': {
     en: () => 'This operation was already sent to Ottu: write why it is safe to try again (what the Ottu dashboard shows).',
-    ar: () => 'هذه العملية أُرسلت إلى Ottu مسبقًا: اكتب سبب أمان إعادة المحاولة (ما تظهره لوحة تحكم Ottu).',
+    ar: () => 'هذه العملية أُرسلت إلى أوتو مسبقًا: اكتب سبب أمان إعادة المحاولة (ما تظهره لوحة تحكم أوتو).',
   },
   // --- sync, import and refresh ---
   'sync.concurrency': {
@@ -533,7 +533,7 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   },
   'refresh.failed': {
     en: () => 'Refreshing from Ottu failed for at least one profile. Try again later.',
-    ar: () => 'فشل التحديث من Ottu لملف واحد على الأقل. حاول لاحقًا.',
+    ar: () => 'فشل التحديث من أوتو لملف تعريف واحد على الأقل. حاول لاحقًا.',
   },
   interrupted: {
     en: () => 'Stopped before it finished, as you asked.',
@@ -551,12 +551,12 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
         : `No key is saved for profile${p.sp('profile')} on this computer. Enter it in Settings.`,
     ar: (p) =>
       p.raw.missing === 'basic_user'
-        ? `الملف${p.sp('profile')} يحتاج اسم مستخدم لوحة التحكم: أدخل المستخدم وكلمة المرور من جديد في الإعدادات.`
-        : `لا يوجد مفتاح محفوظ للملف${p.sp('profile')} على هذا الجهاز. أدخله في الإعدادات.`,
+        ? `ملف التعريف${p.sp('profile')} يحتاج اسم مستخدم لوحة التحكم: أدخل المستخدم وكلمة المرور من جديد في الإعدادات.`
+        : `لا يوجد مفتاح محفوظ لملف التعريف${p.sp('profile')} على هذا الجهاز. أدخله في الإعدادات.`,
   },
   'ottu.base_url': {
     en: (p) => `Daftar cannot connect to the Ottu address of profile${p.sp('profile')}. Check the address in Settings.`,
-    ar: (p) => `تعذّر الاتصال بعنوان Ottu للملف${p.sp('profile')}. راجع العنوان في الإعدادات.`,
+    ar: (p) => `تعذّر الاتصال بعنوان أوتو لملف التعريف${p.sp('profile')}. راجع العنوان في الإعدادات.`,
   },
   'ottu.auth': {
     en: (p) =>
@@ -565,36 +565,36 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
         : 'Ottu did not accept the key or password. Enter it again in Settings.',
     ar: (p) =>
       Number(p.raw.status) === 403
-        ? `رفض Ottu الطلب: المستخدم لا يملك صلاحية ${p.s('permission', 'هذه العملية')}. امنحه إياها من لوحة تحكم Ottu.`
-        : 'لم يقبل Ottu المفتاح أو كلمة المرور. أدخلها من جديد في الإعدادات.',
+        ? `رفض أوتو الطلب: المستخدم لا يملك صلاحية ${p.s('permission', 'هذه العملية')}. امنحه إياها من لوحة تحكم أوتو.`
+        : 'لم يقبل أوتو المفتاح أو كلمة المرور. أدخلها من جديد في الإعدادات.',
   },
   'ottu.offline': {
     en: () => 'Ottu cannot be reached: check the internet connection. Daftar tries again by itself.',
-    ar: () => 'تعذّر الوصول إلى Ottu: تحقق من اتصال الإنترنت. سيحاول دفتر مجددًا تلقائيًا.',
+    ar: () => 'تعذّر الوصول إلى أوتو: تحقق من اتصال الإنترنت. سيحاول دفتر مجددًا تلقائيًا.',
   },
   'ottu.unavailable': {
     en: () => 'Ottu did not answer properly just now. Daftar tries again later.',
-    ar: () => 'لم يستجب Ottu بشكل صحيح الآن. سيحاول دفتر لاحقًا.',
+    ar: () => 'لم يستجب أوتو بشكل صحيح الآن. سيحاول دفتر لاحقًا.',
   },
   'ottu.not_ottu': {
     en: (p) => `What answered at ${p.s('base_url', 'this address')} is not Ottu. Check the Ottu address in Settings.`,
-    ar: (p) => `الجهة التي ردّت على ${p.s('base_url', 'هذا العنوان')} ليست Ottu. راجع عنوان Ottu في الإعدادات.`,
+    ar: (p) => `الجهة التي ردّت على ${p.s('base_url', 'هذا العنوان')} ليست أوتو. راجع عنوان أوتو في الإعدادات.`,
   },
   'ottu.refused': {
     en: (p) => `Ottu refused this operation${detail(p)}.`,
-    ar: (p) => `رفض Ottu هذه العملية${detail(p)}.`,
+    ar: (p) => `رفض أوتو هذه العملية${detail(p)}.`,
   },
   'ottu.throttled': {
     en: () => 'Ottu asked Daftar to slow down. It will try again shortly.',
-    ar: () => 'طلب Ottu إبطاء الطلبات. ستُعاد المحاولة بعد قليل.',
+    ar: () => 'طلب أوتو إبطاء الطلبات. ستُعاد المحاولة بعد قليل.',
   },
   'ottu.unknown_outcome': {
     en: () => 'No answer from Ottu, so the result is not known yet. Daftar resends it safely (Ottu will not do it twice).',
-    ar: () => 'لم يصل رد من Ottu، فالنتيجة غير معروفة بعد. سيعيد دفتر إرسالها بأمان (لن ينفذها Ottu مرتين).',
+    ar: () => 'لم يصل رد من أوتو، فالنتيجة غير معروفة بعد. سيعيد دفتر إرسالها بأمان (لن ينفذها أوتو مرتين).',
   },
   'sync.cannot_send': {
     en: () => 'Daftar could not prepare requests for this profile just now. It tries again on the next run.',
-    ar: () => 'تعذّر تجهيز الطلبات لهذا الملف الآن. ستُعاد المحاولة في الجولة التالية.',
+    ar: () => 'تعذّر تجهيز الطلبات لملف التعريف هذا الآن. ستُعاد المحاولة في الجولة التالية.',
   },
   'sync.credential_changed': {
     en: () => 'The key changed while this was being sent: it is sent again with the new key.',
@@ -602,29 +602,29 @@ export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
   },
   'operation.mismatch': {
     en: () => "Ottu's answer does not match what was asked, so the result is unknown. Check the payment in the Ottu dashboard, then resend (safe) or retry.",
-    ar: () => 'رد Ottu لا يطابق الطلب، فالنتيجة غير معروفة. راجع الدفعة في لوحة تحكم Ottu ثم أعد الإرسال (آمن) أو أعد المحاولة.',
+    ar: () => 'رد أوتو لا يطابق الطلب، فالنتيجة غير معروفة. راجع الدفعة في لوحة تحكم أوتو ثم أعد الإرسال (آمن) أو أعد المحاولة.',
   },
   'operation.unresolved': {
     en: (p) => `Still no result after ${p.n('attempts', 'several')} tries. Resend it (safe, Ottu will not do it twice), or check the Ottu dashboard and retry.`,
-    ar: (p) => `لا توجد نتيجة بعد ${p.n('attempts', 'عدة')} محاولات. أعد الإرسال (آمن، لن ينفذها Ottu مرتين)، أو راجع لوحة تحكم Ottu ثم أعد المحاولة.`,
+    ar: (p) => `لا توجد نتيجة بعد ${p.n('attempts', 'عدة')} محاولات. أعد الإرسال (آمن، لن ينفذها أوتو مرتين)، أو راجع لوحة تحكم أوتو ثم أعد المحاولة.`,
   },
   'sync.interrupted': {
     en: () => 'Sending stopped before Ottu answered. It is sent again safely.',
-    ar: () => 'توقف الإرسال قبل أن يرد Ottu. ستُرسل مجددًا بأمان.',
+    ar: () => 'توقف الإرسال قبل أن يرد أوتو. ستُرسل مجددًا بأمان.',
   },
   'operation.resent': {
     en: () => 'You resent this operation; it goes to Ottu again safely.',
-    ar: () => 'أعدت إرسال هذه العملية؛ ستصل إلى Ottu مجددًا بأمان.',
+    ar: () => 'أعدت إرسال هذه العملية؛ ستصل إلى أوتو مجددًا بأمان.',
   },
   'operation.held': {
     en: (p) =>
       `On hold: operation${p.sp('held_by')} on this payment ${p.raw.cause === 'refused' ? `was refused by Ottu${detail(p)}` : 'has an unknown result'}. Retry or drop that one first.`,
     ar: (p) =>
-      `موقوفة: العملية${p.sp('held_by')} على هذه الدفعة ${p.raw.cause === 'refused' ? `رفضها Ottu${detail(p)}` : 'نتيجتها غير معروفة'}. أعد محاولتها أو استبعدها أولًا.`,
+      `موقوفة: العملية${p.sp('held_by')} على هذه الدفعة ${p.raw.cause === 'refused' ? `رفضها أوتو${detail(p)}` : 'نتيجتها غير معروفة'}. أعد محاولتها أو استبعدها أولًا.`,
   },
   'ledger.corrupt': {
     en: () => "A profile's details could not be read from the ledger. Please report this.",
-    ar: () => 'تعذّرت قراءة بيانات أحد الملفات من الدفتر. يرجى الإبلاغ عن ذلك.',
+    ar: () => 'تعذّرت قراءة بيانات أحد ملفات التعريف من الدفتر. يرجى الإبلاغ عن ذلك.',
   },
   'ledger.invariant': {
     en: () => 'Daftar stopped a change that would break the ledger; nothing was saved. Please report this.',
