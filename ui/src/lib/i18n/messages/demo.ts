@@ -1,10 +1,41 @@
+// The first-run panel (an empty ledger) and the demo bar (the bundled Ottu sandbox).
 import type { Catalog } from '../index'
 
 export default {
   en: {
-    'demo.title': 'Demo',
+    'demo.title': 'Welcome to Daftar',
+    'demo.intro': 'Daftar keeps a ledger of your Ottu payments on this computer and lets you refund, capture or cancel them even when the internet is down.',
+    'demo.intro2': 'What you ask for waits safely in a queue and is sent to Ottu as soon as it can be reached, never twice.',
+    'demo.try': 'Try the demo',
+    'demo.try_hint': 'Uses a practice Ottu on this computer with sample payments. No real money moves.',
+    'demo.starting': 'Starting the demo and loading sample payments…',
+    'demo.own': 'Add my Ottu profile',
+    'demo.own_hint': 'You need your Ottu address and a dashboard user (or the API key).',
+    'demo.failed': 'The demo could not start: {detail}',
+    'demo.badge': 'Demo',
+    'demo.bar': 'Practice mode: these payments are from a sandbox on this computer, not real money.',
+    'demo.network': 'Sandbox network',
+    'demo.online': 'Online',
+    'demo.offline': 'Offline',
+    'demo.toggle_hint': 'Take the sandbox offline, queue a refund, then bring it back online and watch it go through.',
+    'demo.switching': 'Switching…',
   },
   ar: {
-    'demo.title': 'Demo',
+    'demo.title': 'أهلًا بك في دفتر',
+    'demo.intro': 'يحفظ دفتر سجلًا لمدفوعات أوتو الخاصة بك على هذا الجهاز، ويتيح لك استرداد المبالغ أو تحصيلها أو إلغاءها حتى عند انقطاع الإنترنت.',
+    'demo.intro2': 'ما تطلبه ينتظر بأمان في قائمة الانتظار ويُرسل إلى أوتو فور توفر الاتصال، ولا يُرسل مرتين أبدًا.',
+    'demo.try': 'جرّب النسخة التجريبية',
+    'demo.try_hint': 'تستخدم أوتو تجريبيًا على هذا الجهاز مع مدفوعات نموذجية. لا تتحرك أي أموال حقيقية.',
+    'demo.starting': 'جارٍ تشغيل النسخة التجريبية وتحميل المدفوعات النموذجية…',
+    'demo.own': 'إضافة ملف تعريف أوتو الخاص بي',
+    'demo.own_hint': 'تحتاج إلى عنوان أوتو الخاص بك ومستخدم للوحة التحكم (أو مفتاح API).',
+    'demo.failed': 'تعذّر تشغيل النسخة التجريبية: {detail}',
+    'demo.badge': 'تجريبي',
+    'demo.bar': 'وضع التدريب: هذه المدفوعات من بيئة تجريبية على هذا الجهاز، وليست أموالًا حقيقية.',
+    'demo.network': 'شبكة البيئة التجريبية',
+    'demo.online': 'متصلة',
+    'demo.offline': 'غير متصلة',
+    'demo.toggle_hint': 'افصل البيئة التجريبية، وأضف استردادًا إلى قائمة الانتظار، ثم أعد الاتصال وشاهده يُنفَّذ.',
+    'demo.switching': 'جارٍ التبديل…',
   },
 } satisfies Catalog
