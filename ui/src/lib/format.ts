@@ -92,22 +92,25 @@ export function localeFor(language: Language = settings.language, digits: Digits
 }
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>()
-function dateFormat(style: 'datetime' | 'date', language: Language, digits: Digits): Intl.DateTimeFormat {
+/** `datetime`: 1 Dec 2026, 16:42; `date`: 1 Dec 2026; `short` (lists): 01/12/2026, 16:42. */
+export type DateStyle = 'datetime' | 'date' | 'short'
+const DATE_OPTIONS: Record<DateStyle, Intl.DateTimeFormatOptions> = {
+  datetime: { dateStyle: 'medium', timeStyle: 'short' },
+  date: { dateStyle: 'medium' },
+  short: { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+}
+function dateFormat(style: DateStyle, language: Language, digits: Digits): Intl.DateTimeFormat {
   const key = `${style}|${language}|${digits}`
   let f = dateFormats.get(key)
   if (!f) {
-    f = new Intl.DateTimeFormat(localeFor(language, digits), {
-      ...(style === 'datetime' ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' }),
-      calendar: 'gregory',
-      numberingSystem: digits,
-    })
+    f = new Intl.DateTimeFormat(localeFor(language, digits), { ...DATE_OPTIONS[style], calendar: 'gregory', numberingSystem: digits })
     dateFormats.set(key, f)
   }
   return f
 }
 
 /** An RFC 3339 time in the merchant's time zone and language; an unreadable one comes back as given. */
-export function formatDate(rfc3339: string, style: 'datetime' | 'date' = 'datetime', language: Language = settings.language, digits: Digits = settings.digits): string {
+export function formatDate(rfc3339: string, style: DateStyle = 'datetime', language: Language = settings.language, digits: Digits = settings.digits): string {
   const ms = Date.parse(rfc3339)
   if (Number.isNaN(ms)) return rfc3339
   return dateFormat(style, language, digits).format(new Date(ms))

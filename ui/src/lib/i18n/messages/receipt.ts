@@ -1,11 +1,45 @@
-// The receipt screen's words (filled in as the screen is built).
+// The refund receipt (printed in English or Arabic, whatever the app's language).
 import type { Catalog } from '../index'
 
 export default {
   en: {
-    'receipt.title': 'Receipt',
+    'receipt.dialog_title': 'Refund receipt',
+    'receipt.language': 'Receipt language',
+    'receipt.print': 'Print or save as PDF',
+    'receipt.title_done': 'Refund receipt',
+    'receipt.title_queued': 'Refund request',
+    'receipt.state_done': 'Refunded',
+    'receipt.state_queued': 'Refund requested: being processed',
+    'receipt.number': 'Receipt no.',
+    'receipt.date': 'Date',
+    'receipt.order_no': 'Order no.',
+    'receipt.payment': 'Payment reference',
+    'receipt.paid_on': 'Paid on',
+    'receipt.original': 'Original payment',
+    'receipt.ottu_ref': 'Refund reference',
+    'receipt.reason': 'Reason',
+    'receipt.customer': 'Customer',
+    'receipt.note_done': 'The amount has been refunded to the card or account used for the payment. Banks may take a few working days to show it.',
+    'receipt.note_queued': 'The refund has been requested and will be sent to the payment provider. Banks may take a few working days to show it once it is processed.',
   },
   ar: {
-    'receipt.title': 'إيصال',
+    'receipt.dialog_title': 'إيصال الاسترداد',
+    'receipt.language': 'لغة الإيصال',
+    'receipt.print': 'طباعة أو حفظ بصيغة PDF',
+    'receipt.title_done': 'إيصال استرداد',
+    'receipt.title_queued': 'طلب استرداد',
+    'receipt.state_done': 'تم الاسترداد',
+    'receipt.state_queued': 'طُلب الاسترداد: قيد المعالجة',
+    'receipt.number': 'رقم الإيصال',
+    'receipt.date': 'التاريخ',
+    'receipt.order_no': 'رقم الطلب',
+    'receipt.payment': 'مرجع الدفعة',
+    'receipt.paid_on': 'تاريخ الدفع',
+    'receipt.original': 'الدفعة الأصلية',
+    'receipt.ottu_ref': 'مرجع الاسترداد',
+    'receipt.reason': 'السبب',
+    'receipt.customer': 'العميل',
+    'receipt.note_done': 'رُدّ المبلغ إلى البطاقة أو الحساب المستخدم في الدفع. قد تستغرق البنوك بضعة أيام عمل لإظهاره.',
+    'receipt.note_queued': 'طُلب الاسترداد وسيُرسل إلى مزوّد الدفع. قد تستغرق البنوك بضعة أيام عمل لإظهاره بعد معالجته.',
   },
 } satisfies Catalog
