@@ -15,6 +15,7 @@ vi.mock('../lib/ipc', () => ({
   syncNow: vi.fn(),
   syncPause: vi.fn(),
   syncResume: vi.fn(),
+  status: vi.fn(),
   retryOperation: vi.fn(),
   resendOperation: vi.fn(),
   dropOperation: vi.fn(),
@@ -58,6 +59,7 @@ beforeEach(() => {
     return { operations: matching, next_cursor: null, total: matching.length }
   })
   vi.mocked(ipc.syncState).mockResolvedValue(state(0))
+  vi.mocked(ipc.status).mockRejectedValue(new Error('not needed'))
   vi.mocked(ipc.onSyncEvent).mockImplementation(async (h) => {
     events.sync = h
     return () => undefined
@@ -140,6 +142,37 @@ describe('Queue', () => {
     expect(progress.dataset.outstanding).toBe('7')
     await waitFor(() => expect(screen.getAllByTestId('queue-row')).toHaveLength(2))
     expect(vi.mocked(ipc.listQueue).mock.calls.length).toBeGreaterThan(loads)
+  })
+
+  it('shows each profile\'s light from status while the worker has none, and resumes a merchant pause', async () => {
+    const paused = state(0, true)
+    paused.status.profiles = []
+    paused.status.running = false
+    vi.mocked(ipc.syncState).mockResolvedValue(paused)
+    const zero = { queued: 0, in_flight: 0, succeeded: 0, failed: 0, needs_attention: 0, dropped: 0, blocked: 0 }
+    vi.mocked(ipc.status).mockResolvedValue({
+      ...zero, paused: [], oldest_queued_age_ms: null,
+      profiles: {
+        shop: { ...zero, queued: 2, paused: null, oldest_queued_at: null, oldest_queued_age_ms: null },
+        souq: { ...zero, paused: { reason: 'bad key', since: null }, oldest_queued_at: null, oldest_queued_age_ms: null },
+      },
+    })
+    render(Queue)
+    await waitFor(() => expect(screen.getAllByTestId('queue-profile')).toHaveLength(2))
+    const [shop, souq] = screen.getAllByTestId('queue-profile')
+    expect(shop!.dataset.connection).toBe('unknown')
+    expect(shop!.textContent).toContain('2 waiting')
+    expect(souq!.dataset.connection).toBe('paused')
+    // A sync-event overrides the light until the next sync state.
+    events.sync!({ event: 'offline', profile: 'shop', retry_in_ms: 1000 })
+    await waitFor(() => expect(screen.getAllByTestId('queue-profile')[0]!.dataset.connection).toBe('offline'))
+
+    expect(screen.queryByTestId('sync-pause')).toBeNull()
+    expect((screen.getByTestId('sync-now') as HTMLButtonElement).disabled).toBe(true)
+    vi.mocked(ipc.syncResume).mockResolvedValue(state(0, false))
+    await fireEvent.click(screen.getByTestId('sync-resume'))
+    expect(ipc.syncResume).toHaveBeenCalledTimes(1)
+    await screen.findByTestId('sync-pause')
   })
 
   it('says what to do next when nothing waits', async () => {
