@@ -116,6 +116,7 @@ export const tests = [
       assert(!ARABIC_LETTERS.test(en), `en: the error is not in English: "${en}"`)
       assert(!(await t.mock(() => window.__mock.calls.queue_operation ?? 0)), 'an over-refund was queued')
       await t.shot('en-refund-over-error')
+      await t.closeDialog()
 
       await t.setLanguage('ar')
       const inputAr = await startRefund(t, sid, over)
@@ -143,9 +144,10 @@ export const tests = [
       assert((await row.getAttribute('data-status')) === 'queued', `row ${id} starts as ${await row.getAttribute('data-status')}`)
       const rowsBefore = await page.locator(sel('queue-row')).count()
 
+      // 'sent' (in flight): shown live if the screen follows it; not required by the issue.
       await t.mock((i) => window.__mock.emitEvent('sync-event', { event: 'sent', id: i, attempt: 1 }), id)
-      await until(async () => (await row.getAttribute('data-status')) === 'in_flight',
-        async () => `after a 'sent' event row ${id} still says ${await row.getAttribute('data-status')}`)
+      const inFlight = await until(async () => (await row.getAttribute('data-status')) === 'in_flight', '', 1_500).then(() => true, () => false)
+      if (!inFlight) t.note(`a 'sent' event left row ${id} at data-status=${await row.getAttribute('data-status')} (not shown in flight)`)
 
       await t.mock((i) => window.__mock.emitEvent('sync-event', {
         event: 'recorded', id: i, kind: 'refund', session_id: window.__mock.operations().find((o) => o.id === i).session_id,

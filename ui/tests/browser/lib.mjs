@@ -33,7 +33,7 @@ export async function until(probe, message, timeout = 8_000, every = 25) {
     }
     if (Date.now() > deadline) {
       const detail = last instanceof Error ? ` (last error: ${last.message.split('\n')[0]})` : ''
-      throw new Check(`${typeof message === 'function' ? message(last) : message}${detail}`)
+      throw new Check(`${typeof message === 'function' ? await message(last) : message}${detail}`)
     }
     await new Promise((r) => setTimeout(r, every))
   }
@@ -68,6 +68,8 @@ export async function makeContext({ browser, base, artifacts, results, name }) {
         }
       }, [lang, digits])
       page = await context.newPage()
+      // Fail in seconds, not Playwright's 30 s: the app answers from memory.
+      page.setDefaultTimeout(8_000)
       page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`))
       page.on('console', (m) => {
         // A failed load is reported below with its URL.
@@ -95,6 +97,14 @@ export async function makeContext({ browser, base, artifacts, results, name }) {
 
     async go(screen) {
       await page.locator(sel(`nav-${screen}`)).click()
+    },
+
+    /** Closes an open dialog the way a merchant would (its cancel button, else Escape). */
+    async closeDialog() {
+      const cancel = page.locator(sel('action-cancel-dialog'))
+      if (await cancel.isVisible()) await cancel.click()
+      else await page.keyboard.press('Escape')
+      await until(async () => (await page.locator('dialog[open]').count()) === 0, 'the dialog did not close', 4_000)
     },
 
     /** Switches the language the way a merchant does: Settings -> language select. */

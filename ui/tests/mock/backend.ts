@@ -83,6 +83,17 @@ type Rec = {
 
 type Op = OperationView & { created_ms: number; retried: boolean }
 
+/** A filtered list, found as far as a page needs (and counted as far as the core does). */
+type Scan = {
+  positions: number[]
+  /** The next generated index to test, up to `end`. */
+  next: number
+  end: number
+  done: boolean
+  test: (view: PaymentView) => boolean
+  testGenerated: (i: number) => boolean
+}
+
 type Profile = ProfileDetail
 
 const EXTERNAL: OperationKind[] = ['refund', 'capture', 'void']
@@ -149,7 +160,9 @@ export class MockBackend {
   readonly gen: PaymentGenerator
   /** Commands called, by name, and in order (the last 2,000). */
   readonly calls: Record<string, number> = {}
-  readonly log: Array<{ cmd: string; request: unknown }> = []
+  readonly log: Array<{ cmd: string; request: unknown; at: number }> = []
+  /** Milliseconds spent answering, by command (the mock's own cost, not the UI's). */
+  readonly spent: Record<string, number> = {}
   private readonly records = new Map<string, Rec>()
   private readonly genIndex = new Map<string, number>()
   /** Payments added by hand, by import or by the demo: oldest first, listed newest first. */
@@ -164,7 +177,9 @@ export class MockBackend {
   private nextEventId = 1
   private nextJob = 1
   private readonly jobs = new Map<number, { cancelled: boolean }>()
-  private scanCache = new Map<string, number[]>()
+  private readonly recByIndex = new Map<number, Rec>()
+  private scans = new Map<string, Scan>()
+  private scansVersion = -1
   private version = 0
   private workerBusy = false
 
@@ -242,11 +257,11 @@ export class MockBackend {
       return rec.view
     }
     const i = pos - this.added.length
-    const sid = this.gen.sessionId(i)
-    const rec = this.records.get(sid)
+    const rec = this.recByIndex.get(i)
     if (rec) return rec.view
-    this.genIndex.set(sid, i)
-    return this.gen.payment(i).view
+    const view = this.gen.payment(i).view
+    this.genIndex.set(view.session_id, i)
+    return view
   }
 
   private rec(sid: string): Rec | null {
@@ -266,6 +281,7 @@ export class MockBackend {
     if (index === undefined) return null
     const rec = this.recordFor(index)
     this.records.set(rec.view.session_id, rec)
+    this.recByIndex.set(index, rec)
     return rec
   }
 
@@ -332,67 +348,78 @@ export class MockBackend {
       if (!Number.isSafeInteger(start)) fail('cursor.invalid', 'invalid_input', 'this cursor was not given out by this list', 'after', {})
     }
     const filtered = state !== null || profile !== null || search !== null || fromMs !== null || toMs !== null
-    let positions: number[] | null = null
-    let total = this.listLength
-    let capped = false
-    if (filtered) {
-      const key = JSON.stringify([state, profile, search, fromMs, toMs, this.version, this.added.length])
-      positions = this.scanCache.get(key) ?? null
-      if (!positions) {
-        positions = this.scan(state, profile, search, fromMs, toMs)
-        this.scanCache.set(key, positions)
-      }
-      total = positions.length
-      if (search !== null && total > SEARCH_COUNT_CAP) {
-        total = SEARCH_COUNT_CAP
-        capped = true
-      }
+    if (!filtered) {
+      const size = this.listLength
+      const end = Math.min(size, start + limit)
+      const payments: PaymentView[] = []
+      for (let k = start; k < end; k++) payments.push(this.viewAt(k))
+      return { payments, next_cursor: end < size ? `p${end}` : null, total: size, total_capped: false }
     }
-    const size = positions ? positions.length : this.listLength
-    const end = Math.min(size, start + limit)
+    if (this.scansVersion !== this.version) {
+      this.scans.clear()
+      this.scansVersion = this.version
+    }
+    const key = JSON.stringify([state, profile, search, fromMs, toMs])
+    let scan = this.scans.get(key)
+    if (!scan) {
+      scan = this.newScan(state, profile, search, fromMs, toMs)
+      this.scans.set(key, scan)
+    }
+    // A search is counted up to the cap (then pages walk on); other filters exactly.
+    this.advance(scan, search !== null ? Math.max(start + limit + 1, SEARCH_COUNT_CAP + 1) : Infinity)
+    const found = scan.positions
+    const end = Math.min(found.length, start + limit)
     const payments: PaymentView[] = []
-    for (let k = start; k < end; k++) payments.push(this.viewAt(positions ? (positions[k] ?? 0) : k))
-    return { payments, next_cursor: end < size ? `p${end}` : null, total, total_capped: capped }
+    for (let k = start; k < end; k++) payments.push(this.viewAt(found[k] ?? 0))
+    const more = end < found.length || !scan.done
+    const capped = search !== null && found.length > SEARCH_COUNT_CAP
+    return { payments, next_cursor: more ? `p${end}` : null, total: capped ? SEARCH_COUNT_CAP : found.length, total_capped: capped }
   }
 
-  /** Every list position matching the filters, newest first (cached per filter). */
-  private scan(state: string | null, profile: string | null, search: string | null, fromMs: number | null, toMs: number | null): number[] {
-    const out: number[] = []
-    const match = (v: PaymentView): boolean => {
+  private newScan(state: string | null, profile: string | null, search: string | null, fromMs: number | null, toMs: number | null): Scan {
+    const hit = (v: string | null) =>
+      v !== null && search !== null && (search.length < 3 ? v.toLowerCase().includes(search) : v.toLowerCase().startsWith(search))
+    const test = (v: PaymentView): boolean => {
       if (state !== null && v.state !== state) return false
       if (profile !== null && v.profile !== profile) return false
       const t = Date.parse(v.created_at)
       if (fromMs !== null && t < fromMs) return false
       if (toMs !== null && t >= toMs) return false
-      if (search !== null) {
-        const hit = (s: string | null) => s !== null && (search.length < 3 ? s.toLowerCase().includes(search) : s.toLowerCase().startsWith(search))
-        return hit(v.session_id) || hit(v.order_no) || hit(v.customer_email) || hit(v.customer_phone) || hit(v.customer_phone?.replace(/^\+/, '') ?? null)
-      }
-      return true
+      return search === null || hit(v.session_id) || hit(v.order_no) || hit(v.customer_email) || hit(v.customer_phone) ||
+        hit(v.customer_phone?.replace(/^\+/, '') ?? null)
     }
+    const searchTest = search !== null ? this.gen.matcher(search) : null
+    const testGenerated = (i: number): boolean =>
+      (state === null || this.gen.state(i) === state) && (profile === null || this.gen.profile(i) === profile) &&
+      (searchTest === null || searchTest(i))
+    const positions: number[] = []
     for (let pos = 0; pos < this.added.length; pos++) {
       const rec = this.added[this.added.length - 1 - pos]
-      if (rec && match(rec.view)) out.push(pos)
+      if (rec && test(rec.view)) positions.push(pos)
     }
     // Generated payments are in time order: a date range is a range of indexes.
-    const lo = toMs !== null ? this.gen.firstIndexBefore(toMs) : 0
-    const hi = fromMs !== null ? Math.min(this.gen.count, this.gen.firstIndexAtOrBefore(fromMs) + 1) : this.gen.count
-    const base = this.added.length
-    for (let i = lo; i < hi; i++) {
-      const sid = this.records.size > 0 ? this.gen.sessionId(i) : null
-      const rec = sid !== null ? this.records.get(sid) : undefined
-      if (rec) {
-        if (match(rec.view)) out.push(base + i)
-        continue
-      }
-      if (state !== null && this.gen.state(i) !== state) continue
-      if (profile !== null && this.gen.profile(i) !== profile) continue
-      if (fromMs !== null && this.gen.createdMs(i) < fromMs) continue
-      if (toMs !== null && this.gen.createdMs(i) >= toMs) continue
-      if (search !== null && !this.gen.matches(i, search)) continue
-      out.push(base + i)
+    let next = toMs !== null ? Math.min(this.gen.count, this.gen.firstIndexBefore(toMs)) : 0
+    let end = fromMs !== null ? Math.max(0, Math.min(this.gen.count, this.gen.lastIndexAtOrAfter(fromMs) + 1)) : this.gen.count
+    const range = search !== null ? this.gen.searchRange(search) : null
+    if (range) {
+      next = Math.max(next, range[0])
+      end = Math.min(end, range[1])
     }
-    return out
+    return { positions, next, end, done: next >= end, test, testGenerated }
+  }
+
+  /** Tests generated payments until `want` positions are found or the list ends. */
+  private advance(scan: Scan, want: number): void {
+    const base = this.added.length
+    const checkRecs = this.recByIndex.size > 0
+    let i = scan.next
+    while (i < scan.end && scan.positions.length < want) {
+      const rec = checkRecs ? this.recByIndex.get(i) : undefined
+      if (rec ? scan.test(rec.view) : scan.testGenerated(i)) scan.positions.push(base + i)
+      i++
+    }
+    scan.next = i
+    scan.done = i >= scan.end
   }
 
   // --- balances and the rules (a port of src/rules.rs) ---
@@ -1093,10 +1120,19 @@ export class MockBackend {
   async handle(cmd: string, args: Record<string, unknown> | undefined): Promise<unknown> {
     this.calls[cmd] = (this.calls[cmd] ?? 0) + 1
     const request = args?.['request']
-    this.log.push({ cmd, request })
+    this.log.push({ cmd, request, at: performance.now() })
     if (this.log.length > 2_000) this.log.shift()
     if (this.options.latency_ms > 0) await sleep(this.options.latency_ms)
     const r = request as never
+    const t0 = performance.now()
+    try {
+      return this.answer(cmd, r)
+    } finally {
+      this.spent[cmd] = (this.spent[cmd] ?? 0) + performance.now() - t0
+    }
+  }
+
+  private async answer(cmd: string, r: never): Promise<unknown> {
     let result: unknown
     switch (cmd) {
       case 'app_info':
