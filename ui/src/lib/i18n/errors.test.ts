@@ -121,6 +121,13 @@ describe('describeError', () => {
     for (const k of kinds) expect(describeError(e(k), 'ar')).toMatch(ARABIC_LETTER)
   })
 
+  it('writes operation ids as references (no grouping) in the chosen digits', () => {
+    const e: ErrorView = { code: 'queue.already_retried', kind: 'conflict', message: '', field: null, params: { id: 12345, retried_as: 12346 } }
+    expect(describeError(e, 'en')).toBe('Operation 12345 was already retried as operation 12346: work with that one instead.')
+    settings.digits = 'arab'
+    expect(describeError(e, 'ar')).toContain('١٢٣٤٥')
+  })
+
   it('describes a stored code (an operation\'s last error), and gives null without one', () => {
     expect(describeCode(undefined, undefined)).toBeNull()
     expect(describeCode('operation.held', { held_by: 7, cause: 'unknown_outcome' })).toBe(

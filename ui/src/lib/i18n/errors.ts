@@ -6,7 +6,7 @@
 // fall back to one sentence per `kind`.
 
 import type { ErrorCode, ErrorKind, ErrorView, JsonValue } from '../bindings';
-import { formatAmount, formatNumber } from '../format';
+import { formatAmount, formatNumber, toDigits } from '../format';
 import { settings } from '../settings.svelte';
 
 export type Lang = 'en' | 'ar';
@@ -46,6 +46,9 @@ export class P {
 
   /** ` value` (a space, then the param) or nothing: for "operation 42" / "operation". */
   sp(key: string): string {
+    const v = this.raw[key];
+    // An id is a reference, not a quantity: no grouping, but the chosen digits.
+    if (typeof v === 'number') return ` ${this.iso(toDigits(String(v)))}`;
     return this.has(key) ? ` ${this.s(key)}` : '';
   }
 
