@@ -195,4 +195,20 @@ export const tests = [
       assert((await page.evaluate(() => document.documentElement.dir)) === 'rtl', 'after a reload the layout is not rtl')
     },
   },
+  {
+    name: "the header's profile lights follow the worker's offline and online events",
+    async run(t) {
+      const page = await t.open()
+      const light = page.locator(`${sel('profile-light')}[data-profile="shop"]`)
+      await light.waitFor({ state: 'visible', timeout: 8_000 }).catch(() => {
+        throw new Check('no profile-light for profile shop')
+      })
+      await t.mock(() => window.__mock.emitEvent('sync-event', { event: 'offline', retry_in_ms: 5000, profile: 'shop' }))
+      await until(async () => (await light.getAttribute('data-connection')) === 'offline',
+        async () => `after an 'offline' event for shop its light says ${await light.getAttribute('data-connection')}`, 3_000)
+      await t.mock(() => window.__mock.emitEvent('sync-event', { event: 'online', profile: 'shop' }))
+      await until(async () => (await light.getAttribute('data-connection')) === 'online',
+        async () => `after an 'online' event for shop its light says ${await light.getAttribute('data-connection')}`, 3_000)
+    },
+  },
 ]
