@@ -9,8 +9,8 @@ import { asErrorView, listPayments } from './ipc'
 
 export type Filters = Omit<PaymentQuery, 'after' | 'limit'>
 
-/** Pages kept around the view; the rest are fetched again when scrolled back to. */
-const KEEP_PAGES = 12
+/** Pages kept each side of the view (5,000 rows at most, about a megabyte); farther ones are fetched again when scrolled back to. */
+const KEEP_PAGES = 50
 
 export class PaymentPager {
   readonly pageRows: number
