@@ -24,27 +24,42 @@ async function everyScreen(t, lang) {
   })
   await check(2, 'payments')
 
+  await (await t.visible('import-open', 'the Payments screen has no import-open')).click()
+  await t.visible('import-ids', 'the import dialog has no import-ids field')
+  await check(3, 'import-dialog')
+  await t.closeDialog()
+
+  await (await t.visible('add-payment-open', 'the Payments screen has no add-payment-open')).click()
+  await t.visible('add-payment-dialog', 'add-payment-open opened no add-payment-dialog')
+  await check(4, 'add-payment-dialog')
+  await t.closeDialog()
+
   const [sid] = await t.mock(() => window.__mock.paymentsIn('paid', 1))
   await t.openPayment(sid)
   await t.visible('action-refund', 'the paid payment offers no action-refund')
-  await check(3, 'payment')
+  await check(5, 'payment')
 
   await page.locator(sel('action-refund')).click()
   await t.visible('amount-input', 'the refund dialog has no amount-input')
-  await check(4, 'action-dialog')
+  await check(6, 'action-dialog')
   await t.closeDialog()
 
   await t.go('queue')
   await t.visible('queue-row', 'the Queue screen shows no queue-row')
-  await check(5, 'queue')
+  await check(7, 'queue')
+
+  await page.locator(sel('op-drop')).first().click()
+  await t.visible('confirm-yes', 'op-drop asked for no confirmation (confirm-yes)')
+  await check(8, 'queue-confirm')
+  await t.closeDialog()
 
   await t.go('settings')
   await t.visible('settings-language', 'the Settings screen has no settings-language')
-  await check(6, 'settings')
+  await check(9, 'settings')
 
   await t.go('reconcile')
   await page.locator('main h1').first().waitFor({ state: 'visible', timeout: 8_000 })
-  await check(7, 'reconcile')
+  await check(10, 'reconcile')
   return found
 }
 

@@ -101,7 +101,7 @@ export async function makeContext({ browser, base, artifacts, results, name }) {
 
     /** Closes an open dialog the way a merchant would (its cancel button, else Escape). */
     async closeDialog() {
-      const cancel = page.locator(sel('action-cancel-dialog'))
+      const cancel = page.locator(`dialog[open] :is(${sel('action-cancel-dialog')}, ${sel('confirm-no')})`).first()
       if (await cancel.isVisible()) await cancel.click()
       else await page.keyboard.press('Escape')
       await until(async () => (await page.locator('dialog[open]').count()) === 0, 'the dialog did not close', 4_000)

@@ -51,26 +51,32 @@ async function scrollRun(page) {
     let step = 0
     let last = performance.now()
     const t0 = last
+    // The measuring itself must not add layout work to every frame: geometry is read
+    // (which forces a layout) only every 8th frame.
+    let room = scroller.scrollHeight - scroller.clientHeight
     await new Promise((done) => {
       const tick = (now) => {
         frames.push(now - last)
         last = now
         const elapsed = now - t0
         phase.push(elapsed < 1_500 ? 'wheel' : 'drag')
+        step++
+        const sample = step % 8 === 0
         if (elapsed < 1_500) {
           scroller.scrollTop += wheelPx
         } else if (elapsed < 3_000) {
           // Dragging the scrollbar: long jumps up and down through all that is scrollable.
-          step++
-          const room = scroller.scrollHeight - scroller.clientHeight
+          if (sample) room = scroller.scrollHeight - scroller.clientHeight
           scroller.scrollTop = Math.round(room * ((step * 0.618034) % 1))
         } else {
           done()
           return
         }
-        maxTop = Math.max(maxTop, scroller.scrollTop)
-        const r = firstRow()
-        if (r) seen.add(r)
+        if (sample) {
+          maxTop = Math.max(maxTop, scroller.scrollTop)
+          const r = firstRow()
+          if (r) seen.add(r)
+        }
         requestAnimationFrame(tick)
       }
       requestAnimationFrame(tick)
@@ -188,7 +194,7 @@ export const tests = [
       if (attempts.length > 1) t.note(`attempts' max frames: ${attempts.map((a) => `${a.max_frame_ms} ms (load ${a.load_average_1m})`).join(', ')}`)
       await t.shot('en-payments-after-search')
 
-      assert(run.distinctFirstRows > 20, `scrolling did not move through the list (${run.distinctFirstRows} distinct first rows)`)
+      assert(run.distinctFirstRows > 10, `scrolling did not move through the list (${run.distinctFirstRows} distinct first rows)`)
       assert(best.pages_fetched > 1, `scrolling 1,000,000 payments fetched ${best.pages_fetched} page(s)`)
       assert(best.max_frame_ms <= MAX_FRAME_MS,
         `in each of ${attempts.length} attempts a frame took over ${MAX_FRAME_MS} ms (best ${best.max_frame_ms} ms, ` +
