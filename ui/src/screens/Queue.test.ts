@@ -142,6 +142,10 @@ describe('Queue', () => {
     expect(progress.dataset.outstanding).toBe('7')
     await waitFor(() => expect(screen.getAllByTestId('queue-row')).toHaveLength(2))
     expect(vi.mocked(ipc.listQueue).mock.calls.length).toBeGreaterThan(loads)
+    // A `sent` shows the row in flight with its attempt at once.
+    events.sync!({ event: 'sent', id: 2, attempt: 1 })
+    await waitFor(() => expect(screen.getAllByTestId('queue-row')[1]!.dataset.status).toBe('in_flight'))
+    expect(within(screen.getAllByTestId('queue-row')[1]!).getByTestId('op-attempts').textContent).toBe('1')
   })
 
   it('shows each profile\'s light from status while the worker has none, and resumes a merchant pause', async () => {
