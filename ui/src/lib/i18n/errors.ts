@@ -234,8 +234,34 @@ function detail(p: P, key = 'detail'): string {
   return p.lang === 'ar' ? ` (الرد: ${p.s(key)})` : ` (it said: ${p.s(key)})`;
 }
 
+/**
+ * The desktop shell's own codes (src-tauri, registered in src/error/codes.rs). Kept apart
+ * so this file compiles whether or not bindings.ts lists them yet; once it does,
+ * `Exclude` below keeps every other code required in `ERROR_TEXT`.
+ */
+export type ShellCode = 'app.task_failed' | 'demo.start_failed' | 'demo.not_started' | 'demo.profile_taken';
+
+export const SHELL_TEXT: Record<ShellCode, { en: Words; ar: Words }> = {
+  'app.task_failed': {
+    en: () => 'Part of Daftar stopped unexpectedly. Restart Daftar; if it happens again, please report it.',
+    ar: () => 'توقف جزء من دفتر بشكل غير متوقع. أعد تشغيل دفتر، وإن تكرر الأمر يرجى الإبلاغ عنه.',
+  },
+  'demo.start_failed': {
+    en: () => 'The practice Ottu could not start on this computer. Close other Daftar windows and try again.',
+    ar: () => 'تعذّر تشغيل أوتو التجريبي على هذا الجهاز. أغلق نوافذ دفتر الأخرى وحاول مرة أخرى.',
+  },
+  'demo.not_started': {
+    en: () => 'The demo is not running: start it first.',
+    ar: () => 'النسخة التجريبية لا تعمل: شغّلها أولًا.',
+  },
+  'demo.profile_taken': {
+    en: (p) => `You already have a profile named ${p.s('profile', 'demo')} for your own Ottu. Rename or remove it in Settings to try the demo.`,
+    ar: (p) => `لديك ملف تعريف باسم ${p.s('profile', 'demo')} لحسابك في أوتو. غيّر اسمه أو احذفه من الإعدادات لتجربة النسخة التجريبية.`,
+  },
+};
+
 /** Both languages' words for every code the core can report. */
-export const ERROR_TEXT: Record<ErrorCode, { en: Words; ar: Words }> = {
+export const ERROR_TEXT: Record<Exclude<ErrorCode, ShellCode>, { en: Words; ar: Words }> = {
   // --- amounts and currencies ---
   'amount.not_decimal': {
     en: (p) =>
@@ -752,14 +778,14 @@ function cap(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function isErrorCode(code: string): code is ErrorCode {
-  return Object.prototype.hasOwnProperty.call(ERROR_TEXT, code);
-}
+const ALL_TEXT: Record<string, { en: Words; ar: Words }> = { ...ERROR_TEXT, ...SHELL_TEXT };
 
 /** The error in plain words, in `lang` (default: the current language). */
 export function describeError(e: ErrorView, lang: Lang = settings.language): string {
   const p = new P(e.params ?? {}, e.field, lang);
-  const words = isErrorCode(e.code) ? ERROR_TEXT[e.code] : (GENERIC[e.kind] ?? GENERIC.internal);
+  const words = Object.prototype.hasOwnProperty.call(ALL_TEXT, e.code)
+    ? ALL_TEXT[e.code]!
+    : (GENERIC[e.kind] ?? GENERIC.internal);
   return words[lang](p);
 }
 
@@ -781,4 +807,4 @@ export function describeCode(
 }
 
 /** Every code with words, for tests and tools. */
-export const KNOWN_CODES = Object.keys(ERROR_TEXT) as ErrorCode[];
+export const KNOWN_CODES = Object.keys(ALL_TEXT);
