@@ -211,4 +211,26 @@ export const tests = [
         async () => `after an 'online' event for shop its light says ${await light.getAttribute('data-connection')}`, 3_000)
     },
   },
+  {
+    name: 'the digits setting writes amounts in Arabic-Indic digits, explicitly, in either language',
+    async run(t) {
+      const page = await t.open({ lang: 'en' })
+      await t.go('settings')
+      await (await t.visible('settings-digits', 'Settings has no settings-digits select')).selectOption('arab')
+      await t.go('payments')
+      const amount = page.locator(`${sel('payment-row')} bdi.amount`).first()
+      await amount.waitFor({ state: 'visible', timeout: 8_000 }).catch(() => {
+        throw new Check('no amount (bdi.amount) in the first payment row')
+      })
+      await until(async () => /^[\u0660-\u0669٬٫,.\s]+/.test(await amount.innerText()) && !/[0-9]/.test(await amount.innerText()),
+        async () => `with digits=arab an amount reads "${await amount.innerText()}"`, 3_000)
+      const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('daftar.settings') ?? '{}'))
+      assert(saved.digits === 'arab' && saved.language === 'en', `saved settings: ${JSON.stringify(saved)}`)
+      await t.shot('en-payments-arab-digits')
+      await t.setLanguage('ar')
+      await t.go('payments')
+      await until(async () => !/[0-9]/.test(await amount.innerText()), async () => `in Arabic with digits=arab an amount reads "${await amount.innerText()}"`, 3_000)
+      await t.shot('ar-payments-arab-digits')
+    },
+  },
 ]
