@@ -206,7 +206,8 @@ function allowedStates(p: P): string {
 
 /** What a reference may hold, by its `what` (the core's own `allowed` is English). */
 function allowedChars(p: P): string {
-  const what = p.raw.what;
+  const byField: Record<string, string> = { name: 'profile name', profile: 'profile name', session_id: 'session id', order_no: 'order number' };
+  const what = typeof p.raw.what === 'string' ? p.raw.what : p.field ? byField[p.field] : undefined;
   const en: Record<string, string> = {
     'session id': 'English letters, digits and these signs: -_',
     'order number': 'English letters, digits and these signs: -_.:/ (starting with a letter or digit)',
@@ -313,8 +314,8 @@ export const ERROR_TEXT: Record<Exclude<ErrorCode, ShellCode>, { en: Words; ar: 
     ar: (p) => `${p.what()} طويل جدًا${p.has('max_length') ? `: الحد الأقصى ${p.n('max_length')} حرفًا` : ''}${p.has('length') ? `، وكتبت ${p.n('length')}` : ''}.`,
   },
   'input.bad_character': {
-    en: (p) => `${cap(p.what())} has a character it may not hold.${allowedChars(p) ? ` Use only ${allowedChars(p)}.` : ''}`,
-    ar: (p) => `${p.what()} يحتوي على حرف غير مسموح.${allowedChars(p) ? ` استخدم فقط ${allowedChars(p)}.` : ''}`,
+    en: (p) => `${cap(p.what())}${p.has('value') ? ` "${p.s('value')}"` : ''} has a character it may not hold.${allowedChars(p) ? ` Use only ${allowedChars(p)}.` : ''}`,
+    ar: (p) => `${p.what()}${p.has('value') ? ` «${p.s('value')}»` : ''} يحتوي على حرف غير مسموح.${allowedChars(p) ? ` استخدم فقط ${allowedChars(p)}.` : ''}`,
   },
   'input.unknown_word': {
     en: (p) => `${p.has('value') ? `"${p.s('value')}"` : 'This value'} is not a valid choice for ${p.what()}${p.has('allowed') ? `. Choose one of: ${p.s('allowed')}` : ''}.`,
