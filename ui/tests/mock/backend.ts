@@ -81,7 +81,7 @@ type Rec = {
   events: EventView[]
 }
 
-type Op = OperationView & { created_ms: number; retried: boolean }
+type Op = OperationView & { created_ms: number; retried_as: number | null }
 
 /** A filtered list, found as far as a page needs (and counted as far as the core does). */
 type Scan = {
@@ -135,16 +135,16 @@ function parseAmount(text: string, currency: string, field = 'amount'): number {
   if (!/^\d+(\.\d*)?$|^\.\d+$/.test(value)) {
     fail('amount.not_decimal', 'invalid_input',
       `'${value}' is not a plain decimal amount: write digits with an optional '.' and up to ${decimals} decimals, e.g. 12.500`,
-      field, { value, decimals, example: '12.500' })
+      field, { value, allowed_decimals: decimals, example: '12.500' })
   }
   const [whole = '', frac = ''] = value.split('.')
   if (frac.length > decimals) {
     fail('amount.too_precise', 'invalid_input', `'${value}' has more decimals than ${currency} allows: at most ${decimals}`,
-      field, { value, currency, decimals })
+      field, { value, currency, allowed_decimals: decimals })
   }
   if (whole.replace(/^0+/, '').length > 13) {
     fail('amount.too_many_digits', 'invalid_input', `'${value}' has more than 13 digits before the decimal point`,
-      field, { value, max: 13 })
+      field, { value, max_digits: 13 })
   }
   const minor = Number(whole || '0') * 10 ** decimals + Number(frac.padEnd(decimals, '0') || '0')
   if (minor <= 0) fail('amount.not_positive', 'invalid_input', `'${value}' must be greater than zero`, field, { value })
@@ -303,7 +303,7 @@ export class MockBackend {
     }
     if (!rec || (lookup.profile && rec.view.profile !== lookup.profile)) {
       fail('not_found', 'not_found', `no payment with ${sid !== null ? `session id '${sid}'` : `order number '${order}'`}`,
-        sid !== null ? 'session_id' : 'order_no', { what: 'payment', key: sid ?? order ?? '' })
+        sid !== null ? 'session_id' : 'order_no', { what: 'payment', id: sid ?? order ?? '' })
     }
     return rec
   }
@@ -333,11 +333,11 @@ export class MockBackend {
     const state = q.state?.trim() || null
     if (state !== null && !STATES.includes(state as PaymentState)) {
       fail('input.unknown_word', 'invalid_input', `unknown payment state '${state}': allowed are ${STATES.join(', ')}`, 'state',
-        { value: state, allowed: STATES.join(', ') })
+        { what: 'payment state', value: state, allowed: STATES.join(', ') })
     }
     const profile = q.profile?.trim() || null
     if (profile !== null && !this.profiles.some((p) => p.name === profile)) {
-      fail('not_found', 'not_found', `no profile named '${profile}'`, 'profile', { what: 'profile', key: profile })
+      fail('not_found', 'not_found', `no profile named '${profile}'`, 'profile', { what: 'profile', id: profile })
     }
     const search = q.search?.trim().toLowerCase() || null
     const fromMs = q.from ? this.parseDate(q.from, 'from', false) : null
@@ -533,7 +533,7 @@ export class MockBackend {
     const kind = text.trim() as OperationKind
     if (!KINDS.includes(kind)) {
       fail('input.unknown_word', 'invalid_input', `unknown operation '${text}': allowed are ${KINDS.join(', ')}`, 'operation',
-        { value: text, allowed: KINDS.join(', ') })
+        { what: 'operation', value: text, allowed: KINDS.join(', ') })
     }
     return kind
   }
@@ -584,7 +584,7 @@ export class MockBackend {
   // --- the queue ---
 
   private opView(op: Op): OperationView {
-    const { created_ms: _c, retried: _r, ...view } = op
+    const { created_ms: _c, retried_as: _r, ...view } = op
     return { ...view, age_ms: UNFINISHED.includes(op.status) ? Math.max(0, Date.now() - op.created_ms) : null }
   }
 
@@ -604,7 +604,7 @@ export class MockBackend {
       status, tracking_key: `dft-${String(id).padStart(6, '0')}-${rec.view.session_id.slice(0, 6)}`,
       created_at: iso(created_ms), updated_at: iso(created_ms), attempts: 0, sent: false, reason,
       requested_by: 'merchant', last_error: null, session_id: rec.view.session_id, order_no: rec.view.order_no,
-      profile: rec.view.profile, currency: rec.view.currency, next_attempt_at: null, age_ms: null, created_ms, retried: false,
+      profile: rec.view.profile, currency: rec.view.currency, next_attempt_at: null, age_ms: null, created_ms, retried_as: null,
     }
     this.ops.push(op)
     rec.events.push(this.event(created_ms, 'merchant', 'operation.queued', 'operation', id, null,
@@ -625,7 +625,7 @@ export class MockBackend {
 
   private op(id: number): Op {
     const op = this.ops.find((o) => o.id === id)
-    if (!op) fail('not_found', 'not_found', `no operation ${id}`, 'id', { what: 'operation', key: String(id) })
+    if (!op) fail('not_found', 'not_found', `no operation ${id}`, 'id', { what: 'operation', id: String(id) })
     return op
   }
 
@@ -633,7 +633,7 @@ export class MockBackend {
     const limit = this.checkLimit(q.limit)
     const status = q.status?.trim() || null
     if (status !== null && !STATUSES.includes(status as OperationStatus)) {
-      fail('input.unknown_word', 'invalid_input', `unknown operation status '${status}'`, 'status', { value: status, allowed: STATUSES.join(', ') })
+      fail('input.unknown_word', 'invalid_input', `unknown operation status '${status}'`, 'status', { what: 'operation status', value: status, allowed: STATUSES.join(', ') })
     }
     let after = 0
     if (q.after) {
@@ -657,7 +657,9 @@ export class MockBackend {
       fail('queue.not_retryable', 'refused', `operation ${original.id} is ${original.status}: only a failed, blocked or unresolved operation can be retried`,
         'id', { id: original.id, status: original.status })
     }
-    if (original.retried) fail('queue.already_retried', 'conflict', `operation ${original.id} was retried already`, 'id', { id: original.id })
+    if (original.retried_as !== null) {
+      fail('queue.already_retried', 'conflict', `operation ${original.id} was retried already`, 'id', { id: original.id, retried_as: original.retried_as })
+    }
     const reason = this.checkReason(req.reason)
     if (original.sent && !req.confirm_not_applied) {
       fail('retry.unconfirmed', 'invalid_input', `operation ${original.id} was sent: confirm at Ottu that it did not take effect first`,
@@ -665,12 +667,12 @@ export class MockBackend {
     }
     if (original.sent && reason === null) fail('retry.reason_missing', 'invalid_input', 'retrying a sent operation needs a reason', 'reason', { id: original.id })
     const rec = this.findPayment({ session_id: original.session_id })
-    original.retried = true
     if (original.status !== 'failed') original.status = 'dropped'
     original.updated_at = iso(Date.now())
     const amount = original.amount === null ? null : parseAmount(original.amount, original.currency)
     const requested = original.requested_amount === null ? null : parseAmount(original.requested_amount, original.currency)
     const op = this.addOp(rec, original.kind, amount, requested, reason ?? original.reason, Date.now())
+    original.retried_as = op.id
     this.outstanding = this.waiting()
     this.wake()
     return { balances: this.balances(rec).view, ...this.opView(op) }
@@ -887,15 +889,19 @@ export class MockBackend {
 
   private checkRef(value: string, field: string): string {
     const v = value.trim()
-    if (!v) fail('input.empty', 'invalid_input', `the ${field.replace('_', ' ')} is empty`, field, {})
-    if (v.length > 128) fail('input.too_long', 'invalid_input', `the ${field.replace('_', ' ')} is longer than 128 characters`, field, { max: 128 })
-    if (!/^[A-Za-z0-9_.:-]+$/.test(v)) fail('input.bad_character', 'invalid_input', `'${v}' holds a character a reference may not`, field, { value: v })
+    const what = field === 'session_ids' ? 'session id' : field.replace('_', ' ')
+    if (!v) fail('input.empty', 'invalid_input', `the ${what} is empty`, field, { what })
+    if (v.length > 128) fail('input.too_long', 'invalid_input', `the ${what} is longer than 128 characters`, field, { what, length: v.length, max_length: 128 })
+    if (!/^[A-Za-z0-9_.:-]+$/.test(v)) {
+      fail('input.bad_character', 'invalid_input', `'${v}' holds a character a ${what} may not`, field,
+        { what, value: v, problem: 'a character outside letters, digits, and _ . : -', allowed: 'letters, digits, _ . : -' })
+    }
     return v
   }
 
   private profile(name: string, field = 'profile'): Profile {
     const p = this.profiles.find((x) => x.name === name.trim())
-    if (!p) fail('not_found', 'not_found', `no profile named '${name}'`, field, { what: 'profile', key: name })
+    if (!p) fail('not_found', 'not_found', `no profile named '${name}'`, field, { what: 'profile', id: name })
     return p
   }
 
@@ -910,7 +916,7 @@ export class MockBackend {
     const minor = parseAmount(input.amount, profile.currency)
     const state = input.state.trim()
     if (!STATES.includes(state as PaymentState)) {
-      fail('input.unknown_word', 'invalid_input', `unknown payment state '${state}'`, 'state', { value: state, allowed: STATES.join(', ') })
+      fail('input.unknown_word', 'invalid_input', `unknown payment state '${state}'`, 'state', { what: 'payment state', value: state, allowed: STATES.join(', ') })
     }
     if (this.rec(sid) || (order && this.added.some((r) => r.view.order_no === order))) {
       fail('payment.exists', 'invalid_input', 'a payment with that session id or order number exists already', order && !this.rec(sid) ? 'order_no' : 'session_id',
@@ -968,7 +974,7 @@ export class MockBackend {
 
   job_cancel(req: { job: number }): null {
     const job = this.jobs.get(req.job)
-    if (!job) fail('not_found', 'not_found', `no job ${req.job}`, 'job', { what: 'job', key: String(req.job) })
+    if (!job) fail('not_found', 'not_found', `no job ${req.job}`, 'job', { what: 'job', id: String(req.job) })
     job.cancelled = true
     return null
   }
@@ -1107,7 +1113,7 @@ export class MockBackend {
   }
 
   async demo_set_online(req: { online: boolean }): Promise<DemoStatus> {
-    if (!this.demo.active) fail('not_found', 'not_found', 'the demo is not running', null, { what: 'demo', key: 'demo' })
+    if (!this.demo.active) fail('not_found', 'not_found', 'the demo is not running', null, { what: 'demo', id: 'demo' })
     this.demo = { ...this.demo, online: req.online }
     await emit('demo-status', this.demo)
     await this.emitSync(req.online ? { event: 'online', profile: 'demo' } : { event: 'offline', retry_in_ms: 5_000, profile: 'demo' })
