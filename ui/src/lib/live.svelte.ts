@@ -2,7 +2,7 @@
 // sync worker's state (the header's per-profile lights, the Queue screen) and the demo's
 // status (the header's badge). `start()` subscribes once, from App.svelte.
 
-import type { SyncEvent } from './bindings'
+import type { ProfileSyncStatus, SyncEvent } from './bindings'
 import * as ipc from './ipc'
 import type { AppInfo, DemoStatus, SyncState } from './ipc'
 
@@ -27,6 +27,7 @@ export function start(): Promise<() => void> {
       ipc.onSyncEvent((e) => {
         live.lastEvent = e
         if (e.event === 'recorded') live.recorded += 1
+        applyConnection(e)
       }),
     ])
     const [app, sync, demo] = await Promise.allSettled([ipc.appInfo(), ipc.syncState(), ipc.demoStatus()])
@@ -36,6 +37,28 @@ export function start(): Promise<() => void> {
     return () => offs.forEach((off) => off())
   })()
   return started
+}
+
+/**
+ * The worker's per-profile events change that profile's light at once (`sync-state` is
+ * sent only when the worker starts, stops or is paused by the merchant).
+ */
+export function applyConnection(e: SyncEvent): void {
+  let change: Partial<ProfileSyncStatus> | null = null
+  if (e.event === 'offline') change = { connection: 'offline' }
+  else if (e.event === 'online') change = { connection: 'online' }
+  else if (e.event === 'paused') change = { connection: 'paused', paused_reason: e.reason, paused_code: e.code, paused_params: e.params }
+  // Resumed: the pause is lifted; whether Ottu answers is known at the next attempt.
+  else if (e.event === 'resumed') change = { connection: 'unknown', paused_reason: null, paused_code: null, paused_params: null }
+  if (!change || !('profile' in e) || !live.sync) return
+  const profiles = live.sync.status.profiles
+  const i = profiles.findIndex((p) => p.profile === e.profile)
+  if (i >= 0) profiles[i] = { ...profiles[i]!, ...change }
+  else
+    profiles.push({
+      profile: e.profile, connection: 'unknown', paused_reason: null, paused_code: null, paused_params: null,
+      waiting: 0, oldest_queued_age_ms: null, ...change,
+    })
 }
 
 /** Reads the app info again (after the first profile is added, `has_profiles` changes). */
