@@ -3,7 +3,7 @@
 // queue empty as the worker records the success, then open the refund's receipt in
 // English and Arabic and print it (window.print is counted, not opened).
 
-import { assert, Check, sel, until } from './lib.mjs'
+import { assert, attr, Check, sel, until } from './lib.mjs'
 
 export const tests = [
   {
@@ -40,14 +40,14 @@ export const tests = [
       await row.waitFor({ state: 'visible', timeout: 8_000 }).catch(() => {
         throw new Check(`the Queue shows no row for the offline refund ${op.id}`)
       })
-      assert((await row.getAttribute('data-status')) === 'queued', `offline, the refund is ${await row.getAttribute('data-status')}`)
+      assert((await attr(row, 'data-status')) === 'queued', `offline, the refund is ${await attr(row, 'data-status')}`)
       await t.shot('en-demo-queue-offline')
 
       await toggle.click()
       await until(() => t.mock((id) => window.__mock.operations().find((o) => o.id === id).status, op.id).then((s) => s === 'succeeded'),
         'back online, the fake worker did not record the refund as succeeded')
-      await until(async () => (await row.count()) === 0 || (await row.getAttribute('data-status')) === 'succeeded',
-        async () => `the Queue still shows the synced refund as ${await row.getAttribute('data-status').catch(() => '?')}`)
+      await until(async () => (await row.count()) === 0 || (await attr(row, 'data-status')) === 'succeeded',
+        async () => `the Queue still shows the synced refund as ${await attr(row, 'data-status')}`)
 
       // The receipt, from the payment's timeline.
       await t.openPayment(sid)

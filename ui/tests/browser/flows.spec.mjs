@@ -2,7 +2,7 @@
 // over-refund refused beside the amount field in English and Arabic; the Queue following
 // sync events; Arabic turning the layout right-to-left.
 
-import { assert, Check, sel, until } from './lib.mjs'
+import { assert, attr, Check, sel, until } from './lib.mjs'
 
 const digits = (s) => String(s ?? '').replace(/[^0-9]/g, '')
 const ARABIC_LETTERS = /[\u0621-\u064a]/
@@ -97,7 +97,7 @@ export const tests = [
       await row.waitFor({ state: 'visible', timeout: 8_000 }).catch(() => {
         throw new Check(`the Queue shows no queue-row with data-op-id=${op.id}`)
       })
-      assert((await row.getAttribute('data-status')) === 'queued', `the new row's data-status is ${await row.getAttribute('data-status')}`)
+      assert((await attr(row, 'data-status')) === 'queued', `the new row's data-status is ${await attr(row, 'data-status')}`)
       assert((await row.innerText()).includes('1.250'), `the new queue row does not show 1.250: ${await row.innerText()}`)
       await t.shot('en-queue-after-refund')
     },
@@ -141,13 +141,13 @@ export const tests = [
       await row.waitFor({ state: 'visible', timeout: 8_000 }).catch(() => {
         throw new Check(`no queue-row for queued operation ${id}`)
       })
-      assert((await row.getAttribute('data-status')) === 'queued', `row ${id} starts as ${await row.getAttribute('data-status')}`)
+      assert((await attr(row, 'data-status')) === 'queued', `row ${id} starts as ${await attr(row, 'data-status')}`)
       const rowsBefore = await page.locator(sel('queue-row')).count()
 
       // 'sent': live progress, the row goes in flight.
       await t.mock((i) => window.__mock.emitEvent('sync-event', { event: 'sent', id: i, attempt: 1 }), id)
-      await until(async () => (await row.getAttribute('data-status')) === 'in_flight',
-        async () => `after a 'sent' event row ${id} still says ${await row.getAttribute('data-status')}`, 3_000)
+      await until(async () => (await attr(row, 'data-status')) === 'in_flight',
+        async () => `after a 'sent' event row ${id} still says ${await attr(row, 'data-status')}`, 3_000)
 
       await t.mock((i) => window.__mock.emitEvent('sync-event', {
         event: 'recorded', id: i, kind: 'refund', session_id: window.__mock.operations().find((o) => o.id === i).session_id,
@@ -155,9 +155,9 @@ export const tests = [
       }), id)
       const outcome = await until(async () => {
         if ((await row.count()) === 0) return 'removed'
-        const s = await row.getAttribute('data-status')
+        const s = await attr(row, 'data-status')
         return s === 'succeeded' ? 'succeeded' : null
-      }, async () => `after a 'recorded succeeded' event row ${id} still says ${await row.getAttribute('data-status').catch(() => '?')}`)
+      }, async () => `after a 'recorded succeeded' event row ${id} still says ${await attr(row, 'data-status')}`)
       t.note(`recorded -> the row was ${outcome}; rows ${rowsBefore} -> ${await page.locator(sel('queue-row')).count()}`)
 
       // The outstanding count: the worker says how many still wait.

@@ -41,6 +41,10 @@ export async function until(probe, message, timeout = 8_000, every = 25) {
 
 export const sel = (id) => `[data-testid="${id}"]`
 
+/** An attribute of the first element `loc` matches, or null when none does: no waiting
+ *  (Playwright's getAttribute waits for the element, so a row that went away stalls it). */
+export const attr = (loc, name) => loc.evaluateAll((els, n) => els[0]?.getAttribute(n) ?? null, name)
+
 export async function makeContext({ browser, base, artifacts, results, name }) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, reducedMotion: 'reduce' })
   const pageErrors = []

@@ -2,7 +2,7 @@
 // queued operation, resend an unresolved one, retry a refused one that reached Ottu
 // (which needs the merchant's check at Ottu and a reason before it goes).
 
-import { assert, Check, sel, until } from './lib.mjs'
+import { assert, attr, Check, sel, until } from './lib.mjs'
 
 async function opStatus(t, id) {
   return t.mock((i) => window.__mock.operations().find((o) => o.id === i)?.status ?? null, id)
@@ -41,15 +41,15 @@ export const tests = [
       await row.locator(sel('op-drop')).click()
       await (await t.visible('confirm-yes')).click()
       await until(async () => (await opStatus(t, queued.id)) === 'dropped', `confirming the drop of ${queued.id} did not drop it`)
-      await until(async () => (await row.count()) === 0 || (await row.getAttribute('data-status')) === 'dropped',
-        `the dropped operation ${queued.id} still shows as ${await row.getAttribute('data-status').catch(() => '?')}`)
+      await until(async () => (await row.count()) === 0 || (await attr(row, 'data-status')) === 'dropped',
+        async () => `the dropped operation ${queued.id} still shows as ${await attr(row, 'data-status')}`)
 
       // Resend an unresolved one.
       row = await rowOf(t, unresolved.id)
       await row.locator(sel('op-resend')).click()
       await (await t.visible('confirm-yes', 'op-resend asked for no confirmation')).click()
       await until(async () => (await opStatus(t, unresolved.id)) === 'queued', `resending ${unresolved.id} did not queue it again`)
-      await until(async () => (await row.getAttribute('data-status')) === 'queued', 'the resent row does not say queued')
+      await until(async () => (await attr(row, 'data-status')) === 'queued', 'the resent row does not say queued')
 
       // Retry a refused one that reached Ottu: the check and a reason come first.
       row = await rowOf(t, refused.id)
