@@ -8,7 +8,7 @@
 //   npm run test:browser -- refund axe   # tests whose name contains a word given
 
 import { createServer } from 'node:http'
-import { readFile, mkdir, readdir, stat } from 'node:fs/promises'
+import { readFile, mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -18,8 +18,10 @@ process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1'
 const HERE = dirname(fileURLToPath(import.meta.url))
 const UI = resolve(HERE, '../..')
 const REPO = resolve(UI, '..')
-const DIST = join(REPO, 'target', 'ui-mock-dist')
-const ARTIFACTS = join(REPO, 'target', 'ui-artifacts')
+// Beside cargo's output, as e2e/run.sh does (CARGO_TARGET_DIR when set).
+const TARGET = process.env.CARGO_TARGET_DIR ? resolve(REPO, process.env.CARGO_TARGET_DIR) : join(REPO, 'target')
+const DIST = join(TARGET, 'ui-mock-dist')
+const ARTIFACTS = join(TARGET, 'ui-artifacts')
 const RESULTS = join(HERE, 'results')
 const CHROMIUM = process.env.DAFTAR_CHROMIUM || '/usr/bin/chromium'
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -35,7 +37,7 @@ function die(message) {
 if (!existsSync(CHROMIUM)) die(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`)
 
 // 1. Build the mock page (a production build: the scroll figures are the real bundle's).
-const { build } = await import('vite')
+const { build } = await import('vite').catch(() => die('vite is not installed: run `npm ci` in ui/ first'))
 try {
   await build({
     root: UI,
@@ -72,7 +74,7 @@ await new Promise((ok) => server.listen(0, '127.0.0.1', ok))
 const base = `http://127.0.0.1:${server.address().port}`
 
 // 3. Chromium.
-const { chromium } = await import('playwright-core')
+const { chromium } = await import('playwright-core').catch(() => die('playwright-core is not installed: run `npm ci` in ui/ first'))
 let browser
 try {
   browser = await chromium.launch({
@@ -86,7 +88,9 @@ try {
   die(`chromium did not start: ${e?.message ?? e}`)
 }
 
-await mkdir(ARTIFACTS, { recursive: true })
+// A full run leaves only its own screenshots (the last run's and its failures go first).
+if (filters.length === 0) await rm(ARTIFACTS, { recursive: true, force: true })
+await mkdir(join(ARTIFACTS, 'failures'), { recursive: true })
 await mkdir(RESULTS, { recursive: true })
 
 // 4. The tests.
