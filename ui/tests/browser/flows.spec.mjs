@@ -100,6 +100,16 @@ export const tests = [
       assert((await attr(row, 'data-status')) === 'queued', `the new row's data-status is ${await attr(row, 'data-status')}`)
       assert((await row.innerText()).includes('1.250'), `the new queue row does not show 1.250: ${await row.innerText()}`)
       await t.shot('en-queue-after-refund')
+
+      // The list's refundable column follows: what the refund holds is no longer refundable.
+      await t.go('payments')
+      const listed = page.locator(`${sel('payment-row')}[data-session-id="${sid}"]`)
+      await listed.waitFor({ state: 'visible', timeout: 8_000 }).catch(() => {
+        throw new Check(`payment ${sid} is not in the list after queueing its refund`)
+      })
+      const after = amount3(minor(left) - 1250)
+      await until(async () => digits(await listed.innerText()).includes(digits(after)),
+        async () => `the list row does not show the refundable ${after} after a 1.250 refund was queued: ${await listed.innerText()}`, 4_000)
     },
   },
   {

@@ -45,7 +45,7 @@ import type {
   StatusReport,
   SyncEvent,
 } from '../../src/lib/bindings'
-import { formatMinor, KWD_DECIMALS, PaymentGenerator } from './generator'
+import { formatMinor, KWD_DECIMALS, PaymentGenerator, type BaseView, type ListedView } from './generator'
 import type { ActionView, AppInfo, ConnectionCheck, DemoStatus, JobStarted, SyncState } from '../../src/lib/ipc'
 
 export type MockOptions = {
@@ -75,7 +75,7 @@ export const DEFAULT_OPTIONS: MockOptions = {
 }
 
 type Rec = {
-  view: PaymentView
+  view: BaseView
   amount_minor: number
   children: ChildView[]
   events: EventView[]
@@ -90,7 +90,7 @@ type Scan = {
   next: number
   end: number
   done: boolean
-  test: (view: PaymentView) => boolean
+  test: (view: BaseView) => boolean
   testGenerated: (i: number) => boolean
 }
 
@@ -250,18 +250,24 @@ export class MockBackend {
   }
 
   /** The payment at list position `pos` (newest first). */
-  private viewAt(pos: number): PaymentView {
+  private viewAt(pos: number): ListedView {
     if (pos < this.added.length) {
       const rec = this.added[this.added.length - 1 - pos]
       if (!rec) throw new Error(`no payment at ${pos}`)
-      return rec.view
+      return this.listed(rec)
     }
     const i = pos - this.added.length
     const rec = this.recByIndex.get(i)
-    if (rec) return rec.view
-    const view = this.gen.payment(i).view
-    this.genIndex.set(view.session_id, i)
-    return view
+    if (rec) return this.listed(rec)
+    const p = this.gen.payment(i)
+    this.genIndex.set(p.view.session_id, i)
+    return this.gen.listed(p)
+  }
+
+  /** A record's row with its balances now. */
+  private listed(rec: Rec): ListedView {
+    const b = this.balances(rec).view
+    return { ...rec.view, refundable: b.refundable, capturable: b.capturable }
   }
 
   private rec(sid: string): Rec | null {
@@ -351,7 +357,7 @@ export class MockBackend {
     if (!filtered) {
       const size = this.listLength
       const end = Math.min(size, start + limit)
-      const payments: PaymentView[] = []
+      const payments: ListedView[] = []
       for (let k = start; k < end; k++) payments.push(this.viewAt(k))
       return { payments, next_cursor: end < size ? `p${end}` : null, total: size, total_capped: false }
     }
@@ -369,7 +375,7 @@ export class MockBackend {
     this.advance(scan, search !== null ? Math.max(start + limit + 1, SEARCH_COUNT_CAP + 1) : Infinity)
     const found = scan.positions
     const end = Math.min(found.length, start + limit)
-    const payments: PaymentView[] = []
+    const payments: ListedView[] = []
     for (let k = start; k < end; k++) payments.push(this.viewAt(found[k] ?? 0))
     const more = end < found.length || !scan.done
     const capped = search !== null && found.length > SEARCH_COUNT_CAP
@@ -379,7 +385,7 @@ export class MockBackend {
   private newScan(state: string | null, profile: string | null, search: string | null, fromMs: number | null, toMs: number | null): Scan {
     const hit = (v: string | null) =>
       v !== null && search !== null && (search.length < 3 ? v.toLowerCase().includes(search) : v.toLowerCase().startsWith(search))
-    const test = (v: PaymentView): boolean => {
+    const test = (v: BaseView): boolean => {
       if (state !== null && v.state !== state) return false
       if (profile !== null && v.profile !== profile) return false
       const t = Date.parse(v.created_at)
@@ -572,13 +578,14 @@ export class MockBackend {
   }
 
   private detail(rec: Rec): PaymentDetail {
-    return {
-      ...rec.view,
+    const detail = {
+      ...this.listed(rec),
       balances: this.balances(rec).view,
       operations: this.opsOf(rec.view.session_id).map((op) => this.opView(op)),
       children: rec.children.map((c) => ({ ...c })),
       events: rec.events.map((e) => ({ ...e })),
     }
+    return detail
   }
 
   // --- the queue ---
@@ -878,7 +885,7 @@ export class MockBackend {
 
   // --- payments added and imported ---
 
-  private newRec(view: PaymentView, amount_minor: number, actor: string): Rec {
+  private newRec(view: BaseView, amount_minor: number, actor: string): Rec {
     const rec: Rec = { view, amount_minor, children: [], events: [] }
     rec.events.push(this.event(Date.parse(view.created_at), actor, 'payment.added', 'payment', 0, null, { state: view.state, amount: view.amount }))
     this.added.push(rec)

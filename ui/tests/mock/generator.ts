@@ -4,9 +4,17 @@
 
 import type { PaymentState, PaymentView } from '../../src/lib/bindings'
 
+/** A payment row without its balances (`refundable`, `capturable`): those depend on the
+ *  operations queued since, so they are added when a row is answered. */
+export type BaseView = Omit<PaymentView, 'refundable' | 'capturable'>
+
+/** A row as `list_payments` answers it: with its balances (whether or not the bindings
+ *  in this tree have them yet). */
+export type ListedView = BaseView & { refundable: string; capturable: string }
+
 /** One generated payment, with the balances the core would derive from its children. */
 export type Generated = {
-  view: PaymentView
+  view: BaseView
   /** Minor units (fils for KWD). */
   amount_minor: number
   /** Already refunded before the test starts (a refund child in state `refunded`). */
@@ -154,6 +162,15 @@ export class PaymentGenerator {
       refunded_minor,
       captured_minor,
     }
+  }
+
+  /** A generated payment's row with its balances, as the core derives them (rules.rs)
+   *  when nothing has been queued on it. */
+  listed(p: Generated): ListedView {
+    const refundBase = p.view.state === 'paid' ? p.amount_minor : p.view.state === 'authorized' ? p.captured_minor : 0
+    const refundable = Math.max(0, refundBase - p.refunded_minor)
+    const capturable = p.view.state === 'authorized' ? Math.max(0, p.amount_minor - p.captured_minor) : 0
+    return { ...p.view, refundable: formatMinor(refundable), capturable: formatMinor(capturable) }
   }
 
   /** The index range `[from, to)` a search can match at all: an order-number prefix
