@@ -989,19 +989,21 @@ export class MockBackend {
   // --- profiles and keys ---
 
   private checkBaseUrl(url: string): string {
-    const u = url.trim()
-    if (u.length > 256) fail('base_url.too_long', 'invalid_input', 'the base URL is longer than 256 characters', 'base_url', { max: 256 })
+    const u = url
+    if (u.length > 256) fail('base_url.too_long', 'invalid_input', 'the base URL is longer than 256 characters', 'base_url', {})
+    // As src/ottu/base_url.rs (field base_url, no params: the message names the URL).
+    if (/\s/.test(u)) fail('base_url.invalid', 'invalid_input', `base URL '${u}' contains a blank or control character`, 'base_url', {})
     let parsed: URL
     try {
       parsed = new URL(u)
     } catch {
-      fail('base_url.invalid', 'invalid_input', `'${u}' is not a URL Ottu can be reached at`, 'base_url', { value: u })
+      fail('base_url.invalid', 'invalid_input', `'${u}' is not a URL Ottu can be reached at`, 'base_url', {})
     }
     if (parsed.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
-      fail('base_url.insecure', 'invalid_input', `'${u}' is plain HTTP to another machine: use https`, 'base_url', { value: u })
+      fail('base_url.insecure', 'invalid_input', `'${u}' is plain HTTP to another machine: use https`, 'base_url', {})
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      fail('base_url.invalid', 'invalid_input', `'${u}' is not a URL Ottu can be reached at`, 'base_url', { value: u })
+      fail('base_url.invalid', 'invalid_input', `'${u}' is not a URL Ottu can be reached at`, 'base_url', {})
     }
     return u.replace(/\/+$/, '')
   }
@@ -1068,10 +1070,19 @@ export class MockBackend {
     const user = req.basic_user?.trim() ?? null
     if (req.basic_user !== null && !user) fail('basic_user.empty', 'invalid_input', 'the Basic auth user is empty', 'basic_user', {})
     if (user && user.length > 150) fail('basic_user.too_long', 'invalid_input', 'the Basic auth user is longer than 150 characters', 'basic_user', { max: 150 })
-    if (!req.secret) fail('key.empty', 'invalid_input', 'the key is empty', 'secret', {})
-    if (req.secret.length < 8 && user === null) fail('key.too_short', 'invalid_input', 'the key is shorter than any Ottu key', 'secret', { min: 8 })
-    if (req.secret.length > 1024) fail('key.too_long', 'invalid_input', 'the key is longer than 1024 characters', 'secret', { max: 1024 })
-    if (/[\u0000-\u001f\u007f]/.test(req.secret)) fail('key.bad_character', 'invalid_input', 'the key holds a control character', 'secret', {})
+    // As src/ledger/keys.rs: field `key`, never the value in a message; an API key is trimmed.
+    const what = user === null ? 'the API key' : "the Basic user's password"
+    const secret = user === null ? req.secret.trim() : req.secret
+    const length = [...secret].length
+    if (!secret) fail('key.empty', 'invalid_input', `${what} is empty`, 'key', { what })
+    if (length < 8) {
+      fail('key.too_short', 'invalid_input', `${what} is ${length} characters long, fewer than the 8 required`, 'key', { what, length, min_length: 8 })
+    }
+    if (length > 1024) {
+      fail('key.too_long', 'invalid_input', `${what} is ${length} characters long, more than the 1024 allowed`, 'key', { what, length, max_length: 1024 })
+    }
+    const control = [...secret].findIndex((c) => /[\u0000-\u001f\u007f]/.test(c))
+    if (control >= 0) fail('key.bad_character', 'invalid_input', `${what} has a control character at position ${control + 1}`, 'key', { what, position: control + 1 })
     p.auth = user === null ? 'api_key' : 'basic'
     p.basic_user = user
     p.key_stored = true
@@ -1101,6 +1112,11 @@ export class MockBackend {
   // --- the demo ---
 
   async demo_start(): Promise<DemoStatus> {
+    const taken = this.profiles.find((p) => p.name === 'demo' && p.base_url !== DEMO_BASE_URL)
+    if (taken) {
+      fail('demo.profile_taken', 'invalid_input', `a profile named demo exists for ${taken.base_url}: the demo needs that name`, null,
+        { profile: 'demo', base_url: taken.base_url })
+    }
     if (!this.profiles.some((p) => p.name === 'demo')) {
       this.profiles.push({ name: 'demo', base_url: DEMO_BASE_URL, currency: 'KWD', created_at: iso(Date.now()), auth: 'api_key',
         basic_user: null, key_stored: true, paused_reason: null, paused_at: null })
@@ -1120,7 +1136,7 @@ export class MockBackend {
   }
 
   async demo_set_online(req: { online: boolean }): Promise<DemoStatus> {
-    if (!this.demo.active) fail('not_found', 'not_found', 'the demo is not running', null, { what: 'demo', id: 'demo' })
+    if (!this.demo.active) fail('demo.not_started', 'invalid_input', 'the demo is not running: start it first', null, {})
     this.demo = { ...this.demo, online: req.online }
     await emit('demo-status', this.demo)
     await this.emitSync(req.online ? { event: 'online', profile: 'demo' } : { event: 'offline', retry_in_ms: 5_000, profile: 'demo' })
