@@ -1,7 +1,8 @@
 // The newcomer's path on the fake backend with its fake sync worker: start the demo from
 // the first-run panel, take the sandbox offline, queue a refund, bring it back, watch the
 // queue empty as the worker records the success, then open the refund's receipt in
-// English and Arabic and print it (window.print is counted, not opened).
+// English and Arabic and print it (window.print is counted, not opened). axe-core scans
+// the demo's header and the receipt on the way.
 
 import { assert, attr, Check, sel, until } from './lib.mjs'
 
@@ -17,6 +18,7 @@ export const tests = [
         throw new Check('the demo started but the payments list shows no payment')
       })
       await t.shot('en-demo-payments')
+      const violations = [...(await t.axe('en demo header'))]
 
       const toggle = await t.visible('demo-online-toggle', 'no demo-online-toggle')
       assert((await toggle.getAttribute('aria-pressed')) === 'true', 'the demo does not start online')
@@ -63,12 +65,15 @@ export const tests = [
       const receipt = await t.visible('receipt', 'receipt-open showed no receipt')
       assert((await receipt.innerText()).includes('2.000'), `the receipt does not show 2.000: ${await receipt.innerText()}`)
       await t.shot('en-receipt')
+      violations.push(...(await t.axe('en receipt')))
       await page.locator(sel('receipt-language')).selectOption('ar')
       await until(async () => (await receipt.getAttribute('dir')) === 'rtl' && /[\u0621-\u064a]/.test(await receipt.innerText()),
         'the receipt in Arabic is not right-to-left Arabic')
       await t.shot('ar-receipt')
+      violations.push(...(await t.axe('ar receipt')))
       await page.locator(sel('receipt-print')).click()
       assert((await page.evaluate(() => window.__printed)) === 1, 'receipt-print did not call window.print()')
+      assert(violations.length === 0, `${violations.length} serious/critical axe violation(s):\n${violations.join('\n')}`)
     },
   },
 ]
