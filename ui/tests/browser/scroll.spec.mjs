@@ -15,6 +15,9 @@ import { assert, Check, sel, until } from './lib.mjs'
 
 const PAYMENTS = 1_000_000
 const MAX_FRAME_MS = 50
+// rAF timestamps land on vsync ticks (16.67 ms) give or take ~0.1 ms: three ticks read as
+// 50.0 or 50.1. Half a millisecond of tolerance keeps "three ticks" on the right side of 50.
+const JITTER_MS = 0.5
 const ATTEMPTS = 3
 const WHEEL_PX_PER_FRAME = 200
 
@@ -48,6 +51,7 @@ async function scrollRun(page) {
     }
     const seen = new Set()
     let maxTop = 0
+    let maxRows = 0
     let step = 0
     let last = performance.now()
     const t0 = last
@@ -73,6 +77,7 @@ async function scrollRun(page) {
           return
         }
         if (sample) {
+          maxRows = Math.max(maxRows, scroller.querySelectorAll(rowSel).length)
           maxTop = Math.max(maxTop, scroller.scrollTop)
           const r = firstRow()
           if (r) seen.add(r)
@@ -85,7 +90,7 @@ async function scrollRun(page) {
     frames.shift() // the first delta is from setup, not a frame
     phase.shift()
     return {
-      frames, phase, longTasks, startRow, distinctFirstRows: seen.size, maxTop: Math.round(maxTop),
+      frames, phase, longTasks, startRow, distinctFirstRows: seen.size, maxTop: Math.round(maxTop), maxRows,
       scrollHeight: scroller.scrollHeight, duration: performance.now() - t0,
     }
   }, { listSel: sel('payments-list'), rowSel: sel('payment-row'), wheelPx: WHEEL_PX_PER_FRAME })
@@ -101,12 +106,13 @@ function figuresOf(run, pages, mockMs) {
     max_frame_ms: +sorted[sorted.length - 1].toFixed(1),
     p95_frame_ms: +pct(95).toFixed(1),
     p50_frame_ms: +pct(50).toFixed(1),
-    frames_over_50ms: run.frames.filter((f) => f > MAX_FRAME_MS).length,
+    frames_over_50ms: run.frames.filter((f) => f > MAX_FRAME_MS + JITTER_MS).length,
     max_frame_wheel_ms: maxOf('wheel'),
     max_frame_drag_ms: maxOf('drag'),
     long_tasks_ms: run.longTasks,
     pages_fetched: pages,
     rows_scrolled_past: Math.round(run.maxTop / 44),
+    max_rows_in_dom: run.maxRows,
     distinct_first_rows: run.distinctFirstRows,
     scroll_height_px: run.scrollHeight,
     mock_list_payments_ms: Math.round(mockMs),
@@ -142,7 +148,7 @@ export const tests = [
         const pages = (await t.mock(() => window.__mock.calls.list_payments ?? 0)) - pagesBefore
         const mockMs = await t.mock(() => window.__mock.backend.spent.list_payments ?? 0)
         attempts.push(figuresOf(run, pages, mockMs))
-        if (attempts[k].max_frame_ms <= MAX_FRAME_MS) break
+        if (attempts[k].max_frame_ms <= MAX_FRAME_MS + JITTER_MS) break
       }
       const best = attempts.reduce((a, b) => (b.max_frame_ms < a.max_frame_ms ? b : a))
 
@@ -196,8 +202,10 @@ export const tests = [
 
       assert(best.rows_scrolled_past > 500 && run.distinctFirstRows > 5,
         `scrolling did not move through the list (${best.rows_scrolled_past} rows down, ${run.distinctFirstRows} distinct first rows sampled)`)
+      assert(best.max_rows_in_dom > 0 && best.max_rows_in_dom < 200,
+        `the list held ${best.max_rows_in_dom} payment rows in the DOM at once (a virtual list holds about a screenful)`)
       assert(best.pages_fetched > 1, `scrolling 1,000,000 payments fetched ${best.pages_fetched} page(s)`)
-      assert(best.max_frame_ms <= MAX_FRAME_MS,
+      assert(best.max_frame_ms <= MAX_FRAME_MS + JITTER_MS,
         `in each of ${attempts.length} attempts a frame took over ${MAX_FRAME_MS} ms (best ${best.max_frame_ms} ms, ` +
         `${best.frames_over_50ms} of ${best.frames} frames over; load average ${best.load_average_1m})`)
       assert(searchMs >= 0, `searching ${target.order} never showed its payment (${target.sid}) first`)
