@@ -24,6 +24,8 @@ const types = {
   queued_view: "T.QueuedView", retried: "T.QueuedView", preview: "string | null",
   operation_dropped: "T.OperationView", queue_list: "T.OperationPage",
   sync_summary: "T.SyncSummary", sync_events: "T.SyncEvent[]", status: "T.StatusReport",
+  payment_actions: "T.ActionView[]", connection_check: "T.ConnectionCheck",
+  connection_check_failed: "T.ConnectionCheck",
 };
 const dir = "tests/snapshots";
 const lines = ['import type * as T from "./bindings";'];

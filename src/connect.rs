@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::ledger::Ledger;
 use crate::model::ProfileId;
-use crate::ottu::{ClientConfig, ClientError, OttuClient};
+use crate::ottu::{ClientConfig, ClientError, Credential, OttuClient};
 use crate::secrets::{CredentialOwner, SecretSlot, SecretsError};
 use crate::store;
 
@@ -100,6 +100,16 @@ pub(crate) fn client_or_store_error(
     config: ClientConfig,
     profile_id: ProfileId,
 ) -> Result<Result<OttuClient, ConnectError>, store::StoreError> {
+    Ok(credential_or_store_error(ledger, profile_id)?.and_then(|c| c.client(config)))
+}
+
+/// As [`client_or_store_error`], stopping before the client is made: the profile's
+/// credential as read from the keyring, for a caller that makes the client later, on
+/// another thread, with timeouts it chooses then (the desktop app's connection check).
+pub(crate) fn credential_or_store_error(
+    ledger: &mut Ledger,
+    profile_id: ProfileId,
+) -> Result<Result<ProfileCredential, ConnectError>, store::StoreError> {
     let read = ledger.store().read(|tx| {
         let profile = store::profiles::by_id(tx, profile_id)?
             .ok_or_else(|| store::StoreError::corrupt("profile id", profile_id.0.to_string()))?;
@@ -108,16 +118,46 @@ pub(crate) fn client_or_store_error(
         Ok::<_, store::StoreError>((profile, auth, ids))
     });
     let (profile, auth, ids) = read?;
-    Ok(client_from(ledger, config, profile, auth, ids))
+    Ok(credential_from(ledger, profile, auth, ids))
 }
 
-fn client_from(
+/// A profile's credential with the origin its keyring entry is bound to. `Debug` shows
+/// no secret ([`Credential`]'s own redacts it).
+#[derive(Clone, Debug)]
+pub(crate) struct ProfileCredential {
+    pub profile: String,
+    base_url: String,
+    origin: String,
+    credential: Credential,
+}
+
+impl ProfileCredential {
+    /// A client that sends the credential to exactly the origin it was stored for.
+    pub(crate) fn client(&self, config: ClientConfig) -> Result<OttuClient, ConnectError> {
+        let client =
+            OttuClient::new(&self.base_url, &self.credential, config).map_err(|error| {
+                ConnectError::Client {
+                    profile: self.profile.clone(),
+                    error,
+                }
+            })?;
+        // The entry was found under `origin`; the client must send to exactly that.
+        if client.origin() != self.origin {
+            return Err(ConnectError::NoCredential {
+                profile: self.profile.clone(),
+                origin: client.origin(),
+            });
+        }
+        Ok(client)
+    }
+}
+
+fn credential_from(
     ledger: &mut Ledger,
-    config: ClientConfig,
     profile: crate::model::Profile,
     auth: store::profiles::ProfileAuth,
     ids: store::profiles::ProfileIds,
-) -> Result<OttuClient, ConnectError> {
+) -> Result<ProfileCredential, ConnectError> {
     let name = profile.name.to_string();
     let client_error = |error| ConnectError::Client {
         profile: name.clone(),
@@ -139,15 +179,12 @@ fn client_from(
                 profile: name.clone(),
                 origin: owner.origin.clone(),
             })?;
-    let client = OttuClient::new(&profile.base_url, &credential, config).map_err(client_error)?;
-    // The entry was found under `owner.origin`; the client must send to exactly that.
-    if client.origin() != owner.origin {
-        return Err(ConnectError::NoCredential {
-            profile: name,
-            origin: client.origin(),
-        });
-    }
-    Ok(client)
+    Ok(ProfileCredential {
+        profile: name,
+        base_url: profile.base_url,
+        origin: owner.origin,
+        credential,
+    })
 }
 
 /// How commands reach Ottu: the async runtime HTTP runs on, and the client's timeouts.

@@ -117,7 +117,9 @@ fn bindings() -> Bindings {
         .add::<StatusReport>()
         .add::<ProfileStatus>()
         .add::<PauseView>()
-        .add::<PausedProfileView>();
+        .add::<PausedProfileView>()
+        .add::<ActionView>()
+        .add::<ConnectionCheck>();
     b.section("requests (what the UI sends; the core checks every field)")
         .add::<PaymentLookup>()
         .add::<PaymentInput>()

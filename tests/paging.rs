@@ -854,3 +854,64 @@ fn a_search_matching_more_than_the_cap_pages_correctly_and_says_its_total_is_cap
     let text = cli.ok(&["payment", "list", "--search", "ORD-2025-"]).stdout;
     assert!(text.contains("10000 or more in all"), "{text}");
 }
+
+/// Each row's refundable and capturable balances come from one read for the whole page,
+/// through the operations' and children's payment indexes (never a scan of either table),
+/// and equal what the payment's own detail says.
+#[test]
+fn a_pages_balances_come_from_one_indexed_read_and_match_each_payments_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    let mut ledger = ledger_with_profile(&path);
+    let seeded: Vec<NewPayment> = (0..300)
+        .map(|i| payment(&format!("bal-{i:03}"), BASE_MS + i * 1_000))
+        .collect();
+    ledger.add_payments("shop", &seeded, |_| {}).unwrap();
+    // Refunds on some rows, so the rows differ; many operations, so a scan would show.
+    for i in (0..300).step_by(3) {
+        queue_refund(&mut ledger, &format!("bal-{i:03}"));
+    }
+    let page = ledger
+        .list_payments(&PaymentQuery {
+            limit: Some(100),
+            ..PaymentQuery::default()
+        })
+        .unwrap();
+    assert_eq!(page.payments.len(), 100);
+    let mut refunded = 0;
+    for row in &page.payments {
+        let detail = ledger
+            .show_payment(&PaymentLookup::session_id(row.session_id.as_str()))
+            .unwrap();
+        assert_eq!(
+            row.refundable, detail.balances.refundable,
+            "{}",
+            row.session_id
+        );
+        assert_eq!(
+            row.capturable, detail.balances.capturable,
+            "{}",
+            row.session_id
+        );
+        refunded += usize::from(row.refundable != row.amount);
+    }
+    assert!(refunded > 20, "{refunded} rows with a refund");
+
+    let ids: Vec<daftar::model::PaymentId> = (1..=100).map(daftar::model::PaymentId).collect();
+    let plan = Store::open(&path)
+        .unwrap()
+        .read(|tx| daftar::store::facts::plan(tx, &ids))
+        .unwrap();
+    let scans: Vec<&String> = plan
+        .iter()
+        .filter(|line| {
+            let line = line.trim();
+            line.starts_with("SCAN operations") || line.starts_with("SCAN children")
+        })
+        .collect();
+    assert!(scans.is_empty(), "a table is scanned: {plan:#?}");
+    assert!(
+        plan.iter().any(|l| l.contains("operations_by_payment")),
+        "{plan:#?}"
+    );
+}

@@ -269,6 +269,23 @@ fn every_view_keeps_its_json_shape() {
         .show_payment(&PaymentLookup::session_id("paid-1"))
         .unwrap();
     insta::assert_snapshot!("payment_detail", env.json(&shown));
+    let actions = env
+        .ledger
+        .payment_actions(&PaymentLookup::session_id("paid-1"))
+        .unwrap();
+    insta::assert_snapshot!("payment_actions", env.json(&actions));
+    for (profile, name) in [
+        ("shop", "connection_check"),
+        ("spare", "connection_check_failed"),
+    ] {
+        let check = env
+            .ledger
+            .connection_check(profile)
+            .unwrap()
+            .with_client_config(env.remote().client_config)
+            .run(env.runtime.handle());
+        insta::assert_snapshot!(name, env.json(&check));
+    }
     let shown = env
         .ledger
         .show_payment(&PaymentLookup::session_id("queued-1"))

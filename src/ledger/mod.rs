@@ -2,6 +2,8 @@
 //! the user's text, validates it here (so every adapter gets the same errors), and runs
 //! one store transaction that writes the change together with its audit event.
 
+mod actions;
+mod connection;
 mod keys;
 mod payments;
 mod profiles;
@@ -18,6 +20,8 @@ use ts_rs::TS;
 /// A payment's balances, as [`PaymentDetail`] and [`QueuedView`] carry them.
 pub use crate::rules::BalancesView;
 pub use crate::store::StatusCounts;
+pub use actions::ActionView;
+pub use connection::{CONNECTION_CHECK_SESSION_ID, ConnectionCheck, ConnectionCheckJob};
 pub use payments::{PaymentInput, PaymentQuery};
 pub use profiles::{ProfileChange, ProfileChanged};
 pub use queue::{QueueQuery, QueueRequest, RetryRequest};

@@ -408,8 +408,25 @@ fn validate(
         .transpose()
         .field("amount")?;
     let facts = ledger_facts(tx, &payment)?;
-    let reserved = rules::check(kind, requested, &payment_facts(&payment), &facts)?;
+    let reserved = decide(kind, requested, &payment, &facts)?;
     Ok((payment, requested, reserved))
+}
+
+/// The rules' decision on one request against facts already read: what [`validate`] asks,
+/// and what [`Ledger::payment_actions`] asks for every kind at once, so a button the app
+/// offers is exactly an operation `queue` takes.
+pub(super) fn decide(
+    kind: OperationKind,
+    requested: Option<Amount>,
+    payment: &Payment,
+    facts: &rules::LedgerFacts,
+) -> Result<Amount> {
+    Ok(rules::check(
+        kind,
+        requested,
+        &payment_facts(payment),
+        facts,
+    )?)
 }
 
 fn not_found(id: OperationId) -> Error {

@@ -50,10 +50,17 @@ pub struct PaymentView {
     pub customer_email: Option<String>,
     /// The customer's phone as Ottu gave it; `null` when it gave none.
     pub customer_phone: Option<String>,
+    /// What can still be refunded, after what is refunded and what queued operations hold
+    /// (the payment's `balances.refundable`).
+    pub refundable: String,
+    /// What can still be captured of an authorization (`balances.capturable`).
+    pub capturable: String,
 }
 
-impl From<&Payment> for PaymentView {
-    fn from(p: &Payment) -> Self {
+impl PaymentView {
+    /// The row of `p`, with its balances (derived from the ledger's operations and
+    /// children).
+    pub fn new(p: &Payment, balances: &Balances) -> PaymentView {
         PaymentView {
             session_id: p.session_id.to_string(),
             order_no: p.order_no.as_ref().map(ToString::to_string),
@@ -66,6 +73,8 @@ impl From<&Payment> for PaymentView {
             created_at: format_ms(p.created_at_ms),
             customer_email: p.customer_email.clone(),
             customer_phone: p.customer_phone.clone(),
+            refundable: balances.refundable.to_string(),
+            capturable: balances.capturable.to_string(),
         }
     }
 }
@@ -238,7 +247,7 @@ impl PaymentDetail {
         events: &[Event],
         now_ms: i64,
     ) -> PaymentDetail {
-        let view = PaymentView::from(payment);
+        let view = PaymentView::new(payment, balances);
         PaymentDetail {
             session_id: view.session_id,
             order_no: view.order_no,

@@ -55,18 +55,23 @@ pub fn add_facts(tx: &Transaction<'_>, payment: PaymentId, facts: &mut LedgerFac
     while let Some(row) = rows.next()? {
         let kind: OperationKind = parse_word("child kind", row.get(0)?)?;
         let state: ChildState = parse_word("child state", row.get(1)?)?;
-        let sum: i64 = row.get(2)?;
-        match (kind, state) {
-            (OperationKind::Capture, ChildState::Paid) => facts.captured_minor += sum,
-            (OperationKind::Refund, ChildState::Refunded | ChildState::RefundQueued) => {
-                facts.refunded_minor += sum
-            }
-            (OperationKind::Void, ChildState::Voided) => facts.voided_minor += sum,
-            // A rejected refund gave nothing back; other pairs carry no money.
-            _ => {}
-        }
+        add_fact(kind, state, row.get(2)?, facts);
     }
     Ok(())
+}
+
+/// Adds the children of one kind and state (`sum` minor units) to the facts:
+/// [`add_facts`] and the list page's [`super::facts::for_payments`].
+pub(crate) fn add_fact(kind: OperationKind, state: ChildState, sum: i64, facts: &mut LedgerFacts) {
+    match (kind, state) {
+        (OperationKind::Capture, ChildState::Paid) => facts.captured_minor += sum,
+        (OperationKind::Refund, ChildState::Refunded | ChildState::RefundQueued) => {
+            facts.refunded_minor += sum
+        }
+        (OperationKind::Void, ChildState::Voided) => facts.voided_minor += sum,
+        // A rejected refund gave nothing back; other pairs carry no money.
+        _ => {}
+    }
 }
 
 pub fn for_payment(tx: &Transaction<'_>, payment: PaymentId) -> Result<Vec<Child>> {

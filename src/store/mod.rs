@@ -14,6 +14,7 @@
 
 pub mod children;
 pub mod events;
+pub mod facts;
 mod file;
 mod migrate;
 pub mod operations;

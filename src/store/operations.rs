@@ -291,21 +291,25 @@ pub fn add_facts(tx: &Transaction<'_>, payment: PaymentId, facts: &mut LedgerFac
     let mut rows = stmt.query([payment.0])?;
     while let Some(row) = rows.next()? {
         let kind: OperationKind = parse_word("operation kind", row.get(0)?)?;
-        let count: u32 = row.get(1)?;
-        let sum: i64 = row.get(2)?;
-        match kind {
-            OperationKind::Refund => facts.pending_refund_minor += sum,
-            OperationKind::Capture => facts.pending_capture_minor += sum,
-            OperationKind::Void => {
-                facts.pending_void_count += count;
-                facts.pending_void_minor += sum;
-            }
-            OperationKind::Cancel => facts.pending_cancel_count += count,
-            OperationKind::Expire => facts.pending_expire_count += count,
-            OperationKind::Delete => facts.pending_delete_count += count,
-        }
+        add_fact(kind, row.get(1)?, row.get(2)?, facts);
     }
     Ok(())
+}
+
+/// Adds one `kind`'s reserving operations (`count` of them, reserving `sum` minor units)
+/// to the facts: [`add_facts`] and the list page's [`super::facts::for_payments`].
+pub(crate) fn add_fact(kind: OperationKind, count: u32, sum: i64, facts: &mut LedgerFacts) {
+    match kind {
+        OperationKind::Refund => facts.pending_refund_minor += sum,
+        OperationKind::Capture => facts.pending_capture_minor += sum,
+        OperationKind::Void => {
+            facts.pending_void_count += count;
+            facts.pending_void_minor += sum;
+        }
+        OperationKind::Cancel => facts.pending_cancel_count += count,
+        OperationKind::Expire => facts.pending_expire_count += count,
+        OperationKind::Delete => facts.pending_delete_count += count,
+    }
 }
 
 /// Counts per status, in total and per profile name.

@@ -91,7 +91,16 @@ customer_email: string | null,
 /**
  * The customer's phone as Ottu gave it; `null` when it gave none.
  */
-customer_phone: string | null, };
+customer_phone: string | null, 
+/**
+ * What can still be refunded, after what is refunded and what queued operations hold
+ * (the payment's `balances.refundable`).
+ */
+refundable: string, 
+/**
+ * What can still be captured of an authorization (`balances.capturable`).
+ */
+capturable: string, };
 
 /**
  * `payment show`: the payment, its balances and its whole timeline.
@@ -242,6 +251,34 @@ queued: number,
  * Ottu refused the credential, and `daftar profile set-key` resumes it.
  */
 this_run_only: boolean, };
+
+/**
+ * One operation kind on one payment: whether `queue` would take it now with no amount.
+ */
+export type ActionView = { kind: OperationKind, allowed: boolean, 
+/**
+ * What queueing it would reserve, for refund, capture and void: the refundable,
+ * capturable or voidable amount. `null` for cancel, expire and delete, and when
+ * refused.
+ */
+max_amount: string | null, 
+/**
+ * The error `queue` would return for this request (as `--json` and the app receive
+ * it); `null` when allowed.
+ */
+refusal: ErrorView | null, };
+
+/**
+ * What a connection check found. `error` is why it failed (`ottu.auth`: the credential
+ * was refused; `ottu.offline`: nothing answered; `ottu.not_ottu`: whatever answered is
+ * not Ottu's API; `ottu.unavailable`, `ottu.throttled`, `ottu.refused`, `ottu.base_url`),
+ * `null` when `ok`.
+ */
+export type ConnectionCheck = { ok: boolean, error: ErrorView | null, 
+/**
+ * When the answer came (RFC 3339, the ledger's clock).
+ */
+checked_at: string, };
 
 // --- requests (what the UI sends; the core checks every field) ---
 
@@ -606,7 +643,7 @@ export type ErrorKind = "invalid_input" | "refused" | "not_found" | "unavailable
  * Every code in the core's registry (src/error/codes.rs, docs/errors.md): what `ErrorView.code`
  * holds for the core's errors.
  */
-export type ErrorCode = "amount.not_decimal" | "amount.too_precise" | "amount.too_many_digits" | "amount.not_positive" | "amount.currency" | "amount.overflow" | "amount.not_accepted" | "currency.unknown" | "input.empty" | "input.too_long" | "input.bad_character" | "input.unknown_word" | "input.payment_reference" | "input.ambiguous_payment" | "input.unreadable" | "limit.out_of_range" | "cursor.invalid" | "date.invalid" | "reason.too_long" | "reason.bad_character" | "db.not_a_file" | "db.empty" | "db.no_home" | "db.unwritable" | "base_url.invalid" | "base_url.insecure" | "base_url.too_long" | "basic_user.empty" | "basic_user.too_long" | "basic_user.bad_character" | "key.empty" | "key.too_short" | "key.too_long" | "key.bad_character" | "key.no_terminal" | "key.unreadable" | "profile.exists" | "profile.nothing_to_change" | "profile.changed" | "profile.in_use" | "profile.unresolved_sends" | "payment.exists" | "rules.payment_deleted" | "rules.operation_pending" | "rules.state" | "rules.void_after_capture" | "rules.voided" | "rules.refund_exceeds" | "rules.capture_exceeds" | "rules.nothing_left" | "rules.balance_overflow" | "not_found" | "queue.not_droppable" | "queue.not_retryable" | "queue.not_resendable" | "queue.already_retried" | "retry.unconfirmed" | "retry.reason_missing" | "sync.concurrency" | "sync.lock" | "sync.running" | "sync.thread" | "sync.stale_answer" | "import.nothing" | "import.no_session_id" | "import.too_many_ids" | "refresh.failed" | "interrupted" | "runtime" | "ottu.credential" | "ottu.base_url" | "ottu.auth" | "ottu.offline" | "ottu.unavailable" | "ottu.not_ottu" | "ottu.refused" | "ottu.throttled" | "ottu.unknown_outcome" | "sync.cannot_send" | "sync.credential_changed" | "operation.mismatch" | "operation.unresolved" | "sync.interrupted" | "operation.resent" | "operation.held" | "ledger.corrupt" | "ledger.invariant" | "secrets.unavailable" | "secrets.failed" | "store.busy" | "store.corrupt" | "store.newer_version" | "store.cannot_open" | "store.not_a_ledger" | "store.hard_linked" | "store.read_only" | "store.disk_full" | "store.error" | "usage.invalid_value" | "usage.unknown_argument" | "usage.unknown_command" | "usage.missing_argument" | "usage.missing_command" | "usage.conflict" | "usage.wrong_number_of_values" | "usage.invalid";
+export type ErrorCode = "amount.not_decimal" | "amount.too_precise" | "amount.too_many_digits" | "amount.not_positive" | "amount.currency" | "amount.overflow" | "amount.not_accepted" | "currency.unknown" | "input.empty" | "input.too_long" | "input.bad_character" | "input.unknown_word" | "input.payment_reference" | "input.ambiguous_payment" | "input.unreadable" | "limit.out_of_range" | "cursor.invalid" | "date.invalid" | "reason.too_long" | "reason.bad_character" | "db.not_a_file" | "db.empty" | "db.no_home" | "db.unwritable" | "base_url.invalid" | "base_url.insecure" | "base_url.too_long" | "basic_user.empty" | "basic_user.too_long" | "basic_user.bad_character" | "key.empty" | "key.too_short" | "key.too_long" | "key.bad_character" | "key.no_terminal" | "key.unreadable" | "profile.exists" | "profile.nothing_to_change" | "profile.changed" | "profile.in_use" | "profile.unresolved_sends" | "payment.exists" | "rules.payment_deleted" | "rules.operation_pending" | "rules.state" | "rules.void_after_capture" | "rules.voided" | "rules.refund_exceeds" | "rules.capture_exceeds" | "rules.nothing_left" | "rules.balance_overflow" | "not_found" | "queue.not_droppable" | "queue.not_retryable" | "queue.not_resendable" | "queue.already_retried" | "retry.unconfirmed" | "retry.reason_missing" | "sync.concurrency" | "sync.lock" | "sync.running" | "sync.thread" | "sync.stale_answer" | "import.nothing" | "import.no_session_id" | "import.too_many_ids" | "refresh.failed" | "interrupted" | "runtime" | "ottu.credential" | "ottu.base_url" | "ottu.auth" | "ottu.offline" | "ottu.unavailable" | "ottu.not_ottu" | "ottu.refused" | "ottu.throttled" | "ottu.unknown_outcome" | "sync.cannot_send" | "sync.credential_changed" | "operation.mismatch" | "operation.unresolved" | "sync.interrupted" | "operation.resent" | "operation.held" | "ledger.corrupt" | "ledger.invariant" | "secrets.unavailable" | "secrets.failed" | "store.busy" | "store.corrupt" | "store.newer_version" | "store.cannot_open" | "store.not_a_ledger" | "store.hard_linked" | "store.read_only" | "store.disk_full" | "store.error" | "usage.invalid_value" | "usage.unknown_argument" | "usage.unknown_command" | "usage.missing_argument" | "usage.missing_command" | "usage.conflict" | "usage.wrong_number_of_values" | "usage.invalid" | "app.task_failed" | "demo.start_failed" | "demo.not_started" | "demo.profile_taken";
 
 // --- JSON values (audit event before/after, error params) ---
 
