@@ -553,17 +553,16 @@ export class MockBackend {
     return { kind, rec, requested, reserved }
   }
 
+  /** As Ledger::payment_actions: each kind as `queue` would take it with no amount; the
+   *  amount it would reserve for refund, capture and void; null when refused. */
   payment_actions(lookup: PaymentLookup): ActionView[] {
     const rec = this.findPayment(lookup)
-    const b = this.balances(rec)
     return KINDS.map((kind) => {
-      const max_amount = kind === 'refund' ? b.view.refundable : kind === 'capture' ? b.view.capturable
-        : kind === 'void' ? (rec.view.state === 'authorized' ? rec.view.amount : money(0)) : null
       try {
-        this.check(kind, null, rec)
-        return { kind, allowed: true, max_amount, refusal: null }
+        const reserved = this.check(kind, null, rec)
+        return { kind, allowed: true, max_amount: EXTERNAL.includes(kind) ? money(reserved) : null, refusal: null }
       } catch (e) {
-        return { kind, allowed: false, max_amount, refusal: e as ErrorView }
+        return { kind, allowed: false, max_amount: null, refusal: e as ErrorView }
       }
     })
   }
@@ -579,7 +578,7 @@ export class MockBackend {
 
   private detail(rec: Rec): PaymentDetail {
     const detail = {
-      ...this.listed(rec),
+      ...rec.view,
       balances: this.balances(rec).view,
       operations: this.opsOf(rec.view.session_id).map((op) => this.opView(op)),
       children: rec.children.map((c) => ({ ...c })),
