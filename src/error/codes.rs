@@ -139,6 +139,11 @@ pub const CODES: &[Code] = &[
     c("usage.conflict", InvalidInput, "Arguments that cannot be given together."),
     c("usage.wrong_number_of_values", InvalidInput, "An argument with too many or too few values."),
     c("usage.invalid", InvalidInput, "Any other command-line error."),
+    // The desktop app's own (src-tauri/).
+    c("app.task_failed", Internal, "A background task of the desktop app stopped unexpectedly: a bug to report."),
+    c("demo.start_failed", Unavailable, "The demo's Ottu sandbox cannot start (its port is taken, its state file unusable)."),
+    c("demo.not_started", InvalidInput, "The demo is not running: start it first."),
+    c("demo.profile_taken", InvalidInput, "A profile named demo exists for another server: the demo needs that name."),
 ];
 
 /// The registered code, if any.

@@ -1,0 +1,23 @@
+//! `demo_status`, `demo_start`, `demo_set_online` (the demo itself: `crate::demo`).
+
+use tauri::State;
+
+use super::Reply;
+use crate::contract::{DemoOnline, DemoStatus};
+use crate::demo;
+use crate::state::Shared;
+
+#[tauri::command]
+pub async fn demo_status(state: State<'_, Shared>) -> Reply<DemoStatus> {
+    demo::status(&state).await
+}
+
+#[tauri::command]
+pub async fn demo_start(state: State<'_, Shared>) -> Reply<DemoStatus> {
+    demo::start(&state).await
+}
+
+#[tauri::command]
+pub async fn demo_set_online(state: State<'_, Shared>, request: DemoOnline) -> Reply<DemoStatus> {
+    demo::set_online(&state, request.online).await
+}

@@ -1,0 +1,25 @@
+//! `list_payments`, `show_payment`, `payment_actions`, `add_payment`.
+
+use daftar::ledger::{PaymentDetail, PaymentInput, PaymentLookup, PaymentPage, PaymentQuery};
+use tauri::State;
+
+use super::Reply;
+use crate::state::{Shared, with_ledger};
+
+#[tauri::command]
+pub async fn list_payments(state: State<'_, Shared>, request: PaymentQuery) -> Reply<PaymentPage> {
+    with_ledger(&state, move |l| l.list_payments(&request)).await
+}
+
+#[tauri::command]
+pub async fn show_payment(
+    state: State<'_, Shared>,
+    request: PaymentLookup,
+) -> Reply<PaymentDetail> {
+    with_ledger(&state, move |l| l.show_payment(&request)).await
+}
+
+#[tauri::command]
+pub async fn add_payment(state: State<'_, Shared>, request: PaymentInput) -> Reply<PaymentDetail> {
+    with_ledger(&state, move |l| l.add_payment(&request)).await
+}

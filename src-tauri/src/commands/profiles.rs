@@ -1,0 +1,68 @@
+//! `profiles`, `add_profile`, `set_profile`, `remove_profile`, `set_key`, `remove_key`.
+//! The secret of `set_key` goes from the request to the keyring inside a `SecretString`;
+//! no reply carries it (`ProfileDetail` says only `key_stored`).
+
+use daftar::ledger::{ProfileChange, ProfileChanged, ProfileDetail, ProfileView};
+use daftar::secrets::Credential;
+use tauri::State;
+
+use super::Reply;
+use crate::contract::{KeySecret, NewProfile, ProfileRef, SetKeyRequest};
+use crate::state::{Shared, with_ledger};
+
+/// Every profile with whether its key is stored (the keyring is asked for each).
+#[tauri::command]
+pub async fn profiles(state: State<'_, Shared>) -> Reply<Vec<ProfileDetail>> {
+    with_ledger(&state, |l| {
+        l.profiles()?
+            .iter()
+            .map(|p| l.profile_show(&p.name))
+            .collect()
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn add_profile(state: State<'_, Shared>, request: NewProfile) -> Reply<ProfileDetail> {
+    with_ledger(&state, move |l| {
+        l.add_profile(&request.name, &request.base_url, &request.currency)?;
+        l.profile_show(&request.name)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_profile(state: State<'_, Shared>, request: ProfileChange) -> Reply<ProfileChanged> {
+    let changed = with_ledger(&state, move |l| l.set_profile(&request)).await?;
+    state.wake_sync();
+    Ok(changed)
+}
+
+#[tauri::command]
+pub async fn remove_profile(state: State<'_, Shared>, request: ProfileRef) -> Reply<ProfileView> {
+    with_ledger(&state, move |l| l.remove_profile(&request.name)).await
+}
+
+#[tauri::command]
+pub async fn set_key(state: State<'_, Shared>, request: SetKeyRequest) -> Reply<ProfileDetail> {
+    let SetKeyRequest {
+        profile,
+        basic_user,
+        secret: KeySecret(secret),
+    } = request;
+    let credential = match basic_user {
+        Some(user) => Credential::Basic {
+            user,
+            password: secret,
+        },
+        None => Credential::ApiKey(secret),
+    };
+    let detail = with_ledger(&state, move |l| l.set_key(&profile, credential)).await?;
+    state.wake_sync();
+    Ok(detail)
+}
+
+#[tauri::command]
+pub async fn remove_key(state: State<'_, Shared>, request: ProfileRef) -> Reply<ProfileDetail> {
+    with_ledger(&state, move |l| l.remove_key(&request.name)).await
+}

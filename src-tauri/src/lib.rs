@@ -1,0 +1,153 @@
+//! Daftar's desktop app: a thin Tauri 2 shell over the `daftar` core. The window's UI
+//! (Svelte, `ui/`) calls the commands in [`commands`]; each calls the core's facade off
+//! the main thread and returns its view or its `ErrorView`. The sync worker runs for the
+//! app's whole life on its own thread and ledger ([`state`]); its events, import progress
+//! and the demo's status reach the window as events ([`events`]). ARCHITECTURE.md, "The
+//! desktop shell".
+
+pub mod commands;
+pub mod contract;
+pub mod demo;
+pub mod events;
+pub mod jobs;
+pub mod smoke;
+pub mod state;
+
+use std::sync::Arc;
+
+use tauri::{Builder, Manager, RunEvent, Runtime};
+
+use crate::events::Ui;
+use crate::state::{AppConfig, AppState, Shared};
+
+/// Every command registered, in the order of the IPC contract. `build.rs` lists the same
+/// names for their permissions; a test checks the two agree.
+pub const COMMANDS: &[&str] = &[
+    "app_info",
+    "list_payments",
+    "show_payment",
+    "preview_operation",
+    "queue_operation",
+    "add_payment",
+    "list_queue",
+    "retry_operation",
+    "resend_operation",
+    "drop_operation",
+    "status",
+    "sync_state",
+    "sync_now",
+    "sync_pause",
+    "sync_resume",
+    "import_start",
+    "job_cancel",
+    "profiles",
+    "add_profile",
+    "set_profile",
+    "remove_profile",
+    "set_key",
+    "remove_key",
+    "demo_status",
+    "demo_start",
+    "demo_set_online",
+    "smoke_painted",
+];
+
+/// The app on any runtime: the real one in `main`, `tauri::test::mock_builder()` in tests.
+/// On setup the state is made (the ledger opened), the sync worker started, and the demo's
+/// sandbox brought back if the ledger has the demo profile.
+pub fn builder<R: Runtime>(builder: Builder<R>, config: AppConfig) -> Builder<R> {
+    builder
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::payments::list_payments,
+            commands::payments::show_payment,
+            commands::queue::preview_operation,
+            commands::queue::queue_operation,
+            commands::payments::add_payment,
+            commands::queue::list_queue,
+            commands::queue::retry_operation,
+            commands::queue::resend_operation,
+            commands::queue::drop_operation,
+            commands::queue::status,
+            commands::sync::sync_state,
+            commands::sync::sync_now,
+            commands::sync::sync_pause,
+            commands::sync::sync_resume,
+            commands::import::import_start,
+            commands::import::job_cancel,
+            commands::profiles::profiles,
+            commands::profiles::add_profile,
+            commands::profiles::set_profile,
+            commands::profiles::remove_profile,
+            commands::profiles::set_key,
+            commands::profiles::remove_key,
+            commands::demo::demo_status,
+            commands::demo::demo_start,
+            commands::demo::demo_set_online,
+            commands::app::smoke_painted,
+        ])
+        .setup(move |app| {
+            let ui = Ui::new(app.handle().clone());
+            let runtime = tauri::async_runtime::handle().inner().clone();
+            let start_sync = config.start_sync;
+            let smoke = config.smoke;
+            let state: Shared = Arc::new(AppState::new(config, ui, runtime));
+            app.manage(Arc::clone(&state));
+            if smoke {
+                smoke::arm_timeout();
+            }
+            // Off the main thread: the window opens while the worker recovers and the
+            // demo's sandbox starts.
+            tauri::async_runtime::spawn_blocking(move || {
+                if start_sync && state.ledger.is_ok() {
+                    let _ = state.start_sync();
+                    state.emit_sync_state();
+                }
+                demo::resume_on_start(&state);
+            });
+            Ok(())
+        })
+}
+
+/// The context from the root `tauri.conf.json` (the window, CSP, capabilities, ui/dist).
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!("../tauri.conf.json")
+}
+
+/// Stops the worker on the way out (what is in flight stays `in_flight`, resent with its
+/// key at the next start) and shuts the demo's sandbox down.
+pub fn on_exit<R: Runtime>(app: &tauri::AppHandle<R>, event: &RunEvent) {
+    if let RunEvent::Exit = event
+        && let Some(state) = app.try_state::<Shared>()
+    {
+        state.stop_sync();
+        drop(state::lock(&state.demo).take_sandbox());
+    }
+}
+
+/// The real app: config from the environment, logs, the window.
+pub fn run() -> std::process::ExitCode {
+    smoke::mark_start();
+    let logging = daftar::logs::init(&daftar::logs::LogOptions::standard(
+        std::env::var_os("DAFTAR_LOG_DIR").as_deref(),
+        false,
+    ));
+    let ledger_path = daftar::paths::ledger_path(None, std::env::var_os("DAFTAR_DB").as_deref())
+        .map_err(|e| e.view());
+    let config = AppConfig {
+        ledger_path,
+        log_dir: logging.dir.clone(),
+        smoke: smoke::enabled(),
+        start_sync: true,
+    };
+    match builder(tauri::Builder::default(), config).build(context()) {
+        Ok(app) => {
+            app.run(|handle, event| on_exit(handle, &event));
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("daftar-app: cannot start: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! What the app holds for its whole life: the commands' `Ledger` behind a mutex, the sync
+//! worker (its own `Ledger` on its own thread, `SyncService`), the merchant's pause, the
+//! running jobs' cancel flags and the demo. ARCHITECTURE.md "The desktop shell".
+//!
+//! Locks are std mutexes held only inside blocking sections (`spawn_blocking`), never
+//! across an `await`; the sync slot's lock is never held while the worker is stopped or
+//! started (both wait for its thread).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use daftar::sync::{SyncHandle, SyncService, SyncServiceConfig, SyncStatus};
+use daftar::{Error, ErrorView, Ledger};
+
+use crate::contract::SyncState;
+use crate::demo::Demo;
+use crate::events::{self, Ui};
+
+/// Where the app's files are, decided by `main` (or a test) before the app starts.
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// The ledger file, or why there is none (`db.no_home`, `db.empty`...).
+    pub ledger_path: Result<PathBuf, ErrorView>,
+    /// The log directory in use, if any.
+    pub log_dir: Option<PathBuf>,
+    /// `DAFTAR_RUN_SMOKE=1`.
+    pub smoke: bool,
+    /// Start the sync worker with the app (tests of a single command may leave it off).
+    pub start_sync: bool,
+}
+
+/// A std mutex's guard even after a panic elsewhere: the data behind these locks (a
+/// `Ledger` whose transactions roll back on unwind, flags, handles) stays usable.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The worker, or why it is not running.
+#[derive(Default)]
+pub struct SyncSlot {
+    pub handle: Option<SyncHandle>,
+    pub worker_error: Option<ErrorView>,
+}
+
+/// The state as commands and threads share it.
+pub type Shared = Arc<AppState>;
+
+pub struct AppState {
+    pub config: AppConfig,
+    pub actor: String,
+    /// The commands' ledger; each command holds it for one short call.
+    pub ledger: Result<Arc<Mutex<Ledger>>, ErrorView>,
+    pub sync: Arc<Mutex<SyncSlot>>,
+    pub paused_by_merchant: Arc<AtomicBool>,
+    /// Held while the worker is started or stopped, so two of those never interleave
+    /// (the worker's thread never takes it).
+    control: Mutex<()>,
+    pub jobs: Mutex<HashMap<u64, Arc<AtomicBool>>>,
+    next_job: AtomicU64,
+    pub demo: Arc<Mutex<Demo>>,
+    pub ui: Ui,
+    /// The runtime HTTP attempts and jobs run on (tauri's).
+    pub runtime: tokio::runtime::Handle,
+}
+
+impl AppState {
+    /// Opens the ledger (a failure is kept and returned by every ledger command).
+    pub fn new(config: AppConfig, ui: Ui, runtime: tokio::runtime::Handle) -> AppState {
+        let actor = daftar::actor::actor("app");
+        let ledger = config.ledger_path.clone().and_then(|path| {
+            Ledger::open(&path, &actor)
+                .map(|l| Arc::new(Mutex::new(l)))
+                .map_err(|e| e.view())
+        });
+        if let Err(error) = &ledger {
+            tracing::error!(code = error.code, "the ledger cannot be opened: {}", error.message);
+        }
+        let demo = Demo::new(config.ledger_path.as_ref().ok());
+        AppState {
+            config,
+            actor,
+            ledger,
+            sync: Arc::new(Mutex::new(SyncSlot::default())),
+            paused_by_merchant: Arc::new(AtomicBool::new(false)),
+            control: Mutex::new(()),
+            jobs: Mutex::new(HashMap::new()),
+            next_job: AtomicU64::new(1),
+            demo: Arc::new(Mutex::new(demo)),
+            ui,
+            runtime,
+        }
+    }
+
+    pub fn ledger(&self) -> Result<Arc<Mutex<Ledger>>, ErrorView> {
+        self.ledger.clone()
+    }
+
+    pub fn next_job(&self) -> u64 {
+        self.next_job.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Work was queued or a key set: the worker looks at once.
+    pub fn wake_sync(&self) {
+        if let Some(handle) = &lock(&self.sync).handle {
+            handle.wake();
+        }
+    }
+
+    pub fn sync_state(&self) -> SyncState {
+        let slot = lock(&self.sync);
+        SyncState {
+            paused_by_merchant: self.paused_by_merchant.load(Ordering::SeqCst),
+            status: slot.handle.as_ref().map_or_else(stopped_status, SyncHandle::status),
+            worker_error: slot.worker_error.clone(),
+        }
+    }
+
+    /// Starts the worker unless it runs (blocking: it opens the ledger, takes the sync
+    /// lock and recovers interrupted sends). A failure is kept in the slot and returned.
+    pub fn start_sync(&self) -> Result<(), ErrorView> {
+        let path = self.ledger_path()?;
+        self.ledger()?;
+        let _control = lock(&self.control);
+        if lock(&self.sync).handle.is_some() {
+            return Ok(());
+        }
+        let ui = self.ui.clone();
+        let config = SyncServiceConfig::new(path, &self.actor, self.runtime.clone());
+        let started = SyncService::start(config, move |event| ui.emit(events::SYNC_EVENT, event));
+        let mut slot = lock(&self.sync);
+        match started {
+            Ok(handle) => {
+                slot.handle = Some(handle);
+                slot.worker_error = None;
+                Ok(())
+            }
+            Err(error) => {
+                let view = error.view();
+                tracing::warn!(code = view.code, "sync worker not started: {}", view.message);
+                slot.worker_error = Some(view.clone());
+                Err(view)
+            }
+        }
+    }
+
+    /// Stops the worker (blocking, at most `SYNC_STOP_WAIT_MS`): what is in flight stays
+    /// `in_flight` and is resent with its key at the next start.
+    pub fn stop_sync(&self) {
+        let _control = lock(&self.control);
+        let handle = lock(&self.sync).handle.take();
+        if let Some(handle) = handle {
+            let stopped = handle.stop();
+            tracing::info!(took_ms = stopped.took.as_millis() as u64, "sync worker stopped");
+        }
+    }
+
+    pub fn emit_sync_state(&self) {
+        self.ui.emit(events::SYNC_STATE, &self.sync_state());
+    }
+
+    pub fn ledger_path(&self) -> Result<PathBuf, ErrorView> {
+        self.config.ledger_path.clone()
+    }
+}
+
+/// The board of a worker that is not running.
+fn stopped_status() -> SyncStatus {
+    SyncStatus {
+        running: false,
+        outstanding: 0,
+        store_error: None,
+        store_error_code: None,
+        store_error_params: None,
+        profiles: Vec::new(),
+    }
+}
+
+/// A background task of the app stopped unexpectedly (it panicked).
+pub fn task_failed(error: impl std::fmt::Display) -> ErrorView {
+    Error::Unavailable {
+        code: "app.task_failed",
+        message: format!("a background task of the app stopped unexpectedly: {error}"),
+    }
+    .view()
+}
+
+/// Runs `f` on the blocking pool: ledger and keyring work never runs on the main thread
+/// or an async worker.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ErrorView> + Send + 'static,
+) -> Result<T, ErrorView> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(task_failed)?
+}
+
+/// One call on the commands' ledger, on the blocking pool, the lock held for that call
+/// only.
+pub async fn with_ledger<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut Ledger) -> daftar::Result<T> + Send + 'static,
+) -> Result<T, ErrorView> {
+    let ledger = state.ledger()?;
+    blocking(move || f(&mut lock(&ledger)).map_err(|e| e.view())).await
+}

@@ -1,0 +1,239 @@
+//! The shell's commands over the real IPC path (Tauri's mock runtime, `get_ipc_response`),
+//! on a real SQLite ledger in a temp dir, against the Ottu sandbox on loopback, with the
+//! real OS keyring: run under `scripts/keyring-session.sh cargo test -p daftar-app`.
+
+mod common;
+
+use common::App;
+use daftar_sandbox::{Config, NewPayment, Sandbox};
+use serde_json::{Value, json};
+
+fn sandbox_with(payments: &[NewPayment]) -> (daftar_sandbox::RunningSandbox, Vec<String>) {
+    let sandbox = Sandbox::start(Config::empty()).unwrap();
+    let ids = payments
+        .iter()
+        .map(|p| sandbox.add_payment(p.clone()).unwrap().session_id)
+        .collect();
+    (sandbox, ids)
+}
+
+#[test]
+fn a_profile_a_key_an_import_a_refund_synced() {
+    let (sandbox, ids) = sandbox_with(&[NewPayment::paid("25.000")]);
+    let app = App::new();
+    let info = app.ok("app_info", Value::Null);
+    assert_eq!(info["has_profiles"], false);
+    assert_eq!(info["ledger_error"], Value::Null);
+
+    let added = app.ok(
+        "add_profile",
+        json!({"name": "shop", "base_url": sandbox.base_url(), "currency": "KWD"}),
+    );
+    assert_eq!(added["key_stored"], false);
+    let keyed = app.ok(
+        "set_key",
+        json!({"profile": "shop", "basic_user": null, "secret": sandbox.api_key()}),
+    );
+    assert_eq!(keyed["key_stored"], true);
+    assert!(!keyed.to_string().contains(sandbox.api_key()));
+    let listed = app.ok("profiles", Value::Null);
+    assert_eq!(listed[0]["name"], "shop");
+    assert_eq!(listed[0]["key_stored"], true);
+    assert!(!listed.to_string().contains(sandbox.api_key()));
+
+    let summary = app.import("shop", &[&ids[0]]);
+    assert_eq!(summary["added"], 1, "{summary}");
+    app.wait_event("import-progress", |p| p["progress"]["imported"] == 1);
+
+    let page = app.ok("list_payments", json!({}));
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["payments"][0]["session_id"], ids[0].as_str());
+    let lookup = json!({"session_id": ids[0]});
+    let detail = app.ok("show_payment", lookup.clone());
+    assert_eq!(detail["balances"]["refundable"], "25.000", "{detail}");
+
+    let refund = |amount: &str| json!({"kind": "refund", "payment": lookup, "amount": amount});
+    assert_eq!(app.ok("preview_operation", refund("5")), "5.000");
+    let over = app.err("queue_operation", refund("30"));
+    assert_eq!(over["code"], "rules.refund_exceeds", "{over}");
+    assert_eq!(over["kind"], "refused");
+    assert_eq!(over["field"], "amount");
+    assert_eq!(over["params"]["requested"], "30.000", "{over}");
+    assert_eq!(over["params"]["refundable"], "25.000", "{over}");
+
+    let queued = app.ok("queue_operation", refund("5"));
+    let id = queued["operation"]["id"].clone();
+    let recorded = app.wait_recorded(&id, "succeeded");
+    assert_eq!(recorded["profile"], "shop");
+    let queue = app.ok("list_queue", json!({}));
+    assert_eq!(queue["operations"][0]["status"], "succeeded", "{queue}");
+    let after = app.ok("show_payment", lookup);
+    assert_eq!(after["balances"]["refundable"], "20.000", "{after}");
+    let status = app.ok("status", Value::Null);
+    assert!(status.is_object(), "{status}");
+    assert_eq!(app.ok("app_info", Value::Null)["has_profiles"], true);
+}
+
+#[test]
+fn pause_holds_the_queue_a_drop_and_a_confirmed_retry() {
+    let mut refused = NewPayment::paid("10.000");
+    refused.pg_code = "refuse-pg".into();
+    let (sandbox, ids) = sandbox_with(&[NewPayment::paid("25.000"), refused]);
+    let app = App::new();
+    app.profile_with_key("shop", sandbox.base_url(), sandbox.api_key());
+    app.import("shop", &[&ids[0], &ids[1]]);
+
+    let paused = app.ok("sync_pause", Value::Null);
+    assert_eq!(paused["paused_by_merchant"], true);
+    assert_eq!(paused["status"]["running"], false);
+    app.wait_event("sync-state", |s| s["paused_by_merchant"] == true);
+    let refund = |id: &str, amount: &str| {
+        json!({"kind": "refund", "payment": {"session_id": id}, "amount": amount})
+    };
+    let held = app.ok("queue_operation", refund(&ids[0], "1"));
+    let held_id = held["operation"]["id"].clone();
+    let dropped = app.ok("drop_operation", json!({"id": held_id, "reason": "typo"}));
+    assert_eq!(dropped["status"], "dropped", "{dropped}");
+    assert!(sandbox.state().unwrap().operations.is_empty(), "sent while paused");
+
+    let good = app.ok("queue_operation", refund(&ids[0], "2"));
+    let bad = app.ok("queue_operation", refund(&ids[1], "3"));
+    let resumed = app.ok("sync_resume", Value::Null);
+    assert_eq!(resumed["paused_by_merchant"], false);
+    assert_eq!(resumed["status"]["running"], true);
+    app.wait_recorded(&good["operation"]["id"], "succeeded");
+    let bad_id = bad["operation"]["id"].clone();
+    app.wait_recorded(&bad_id, "failed");
+
+    // A sent operation is retried only with the merchant's confirmation and a reason.
+    let unconfirmed = app.err(
+        "retry_operation",
+        json!({"id": bad_id, "confirm_not_applied": false, "reason": null}),
+    );
+    assert_eq!(unconfirmed["code"], "retry.unconfirmed", "{unconfirmed}");
+    assert_eq!(unconfirmed["field"], "confirm");
+    let retried = app.ok(
+        "retry_operation",
+        json!({"id": bad_id, "confirm_not_applied": true, "reason": "the dashboard shows no refund"}),
+    );
+    assert_eq!(retried["operation"]["retry_of"], bad_id, "{retried}");
+    let not_droppable = app.err("drop_operation", json!({"id": good["operation"]["id"]}));
+    assert_eq!(not_droppable["code"], "queue.not_droppable", "{not_droppable}");
+}
+
+#[test]
+fn an_import_refused_before_it_runs_is_reported_by_its_event() {
+    let app = App::with(false, None);
+    let started = app.ok(
+        "import_start",
+        json!({"profile": "nobody", "session_ids": ["0123456789abcdef0123456789abcdef"]}),
+    );
+    let job = started["job"].clone();
+    let finished = app.wait_event("import-finished", |p| p["job"] == job);
+    assert_eq!(finished["summary"], Value::Null);
+    assert_eq!(finished["error"]["code"], "not_found", "{finished}");
+    assert_eq!(finished["error"]["field"], "profile");
+    // Cancelling a job that ended is harmless.
+    assert_eq!(app.ok("job_cancel", json!({"job": job})), Value::Null);
+}
+
+#[test]
+fn a_ledger_that_cannot_be_opened_is_every_command_s_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_ledger = dir.path().join("notes.sqlite3");
+    std::fs::write(&not_a_ledger, b"plain text, not SQLite").unwrap();
+    let config = daftar_app::state::AppConfig {
+        ledger_path: Ok(not_a_ledger),
+        log_dir: None,
+        smoke: false,
+        start_sync: true,
+    };
+    let app = daftar_app::builder(tauri::test::mock_builder(), config)
+        .build(tauri::test::mock_context(tauri::test::noop_assets()))
+        .unwrap();
+    let app = App {
+        webview: tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap(),
+        app,
+        events: Default::default(),
+        dir,
+    };
+    let info = app.ok("app_info", Value::Null);
+    let code = info["ledger_error"]["code"].clone();
+    assert!(code.as_str().is_some_and(|c| c.starts_with("store.")), "{info}");
+    assert_eq!(app.err("list_payments", json!({}))["code"], code);
+    let state = app.ok("sync_state", Value::Null);
+    assert_eq!(state["status"]["running"], false);
+}
+
+#[test]
+fn the_demo_imports_its_payments_and_goes_offline_and_back() {
+    let app = App::new();
+    let off = app.ok("demo_status", Value::Null);
+    assert_eq!(off["active"], false);
+    assert_eq!(
+        app.err("demo_set_online", json!({"online": false}))["code"],
+        "demo.not_started"
+    );
+    let on = app.ok("demo_start", Value::Null);
+    assert_eq!(on["active"], true, "{on}");
+    assert_eq!(on["online"], true);
+    assert_eq!(on["profile"], "demo");
+    let page = app.ok("list_payments", json!({"limit": 100}));
+    assert_eq!(page["total"], 40, "{page}");
+    let profiles = app.ok("profiles", Value::Null);
+    assert_eq!(profiles[0]["key_stored"], true, "{profiles}");
+    assert!(app.dir.path().join("ledger.demo-sandbox.sqlite3").exists());
+    // Starting again changes nothing.
+    assert_eq!(app.ok("demo_start", Value::Null), on);
+
+    let refundable = page["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["state"] == "paid" && p["currency"] == "KWD")
+        .expect("a paid KWD payment in the demo")
+        .clone();
+    let offline = app.ok("demo_set_online", json!({"online": false}));
+    assert_eq!(offline["online"], false);
+    assert_eq!(offline["active"], true);
+    let queued = app.ok(
+        "queue_operation",
+        json!({"kind": "refund", "payment": {"session_id": refundable["session_id"]}, "amount": "0.1"}),
+    );
+    app.wait_event("sync-event", |e| e["event"] == "offline" && e["profile"] == "demo");
+    let online = app.ok("demo_set_online", json!({"online": true}));
+    assert_eq!(online["online"], true);
+    assert_eq!(online["base_url"], on["base_url"], "the same port");
+    app.wait_recorded(&queued["operation"]["id"], "succeeded");
+    app.wait_event("demo-status", |s| s["online"] == false);
+}
+
+#[test]
+fn the_secret_of_set_key_is_redacted_in_debug() {
+    let request: daftar_app::contract::SetKeyRequest = serde_json::from_value(
+        json!({"profile": "shop", "basic_user": null, "secret": "sk-live-very-secret"}),
+    )
+    .unwrap();
+    let debug = format!("{request:?}");
+    assert!(!debug.contains("very-secret"), "{debug}");
+    assert!(debug.contains("REDACTED"), "{debug}");
+}
+
+/// A key too short is refused by the core before the keyring is touched, field `key`.
+#[test]
+fn a_bad_key_is_the_core_s_field_error() {
+    let app = App::with(false, None);
+    app.ok(
+        "add_profile",
+        json!({"name": "shop", "base_url": "http://127.0.0.1:9", "currency": "KWD"}),
+    );
+    let short = app.err(
+        "set_key",
+        json!({"profile": "shop", "basic_user": null, "secret": "abc"}),
+    );
+    assert_eq!(short["code"], "key.too_short", "{short}");
+    assert_eq!(short["field"], "key");
+    assert!(!short.to_string().contains("\"abc\""));
+}

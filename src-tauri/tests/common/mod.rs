@@ -1,0 +1,178 @@
+//! The app on Tauri's mock runtime with a real ledger file in a temp dir, commands sent
+//! through the real IPC path (`get_ipc_response`), and every event the app emits kept.
+//! Tests touching the keyring run under `scripts/keyring-session.sh`.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use daftar_app::state::AppConfig;
+use serde_json::{Value, json};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::webview::InvokeRequest;
+use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
+
+/// Every event name the app sends.
+pub const EVENTS: &[&str] = &[
+    "sync-event",
+    "sync-state",
+    "import-progress",
+    "import-finished",
+    "demo-status",
+];
+
+/// How long a test waits for something the app does in the background.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+pub struct App {
+    pub app: tauri::App<MockRuntime>,
+    pub webview: WebviewWindow<MockRuntime>,
+    pub events: Arc<Mutex<Vec<(String, Value)>>>,
+    pub dir: tempfile::TempDir,
+}
+
+impl App {
+    /// The app with its sync worker running, on a new ledger.
+    pub fn new() -> App {
+        App::with(true, None)
+    }
+
+    pub fn with(start_sync: bool, context: Option<tauri::Context<MockRuntime>>) -> App {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AppConfig {
+            ledger_path: Ok(dir.path().join("ledger.sqlite3")),
+            log_dir: None,
+            smoke: false,
+            start_sync,
+        };
+        let context = context.unwrap_or_else(|| mock_context(noop_assets()));
+        let app = daftar_app::builder(mock_builder(), config)
+            .build(context)
+            .unwrap();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        for name in EVENTS {
+            let events = Arc::clone(&events);
+            app.listen_any(*name, move |event| {
+                let payload = serde_json::from_str(event.payload()).unwrap_or(Value::Null);
+                events.lock().unwrap().push((name.to_string(), payload));
+            });
+        }
+        let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        App {
+            app,
+            webview,
+            events,
+            dir,
+        }
+    }
+
+    /// Invokes `cmd` as the UI does (`invoke(cmd, {request})`); the reply or the ErrorView.
+    pub fn call(&self, cmd: &str, request: Option<Value>) -> Result<Value, Value> {
+        let body = match request {
+            Some(request) => json!({ "request": request }),
+            None => json!({}),
+        };
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(body),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    /// `call` that must succeed.
+    pub fn ok(&self, cmd: &str, request: Value) -> Value {
+        let request = (!request.is_null()).then_some(request);
+        self.call(cmd, request)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    /// `call` that must fail; its ErrorView.
+    pub fn err(&self, cmd: &str, request: Value) -> Value {
+        let request = (!request.is_null()).then_some(request);
+        match self.call(cmd, request) {
+            Ok(v) => panic!("{cmd} succeeded: {v}"),
+            Err(e) => e,
+        }
+    }
+
+    /// The first event `name` whose payload `matches`, waiting up to [`DEADLINE`].
+    pub fn wait_event(&self, name: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            if let Some((_, payload)) = self
+                .events
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(n, p)| n == name && matches(p))
+            {
+                return payload.clone();
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "no {name} event in {DEADLINE:?}; events: {:?}",
+                self.events.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Polls `cmd` until `done(reply)`, up to [`DEADLINE`].
+    pub fn poll(&self, cmd: &str, request: Value, done: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let reply = self.ok(cmd, request.clone());
+            if done(&reply) {
+                return reply;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "{cmd} never reached the expected state: {reply}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// A profile for `base_url` with `key` stored.
+    pub fn profile_with_key(&self, name: &str, base_url: &str, key: &str) {
+        self.ok(
+            "add_profile",
+            json!({"name": name, "base_url": base_url, "currency": "KWD"}),
+        );
+        self.ok(
+            "set_key",
+            json!({"profile": name, "basic_user": null, "secret": key}),
+        );
+    }
+
+    /// Imports `session_ids` into `profile` and waits for the job's end; its summary.
+    pub fn import(&self, profile: &str, session_ids: &[&str]) -> Value {
+        let started = self.ok(
+            "import_start",
+            json!({"profile": profile, "session_ids": session_ids}),
+        );
+        let job = started["job"].clone();
+        let finished = self.wait_event("import-finished", |p| p["job"] == job);
+        assert_eq!(finished["error"], Value::Null, "{finished}");
+        finished["summary"].clone()
+    }
+
+    /// Waits for the sync worker to record operation `id` with `status`.
+    pub fn wait_recorded(&self, id: &Value, status: &str) -> Value {
+        self.wait_event("sync-event", |e| {
+            e["event"] == "recorded" && &e["id"] == id && e["status"] == status
+        })
+    }
+}
