@@ -28,6 +28,8 @@ function row(i: number): PaymentView {
     created_at: '2026-12-01T10:00:00Z',
     customer_email: null,
     customer_phone: null,
+    refundable: i % 2 ? '12.500' : '0.000',
+    capturable: '0.000',
   }
 }
 
@@ -78,6 +80,8 @@ describe('PaymentList', () => {
     // A 600 px view of 44 px rows plus overscan: a couple of dozen, not a million.
     expect(rows.length).toBeLessThanOrEqual(30)
     expect(rows[0]?.dataset.sessionId).toBe('s0000000')
+    // Each row shows its refundable balance, exactly, with the currency's decimals.
+    expect(rows[1]?.querySelector('[data-testid=row-refundable]')?.textContent).toBe('12.500\u00A0KWD')
     expect(container.querySelectorAll('[role=row]').length).toBeLessThanOrEqual(31)
     // Pages of 100 were asked for, never all rows.
     for (const [q] of listPayments.mock.calls) expect(q.limit).toBe(100)

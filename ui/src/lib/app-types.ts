@@ -1,8 +1,7 @@
 // TEMPORARY: the shell's types as IPC.md states them, until the shell's generated
-// app-bindings.ts lands (and ActionView / ConnectionCheck until the core's bindings.ts
-// has them). Then ipc.ts imports from those and this file is deleted.
+// app-bindings.ts lands. Then ipc.ts imports from it and this file is deleted.
 
-import type { ErrorView, ImportProgress, ImportSummary, OperationKind, SyncStatus } from './bindings'
+import type { ErrorView, ImportProgress, ImportSummary, SyncStatus } from './bindings'
 
 export type AppInfo = { version: string; ledger_path: string; log_dir: string | null; smoke: boolean; has_profiles: boolean }
 export type SyncState = { paused_by_merchant: boolean; status: SyncStatus }
@@ -18,6 +17,3 @@ export type NewProfile = { name: string; base_url: string; currency: string }
 export type SetKeyRequest = { profile: string; basic_user: string | null; secret: string }
 export type ImportProgressEvent = { job: number; progress: ImportProgress }
 export type ImportFinishedEvent = { job: number; summary: ImportSummary | null; error: ErrorView | null }
-
-export type ActionView = { kind: OperationKind; allowed: boolean; max_amount: string | null; refusal: ErrorView | null }
-export type ConnectionCheck = { ok: boolean; error: ErrorView | null; checked_at: string }

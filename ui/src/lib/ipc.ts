@@ -7,6 +7,8 @@
 import { invoke } from '@tauri-apps/api/core'
 import { listen, type UnlistenFn } from '@tauri-apps/api/event'
 import type {
+  ActionView,
+  ConnectionCheck,
   ErrorView,
   ImportRequest,
   OperationPage,
@@ -28,9 +30,7 @@ import type {
   SyncEvent,
 } from './bindings'
 import type {
-  ActionView,
   AppInfo,
-  ConnectionCheck,
   DemoOnline,
   DemoStatus,
   DropRequest,
@@ -47,6 +47,8 @@ import type {
 } from './app-types'
 
 export type * from './app-types'
+// The core's types the commands return, for modules that import their types from here.
+export type { ActionView, ConnectionCheck }
 
 function call<T>(command: string, request?: unknown): Promise<T> {
   return request === undefined ? invoke<T>(command) : invoke<T>(command, { request })
