@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Proves `make demo` (scripts/demo.sh; `make run` plays it when there is no display) from a
-# build without its programs: removes the two binaries the demo runs (cargo relinks them; not a clean build, which would take minutes),
-# plays the demo on a throwaway data directory, and checks that it shows a working demo: the
-# sandbox's address, the impossible refund refused, all three operations synced and applied
-# once at "Ottu", and no dbus-daemon noise. Prints the demo's output and exits 1 otherwise.
+# build without its programs: removes the two binaries the demo runs (cargo relinks them;
+# not a clean build, which would take minutes), plays the demo on a throwaway data
+# directory, and checks that it shows a working demo: the sandbox's address, the impossible
+# refund refused, all three operations synced and applied once at "Ottu", and no dbus-daemon
+# noise. Prints the demo's output and exits 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin_dir="${CARGO_TARGET_DIR:-target}/debug"
