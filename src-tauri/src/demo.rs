@@ -241,7 +241,11 @@ pub fn resume_on_start(state: &Shared) {
     let mut demo = lock(&state.demo);
     demo.base_url = Some(profile.base_url.clone());
     if let Err(error) = demo.serve(port) {
-        tracing::warn!(code = error.code, "demo sandbox not restarted: {}", error.message);
+        tracing::warn!(
+            code = error.code,
+            "demo sandbox not restarted: {}",
+            error.message
+        );
     }
     let status = demo.status(&mut lock(&ledger));
     drop(demo);

@@ -53,7 +53,10 @@ pub async fn run_import(state: Shared, id: u64, job: ImportJob) -> ImportFinishe
 }
 
 /// Starts the job in the background; its number is returned at once.
-pub async fn start_import(state: &Shared, request: ImportRequest) -> Result<u64, daftar::ErrorView> {
+pub async fn start_import(
+    state: &Shared,
+    request: ImportRequest,
+) -> Result<u64, daftar::ErrorView> {
     let (id, job) = prepare_import(state, request).await?;
     tauri::async_runtime::spawn(run_import(Arc::clone(state), id, job));
     Ok(id)

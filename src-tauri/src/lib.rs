@@ -26,6 +26,7 @@ pub const COMMANDS: &[&str] = &[
     "app_info",
     "list_payments",
     "show_payment",
+    "payment_actions",
     "preview_operation",
     "queue_operation",
     "add_payment",
@@ -46,6 +47,7 @@ pub const COMMANDS: &[&str] = &[
     "remove_profile",
     "set_key",
     "remove_key",
+    "test_connection",
     "demo_status",
     "demo_start",
     "demo_set_online",
@@ -61,6 +63,7 @@ pub fn builder<R: Runtime>(builder: Builder<R>, config: AppConfig) -> Builder<R>
             commands::app::app_info,
             commands::payments::list_payments,
             commands::payments::show_payment,
+            commands::payments::payment_actions,
             commands::queue::preview_operation,
             commands::queue::queue_operation,
             commands::payments::add_payment,
@@ -81,32 +84,44 @@ pub fn builder<R: Runtime>(builder: Builder<R>, config: AppConfig) -> Builder<R>
             commands::profiles::remove_profile,
             commands::profiles::set_key,
             commands::profiles::remove_key,
+            commands::profiles::test_connection,
             commands::demo::demo_status,
             commands::demo::demo_start,
             commands::demo::demo_set_online,
             commands::app::smoke_painted,
         ])
         .setup(move |app| {
-            let ui = Ui::new(app.handle().clone());
-            let runtime = tauri::async_runtime::handle().inner().clone();
-            let start_sync = config.start_sync;
-            let smoke = config.smoke;
-            let state: Shared = Arc::new(AppState::new(config, ui, runtime));
-            app.manage(Arc::clone(&state));
-            if smoke {
-                smoke::arm_timeout();
-            }
-            // Off the main thread: the window opens while the worker recovers and the
-            // demo's sandbox starts.
-            tauri::async_runtime::spawn_blocking(move || {
-                if start_sync && state.ledger.is_ok() {
-                    let _ = state.start_sync();
-                    state.emit_sync_state();
-                }
-                demo::resume_on_start(&state);
-            });
+            start(app.handle(), config);
             Ok(())
         })
+}
+
+/// What setup does: makes the state (opens the ledger), starts the sync worker and brings
+/// the demo's sandbox back, the last two off the main thread. Tauri runs setup when the
+/// event loop starts; tests on the mock runtime (whose loop never runs) call it after
+/// `build`. A second call returns the state made by the first.
+pub fn start<R: Runtime>(app: &tauri::AppHandle<R>, config: AppConfig) -> Shared {
+    if let Some(state) = app.try_state::<Shared>() {
+        return Arc::clone(&state);
+    }
+    let ui = Ui::new(app.clone());
+    let runtime = tauri::async_runtime::handle().inner().clone();
+    let start_sync = config.start_sync;
+    if config.smoke {
+        smoke::arm_timeout();
+    }
+    let state: Shared = Arc::new(AppState::new(config, ui, runtime));
+    app.manage(Arc::clone(&state));
+    let background = Arc::clone(&state);
+    // The window opens while the worker recovers and the demo's sandbox starts.
+    tauri::async_runtime::spawn_blocking(move || {
+        if start_sync && background.ledger.is_ok() {
+            let _ = background.start_sync();
+            background.emit_sync_state();
+        }
+        demo::resume_on_start(&background);
+    });
+    state
 }
 
 /// The context from the root `tauri.conf.json` (the window, CSP, capabilities, ui/dist).

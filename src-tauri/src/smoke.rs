@@ -33,7 +33,11 @@ pub fn enabled() -> bool {
 /// The first screen is drawn: print the time and quit with 0.
 pub fn painted(ui: &Ui, rows: u64) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "first screen painted in {} ms ({rows} rows)", elapsed_ms());
+    let _ = writeln!(
+        out,
+        "first screen painted in {} ms ({rows} rows)",
+        elapsed_ms()
+    );
     let _ = out.flush();
     drop(out);
     ui.exit(0);

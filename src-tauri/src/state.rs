@@ -75,7 +75,11 @@ impl AppState {
                 .map_err(|e| e.view())
         });
         if let Err(error) = &ledger {
-            tracing::error!(code = error.code, "the ledger cannot be opened: {}", error.message);
+            tracing::error!(
+                code = error.code,
+                "the ledger cannot be opened: {}",
+                error.message
+            );
         }
         let demo = Demo::new(config.ledger_path.as_ref().ok());
         AppState {
@@ -112,18 +116,22 @@ impl AppState {
         let slot = lock(&self.sync);
         SyncState {
             paused_by_merchant: self.paused_by_merchant.load(Ordering::SeqCst),
-            status: slot.handle.as_ref().map_or_else(stopped_status, SyncHandle::status),
+            status: slot
+                .handle
+                .as_ref()
+                .map_or_else(stopped_status, SyncHandle::status),
             worker_error: slot.worker_error.clone(),
         }
     }
 
-    /// Starts the worker unless it runs (blocking: it opens the ledger, takes the sync
+    /// Starts the worker unless it runs or the merchant paused it (blocking: it opens the ledger, takes the sync
     /// lock and recovers interrupted sends). A failure is kept in the slot and returned.
     pub fn start_sync(&self) -> Result<(), ErrorView> {
         let path = self.ledger_path()?;
         self.ledger()?;
         let _control = lock(&self.control);
-        if lock(&self.sync).handle.is_some() {
+        // A pause that came first wins over the start at launch.
+        if self.paused_by_merchant.load(Ordering::SeqCst) || lock(&self.sync).handle.is_some() {
             return Ok(());
         }
         let ui = self.ui.clone();
@@ -138,7 +146,11 @@ impl AppState {
             }
             Err(error) => {
                 let view = error.view();
-                tracing::warn!(code = view.code, "sync worker not started: {}", view.message);
+                tracing::warn!(
+                    code = view.code,
+                    "sync worker not started: {}",
+                    view.message
+                );
                 slot.worker_error = Some(view.clone());
                 Err(view)
             }
@@ -152,7 +164,10 @@ impl AppState {
         let handle = lock(&self.sync).handle.take();
         if let Some(handle) = handle {
             let stopped = handle.stop();
-            tracing::info!(took_ms = stopped.took.as_millis() as u64, "sync worker stopped");
+            tracing::info!(
+                took_ms = stopped.took.as_millis() as u64,
+                "sync worker stopped"
+            );
         }
     }
 

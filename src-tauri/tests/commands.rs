@@ -52,6 +52,25 @@ fn a_profile_a_key_an_import_a_refund_synced() {
     let detail = app.ok("show_payment", lookup.clone());
     assert_eq!(detail["balances"]["refundable"], "25.000", "{detail}");
 
+    let actions = app.ok("payment_actions", lookup.clone());
+    let kinds: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["refund", "capture", "void", "cancel", "expire", "delete"]
+    );
+    assert_eq!(actions[0]["allowed"], true, "{actions}");
+    assert_eq!(actions[0]["max_amount"], "25.000", "{actions}");
+    assert_eq!(
+        actions[1]["allowed"], false,
+        "a paid payment has nothing to capture"
+    );
+    assert!(actions[1]["refusal"]["code"].is_string(), "{actions}");
+
     let refund = |amount: &str| json!({"kind": "refund", "payment": lookup, "amount": amount});
     assert_eq!(app.ok("preview_operation", refund("5")), "5.000");
     let over = app.err("queue_operation", refund("30"));
@@ -62,7 +81,7 @@ fn a_profile_a_key_an_import_a_refund_synced() {
     assert_eq!(over["params"]["refundable"], "25.000", "{over}");
 
     let queued = app.ok("queue_operation", refund("5"));
-    let id = queued["operation"]["id"].clone();
+    let id = queued["id"].clone();
     let recorded = app.wait_recorded(&id, "succeeded");
     assert_eq!(recorded["profile"], "shop");
     let queue = app.ok("list_queue", json!({}));
@@ -87,22 +106,23 @@ fn pause_holds_the_queue_a_drop_and_a_confirmed_retry() {
     assert_eq!(paused["paused_by_merchant"], true);
     assert_eq!(paused["status"]["running"], false);
     app.wait_event("sync-state", |s| s["paused_by_merchant"] == true);
-    let refund = |id: &str, amount: &str| {
-        json!({"kind": "refund", "payment": {"session_id": id}, "amount": amount})
-    };
+    let refund = |id: &str, amount: &str| json!({"kind": "refund", "payment": {"session_id": id}, "amount": amount});
     let held = app.ok("queue_operation", refund(&ids[0], "1"));
-    let held_id = held["operation"]["id"].clone();
+    let held_id = held["id"].clone();
     let dropped = app.ok("drop_operation", json!({"id": held_id, "reason": "typo"}));
     assert_eq!(dropped["status"], "dropped", "{dropped}");
-    assert!(sandbox.state().unwrap().operations.is_empty(), "sent while paused");
+    assert!(
+        sandbox.state().unwrap().operations.is_empty(),
+        "sent while paused"
+    );
 
     let good = app.ok("queue_operation", refund(&ids[0], "2"));
     let bad = app.ok("queue_operation", refund(&ids[1], "3"));
     let resumed = app.ok("sync_resume", Value::Null);
     assert_eq!(resumed["paused_by_merchant"], false);
     assert_eq!(resumed["status"]["running"], true);
-    app.wait_recorded(&good["operation"]["id"], "succeeded");
-    let bad_id = bad["operation"]["id"].clone();
+    app.wait_recorded(&good["id"], "succeeded");
+    let bad_id = bad["id"].clone();
     app.wait_recorded(&bad_id, "failed");
 
     // A sent operation is retried only with the merchant's confirmation and a reason.
@@ -116,9 +136,33 @@ fn pause_holds_the_queue_a_drop_and_a_confirmed_retry() {
         "retry_operation",
         json!({"id": bad_id, "confirm_not_applied": true, "reason": "the dashboard shows no refund"}),
     );
-    assert_eq!(retried["operation"]["retry_of"], bad_id, "{retried}");
-    let not_droppable = app.err("drop_operation", json!({"id": good["operation"]["id"]}));
-    assert_eq!(not_droppable["code"], "queue.not_droppable", "{not_droppable}");
+    assert_ne!(retried["id"], bad_id, "a retry is a new operation: {retried}");
+    assert_eq!(retried["status"], "queued", "{retried}");
+    assert_eq!(retried["reason"], "the dashboard shows no refund");
+    let not_droppable = app.err("drop_operation", json!({"id": good["id"]}));
+    assert_eq!(
+        not_droppable["code"], "queue.not_droppable",
+        "{not_droppable}"
+    );
+}
+
+#[test]
+fn test_connection_tells_a_good_key_a_refused_one_and_no_answer() {
+    let (sandbox, _) = sandbox_with(&[]);
+    let app = App::with(false, None);
+    app.profile_with_key("shop", sandbox.base_url(), sandbox.api_key());
+    app.profile_with_key("wrong", sandbox.base_url(), "not-the-sandbox-key");
+    let good = app.ok("test_connection", json!({"name": "shop"}));
+    assert_eq!(good["ok"], true, "{good}");
+    assert_eq!(good["error"], Value::Null);
+    let refused = app.ok("test_connection", json!({"name": "wrong"}));
+    assert_eq!(refused["ok"], false);
+    assert_eq!(refused["error"]["code"], "ottu.auth", "{refused}");
+    sandbox.shutdown();
+    let offline = app.ok("test_connection", json!({"name": "shop"}));
+    assert_eq!(offline["error"]["code"], "ottu.offline", "{offline}");
+    let unknown = app.err("test_connection", json!({"name": "nobody"}));
+    assert_eq!(unknown["code"], "not_found");
 }
 
 #[test]
@@ -148,9 +192,10 @@ fn a_ledger_that_cannot_be_opened_is_every_command_s_error() {
         smoke: false,
         start_sync: true,
     };
-    let app = daftar_app::builder(tauri::test::mock_builder(), config)
+    let app = daftar_app::builder(tauri::test::mock_builder(), config.clone())
         .build(tauri::test::mock_context(tauri::test::noop_assets()))
         .unwrap();
+    daftar_app::start(app.handle(), config);
     let app = App {
         webview: tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
@@ -161,7 +206,10 @@ fn a_ledger_that_cannot_be_opened_is_every_command_s_error() {
     };
     let info = app.ok("app_info", Value::Null);
     let code = info["ledger_error"]["code"].clone();
-    assert!(code.as_str().is_some_and(|c| c.starts_with("store.")), "{info}");
+    assert!(
+        code.as_str().is_some_and(|c| c.starts_with("store.")),
+        "{info}"
+    );
     assert_eq!(app.err("list_payments", json!({}))["code"], code);
     let state = app.ok("sync_state", Value::Null);
     assert_eq!(state["status"]["running"], false);
@@ -202,11 +250,13 @@ fn the_demo_imports_its_payments_and_goes_offline_and_back() {
         "queue_operation",
         json!({"kind": "refund", "payment": {"session_id": refundable["session_id"]}, "amount": "0.1"}),
     );
-    app.wait_event("sync-event", |e| e["event"] == "offline" && e["profile"] == "demo");
+    app.wait_event("sync-event", |e| {
+        e["event"] == "offline" && e["profile"] == "demo"
+    });
     let online = app.ok("demo_set_online", json!({"online": true}));
     assert_eq!(online["online"], true);
     assert_eq!(online["base_url"], on["base_url"], "the same port");
-    app.wait_recorded(&queued["operation"]["id"], "succeeded");
+    app.wait_recorded(&queued["id"], "succeeded");
     app.wait_event("demo-status", |s| s["online"] == false);
 }
 

@@ -24,7 +24,12 @@ fn manifest_commands() -> Vec<String> {
     let list = build.split("const COMMANDS").nth(1).unwrap();
     let list = &list[..list.find("];").unwrap()];
     list.lines()
-        .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\",").map(String::from))
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix('"')?
+                .strip_suffix("\",")
+                .map(String::from)
+        })
         .collect()
 }
 
@@ -32,7 +37,10 @@ fn manifest_commands() -> Vec<String> {
 fn the_manifest_the_handler_and_the_capability_name_the_same_commands() {
     let manifest = manifest_commands();
     let registered: Vec<String> = daftar_app::COMMANDS.iter().map(|c| c.to_string()).collect();
-    assert_eq!(manifest, registered, "build.rs COMMANDS and lib.rs COMMANDS differ");
+    assert_eq!(
+        manifest, registered,
+        "build.rs COMMANDS and lib.rs COMMANDS differ"
+    );
     let capability = read_json("src-tauri/capabilities/default.json");
     assert_eq!(capability["windows"], serde_json::json!(["main"]));
     let allowed: BTreeSet<String> = capability["permissions"]
@@ -62,8 +70,14 @@ fn the_csp_allows_only_the_app_itself_and_ipc() {
         assert_eq!(csp[directive], "'none'", "{directive}");
     }
     let text = csp.to_string();
-    assert!(!text.contains("https:") && !text.contains("unsafe-eval"), "{text}");
-    assert!(config["build"].get("devUrl").is_none(), "a devUrl would load from a server");
+    assert!(
+        !text.contains("https:") && !text.contains("unsafe-eval"),
+        "{text}"
+    );
+    assert!(
+        config["build"].get("devUrl").is_none(),
+        "a devUrl would load from a server"
+    );
     assert_eq!(config["build"]["frontendDist"], "ui/dist");
 }
 
@@ -75,7 +89,13 @@ fn the_real_context_allows_our_commands_and_refuses_others() {
     let info = app.ok("app_info", Value::Null);
     assert_eq!(info["has_profiles"], false);
     let refused = app.call("plugin:app|version", None);
-    assert!(refused.is_err(), "plugin:app|version was allowed: {refused:?}");
+    assert!(
+        refused.is_err(),
+        "plugin:app|version was allowed: {refused:?}"
+    );
     let refused = app.call("plugin:window|close", None);
-    assert!(refused.is_err(), "plugin:window|close was allowed: {refused:?}");
+    assert!(
+        refused.is_err(),
+        "plugin:window|close was allowed: {refused:?}"
+    );
 }

@@ -25,7 +25,11 @@ pub async fn app_info(state: State<'_, Shared>) -> Reply<AppInfo> {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
-            log_dir: state.config.log_dir.as_ref().map(|d| d.display().to_string()),
+            log_dir: state
+                .config
+                .log_dir
+                .as_ref()
+                .map(|d| d.display().to_string()),
             smoke: state.config.smoke,
             has_profiles,
             ledger_error: state.ledger.as_ref().err().cloned(),

@@ -1,6 +1,8 @@
 //! `list_payments`, `show_payment`, `payment_actions`, `add_payment`.
 
-use daftar::ledger::{PaymentDetail, PaymentInput, PaymentLookup, PaymentPage, PaymentQuery};
+use daftar::ledger::{
+    ActionView, PaymentDetail, PaymentInput, PaymentLookup, PaymentPage, PaymentQuery,
+};
 use tauri::State;
 
 use super::Reply;
@@ -17,6 +19,16 @@ pub async fn show_payment(
     request: PaymentLookup,
 ) -> Reply<PaymentDetail> {
     with_ledger(&state, move |l| l.show_payment(&request)).await
+}
+
+/// What the merchant may do with the payment now: one entry per kind, each with its
+/// limit or the refusal queueing it would meet.
+#[tauri::command]
+pub async fn payment_actions(
+    state: State<'_, Shared>,
+    request: PaymentLookup,
+) -> Reply<Vec<ActionView>> {
+    with_ledger(&state, move |l| l.payment_actions(&request)).await
 }
 
 #[tauri::command]

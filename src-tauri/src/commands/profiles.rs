@@ -1,8 +1,9 @@
-//! `profiles`, `add_profile`, `set_profile`, `remove_profile`, `set_key`, `remove_key`.
+//! `profiles`, `add_profile`, `set_profile`, `remove_profile`, `set_key`, `remove_key`,
+//! `test_connection`.
 //! The secret of `set_key` goes from the request to the keyring inside a `SecretString`;
 //! no reply carries it (`ProfileDetail` says only `key_stored`).
 
-use daftar::ledger::{ProfileChange, ProfileChanged, ProfileDetail, ProfileView};
+use daftar::ledger::{ConnectionCheck, ProfileChange, ProfileChanged, ProfileDetail, ProfileView};
 use daftar::secrets::Credential;
 use tauri::State;
 
@@ -32,7 +33,10 @@ pub async fn add_profile(state: State<'_, Shared>, request: NewProfile) -> Reply
 }
 
 #[tauri::command]
-pub async fn set_profile(state: State<'_, Shared>, request: ProfileChange) -> Reply<ProfileChanged> {
+pub async fn set_profile(
+    state: State<'_, Shared>,
+    request: ProfileChange,
+) -> Reply<ProfileChanged> {
     let changed = with_ledger(&state, move |l| l.set_profile(&request)).await?;
     state.wake_sync();
     Ok(changed)
@@ -65,4 +69,15 @@ pub async fn set_key(state: State<'_, Shared>, request: SetKeyRequest) -> Reply<
 #[tauri::command]
 pub async fn remove_key(state: State<'_, Shared>, request: ProfileRef) -> Reply<ProfileDetail> {
     with_ledger(&state, move |l| l.remove_key(&request.name)).await
+}
+
+/// One read at Ottu with the stored key: the ledger is held only to read the profile and
+/// its key; the request runs without it.
+#[tauri::command]
+pub async fn test_connection(
+    state: State<'_, Shared>,
+    request: ProfileRef,
+) -> Reply<ConnectionCheck> {
+    let job = with_ledger(&state, move |l| l.connection_check(&request.name)).await?;
+    Ok(job.run_async().await)
 }

@@ -2,8 +2,7 @@
 //! `resend_operation`, `drop_operation`, `status`. What queues work wakes the sync worker.
 
 use daftar::ledger::{
-    OperationPage, OperationView, QueueQuery, QueueRequest, QueuedView, RetryRequest,
-    StatusReport,
+    OperationPage, OperationView, QueueQuery, QueueRequest, QueuedView, RetryRequest, StatusReport,
 };
 use tauri::State;
 
@@ -49,7 +48,10 @@ pub async fn resend_operation(
 }
 
 #[tauri::command]
-pub async fn drop_operation(state: State<'_, Shared>, request: DropRequest) -> Reply<OperationView> {
+pub async fn drop_operation(
+    state: State<'_, Shared>,
+    request: DropRequest,
+) -> Reply<OperationView> {
     with_ledger(&state, move |l| {
         l.drop_operation(request.id, request.reason.as_deref())
     })

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use daftar_app::state::AppConfig;
 use serde_json::{Value, json};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
 use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{
+    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
+};
 use tauri::webview::InvokeRequest;
 use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
 
@@ -48,9 +50,11 @@ impl App {
             start_sync,
         };
         let context = context.unwrap_or_else(|| mock_context(noop_assets()));
-        let app = daftar_app::builder(mock_builder(), config)
+        let app = daftar_app::builder(mock_builder(), config.clone())
             .build(context)
             .unwrap();
+        // The mock runtime's event loop never runs, so neither does setup.
+        daftar_app::start(app.handle(), config);
         let events = Arc::new(Mutex::new(Vec::new()));
         for name in EVENTS {
             let events = Arc::clone(&events);
