@@ -749,6 +749,7 @@ export class MockBackend {
   sync_state(): SyncState {
     return {
       paused_by_merchant: this.paused,
+      worker_error: null,
       status: {
         running: !this.paused,
         outstanding: this.outstanding,
@@ -1166,7 +1167,7 @@ export class MockBackend {
       case 'app_info':
         result = {
           version: '0.1.0-mock', ledger_path: '/home/merchant/.local/share/daftar/ledger.sqlite', log_dir: null, smoke: false,
-          has_profiles: this.profiles.length > 0,
+          has_profiles: this.profiles.length > 0, ledger_error: null,
         } satisfies AppInfo
         break
       case 'list_payments': result = this.list_payments(r ?? {}); break
