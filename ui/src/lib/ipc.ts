@@ -44,9 +44,9 @@ import type {
   ProfileRef,
   SetKeyRequest,
   SyncState,
-} from './app-types'
+} from './app-bindings'
 
-export type * from './app-types'
+export type * from './app-bindings'
 // The core's types the commands return, for modules that import their types from here.
 export type { ActionView, ConnectionCheck }
 

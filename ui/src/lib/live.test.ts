@@ -5,6 +5,7 @@ describe('the header lights follow the worker’s events', () => {
   it('marks a profile offline, online, paused and resumed', () => {
     live.sync = {
       paused_by_merchant: false,
+      worker_error: null,
       status: {
         running: true, outstanding: 0, store_error: null, store_error_code: null, store_error_params: null,
         profiles: [{ profile: 'shop', connection: 'online', paused_reason: null, paused_code: null, paused_params: null, waiting: 2, oldest_queued_age_ms: 10 }],

@@ -39,6 +39,7 @@ function op(over: Partial<OperationView>): OperationView {
 function state(outstanding: number, paused = false): SyncState {
   return {
     paused_by_merchant: paused,
+    worker_error: null,
     status: {
       running: true, outstanding, store_error: null, store_error_code: null, store_error_params: null,
       profiles: [{ profile: 'shop', connection: 'online', paused_reason: null, paused_code: null, paused_params: null, waiting: outstanding, oldest_queued_age_ms: null }],
