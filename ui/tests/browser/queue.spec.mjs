@@ -68,4 +68,37 @@ export const tests = [
       await rowOf(t, added.id)
     },
   },
+  {
+    name: 'pause, resume and sync now drive the worker, and the Queue shows its progress live',
+    async run(t) {
+      const page = await t.open({ query: { worker: 1, step: 40 } })
+      await t.go('queue')
+      await t.visible('queue-list')
+      const waiting = await t.mock(() => window.__mock.operations().filter((o) => o.status === 'queued').map((o) => o.id))
+      assert(waiting.length >= 2, 'the mock seeded fewer than 2 queued operations')
+
+      await (await t.visible('sync-pause', 'the Queue has no sync-pause')).click()
+      const resume = await t.visible('sync-resume', 'pausing shows no sync-resume')
+      await until(() => page.locator(sel('sync-now')).isDisabled(), 'sync-now stays enabled while sending is paused')
+      assert((await t.mock(() => window.__mock.backend.sync_state().paused_by_merchant)), 'sync-pause did not pause the worker')
+
+      await resume.click()
+      await t.visible('sync-pause', 'resuming shows no sync-pause again')
+      await until(() => t.mock((ids) => ids.every((id) => window.__mock.operations().find((o) => o.id === id).status === 'succeeded'), waiting),
+        'after resuming, the worker did not send the queued operations', 8_000)
+      await until(async () => {
+        for (const id of waiting) {
+          const row = page.locator(`${sel('queue-row')}[data-op-id="${id}"]`)
+          if ((await row.count()) > 0 && (await attr(row, 'data-status')) !== 'succeeded') return false
+        }
+        return true
+      }, 'the Queue still shows sent operations as waiting')
+
+      // Sync now with nothing waiting: asked once, answered, nothing breaks.
+      const before = await t.mock(() => window.__mock.calls.sync_now ?? 0)
+      await page.locator(sel('sync-now')).click()
+      await until(() => t.mock((n) => (window.__mock.calls.sync_now ?? 0) === n + 1, before), 'sync-now did not call sync_now')
+      await t.shot('en-queue-after-sync')
+    },
+  },
 ]

@@ -31,7 +31,6 @@ import type {
   PaymentPage,
   PaymentQuery,
   PaymentState,
-  PaymentView,
   ProfileChange,
   ProfileChanged,
   ProfileDetail,
@@ -874,6 +873,13 @@ export class MockBackend {
     rec.events.push(this.event(now, 'sync', 'operation.succeeded', 'operation', op.id, { status: 'in_flight' }, { status: 'succeeded' }))
   }
 
+  /** Wakes the worker; without the fake worker, only says how much waits (as an idle one would). */
+  private async syncNow(): Promise<SyncState> {
+    if (this.options.worker) this.wake()
+    else await this.emitSync({ event: 'outstanding', total: this.waiting() })
+    return this.sync_state()
+  }
+
   private async setPaused(paused: boolean): Promise<SyncState> {
     this.paused = paused
     const state = this.sync_state()
@@ -1182,7 +1188,7 @@ export class MockBackend {
       case 'drop_operation': result = this.drop_operation(r); break
       case 'status': result = this.status(); break
       case 'sync_state': result = this.sync_state(); break
-      case 'sync_now': this.wake(); if (!this.options.worker) await this.emitSync({ event: 'outstanding', total: this.waiting() }); result = this.sync_state(); break
+      case 'sync_now': result = await this.syncNow(); break
       case 'sync_pause': result = await this.setPaused(true); break
       case 'sync_resume': result = await this.setPaused(false); break
       case 'import_start': result = this.import_start(r); break
