@@ -136,7 +136,10 @@ fn pause_holds_the_queue_a_drop_and_a_confirmed_retry() {
         "retry_operation",
         json!({"id": bad_id, "confirm_not_applied": true, "reason": "the dashboard shows no refund"}),
     );
-    assert_ne!(retried["id"], bad_id, "a retry is a new operation: {retried}");
+    assert_ne!(
+        retried["id"], bad_id,
+        "a retry is a new operation: {retried}"
+    );
     assert_eq!(retried["status"], "queued", "{retried}");
     assert_eq!(retried["reason"], "the dashboard shows no refund");
     let not_droppable = app.err("drop_operation", json!({"id": good["id"]}));
