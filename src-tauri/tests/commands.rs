@@ -263,6 +263,37 @@ fn the_demo_imports_its_payments_and_goes_offline_and_back() {
     app.wait_event("demo-status", |s| s["online"] == false);
 }
 
+/// A second app on the ledger: its worker cannot take the sync lock and says why; once
+/// the first is paused (its worker stopped), `sync_resume` starts it. When the app starts
+/// on a ledger with the demo profile, the demo's sandbox comes back on its port.
+#[test]
+fn a_second_app_on_the_ledger_and_the_demo_after_a_restart() {
+    let first = App::new();
+    let on = first.ok("demo_start", Value::Null);
+    assert_eq!(on["online"], true);
+    let ledger = first.dir.path().join("ledger.sqlite3");
+
+    let second = App::on_ledger(tempfile::tempdir().unwrap(), ledger.clone(), true, None);
+    let blocked = second.poll("sync_state", Value::Null, |s| s["worker_error"].is_object());
+    assert_eq!(blocked["worker_error"]["code"], "sync.running", "{blocked}");
+    assert_eq!(blocked["status"]["running"], false);
+    // The first app's sandbox still holds the port: the second one's demo shows offline.
+    assert_eq!(second.ok("demo_status", Value::Null)["online"], false);
+
+    first.ok("sync_pause", Value::Null);
+    first.ok("demo_set_online", json!({"online": false}));
+    let resumed = second.ok("sync_resume", Value::Null);
+    assert_eq!(resumed["status"]["running"], true, "{resumed}");
+    assert_eq!(resumed["worker_error"], Value::Null);
+    second.ok("sync_pause", Value::Null);
+
+    let third = App::on_ledger(tempfile::tempdir().unwrap(), ledger, true, None);
+    let back = third.poll("demo_status", Value::Null, |s| s["online"] == true);
+    assert_eq!(back["base_url"], on["base_url"], "the same port");
+    assert_eq!(third.ok("list_payments", json!({}))["total"], 40);
+    third.wait_event("demo-status", |s| s["online"] == true);
+}
+
 #[test]
 fn the_secret_of_set_key_is_redacted_in_debug() {
     let request: daftar_app::contract::SetKeyRequest = serde_json::from_value(

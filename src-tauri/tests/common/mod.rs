@@ -43,8 +43,19 @@ impl App {
 
     pub fn with(start_sync: bool, context: Option<tauri::Context<MockRuntime>>) -> App {
         let dir = tempfile::tempdir().unwrap();
+        let ledger = dir.path().join("ledger.sqlite3");
+        App::on_ledger(dir, ledger, start_sync, context)
+    }
+
+    /// The app on the ledger file `ledger` (another app's, to start it again).
+    pub fn on_ledger(
+        dir: tempfile::TempDir,
+        ledger: std::path::PathBuf,
+        start_sync: bool,
+        context: Option<tauri::Context<MockRuntime>>,
+    ) -> App {
         let config = AppConfig {
-            ledger_path: Ok(dir.path().join("ledger.sqlite3")),
+            ledger_path: Ok(ledger),
             log_dir: None,
             smoke: false,
             start_sync,
