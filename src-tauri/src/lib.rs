@@ -157,8 +157,10 @@ pub fn run() -> std::process::ExitCode {
     };
     match builder(tauri::Builder::default(), config).build(context()) {
         Ok(app) => {
-            app.run(|handle, event| on_exit(handle, &event));
-            std::process::ExitCode::SUCCESS
+            // run_return, not run: the exit code asked for (`smoke_painted`'s 0) is this
+            // function's, and on_exit has finished when it returns.
+            let code = app.run_return(|handle, event| on_exit(handle, &event));
+            std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
         Err(error) => {
             eprintln!("daftar-app: cannot start: {error}");

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use daftar::sync::{SyncHandle, SyncService, SyncServiceConfig, SyncStatus};
+use daftar::sync::{SyncEvent, SyncHandle, SyncService, SyncServiceConfig, SyncStatus};
 use daftar::{Error, ErrorView, Ledger};
 
 use crate::contract::SyncState;
@@ -135,8 +135,28 @@ impl AppState {
             return Ok(());
         }
         let ui = self.ui.clone();
+        let paused = Arc::clone(&self.paused_by_merchant);
+        // Weak: the worker's callback must not keep the slot (which holds the worker) alive.
+        let slot = Arc::downgrade(&self.sync);
         let config = SyncServiceConfig::new(path, &self.actor, self.runtime.clone());
-        let started = SyncService::start(config, move |event| ui.emit(events::SYNC_EVENT, event));
+        let started = SyncService::start(config, move |event| {
+            ui.emit(events::SYNC_EVENT, event);
+            if let (SyncEvent::Finished(_), Some(slot)) = (event, slot.upgrade()) {
+                // The worker is ending (stopped, or on its own): the lights go grey. Safe
+                // to lock here: nobody holds the slot while waiting for this thread.
+                let mut status = lock(&slot)
+                    .handle
+                    .as_ref()
+                    .map_or_else(stopped_status, SyncHandle::status);
+                status.running = false;
+                let state = SyncState {
+                    paused_by_merchant: paused.load(Ordering::SeqCst),
+                    status,
+                    worker_error: None,
+                };
+                ui.emit(events::SYNC_STATE, &state);
+            }
+        });
         let mut slot = lock(&self.sync);
         match started {
             Ok(handle) => {

@@ -106,6 +106,8 @@ fn pause_holds_the_queue_a_drop_and_a_confirmed_retry() {
     assert_eq!(paused["paused_by_merchant"], true);
     assert_eq!(paused["status"]["running"], false);
     app.wait_event("sync-state", |s| s["paused_by_merchant"] == true);
+    // The worker's own end says so too.
+    app.wait_event("sync-event", |e| e["event"] == "finished");
     let refund = |id: &str, amount: &str| json!({"kind": "refund", "payment": {"session_id": id}, "amount": amount});
     let held = app.ok("queue_operation", refund(&ids[0], "1"));
     let held_id = held["id"].clone();
