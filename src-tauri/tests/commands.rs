@@ -5,7 +5,9 @@
 mod common;
 
 use common::App;
-use daftar_sandbox::{Config, NewPayment, Sandbox};
+use std::time::{Duration, Instant};
+
+use daftar_sandbox::{Config, FaultConfig, FaultScope, NewPayment, Sandbox};
 use serde_json::{Value, json};
 
 fn sandbox_with(payments: &[NewPayment]) -> (daftar_sandbox::RunningSandbox, Vec<String>) {
@@ -168,6 +170,65 @@ fn test_connection_tells_a_good_key_a_refused_one_and_no_answer() {
     assert_eq!(offline["error"]["code"], "ottu.offline", "{offline}");
     let unknown = app.err("test_connection", json!({"name": "nobody"}));
     assert_eq!(unknown["code"], "not_found");
+}
+
+/// `job_cancel` stops a running import well before Ottu would have answered everything;
+/// what was written is kept and the summary says where it stopped.
+#[test]
+fn job_cancel_stops_a_running_import() {
+    let sandbox = Sandbox::start(Config {
+        payments: 40,
+        varied_gateways: false,
+        faults: FaultConfig {
+            latency_ms: 2_000,
+            scope: FaultScope::All,
+            ..FaultConfig::default()
+        },
+        ..Config::default()
+    })
+    .unwrap();
+    let ids: Vec<String> = sandbox
+        .state()
+        .unwrap()
+        .payments
+        .into_iter()
+        .map(|p| p.session_id)
+        .collect();
+    let app = App::with(false, None);
+    app.profile_with_key("shop", sandbox.base_url(), sandbox.api_key());
+    let started = app.ok(
+        "import_start",
+        json!({"profile": "shop", "session_ids": ids}),
+    );
+    let job = started["job"].clone();
+    app.wait_event("import-progress", |p| p["job"] == job);
+    let cancelled_at = Instant::now();
+    assert_eq!(app.ok("job_cancel", json!({"job": job})), Value::Null);
+    let finished = app.wait_event("import-finished", |p| p["job"] == job);
+    // 40 ids, 4 at a time, 2 s each: 20 s to the end; a cancel is seen within a poll.
+    assert!(
+        cancelled_at.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        cancelled_at.elapsed()
+    );
+    assert_eq!(
+        finished["summary"]["stopped"]["code"], "interrupted",
+        "{finished}"
+    );
+    assert_eq!(finished["error"]["code"], "interrupted", "{finished}");
+}
+
+#[test]
+fn the_demo_does_not_take_over_a_profile_named_demo() {
+    let app = App::with(false, None);
+    app.ok(
+        "add_profile",
+        json!({"name": "demo", "base_url": "https://api.example.com", "currency": "KWD"}),
+    );
+    let taken = app.err("demo_start", Value::Null);
+    assert_eq!(taken["code"], "demo.profile_taken", "{taken}");
+    assert_eq!(taken["field"], "profile");
+    assert_eq!(app.ok("demo_status", Value::Null)["active"], false);
 }
 
 #[test]
