@@ -52,6 +52,24 @@ pub struct DemoStatus {
     pub base_url: Option<String>,
 }
 
+/// `import_start`'s request: payments to fetch from a profile, by session id. No file
+/// path: the window never names a file for the app to read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportStart {
+    pub profile: String,
+    pub session_ids: Vec<String>,
+}
+
+impl From<ImportStart> for daftar::import::ImportRequest {
+    fn from(request: ImportStart) -> Self {
+        daftar::import::ImportRequest {
+            profile: request.profile,
+            session_ids: request.session_ids,
+            from_file: None,
+        }
+    }
+}
+
 /// `import_start`'s reply: the job's number, named by its events and `job_cancel`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct JobStarted {

@@ -69,6 +69,7 @@ fn bindings() -> Bindings {
     b.add::<AppInfo>()
         .add::<SyncState>()
         .add::<DemoStatus>()
+        .add::<ImportStart>()
         .add::<JobStarted>()
         .add::<JobRef>()
         .add::<OperationRef>()

@@ -1,18 +1,18 @@
 //! `import_start`, `job_cancel`.
 
-use daftar::import::ImportRequest;
 use tauri::State;
 
 use super::Reply;
-use crate::contract::{JobRef, JobStarted};
+use crate::contract::{ImportStart, JobRef, JobStarted};
 use crate::jobs;
 use crate::state::Shared;
 
 /// Starts an import; its progress and result come as `import-progress` and
-/// `import-finished` events naming the job.
+/// `import-finished` events naming the job. Only session ids: the window cannot make the
+/// app read a file.
 #[tauri::command]
-pub async fn import_start(state: State<'_, Shared>, request: ImportRequest) -> Reply<JobStarted> {
-    let job = jobs::start_import(&state, request).await?;
+pub async fn import_start(state: State<'_, Shared>, request: ImportStart) -> Reply<JobStarted> {
+    let job = jobs::start_import(&state, request.into()).await?;
     Ok(JobStarted { job })
 }
 

@@ -71,6 +71,12 @@ profile: string | null,
 base_url: string | null, };
 
 /**
+ * `import_start`'s request: payments to fetch from a profile, by session id. No file
+ * path: the window never names a file for the app to read.
+ */
+export type ImportStart = { profile: string, session_ids: Array<string>, };
+
+/**
  * `import_start`'s reply: the job's number, named by its events and `job_cancel`.
  */
 export type JobStarted = { job: number, };

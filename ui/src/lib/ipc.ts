@@ -10,7 +10,6 @@ import type {
   ActionView,
   ConnectionCheck,
   ErrorView,
-  ImportRequest,
   OperationPage,
   OperationView,
   PaymentDetail,
@@ -35,7 +34,9 @@ import type {
   DemoStatus,
   DropRequest,
   ImportFinishedEvent,
+  ImportStart,
   ImportProgressEvent,
+  ImportStart,
   JobRef,
   JobStarted,
   NewProfile,
@@ -50,8 +51,13 @@ export type * from './app-bindings'
 // The core's types the commands return, for modules that import their types from here.
 export type { ActionView, ConnectionCheck }
 
-function call<T>(command: string, request?: unknown): Promise<T> {
-  return request === undefined ? invoke<T>(command) : invoke<T>(command, { request })
+/** Every rejection is an ErrorView (a plain string from Tauri itself becomes `app.bad_request`). */
+async function call<T>(command: string, request?: unknown): Promise<T> {
+  try {
+    return await (request === undefined ? invoke<T>(command) : invoke<T>(command, { request }))
+  } catch (e) {
+    throw asErrorView(e)
+  }
 }
 
 // --- commands ---
@@ -73,7 +79,7 @@ export const syncState = () => call<SyncState>('sync_state')
 export const syncNow = () => call<SyncState>('sync_now')
 export const syncPause = () => call<SyncState>('sync_pause')
 export const syncResume = () => call<SyncState>('sync_resume')
-export const importStart = (request: ImportRequest) => call<JobStarted>('import_start', request)
+export const importStart = (request: ImportStart) => call<JobStarted>('import_start', request)
 export const jobCancel = (request: JobRef) => call<null>('job_cancel', request)
 export const profiles = () => call<ProfileDetail[]>('profiles')
 export const addProfile = (request: NewProfile) => call<ProfileDetail>('add_profile', request)
@@ -113,11 +119,12 @@ export function isErrorView(e: unknown): e is ErrorView {
 }
 
 /**
- * Any rejection as an ErrorView: the core's passes through; anything else (a bug, the
- * IPC layer's own string) becomes `app.unexpected` with its text as `detail`.
+ * Any rejection as an ErrorView: the core's passes through; anything else (Tauri's own
+ * string for a request it could not read, a bug) becomes `app.bad_request`, its text kept
+ * as the (English, never shown) message.
  */
 export function asErrorView(e: unknown): ErrorView {
   if (isErrorView(e)) return { ...e, field: e.field ?? null, params: e.params ?? {} }
-  const detail = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e)
-  return { code: 'app.unexpected', kind: 'internal', message: detail, field: null, params: { detail } }
+  const message = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e) ?? String(e)
+  return { code: 'app.bad_request', kind: 'internal', message, field: null, params: {} }
 }

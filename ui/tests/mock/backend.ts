@@ -18,7 +18,6 @@ import type {
   ErrorKind,
   ErrorView,
   EventView,
-  ImportRequest,
   ImportSummary,
   JsonValue,
   OperationKind,
@@ -45,7 +44,7 @@ import type {
   SyncEvent,
 } from '../../src/lib/bindings'
 import { formatMinor, KWD_DECIMALS, PaymentGenerator, type BaseView, type ListedView } from './generator'
-import type { ActionView, AppInfo, ConnectionCheck, DemoStatus, JobStarted, SyncState } from '../../src/lib/ipc'
+import type { ActionView, AppInfo, ConnectionCheck, DemoStatus, ImportStart, JobStarted, SyncState } from '../../src/lib/ipc'
 
 export type MockOptions = {
   /** Generated payments (0 with `empty`). */
@@ -80,7 +79,7 @@ type Rec = {
   events: EventView[]
 }
 
-type Op = OperationView & { created_ms: number; retried_as: number | null }
+type Op = Omit<OperationView, 'actions'> & { created_ms: number; retried_as: number | null }
 
 /** A filtered list, found as far as a page needs (and counted as far as the core does). */
 type Scan = {
@@ -590,7 +589,15 @@ export class MockBackend {
 
   private opView(op: Op): OperationView {
     const { created_ms: _c, retried_as: _r, ...view } = op
-    return { ...view, age_ms: UNFINISHED.includes(op.status) ? Math.max(0, Date.now() - op.created_ms) : null }
+    // The same checks retry_operation / resend_operation / drop_operation below make (the core's OperationActions).
+    const retry = ['failed', 'blocked', 'needs_attention'].includes(op.status) && op.retried_as === null
+    const actions = {
+      retry,
+      retry_needs_confirmation: retry && (op.sent || op.status !== 'blocked'),
+      resend: op.status === 'needs_attention',
+      drop: !op.sent && ['queued', 'blocked'].includes(op.status),
+    }
+    return { ...view, actions, age_ms: UNFINISHED.includes(op.status) ? Math.max(0, Date.now() - op.created_ms) : null }
   }
 
   private checkReason(reason: string | null | undefined): string | null {
@@ -942,12 +949,11 @@ export class MockBackend {
     return this.detail(rec)
   }
 
-  import_start(req: ImportRequest): JobStarted {
+  import_start(req: ImportStart): JobStarted {
     const profile = this.profile(req.profile)
-    if (req.from_file) fail('input.unreadable', 'invalid_input', `cannot open '${req.from_file}'`, 'from_file', { path: req.from_file })
     const ids = req.session_ids.map((s) => s.trim()).filter((s) => s !== '')
     if (ids.length === 0) fail('import.nothing', 'invalid_input', 'name at least one session id', 'session_ids', {})
-    if (ids.length > 10_000) fail('import.too_many_ids', 'invalid_input', 'more than 10000 session ids: use a file', 'session_ids', { max: 10_000, given: ids.length })
+    if (ids.length > 10_000) fail('import.too_many_ids', 'invalid_input', 'more than 10000 session ids at once', 'ids', { max: 10_000, given: ids.length })
     for (const id of ids) this.checkRef(id, 'session_ids')
     const job = this.nextJob++
     this.jobs.set(job, { cancelled: false })
