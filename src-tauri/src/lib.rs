@@ -121,6 +121,15 @@ pub fn start<R: Runtime>(app: &tauri::AppHandle<R>, config: AppConfig) -> Shared
         }
         demo::resume_on_start(&background);
     });
+    if start_sync {
+        let weak = Arc::downgrade(&state);
+        let spawned = std::thread::Builder::new()
+            .name("daftar-sync-supervisor".into())
+            .spawn(move || state::supervise(weak));
+        if let Err(error) = spawned {
+            tracing::warn!("the sync worker's supervisor did not start: {error}");
+        }
+    }
     state
 }
 
@@ -135,6 +144,7 @@ pub fn on_exit<R: Runtime>(app: &tauri::AppHandle<R>, event: &RunEvent) {
     if let RunEvent::Exit = event
         && let Some(state) = app.try_state::<Shared>()
     {
+        state.quit();
         state.stop_sync();
         drop(state::lock(&state.demo).take_sandbox());
     }

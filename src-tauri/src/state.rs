@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
 use daftar::sync::{SyncEvent, SyncHandle, SyncService, SyncServiceConfig, SyncStatus};
 use daftar::{Error, ErrorView, Ledger};
@@ -57,6 +58,8 @@ pub struct AppState {
     /// Held while the worker is started or stopped, so two of those never interleave
     /// (the worker's thread never takes it).
     control: Mutex<()>,
+    /// Set on exit: the supervisor ([`supervise`]) ends.
+    quit: (Mutex<bool>, Condvar),
     pub jobs: Mutex<HashMap<u64, Arc<AtomicBool>>>,
     next_job: AtomicU64,
     pub demo: Arc<Mutex<Demo>>,
@@ -89,6 +92,7 @@ impl AppState {
             sync: Arc::new(Mutex::new(SyncSlot::default())),
             paused_by_merchant: Arc::new(AtomicBool::new(false)),
             control: Mutex::new(()),
+            quit: (Mutex::new(false), Condvar::new()),
             jobs: Mutex::new(HashMap::new()),
             next_job: AtomicU64::new(1),
             demo: Arc::new(Mutex::new(demo)),
@@ -130,6 +134,7 @@ impl AppState {
         let path = self.ledger_path()?;
         self.ledger()?;
         let _control = lock(&self.control);
+        self.reap_locked();
         // A pause that came first wins over the start at launch.
         if self.paused_by_merchant.load(Ordering::SeqCst) || lock(&self.sync).handle.is_some() {
             return Ok(());
@@ -191,12 +196,117 @@ impl AppState {
         }
     }
 
+    /// A worker that ended on its own (its error path) leaves the slot: the handle is
+    /// taken out and the error that ended it kept. True when one was reaped. The caller
+    /// holds the control lock.
+    fn reap_locked(&self) -> bool {
+        let dead = {
+            let mut slot = lock(&self.sync);
+            match &slot.handle {
+                Some(handle) if !handle.status().running => slot.handle.take(),
+                _ => None,
+            }
+        };
+        let Some(handle) = dead else { return false };
+        // The thread has ended (its board says so): stop returns at once with its result.
+        let ended = match handle.stop().result {
+            Some(Err(error)) => Some(error.view()),
+            _ => None,
+        };
+        if let Some(error) = &ended {
+            tracing::warn!(code = error.code, "sync worker ended: {}", error.message);
+        }
+        lock(&self.sync).worker_error = ended;
+        true
+    }
+
+    /// Clears the slot of a worker that ended on its own; true when there was one.
+    pub fn reap(&self) -> bool {
+        let _control = lock(&self.control);
+        self.reap_locked()
+    }
+
+    /// Whether a worker is running now.
+    pub fn worker_alive(&self) -> bool {
+        lock(&self.sync)
+            .handle
+            .as_ref()
+            .is_some_and(|h| h.status().running)
+    }
+
+    /// `sync_now`: wakes the worker, or starts one when none is alive (unless the
+    /// merchant paused sending). Blocking.
+    pub fn sync_now(&self) -> Result<(), ErrorView> {
+        if self.worker_alive() {
+            self.wake_sync();
+            return Ok(());
+        }
+        self.start_sync()
+    }
+
+    /// Ends the supervisor (on exit).
+    pub fn quit(&self) {
+        *lock(&self.quit.0) = true;
+        self.quit.1.notify_all();
+    }
+
+    /// Waits up to `wait`; true once the app is quitting.
+    fn quitting_after(&self, wait: Duration) -> bool {
+        let guard = lock(&self.quit.0);
+        let (guard, _) = self
+            .quit
+            .1
+            .wait_timeout_while(guard, wait, |quit| !*quit)
+            .unwrap_or_else(|e| e.into_inner());
+        *guard
+    }
+
     pub fn emit_sync_state(&self) {
         self.ui.emit(events::SYNC_STATE, &self.sync_state());
     }
 
     pub fn ledger_path(&self) -> Result<PathBuf, ErrorView> {
         self.config.ledger_path.clone()
+    }
+}
+
+/// Errors that pass by themselves: another process holds the ledger's sync lock (a
+/// `daftar sync` in a terminal), the keyring is not unlocked yet.
+fn retryable(error: &ErrorView) -> bool {
+    matches!(error.code.as_str(), "sync.running" | "secrets.unavailable")
+}
+
+/// How often the supervisor looks whether the worker ended on its own.
+const SUPERVISE_TICK: Duration = Duration::from_millis(500);
+/// How long it waits between two starts that met a passing error.
+pub const SUPERVISE_RETRY: Duration = Duration::from_secs(5);
+
+/// The sync worker lives for the app's life: this loop (its own thread, for the app's
+/// life) clears the slot of a worker that ended on its own, and starts it again while
+/// the reason it is not running is one that passes ([`retryable`]), every
+/// [`SUPERVISE_RETRY`], sending `sync-state` each time. A merchant's pause is left alone.
+/// Holds the state weakly: it ends with the app.
+pub fn supervise(state: Weak<AppState>) {
+    let mut next_try = Instant::now() + SUPERVISE_RETRY;
+    loop {
+        let Some(state) = state.upgrade() else { return };
+        if state.quitting_after(SUPERVISE_TICK) {
+            return;
+        }
+        if state.reap() {
+            state.emit_sync_state();
+            next_try = Instant::now() + SUPERVISE_RETRY;
+        }
+        let waiting = {
+            let slot = lock(&state.sync);
+            slot.handle.is_none() && slot.worker_error.as_ref().is_some_and(retryable)
+        };
+        if waiting && Instant::now() >= next_try && !state.paused_by_merchant.load(Ordering::SeqCst)
+        {
+            let _ = state.start_sync();
+            state.emit_sync_state();
+            next_try = Instant::now() + SUPERVISE_RETRY;
+        }
     }
 }
 

@@ -384,3 +384,46 @@ fn a_bad_key_is_the_core_s_field_error() {
     assert_eq!(short["field"], "key");
     assert!(!short.to_string().contains("\"abc\""));
 }
+
+/// `sync_now` starts a worker when none is alive (here: none was started with the app).
+#[test]
+fn sync_now_starts_a_worker_when_none_is_alive() {
+    let app = App::with(false, None);
+    assert_eq!(
+        app.ok("sync_state", Value::Null)["status"]["running"],
+        false
+    );
+    let now = app.ok("sync_now", Value::Null);
+    assert_eq!(now["status"]["running"], true, "{now}");
+    assert_eq!(now["worker_error"], Value::Null);
+    app.wait_event("sync-state", |s| s["status"]["running"] == true);
+    // Alive: sync_now only wakes it; a pause then wins over sync_now.
+    assert_eq!(app.ok("sync_now", Value::Null)["status"]["running"], true);
+    app.ok("sync_pause", Value::Null);
+    let paused = app.ok("sync_now", Value::Null);
+    assert_eq!(paused["status"]["running"], false, "{paused}");
+    assert_eq!(paused["paused_by_merchant"], true);
+}
+
+/// A worker kept from starting by another process's sync lock starts by itself once the
+/// lock is free (the supervisor retries every 5 s), saying so with `sync-state`.
+#[test]
+fn a_worker_blocked_at_launch_starts_by_itself_later() {
+    let first = App::new();
+    let ledger = first.dir.path().join("ledger.sqlite3");
+    first.poll("sync_state", Value::Null, |s| {
+        s["status"]["running"] == true
+    });
+    let second = App::on_ledger(tempfile::tempdir().unwrap(), ledger, true, None);
+    second.wait_event("sync-state", |s| {
+        s["worker_error"]["code"] == "sync.running"
+    });
+    first.ok("sync_pause", Value::Null);
+    let running = second.poll("sync_state", Value::Null, |s| {
+        s["status"]["running"] == true
+    });
+    assert_eq!(running["worker_error"], Value::Null, "{running}");
+    second.wait_event("sync-state", |s| {
+        s["status"]["running"] == true && s["worker_error"].is_null()
+    });
+}

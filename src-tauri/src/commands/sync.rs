@@ -15,9 +15,23 @@ pub async fn sync_state(state: State<'_, Shared>) -> Reply<SyncState> {
     Ok(state.sync_state())
 }
 
+/// Wakes the worker, or starts one when none is alive (it ended, or never started)
+/// unless the merchant paused sending. Why a start failed is the reply's `worker_error`.
 #[tauri::command]
 pub async fn sync_now(state: State<'_, Shared>) -> Reply<SyncState> {
-    state.wake_sync();
+    let state = Arc::clone(&state);
+    let starting = Arc::clone(&state);
+    let was_alive = state.worker_alive();
+    let started = blocking(move || starting.sync_now()).await;
+    if !was_alive {
+        state.emit_sync_state();
+    }
+    // A start that failed is in the reply's `worker_error`; a panic is an error.
+    if let Err(error) = started
+        && error.code == "app.task_failed"
+    {
+        return Err(error);
+    }
     Ok(state.sync_state())
 }
 
