@@ -109,6 +109,7 @@ fn bindings() -> Bindings {
         .add::<PaymentDetail>()
         .add::<BalancesView>()
         .add::<OperationView>()
+        .add::<OperationActions>()
         .add::<ChildView>()
         .add::<EventView>()
         .add::<QueuedView>()

@@ -26,8 +26,8 @@ pub use payments::{PaymentInput, PaymentQuery};
 pub use profiles::{ProfileChange, ProfileChanged};
 pub use queue::{QueueQuery, QueueRequest, RetryRequest};
 pub use views::{
-    ChildView, EventView, OperationPage, OperationView, PauseView, PaymentDetail, PaymentPage,
-    PaymentView, ProfileDetail, ProfileStatus, ProfileView, QueuedView, StatusReport,
+    ChildView, EventView, OperationActions, OperationPage, OperationView, PauseView, PaymentDetail,
+    PaymentPage, PaymentView, ProfileDetail, ProfileStatus, ProfileView, QueuedView, StatusReport,
 };
 
 use crate::error::{Error, FieldContext, Result};

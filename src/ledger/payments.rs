@@ -361,15 +361,13 @@ fn detail(
     now_ms: i64,
 ) -> Result<PaymentDetail> {
     let balances = balances(tx, &payment)?;
-    let operations = store::operations::for_payment(tx, payment.id)?;
+    let operations = store::operations::for_payment(tx, payment.id)?
+        .iter()
+        .map(|o| super::queue::operation_view(tx, o, &payment, now_ms))
+        .collect::<Result<Vec<_>>>()?;
     let children = store::children::for_payment(tx, payment.id)?;
     let events = store::events::for_payment(tx, payment.id)?;
     Ok(PaymentDetail::new(
-        &payment,
-        &balances,
-        &operations,
-        &children,
-        &events,
-        now_ms,
+        &payment, &balances, operations, &children, &events,
     ))
 }

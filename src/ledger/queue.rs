@@ -10,12 +10,12 @@ use serde_json::json;
 use ts_rs::TS;
 
 use super::{
-    Ledger, OperationPage, OperationView, PaymentLookup, QueuedView, StatusReport, balances,
-    find_payment, ledger_facts, payment_facts,
+    Ledger, OperationActions, OperationPage, OperationView, PaymentLookup, QueuedView,
+    StatusReport, balances, find_payment, ledger_facts, payment_facts,
 };
 use crate::error::{Error, FieldContext, Result};
 use crate::limits::{DEFAULT_PAGE_ROWS, MAX_REASON_CHARS};
-use crate::model::{OperationId, OperationKind, OperationStatus, Payment, PaymentId};
+use crate::model::{Operation, OperationId, OperationKind, OperationStatus, Payment, PaymentId};
 use crate::money::Amount;
 use crate::rules;
 use crate::store::{self, EventInsert, OperationFilter, OperationInsert};
@@ -130,7 +130,7 @@ impl Ledger {
                 });
             }
             Ok(QueuedView {
-                operation: OperationView::new(&operation, &payment, now_ms),
+                operation: operation_view(tx, &operation, &payment, now_ms)?,
                 balances: after.view(),
             })
         })
@@ -192,7 +192,7 @@ impl Ledger {
                     Entry::Occupied(e) => e.into_mut(),
                     Entry::Vacant(e) => e.insert(store::payments::by_id(tx, op.payment_id)?),
                 };
-                views.push(OperationView::new(op, payment, now_ms));
+                views.push(operation_view(tx, op, payment, now_ms)?);
             }
             Ok(OperationPage {
                 operations: views,
@@ -241,7 +241,7 @@ impl Ledger {
             )?;
             let op = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
             let payment = store::payments::by_id(tx, op.payment_id)?;
-            Ok(OperationView::new(&op, &payment, now_ms))
+            operation_view(tx, &op, &payment, now_ms)
         })
     }
 
@@ -337,7 +337,7 @@ impl Ledger {
             }
             let op = store::operations::by_id(tx, id)?.ok_or_else(|| not_found(id))?;
             let payment = store::payments::by_id(tx, op.payment_id)?;
-            Ok(OperationView::new(&op, &payment, now_ms))
+            operation_view(tx, &op, &payment, now_ms)
         })
     }
 
@@ -427,6 +427,52 @@ pub(super) fn decide(
         &payment_facts(payment),
         facts,
     )?)
+}
+
+/// The view of `op` with what may be done with it ([`operation_actions`]).
+pub(super) fn operation_view(
+    tx: &rusqlite::Transaction<'_>,
+    op: &Operation,
+    payment: &Payment,
+    now_ms: i64,
+) -> Result<OperationView> {
+    Ok(OperationView::new(
+        op,
+        payment,
+        now_ms,
+        operation_actions(tx, op, payment)?,
+    ))
+}
+
+/// What `retry_operation`, `resend_operation` and `drop_operation` would do with `op`,
+/// by their own checks (tests/queue_actions.rs holds each to the call's result).
+pub(super) fn operation_actions(
+    tx: &rusqlite::Transaction<'_>,
+    op: &Operation,
+    payment: &Payment,
+) -> Result<OperationActions> {
+    // drop_operation: droppable status, never sent (the transition then succeeds).
+    let drop = op.status.is_droppable() && !op.sent;
+    // resend_operation: store::outbox::resend takes only an unresolved one.
+    let resend = op.status == OperationStatus::NeedsAttention;
+    // retry_operation: retryable, not replaced yet, and the replacement passes the rules
+    // with the original retired (it stops reserving, as self_retry makes it).
+    let retry =
+        op.status.is_retryable() && store::operations::replacement(tx, op.id)?.is_none() && {
+            let mut facts = ledger_facts(tx, payment)?;
+            if op.status.reserves_balance() {
+                store::operations::remove_fact(op.kind, op.reserved.minor(), &mut facts);
+            }
+            rules::check(op.kind, op.requested, &payment_facts(payment), &facts).is_ok()
+        };
+    // Same test as retry_operation's `was_sent`.
+    let retry_needs_confirmation = retry && (op.sent || op.status != OperationStatus::Blocked);
+    Ok(OperationActions {
+        retry,
+        retry_needs_confirmation,
+        resend,
+        drop,
+    })
 }
 
 fn not_found(id: OperationId) -> Error {
@@ -561,7 +607,7 @@ fn self_retry(
     }
     let operation = store::operations::by_id(tx, new_id)?.ok_or_else(|| not_found(new_id))?;
     Ok(QueuedView {
-        operation: OperationView::new(&operation, &payment, now_ms),
+        operation: operation_view(tx, &operation, &payment, now_ms)?,
         balances: balances(tx, &payment)?.view(),
     })
 }

@@ -117,12 +117,37 @@ pub struct OperationView {
     /// when the view was made, while unfinished (`queued`, `in_flight`, `blocked`,
     /// `needs_attention`); `null` once finished.
     pub age_ms: Option<u64>,
+    /// What the merchant may do with it now, by the queue's own checks.
+    pub actions: OperationActions,
+}
+
+/// What `queue retry`, `queue resend` and `queue drop` would do with an operation, decided
+/// by the same checks they make, so a UI offers exactly the calls that succeed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, TS)]
+pub struct OperationActions {
+    /// `retry_operation` succeeds (with a confirmation and a reason when
+    /// `retry_needs_confirmation`): failed, unresolved or blocked, not retried yet, and
+    /// the rules allow the replacement against the payment's balances now.
+    pub retry: bool,
+    /// The retry must say `confirm_not_applied` and give a reason: the operation may
+    /// have reached Ottu. `false` when `retry` is.
+    pub retry_needs_confirmation: bool,
+    /// `resend_operation` succeeds: the outcome is unknown (`needs_attention`).
+    pub resend: bool,
+    /// `drop_operation` succeeds: queued or blocked, and never sent.
+    pub drop: bool,
 }
 
 impl OperationView {
     /// The view of `op` (of `payment`) as of `now_ms`, the ledger clock's time, which its
-    /// age is measured against.
-    pub fn new(op: &Operation, payment: &Payment, now_ms: i64) -> OperationView {
+    /// age is measured against, with what may be done with it (`actions`, which needs
+    /// the ledger: see `Ledger`'s queue module).
+    pub fn new(
+        op: &Operation,
+        payment: &Payment,
+        now_ms: i64,
+        actions: OperationActions,
+    ) -> OperationView {
         // Exhaustive, so a new status has to say whether it still waits.
         let unfinished = match op.status {
             OperationStatus::Queued
@@ -160,6 +185,7 @@ impl OperationView {
                 .map(format_ms),
             // A clock set back before the queueing reads as no wait, not a huge one.
             age_ms: unfinished.then(|| u64::try_from(now_ms - op.created_at_ms).unwrap_or(0)),
+            actions,
         }
     }
 }
@@ -242,10 +268,9 @@ impl PaymentDetail {
     pub fn new(
         payment: &Payment,
         balances: &Balances,
-        operations: &[Operation],
+        operations: Vec<OperationView>,
         children: &[Child],
         events: &[Event],
-        now_ms: i64,
     ) -> PaymentDetail {
         let view = PaymentView::new(payment, balances);
         PaymentDetail {
@@ -261,10 +286,7 @@ impl PaymentDetail {
             customer_email: view.customer_email,
             customer_phone: view.customer_phone,
             balances: balances.view(),
-            operations: operations
-                .iter()
-                .map(|o| OperationView::new(o, payment, now_ms))
-                .collect(),
+            operations,
             children: children.iter().map(ChildView::from).collect(),
             events: events.iter().map(EventView::from).collect(),
         }

@@ -312,6 +312,28 @@ pub(crate) fn add_fact(kind: OperationKind, count: u32, sum: i64, facts: &mut Le
     }
 }
 
+/// Takes one reserving operation of `kind` (reserving `sum` minor units) back out of the
+/// facts: what they would be without it (the queue's retry check).
+pub(crate) fn remove_fact(kind: OperationKind, sum: i64, facts: &mut LedgerFacts) {
+    match kind {
+        OperationKind::Refund => facts.pending_refund_minor -= sum,
+        OperationKind::Capture => facts.pending_capture_minor -= sum,
+        OperationKind::Void => {
+            facts.pending_void_count = facts.pending_void_count.saturating_sub(1);
+            facts.pending_void_minor -= sum;
+        }
+        OperationKind::Cancel => {
+            facts.pending_cancel_count = facts.pending_cancel_count.saturating_sub(1);
+        }
+        OperationKind::Expire => {
+            facts.pending_expire_count = facts.pending_expire_count.saturating_sub(1);
+        }
+        OperationKind::Delete => {
+            facts.pending_delete_count = facts.pending_delete_count.saturating_sub(1);
+        }
+    }
+}
+
 /// Counts per status, in total and per profile name.
 pub fn status_counts(
     tx: &Transaction<'_>,

@@ -141,7 +141,36 @@ next_attempt_at: string | null,
  * when the view was made, while unfinished (`queued`, `in_flight`, `blocked`,
  * `needs_attention`); `null` once finished.
  */
-age_ms: number | null, };
+age_ms: number | null, 
+/**
+ * What the merchant may do with it now, by the queue's own checks.
+ */
+actions: OperationActions, };
+
+/**
+ * What `queue retry`, `queue resend` and `queue drop` would do with an operation, decided
+ * by the same checks they make, so a UI offers exactly the calls that succeed.
+ */
+export type OperationActions = { 
+/**
+ * `retry_operation` succeeds (with a confirmation and a reason when
+ * `retry_needs_confirmation`): failed, unresolved or blocked, not retried yet, and
+ * the rules allow the replacement against the payment's balances now.
+ */
+retry: boolean, 
+/**
+ * The retry must say `confirm_not_applied` and give a reason: the operation may
+ * have reached Ottu. `false` when `retry` is.
+ */
+retry_needs_confirmation: boolean, 
+/**
+ * `resend_operation` succeeds: the outcome is unknown (`needs_attention`).
+ */
+resend: boolean, 
+/**
+ * `drop_operation` succeeds: queued or blocked, and never sent.
+ */
+drop: boolean, };
 
 export type ChildView = { session_id: string, kind: OperationKind, amount: string, state: ChildState, operation_id: number | null, created_at: string, };
 
@@ -189,7 +218,11 @@ next_attempt_at: string | null,
  * when the view was made, while unfinished (`queued`, `in_flight`, `blocked`,
  * `needs_attention`); `null` once finished.
  */
-age_ms: number | null, };
+age_ms: number | null, 
+/**
+ * What the merchant may do with it now, by the queue's own checks.
+ */
+actions: OperationActions, };
 
 /**
  * `payment list`: one page in list order (newest first). `next_cursor` is passed back as
