@@ -673,11 +673,13 @@ export class MockBackend {
       fail('queue.already_retried', 'conflict', `operation ${original.id} was retried already`, 'id', { id: original.id, retried_as: original.retried_as })
     }
     const reason = this.checkReason(req.reason)
-    if (original.sent && !req.confirm_not_applied) {
-      fail('retry.unconfirmed', 'invalid_input', `operation ${original.id} was sent: confirm at Ottu that it did not take effect first`,
-        'confirm_not_applied', { id: original.id })
+    // As the core: a blocked operation may have been sent before it was held.
+    const wasSent = original.sent || original.status !== 'blocked'
+    if (wasSent && !req.confirm_not_applied) {
+      fail('retry.unconfirmed', 'invalid_input', `operation ${original.id} was sent to Ottu: retrying it needs your confirmation and a reason`,
+        'confirm', { id: original.id })
     }
-    if (original.sent && reason === null) fail('retry.reason_missing', 'invalid_input', 'retrying a sent operation needs a reason', 'reason', { id: original.id })
+    if (wasSent && reason === null) fail('retry.reason_missing', 'invalid_input', 'retrying a sent operation needs a reason', 'reason', { id: original.id })
     const rec = this.findPayment({ session_id: original.session_id })
     if (original.status !== 'failed') original.status = 'dropped'
     original.updated_at = iso(Date.now())
