@@ -24,6 +24,7 @@ vi.mock('./lib/ipc', async (importOriginal) => {
 import * as ipc from './lib/ipc'
 import App from './App.svelte'
 import { live, refreshAppInfo } from './lib/live.svelte'
+import { settings } from './lib/settings.svelte'
 
 globalThis.ResizeObserver ??= class {
   observe() {}
@@ -77,5 +78,21 @@ describe('App', () => {
     expect(banner.textContent).toContain('The ledger could not be opened')
     expect(banner.textContent).toContain('/data/ledger.db')
     await waitFor(() => expect(screen.getByTestId('worker-error').textContent).toContain('Not sending'))
+  })
+
+  it('warns that keys saved now are lost at exit when the keyring is a throwaway one, in both languages', async () => {
+    render(App)
+    await refreshAppInfo()
+    expect(screen.queryByTestId('keyring-ephemeral')).toBeNull()
+    vi.mocked(ipc.appInfo).mockResolvedValue({ version: '1', ledger_path: '/data/ledger.db', log_dir: null, smoke: false, has_profiles: true, ledger_error: null, keyring_ephemeral: true } as ipc.AppInfo)
+    await refreshAppInfo()
+    const banner = await screen.findByTestId('keyring-ephemeral')
+    expect(banner.textContent).toBe('Keys you save now are kept only until Daftar closes (no system keyring found).')
+    settings.language = 'ar'
+    try {
+      await waitFor(() => expect(banner.textContent).toMatch(/حافظة مفاتيح النظام/))
+    } finally {
+      settings.language = 'en'
+    }
   })
 })

@@ -11,7 +11,9 @@ import FirstRun from './FirstRun.svelte'
 vi.mock('../lib/ipc', () => ({
   demoStart: vi.fn(),
   demoSetOnline: vi.fn(),
+  demoLeave: vi.fn(),
   appInfo: vi.fn(),
+  syncState: vi.fn(async () => ({ paused_by_merchant: false, worker_error: null, status: { running: true, outstanding: 0, store_error: null, store_error_code: null, store_error_params: null, profiles: [] } })),
   asErrorView: (e: unknown) => e,
 }))
 
@@ -39,6 +41,10 @@ describe('FirstRun', () => {
     await waitFor(() => expect(live.app?.has_profiles).toBe(true))
     expect(live.demo?.active).toBe(true)
     expect(start.disabled).toBe(false)
+    // The demo's ledger is open now: app info read again, the screens told to reload, once
+    // (the demo-status event that follows the reply changes nothing more).
+    expect(ipc.appInfo).toHaveBeenCalledTimes(1)
+    expect(ipc.syncState).toHaveBeenCalledTimes(1)
   })
 
   it('goes to Settings to add one\'s own profile', async () => {
@@ -61,5 +67,23 @@ describe('DemoBar', () => {
     expect(ipc.demoSetOnline).toHaveBeenCalledWith({ online: false })
     await waitFor(() => expect(toggle.getAttribute('aria-pressed')).toBe('false'))
     expect(toggle.textContent).toContain('Offline')
+  })
+
+  it('leaves the demo: back to the merchant’s ledger, everything read again', async () => {
+    live.demo = demo(true)
+    live.app = { version: '1', ledger_path: '/l.demo.sqlite3', log_dir: null, smoke: false, has_profiles: true, ledger_error: null } as ipc.AppInfo
+    nav.screen = 'payment'
+    const ledger = live.ledger
+    vi.mocked(ipc.appInfo).mockResolvedValue({ version: '1', ledger_path: '/l.sqlite3', log_dir: null, smoke: false, has_profiles: false, ledger_error: null } as ipc.AppInfo)
+    vi.mocked(ipc.demoLeave).mockResolvedValue({ active: false, online: false, profile: null, base_url: null })
+    render(DemoBar)
+    await fireEvent.click(await screen.findByTestId('demo-leave'))
+    expect(ipc.demoLeave).toHaveBeenCalledTimes(1)
+    await waitFor(() => expect(live.ledger).toBe(ledger + 1))
+    expect(live.app?.ledger_path).toBe('/l.sqlite3')
+    expect(ipc.syncState).toHaveBeenCalledTimes(1)
+    // The demo payment on screen is not in the real ledger.
+    expect(nav.screen).toBe('payments')
+    expect(screen.queryByTestId('demo-badge')).toBeNull()
   })
 })

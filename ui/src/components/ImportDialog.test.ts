@@ -3,6 +3,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte'
 import type { ImportFinishedEvent, ImportProgressEvent } from '../lib/ipc'
+import type { ImportFailure } from '../lib/bindings'
+import { settings } from '../lib/settings.svelte'
 
 vi.mock('../lib/ipc', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../lib/ipc')>()),
@@ -65,15 +67,49 @@ describe('ImportDialog', () => {
     expect(screen.queryByTestId('import-cancel')).toBeNull()
   })
 
-  it('puts a refused id list beside the field', async () => {
+  it('puts a refused id list beside the field (the core names it `ids`), without asking for a file', async () => {
     vi.mocked(ipc.importStart).mockRejectedValue({
-      code: 'import.too_many_ids', kind: 'invalid_input', message: 'too many', field: 'session_ids', params: { max: 1000, given: 1001 },
+      code: 'import.too_many_ids', kind: 'invalid_input', message: 'too many', field: 'ids', params: { max: 1000, given: 1001 },
     })
     render(ImportDialog, { profiles: ['shop'], profile: 'shop', onclose: () => undefined, ondone: () => undefined })
     await fireEvent.input(screen.getByTestId('import-ids'), { target: { value: 'x1' } })
     await fireEvent.click(screen.getByTestId('import-submit'))
     const err = await screen.findByText((_, el) => el?.id === 'import-ids-error')
-    expect(err.textContent).not.toBe('')
+    expect(err.textContent).toBe('Too many session IDs at once (1,001): at most 1,000 at a time. Import them in batches.')
+    expect(err.textContent).not.toMatch(/file/i)
     expect(screen.getByTestId('import-ids').getAttribute('aria-invalid')).toBe('true')
+  })
+
+  it('words each failed id from its code in the merchant’s language, and marks English-only ones', async () => {
+    settings.language = 'ar'
+    try {
+      vi.mocked(ipc.importStart).mockResolvedValue({ job: 9 })
+      render(ImportDialog, { profiles: ['shop'], profile: 'shop', onclose: () => undefined, ondone: () => undefined })
+      await fireEvent.input(screen.getByTestId('import-ids'), { target: { value: 'aaa111 bbb222' } })
+      await fireEvent.click(screen.getByTestId('import-submit'))
+      await waitFor(() => expect(ipc.importStart).toHaveBeenCalled())
+      finished({
+        job: 9,
+        error: null,
+        summary: {
+          added: 0, updated: 0, unchanged: 0,
+          failed: [
+            { session_id: 'aaa111', error: 'Ottu could not be reached', code: 'ottu.offline', params: {} },
+            { session_id: 'bbb222', error: 'something only in English' },
+          ] as ImportFailure[],
+          failed_count: 2, rejected: [], rejected_count: 0, stopped: null,
+        },
+      })
+      const result = await screen.findByTestId('import-result')
+      const [a, b] = [...result.querySelectorAll('li')]
+      expect(a!.textContent).not.toContain('Ottu could not be reached')
+      expect(a!.textContent).toMatch(/[\u0621-\u064A]/)
+      expect(a!.querySelector('[data-english]')).toBeNull()
+      const marked = b!.querySelector('[data-english]')
+      expect(marked?.textContent).toContain('بالإنجليزية فقط')
+      expect(marked?.querySelector('[lang=en]')?.textContent).toBe('something only in English')
+    } finally {
+      settings.language = 'en'
+    }
   })
 })

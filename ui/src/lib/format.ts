@@ -139,3 +139,17 @@ export function isoDay(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0')
   return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}`
 }
+
+/**
+ * The first instant of a local calendar day as RFC 3339 UTC (`2026-01-31T21:00:00Z` for
+ * 1 February in Kuwait), `days` after `day` (`YYYY-MM-DD`, a date input's value). The
+ * merchant picks days on their own calendar; the core would read a bare date as a UTC day.
+ * Null when `day` is not a date.
+ */
+export function localDayStart(day: string, days = 0): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day.trim())
+  if (!m) return null
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + days)
+  if (Number.isNaN(d.getTime())) return null
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}

@@ -36,7 +36,6 @@ import type {
   ImportFinishedEvent,
   ImportStart,
   ImportProgressEvent,
-  ImportStart,
   JobRef,
   JobStarted,
   NewProfile,
@@ -91,6 +90,8 @@ export const removeKey = (request: ProfileRef) => call<ProfileDetail>('remove_ke
 export const testConnection = (request: ProfileRef) => call<ConnectionCheck>('test_connection', request)
 export const demoStatus = () => call<DemoStatus>('demo_status')
 export const demoStart = () => call<DemoStatus>('demo_start')
+/** Back to the merchant's own ledger (the demo ran on its own file). */
+export const demoLeave = () => call<DemoStatus>('demo_leave')
 export const demoSetOnline = (request: DemoOnline) => call<DemoStatus>('demo_set_online', request)
 export const smokePainted = (request: Painted) => call<null>('smoke_painted', request)
 

@@ -5,6 +5,7 @@
 import type { ProfileSyncStatus, SyncEvent } from './bindings'
 import * as ipc from './ipc'
 import type { AppInfo, DemoStatus, SyncState } from './ipc'
+import { go, nav } from './nav.svelte'
 
 export const live: {
   app: AppInfo | null
@@ -14,7 +15,12 @@ export const live: {
   lastEvent: SyncEvent | null
   /** Bumped on every `recorded` sync event: a screen showing operations reloads on a change. */
   recorded: number
-} = $state({ app: null, sync: null, demo: null, lastEvent: null, recorded: 0 })
+  /**
+   * Bumped when another ledger is open (the demo runs on its own file): App remounts the
+   * screen, and every screen reads its data again.
+   */
+  ledger: number
+} = $state({ app: null, sync: null, demo: null, lastEvent: null, recorded: 0, ledger: 0 })
 
 let started: Promise<() => void> | null = null
 
@@ -23,7 +29,7 @@ export function start(): Promise<() => void> {
   started ??= (async () => {
     const offs = await Promise.all([
       ipc.onSyncState((s) => (live.sync = s)),
-      ipc.onDemoStatus((d) => (live.demo = d)),
+      ipc.onDemoStatus((d) => void setDemo(d).catch(() => undefined)),
       ipc.onSyncEvent((e) => {
         live.lastEvent = e
         if (e.event === 'recorded') live.recorded += 1
@@ -59,6 +65,27 @@ export function applyConnection(e: SyncEvent): void {
       profile: e.profile, connection: 'unknown', paused_reason: null, paused_code: null, paused_params: null,
       waiting: 0, oldest_queued_age_ms: null, ...change,
     })
+}
+
+/**
+ * A new demo status, from a command's reply or the `demo-status` event (whichever comes
+ * first): when the demo started or was left, the open ledger changed, so everything is
+ * read again, once.
+ */
+export function setDemo(d: DemoStatus): Promise<void> {
+  const was = live.demo?.active ?? false
+  live.demo = d
+  return was !== d.active ? ledgerChanged() : Promise.resolve()
+}
+
+/** Another ledger is open: the app info and sync state again, and the screens remount. */
+export async function ledgerChanged(): Promise<void> {
+  const [app, sync] = await Promise.allSettled([ipc.appInfo(), ipc.syncState()])
+  if (app.status === 'fulfilled') live.app = app.value
+  if (sync.status === 'fulfilled') live.sync = sync.value
+  // A payment of the other ledger is not in this one.
+  if (nav.screen === 'payment') go('payments')
+  live.ledger += 1
 }
 
 /** Reads the app info again (after the first profile is added, `has_profiles` changes). */

@@ -24,6 +24,7 @@ const detail: PaymentDetail = {
       id: 4, kind: 'refund', amount: '2.500', requested_amount: '2.500', status: 'queued', tracking_key: 'tk', created_at: '2026-12-01T10:00:00Z',
       updated_at: '2026-12-01T10:00:00Z', attempts: 0, sent: false, reason: 'Late', requested_by: 'me', last_error: null, session_id: 'sess-9',
       order_no: 'ORD-9', profile: 'shop', currency: 'KWD', next_attempt_at: null, age_ms: 1000,
+      actions: { retry: false, retry_needs_confirmation: false, resend: false, drop: true },
     },
   ],
   children: [{ session_id: 'child-1', kind: 'refund', amount: '5.000', state: 'refunded', operation_id: 3, created_at: '2026-11-30T12:00:00Z' }],
@@ -68,6 +69,24 @@ describe('Payment', () => {
     expect(timeline.textContent).toContain('Payment imported from Ottu')
     // A queued refund has a receipt.
     expect(timeline.querySelector('[data-testid=receipt-open]')).not.toBeNull()
+  })
+
+  it('words a stored failure from its code, and marks an English-only one as such', async () => {
+    const [queued] = detail.operations
+    vi.mocked(ipc.showPayment).mockResolvedValue({
+      ...detail,
+      operations: [
+        { ...queued!, id: 5, last_error: 'connect timed out', last_error_code: 'ottu.offline', last_error_params: {} },
+        { ...queued!, id: 6, last_error: 'something old' },
+      ],
+    })
+    render(Payment)
+    const timeline = await screen.findByTestId('timeline')
+    const marked = timeline.querySelectorAll('[data-testid=last-error-untranslated]')
+    expect(marked).toHaveLength(1)
+    expect(marked[0]!.textContent).toContain('in English only')
+    expect(marked[0]!.querySelector('[lang=en]')?.textContent).toBe('something old')
+    expect(timeline.textContent).not.toContain('connect timed out')
   })
 
   it('still shows the payment when only its actions cannot be read', async () => {

@@ -32,9 +32,12 @@ function op(over: Partial<OperationView>): OperationView {
     tracking_key: 'k', created_at: '2026-12-01T10:00:00Z', updated_at: '2026-12-01T10:00:00Z',
     attempts: 0, sent: false, reason: null, requested_by: 'me', last_error: null,
     session_id: 'sess-1', order_no: 'ORD-1', profile: 'shop', currency: 'KWD',
-    next_attempt_at: null, age_ms: HOUR, ...over,
+    next_attempt_at: null, age_ms: HOUR,
+    actions: { retry: false, retry_needs_confirmation: false, resend: false, drop: false }, ...over,
   }
 }
+const RETRY_CHECKED = { retry: true, retry_needs_confirmation: true, resend: true, drop: false }
+const HELD_UNSENT = { retry: true, retry_needs_confirmation: false, resend: false, drop: true }
 
 function state(outstanding: number, paused = false): SyncState {
   return {
@@ -95,7 +98,7 @@ describe('Queue', () => {
   })
 
   it('asks the merchant to check at Ottu before retrying an operation that was sent', async () => {
-    ops = [op({ id: 9, status: 'needs_attention', sent: true, attempts: 5 })]
+    ops = [op({ id: 9, status: 'needs_attention', sent: true, attempts: 5, actions: RETRY_CHECKED })]
     vi.mocked(ipc.retryOperation).mockResolvedValue({ ...op({ id: 10 }), balances: { captured: '0', refunded: '0', voided: '0', pending: '0', refundable: '0', capturable: '0' } })
     render(Queue)
     await fireEvent.click(await screen.findByTestId('op-retry'))
@@ -115,7 +118,7 @@ describe('Queue', () => {
   })
 
   it('retries a held operation that never left without the Ottu check, and cancels with confirm-no', async () => {
-    ops = [op({ id: 3, status: 'blocked', sent: false })]
+    ops = [op({ id: 3, status: 'blocked', sent: false, actions: HELD_UNSENT })]
     render(Queue)
     await fireEvent.click(await screen.findByTestId('op-retry'))
     expect(screen.queryByTestId('retry-confirm')).toBeNull()
@@ -128,6 +131,23 @@ describe('Queue', () => {
     await fireEvent.input(screen.getByTestId('reason-input'), { target: { value: 'customer changed mind' } })
     await fireEvent.click(screen.getByTestId('confirm-yes'))
     await waitFor(() => expect(ipc.dropOperation).toHaveBeenCalledWith({ id: 3, reason: 'customer changed mind' }))
+  })
+
+  it('offers exactly the actions the core allows, whatever the status suggests', async () => {
+    ops = [
+      // Failed, but already retried (or the balance no longer allows it): no retry.
+      op({ id: 1, status: 'failed', sent: true }),
+      // Queued and never sent, but the core says it cannot be dropped now.
+      op({ id: 2, status: 'queued', sent: false }),
+      op({ id: 3, status: 'failed', sent: false, actions: { retry: true, retry_needs_confirmation: false, resend: false, drop: false } }),
+    ]
+    render(Queue)
+    const rows = await screen.findAllByTestId('queue-row')
+    const buttons = (r: HTMLElement) => ['op-retry', 'op-resend', 'op-drop'].filter((id) => within(r).queryByTestId(id))
+    expect(rows.map(buttons)).toEqual([[], [], ['op-retry']])
+    // No Ottu check asked when the core says none is needed.
+    await fireEvent.click(within(rows[2]!).getByTestId('op-retry'))
+    expect(screen.queryByTestId('retry-confirm')).toBeNull()
   })
 
   it('updates the count still to send from sync-event outstanding, and reloads the list', async () => {
@@ -171,6 +191,11 @@ describe('Queue', () => {
     // A sync-event overrides the light until the next sync state.
     events.sync!({ event: 'offline', profile: 'shop', retry_in_ms: 1000 })
     await waitFor(() => expect(screen.getAllByTestId('queue-profile')[0]!.dataset.connection).toBe('offline'))
+    // Resumed after a pause: unknown until the next attempt, as the header's light says.
+    events.sync!({ event: 'paused', profile: 'souq', reason: 'bad key', code: 'ottu.auth', params: {} })
+    await waitFor(() => expect(screen.getAllByTestId('queue-profile')[1]!.dataset.connection).toBe('paused'))
+    events.sync!({ event: 'resumed', profile: 'souq' })
+    await waitFor(() => expect(screen.getAllByTestId('queue-profile')[1]!.dataset.connection).toBe('unknown'))
 
     expect(screen.queryByTestId('sync-pause')).toBeNull()
     expect((screen.getByTestId('sync-now') as HTMLButtonElement).disabled).toBe(true)

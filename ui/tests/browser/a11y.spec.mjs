@@ -23,6 +23,16 @@ async function everyScreen(t, lang) {
     throw new Check('the payments list shows no payment-row')
   })
   await check(2, 'payments')
+  // The current screen's marker sits on the reading start side: left in English, right in Arabic.
+  const side = await page.locator(sel('nav-payments')).evaluate((b) => {
+    const box = b.getBoundingClientRect()
+    const marker = getComputedStyle(b, '::before')
+    const left = parseFloat(marker.left)
+    const right = parseFloat(marker.right)
+    if (marker.content === 'none' || parseFloat(marker.width) < 2) return 'none'
+    return Number.isFinite(left) && left <= 1 && (!Number.isFinite(right) || right > box.width / 2) ? 'left' : 'right'
+  })
+  assert(side === (lang === 'ar' ? 'right' : 'left'), `the current nav marker is on the ${side} in ${lang}`)
 
   await (await t.visible('import-open', 'the Payments screen has no import-open')).click()
   await t.visible('import-ids', 'the import dialog has no import-ids field')

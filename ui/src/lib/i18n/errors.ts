@@ -240,12 +240,16 @@ function detail(p: P, key = 'detail'): string {
  * so this file compiles whether or not bindings.ts lists them yet; once it does,
  * `Exclude` below keeps every other code required in `ERROR_TEXT`.
  */
-export type ShellCode = 'app.task_failed' | 'demo.start_failed' | 'demo.not_started' | 'demo.profile_taken';
+export type ShellCode = 'app.task_failed' | 'app.bad_request' | 'demo.start_failed' | 'demo.not_started' | 'demo.profile_taken';
 
 export const SHELL_TEXT: Record<ShellCode, { en: Words; ar: Words }> = {
   'app.task_failed': {
     en: () => 'Part of Daftar stopped unexpectedly. Restart Daftar; if it happens again, please report it.',
     ar: () => 'توقف جزء من دفتر بشكل غير متوقع. أعد تشغيل دفتر، وإن تكرر الأمر يرجى الإبلاغ عنه.',
+  },
+  'app.bad_request': {
+    en: () => 'Daftar’s window sent a request the app could not read. Restart Daftar; if it happens again, please report it.',
+    ar: () => 'أرسلت نافذة دفتر طلبًا لم يتمكن التطبيق من قراءته. أعد تشغيل دفتر، وإن تكرر الأمر يرجى الإبلاغ عنه.',
   },
   'demo.start_failed': {
     en: () => 'The practice Ottu could not start on this computer. Close other Daftar windows and try again.',
@@ -558,8 +562,8 @@ export const ERROR_TEXT: Record<Exclude<ErrorCode, ShellCode>, { en: Words; ar: 
     ar: () => 'الملف لا يحتوي على أي رقم جلسة: رقم واحد في كل سطر.',
   },
   'import.too_many_ids': {
-    en: (p) => `Too many session IDs at once${p.has('max') ? `: at most ${p.n('max')}` : ''}${p.has('given') ? `, you gave ${p.n('given')}` : ''}. Put them in a file instead.`,
-    ar: (p) => `عدد أرقام الجلسات كبير جدًا${p.has('max') ? `: الحد الأقصى ${p.n('max')}` : ''}${p.has('given') ? `، وأدخلت ${p.n('given')}` : ''}. ضعها في ملف بدلًا من ذلك.`,
+    en: (p) => `Too many session IDs at once${p.has('given') ? ` (${p.n('given')})` : ''}${p.has('max') ? `: at most ${p.n('max')} at a time` : ''}. Import them in batches.`,
+    ar: (p) => `عدد أرقام الجلسات كبير جدًا${p.has('given') ? ` (${p.n('given')})` : ''}${p.has('max') ? `: الحد الأقصى ${p.n('max')} في كل مرة` : ''}. استوردها على دفعات.`,
   },
   'refresh.failed': {
     en: () => 'Refreshing from Ottu failed for at least one profile. Try again later.',

@@ -19,6 +19,9 @@ export default {
     'demo.offline': 'Offline',
     'demo.toggle_hint': 'Take the sandbox offline, queue a refund, then bring it back online and watch it go through.',
     'demo.switching': 'Switching…',
+    'demo.leave': 'Leave demo',
+    'demo.leaving': 'Leaving…',
+    'demo.leave_hint': 'Back to your own ledger. The demo’s payments stay in the demo and are not mixed with yours.',
   },
   ar: {
     'demo.title': 'أهلًا بك في دفتر',
@@ -37,5 +40,8 @@ export default {
     'demo.offline': 'غير متصلة',
     'demo.toggle_hint': 'افصل البيئة التجريبية، وأضف استردادًا إلى قائمة الانتظار، ثم أعد الاتصال وشاهده يُنفَّذ.',
     'demo.switching': 'جارٍ التبديل…',
+    'demo.leave': 'الخروج من النسخة التجريبية',
+    'demo.leaving': 'جارٍ الخروج…',
+    'demo.leave_hint': 'العودة إلى دفترك الخاص. تبقى مدفوعات النسخة التجريبية فيها ولا تختلط بمدفوعاتك.',
   },
 } satisfies Catalog
