@@ -35,6 +35,7 @@ const COMMANDS: &[&str] = &[
     "test_connection",
     "demo_status",
     "demo_start",
+    "demo_leave",
     "demo_set_online",
     "smoke_painted",
 ];

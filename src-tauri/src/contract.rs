@@ -14,8 +14,9 @@ use ts_rs::TS;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct AppInfo {
     pub version: String,
-    /// The ledger file (`DAFTAR_DB`, else the OS data directory); empty when there is
-    /// none (`ledger_error` says why).
+    /// The ledger file open now: the merchant's (`DAFTAR_DB`, else the OS data
+    /// directory), or the demo's own (`<stem>.demo.sqlite3`) while the demo runs; empty
+    /// when there is none (`ledger_error` says why).
     pub ledger_path: String,
     /// Where the log files are written; `null` when there is no file log.
     pub log_dir: Option<String>,

@@ -50,13 +50,14 @@ pub const COMMANDS: &[&str] = &[
     "test_connection",
     "demo_status",
     "demo_start",
+    "demo_leave",
     "demo_set_online",
     "smoke_painted",
 ];
 
 /// The app on any runtime: the real one in `main`, `tauri::test::mock_builder()` in tests.
-/// On setup the state is made (the ledger opened), the sync worker started, and the demo's
-/// sandbox brought back if the ledger has the demo profile.
+/// On setup the state is made (the merchant's ledger opened, never the demo's) and the
+/// sync worker started with its supervisor.
 pub fn builder<R: Runtime>(builder: Builder<R>, config: AppConfig) -> Builder<R> {
     builder
         .invoke_handler(tauri::generate_handler![
@@ -87,6 +88,7 @@ pub fn builder<R: Runtime>(builder: Builder<R>, config: AppConfig) -> Builder<R>
             commands::profiles::test_connection,
             commands::demo::demo_status,
             commands::demo::demo_start,
+            commands::demo::demo_leave,
             commands::demo::demo_set_online,
             commands::app::smoke_painted,
         ])
@@ -96,8 +98,8 @@ pub fn builder<R: Runtime>(builder: Builder<R>, config: AppConfig) -> Builder<R>
         })
 }
 
-/// What setup does: makes the state (opens the ledger), starts the sync worker and brings
-/// the demo's sandbox back, the last two off the main thread. Tauri runs setup when the
+/// What setup does: makes the state (opens the merchant's ledger), starts the sync worker
+/// off the main thread and its supervisor (`state::supervise`) on a thread of its own. Tauri runs setup when the
 /// event loop starts; tests on the mock runtime (whose loop never runs) call it after
 /// `build`. A second call returns the state made by the first.
 pub fn start<R: Runtime>(app: &tauri::AppHandle<R>, config: AppConfig) -> Shared {
@@ -113,13 +115,12 @@ pub fn start<R: Runtime>(app: &tauri::AppHandle<R>, config: AppConfig) -> Shared
     let state: Shared = Arc::new(AppState::new(config, ui, runtime));
     app.manage(Arc::clone(&state));
     let background = Arc::clone(&state);
-    // The window opens while the worker recovers and the demo's sandbox starts.
+    // The window opens while the worker recovers.
     tauri::async_runtime::spawn_blocking(move || {
-        if start_sync && background.ledger.is_ok() {
+        if start_sync && background.ledger().is_ok() {
             let _ = background.start_sync();
             background.emit_sync_state();
         }
-        demo::resume_on_start(&background);
     });
     if start_sync {
         let weak = Arc::downgrade(&state);

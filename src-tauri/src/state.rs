@@ -1,4 +1,5 @@
-//! What the app holds for its whole life: the commands' `Ledger` behind a mutex, the sync
+//! What the app holds for its whole life: the open ledger (the merchant's, or the demo's
+//! while the demo runs) with the commands' `Ledger` behind a mutex, the sync
 //! worker (its own `Ledger` on its own thread, `SyncService`), the merchant's pause, the
 //! running jobs' cancel flags and the demo. ARCHITECTURE.md "The desktop shell".
 //!
@@ -45,14 +46,43 @@ pub struct SyncSlot {
     pub worker_error: Option<ErrorView>,
 }
 
+/// The ledger the commands and the worker use now: the merchant's (`config.ledger_path`)
+/// or, while the demo runs, the demo's own file beside it.
+pub struct OpenLedger {
+    pub path: Result<PathBuf, ErrorView>,
+    /// The commands' ledger (each command holds it for one short call), or why it did
+    /// not open: every ledger command then returns that.
+    pub ledger: Result<Arc<Mutex<Ledger>>, ErrorView>,
+    /// This is the demo's ledger.
+    pub demo: bool,
+}
+
+impl OpenLedger {
+    fn open(path: Result<PathBuf, ErrorView>, actor: &str, demo: bool) -> OpenLedger {
+        let ledger = path.clone().and_then(|path| {
+            Ledger::open(&path, actor)
+                .map(|l| Arc::new(Mutex::new(l)))
+                .map_err(|e| e.view())
+        });
+        if let Err(error) = &ledger {
+            tracing::error!(
+                code = error.code,
+                "the ledger cannot be opened: {}",
+                error.message
+            );
+        }
+        OpenLedger { path, ledger, demo }
+    }
+}
+
 /// The state as commands and threads share it.
 pub type Shared = Arc<AppState>;
 
 pub struct AppState {
     pub config: AppConfig,
     pub actor: String,
-    /// The commands' ledger; each command holds it for one short call.
-    pub ledger: Result<Arc<Mutex<Ledger>>, ErrorView>,
+    /// The ledger open now (the merchant's, or the demo's while the demo runs).
+    open: Mutex<OpenLedger>,
     pub sync: Arc<Mutex<SyncSlot>>,
     pub paused_by_merchant: Arc<AtomicBool>,
     /// Held while the worker is started or stopped, so two of those never interleave
@@ -72,23 +102,13 @@ impl AppState {
     /// Opens the ledger (a failure is kept and returned by every ledger command).
     pub fn new(config: AppConfig, ui: Ui, runtime: tokio::runtime::Handle) -> AppState {
         let actor = daftar::actor::actor("app");
-        let ledger = config.ledger_path.clone().and_then(|path| {
-            Ledger::open(&path, &actor)
-                .map(|l| Arc::new(Mutex::new(l)))
-                .map_err(|e| e.view())
-        });
-        if let Err(error) = &ledger {
-            tracing::error!(
-                code = error.code,
-                "the ledger cannot be opened: {}",
-                error.message
-            );
-        }
+        // Always the merchant's ledger at launch, also when the demo ran last time.
+        let open = OpenLedger::open(config.ledger_path.clone(), &actor, false);
         let demo = Demo::new(config.ledger_path.as_ref().ok());
         AppState {
             config,
             actor,
-            ledger,
+            open: Mutex::new(open),
             sync: Arc::new(Mutex::new(SyncSlot::default())),
             paused_by_merchant: Arc::new(AtomicBool::new(false)),
             control: Mutex::new(()),
@@ -102,7 +122,45 @@ impl AppState {
     }
 
     pub fn ledger(&self) -> Result<Arc<Mutex<Ledger>>, ErrorView> {
-        self.ledger.clone()
+        lock(&self.open).ledger.clone()
+    }
+
+    /// Why the open ledger could not be opened, if it could not.
+    pub fn ledger_error(&self) -> Option<ErrorView> {
+        lock(&self.open).ledger.as_ref().err().cloned()
+    }
+
+    /// The demo's ledger is the open one.
+    pub fn in_demo(&self) -> bool {
+        lock(&self.open).demo
+    }
+
+    /// Makes `path` the open ledger (blocking): the worker is stopped, the ledger opened,
+    /// `prepare` run on it (before any worker sees it), and the worker started on it
+    /// unless the merchant paused sending. When `prepare` fails the ledger that was open
+    /// stays open. Commands that hold the old ledger finish their call on it.
+    pub fn switch_ledger<T>(
+        &self,
+        path: PathBuf,
+        demo: bool,
+        prepare: impl FnOnce(&mut Ledger) -> Result<T, ErrorView>,
+    ) -> Result<T, ErrorView> {
+        let control = lock(&self.control);
+        self.stop_sync_locked();
+        let next = OpenLedger::open(Ok(path), &self.actor, demo);
+        let prepared = next
+            .ledger
+            .clone()
+            .and_then(|ledger| prepare(&mut lock(&ledger)));
+        // Dropped outside the `open` lock: closing a ledger may wait on SQLite.
+        let closed = match &prepared {
+            Ok(_) => std::mem::replace(&mut *lock(&self.open), next),
+            Err(_) => next,
+        };
+        drop(closed);
+        lock(&self.sync).worker_error = None;
+        let _ = self.start_sync_locked(&control);
+        prepared
     }
 
     pub fn next_job(&self) -> u64 {
@@ -131,9 +189,14 @@ impl AppState {
     /// Starts the worker unless it runs or the merchant paused it (blocking: it opens the ledger, takes the sync
     /// lock and recovers interrupted sends). A failure is kept in the slot and returned.
     pub fn start_sync(&self) -> Result<(), ErrorView> {
+        let control = lock(&self.control);
+        self.start_sync_locked(&control)
+    }
+
+    /// [`AppState::start_sync`] with the control lock held.
+    fn start_sync_locked(&self, _control: &MutexGuard<'_, ()>) -> Result<(), ErrorView> {
         let path = self.ledger_path()?;
         self.ledger()?;
-        let _control = lock(&self.control);
         self.reap_locked();
         // A pause that came first wins over the start at launch.
         if self.paused_by_merchant.load(Ordering::SeqCst) || lock(&self.sync).handle.is_some() {
@@ -186,6 +249,11 @@ impl AppState {
     /// `in_flight` and is resent with its key at the next start.
     pub fn stop_sync(&self) {
         let _control = lock(&self.control);
+        self.stop_sync_locked();
+    }
+
+    /// [`AppState::stop_sync`] with the control lock held.
+    fn stop_sync_locked(&self) {
         let handle = lock(&self.sync).handle.take();
         if let Some(handle) = handle {
             let stopped = handle.stop();
@@ -265,8 +333,9 @@ impl AppState {
         self.ui.emit(events::SYNC_STATE, &self.sync_state());
     }
 
+    /// The open ledger's file.
     pub fn ledger_path(&self) -> Result<PathBuf, ErrorView> {
-        self.config.ledger_path.clone()
+        lock(&self.open).path.clone()
     }
 }
 

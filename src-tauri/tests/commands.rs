@@ -218,17 +218,35 @@ fn job_cancel_stops_a_running_import() {
     assert_eq!(finished["error"]["code"], "interrupted", "{finished}");
 }
 
+/// The demo runs on a ledger of its own: a merchant's profile named `demo` is not in its
+/// way, and nothing of the demo is left in the merchant's ledger.
 #[test]
-fn the_demo_does_not_take_over_a_profile_named_demo() {
+fn the_demo_leaves_the_merchant_s_ledger_alone() {
     let app = App::with(false, None);
     app.ok(
         "add_profile",
         json!({"name": "demo", "base_url": "https://api.example.com", "currency": "KWD"}),
     );
-    let taken = app.err("demo_start", Value::Null);
-    assert_eq!(taken["code"], "demo.profile_taken", "{taken}");
-    assert_eq!(taken["field"], "profile");
-    assert_eq!(app.ok("demo_status", Value::Null)["active"], false);
+    let on = app.ok("demo_start", Value::Null);
+    assert_eq!(on["active"], true, "{on}");
+    let demo_profiles = app.ok("profiles", Value::Null);
+    assert_eq!(
+        demo_profiles[0]["base_url"], on["base_url"],
+        "{demo_profiles}"
+    );
+    assert_eq!(app.ok("list_payments", json!({}))["total"], 40);
+
+    let left = app.ok("demo_leave", Value::Null);
+    assert_eq!(
+        left,
+        json!({"active": false, "online": false, "profile": null, "base_url": null})
+    );
+    let profiles = app.ok("profiles", Value::Null);
+    assert_eq!(profiles.as_array().unwrap().len(), 1, "{profiles}");
+    assert_eq!(profiles[0]["base_url"], "https://api.example.com");
+    assert_eq!(app.ok("list_payments", json!({}))["total"], 0);
+    // Leaving again changes nothing.
+    assert_eq!(app.ok("demo_leave", Value::Null), left);
 }
 
 #[test]
@@ -299,6 +317,15 @@ fn the_demo_imports_its_payments_and_goes_offline_and_back() {
     let profiles = app.ok("profiles", Value::Null);
     assert_eq!(profiles[0]["key_stored"], true, "{profiles}");
     assert!(app.dir.path().join("ledger.demo-sandbox.sqlite3").exists());
+    let info = app.ok("app_info", Value::Null);
+    let demo_ledger = app.dir.path().join("ledger.demo.sqlite3");
+    assert_eq!(
+        info["ledger_path"],
+        demo_ledger.display().to_string(),
+        "{info}"
+    );
+    app.wait_event("demo-status", |s| s["active"] == true);
+    app.wait_event("sync-state", |s| s["status"]["running"] == true);
     // Starting again changes nothing.
     assert_eq!(app.ok("demo_start", Value::Null), on);
 
@@ -324,37 +351,72 @@ fn the_demo_imports_its_payments_and_goes_offline_and_back() {
     assert_eq!(online["base_url"], on["base_url"], "the same port");
     app.wait_recorded(&queued["id"], "succeeded");
     app.wait_event("demo-status", |s| s["online"] == false);
+
+    // Leaving: the merchant's ledger (empty) is back with its worker; the sandbox is gone.
+    let left = app.ok("demo_leave", Value::Null);
+    assert_eq!(left["active"], false, "{left}");
+    let info = app.ok("app_info", Value::Null);
+    let ledger = app.dir.path().join("ledger.sqlite3");
+    assert_eq!(info["ledger_path"], ledger.display().to_string(), "{info}");
+    assert_eq!(info["has_profiles"], false);
+    assert_eq!(app.ok("list_payments", json!({}))["total"], 0);
+    assert_eq!(app.ok("list_queue", json!({}))["total"], 0);
+    let port = on["base_url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://");
+    assert!(
+        std::net::TcpStream::connect(port.trim_end_matches('/')).is_err(),
+        "the sandbox still answers"
+    );
+    app.poll("sync_state", Value::Null, |s| {
+        s["status"]["running"] == true
+    });
+    // Back in: the same demo ledger, nothing imported twice, the refund still there.
+    let again = app.ok("demo_start", Value::Null);
+    assert_eq!(again["online"], true, "{again}");
+    assert_eq!(app.ok("list_payments", json!({"limit": 100}))["total"], 40);
+    let queue = app.ok("list_queue", json!({}));
+    assert_eq!(queue["operations"][0]["status"], "succeeded", "{queue}");
 }
 
 /// A second app on the ledger: its worker cannot take the sync lock and says why; once
-/// the first is paused (its worker stopped), `sync_resume` starts it. When the app starts
-/// on a ledger with the demo profile, the demo's sandbox comes back on its port.
+/// the first is paused (its worker stopped), `sync_resume` starts it. An app always starts
+/// on the merchant's ledger, also after the demo; starting the demo again reopens its
+/// ledger and stores its key again when the keyring lost it (a throwaway keyring).
 #[test]
 fn a_second_app_on_the_ledger_and_the_demo_after_a_restart() {
     let first = App::new();
     let on = first.ok("demo_start", Value::Null);
     assert_eq!(on["online"], true);
+    // As if the keyring were a throwaway one: the key is gone at the next start.
+    let removed = first.ok("remove_key", json!({"name": "demo"}));
+    assert_eq!(removed["key_stored"], false, "{removed}");
+    first.ok("demo_leave", Value::Null);
     let ledger = first.dir.path().join("ledger.sqlite3");
 
     let second = App::on_ledger(tempfile::tempdir().unwrap(), ledger.clone(), true, None);
     let blocked = second.poll("sync_state", Value::Null, |s| s["worker_error"].is_object());
     assert_eq!(blocked["worker_error"]["code"], "sync.running", "{blocked}");
     assert_eq!(blocked["status"]["running"], false);
-    // The first app's sandbox still holds the port: the second one's demo shows offline.
-    assert_eq!(second.ok("demo_status", Value::Null)["online"], false);
+    assert_eq!(second.ok("demo_status", Value::Null)["active"], false);
 
     first.ok("sync_pause", Value::Null);
-    first.ok("demo_set_online", json!({"online": false}));
     let resumed = second.ok("sync_resume", Value::Null);
     assert_eq!(resumed["status"]["running"], true, "{resumed}");
     assert_eq!(resumed["worker_error"], Value::Null);
     second.ok("sync_pause", Value::Null);
 
     let third = App::on_ledger(tempfile::tempdir().unwrap(), ledger, true, None);
-    let back = third.poll("demo_status", Value::Null, |s| s["online"] == true);
+    assert_eq!(third.ok("demo_status", Value::Null)["active"], false);
+    assert_eq!(third.ok("list_payments", json!({}))["total"], 0);
+    let back = third.ok("demo_start", Value::Null);
+    assert_eq!(back["online"], true, "{back}");
     assert_eq!(back["base_url"], on["base_url"], "the same port");
     assert_eq!(third.ok("list_payments", json!({}))["total"], 40);
+    assert_eq!(third.ok("profiles", Value::Null)[0]["key_stored"], true);
     third.wait_event("demo-status", |s| s["online"] == true);
+    third.ok("demo_leave", Value::Null);
 }
 
 #[test]

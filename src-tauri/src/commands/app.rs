@@ -20,9 +20,7 @@ pub async fn app_info(state: State<'_, Shared>) -> Reply<AppInfo> {
         Ok(AppInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             ledger_path: state
-                .config
-                .ledger_path
-                .as_ref()
+                .ledger_path()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             log_dir: state
@@ -32,7 +30,7 @@ pub async fn app_info(state: State<'_, Shared>) -> Reply<AppInfo> {
                 .map(|d| d.display().to_string()),
             smoke: state.config.smoke,
             has_profiles,
-            ledger_error: state.ledger.as_ref().err().cloned(),
+            ledger_error: state.ledger_error(),
         })
     })
     .await

@@ -1,4 +1,4 @@
-//! `demo_status`, `demo_start`, `demo_set_online` (the demo itself: `crate::demo`).
+//! `demo_status`, `demo_start`, `demo_leave`, `demo_set_online` (the demo itself: `crate::demo`).
 
 use tauri::State;
 
@@ -15,6 +15,12 @@ pub async fn demo_status(state: State<'_, Shared>) -> Reply<DemoStatus> {
 #[tauri::command]
 pub async fn demo_start(state: State<'_, Shared>) -> Reply<DemoStatus> {
     demo::start(&state).await
+}
+
+/// Back to the merchant's ledger (the demo's sandbox shut down).
+#[tauri::command]
+pub async fn demo_leave(state: State<'_, Shared>) -> Reply<DemoStatus> {
+    demo::leave(&state).await
 }
 
 #[tauri::command]

@@ -10,8 +10,9 @@ import type { ErrorView, ImportProgress, ImportSummary, SyncStatus } from './bin
  */
 export type AppInfo = { version: string, 
 /**
- * The ledger file (`DAFTAR_DB`, else the OS data directory); empty when there is
- * none (`ledger_error` says why).
+ * The ledger file open now: the merchant's (`DAFTAR_DB`, else the OS data
+ * directory), or the demo's own (`<stem>.demo.sqlite3`) while the demo runs; empty
+ * when there is none (`ledger_error` says why).
  */
 ledger_path: string, 
 /**
