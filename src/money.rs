@@ -2,6 +2,7 @@
 //! its own decimals. Parsing and formatting live only here, so no other module ever
 //! sees a float or an over-precise amount.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -166,9 +167,12 @@ impl Amount {
             decimals: currency.decimals(),
             example: currency.example(),
         };
-        let (negative, unsigned) = match text.strip_prefix('-') {
+        // A merchant typing in Arabic may use Arabic-Indic digits and decimal separator;
+        // errors still quote what was typed.
+        let ascii = to_ascii_digits(text);
+        let (negative, unsigned) = match ascii.strip_prefix('-') {
             Some(rest) => (true, rest),
-            None => (false, text),
+            None => (false, &*ascii),
         };
         let (int_part, frac_part) = match unsigned.split_once('.') {
             Some((i, f)) => (i, Some(f)),
@@ -298,6 +302,23 @@ impl fmt::Display for Amount {
     }
 }
 
+/// `text` with Arabic-Indic digits (U+0660–0669), Extended Arabic-Indic digits
+/// (U+06F0–06F9) and the Arabic decimal separator (U+066B) as their ASCII equivalents;
+/// borrowed unchanged when it has none.
+fn to_ascii_digits(text: &str) -> Cow<'_, str> {
+    let ascii = |c: char| match c {
+        '\u{0660}'..='\u{0669}' => char::from_digit(c as u32 - 0x0660, 10),
+        '\u{06F0}'..='\u{06F9}' => char::from_digit(c as u32 - 0x06F0, 10),
+        '\u{066B}' => Some('.'),
+        _ => None,
+    };
+    if text.chars().any(|c| ascii(c).is_some()) {
+        Cow::Owned(text.chars().map(|c| ascii(c).unwrap_or(c)).collect())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +344,55 @@ mod tests {
     }
 
     #[test]
+    fn arabic_indic_digits_and_separator_parse_as_their_ascii_equivalents() {
+        // Arabic-Indic digits with the Arabic decimal separator (U+066B).
+        assert_eq!(
+            kwd("\u{0662}\u{066B}\u{0665}").unwrap(),
+            kwd("2.5").unwrap()
+        );
+        assert_eq!(
+            kwd("\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}\u{0668}\u{0669}\u{0660}")
+                .unwrap()
+                .minor(),
+            1_234_567_890_000
+        );
+        // Extended Arabic-Indic (Persian/Urdu) digits, with an ASCII point.
+        assert_eq!(
+            kwd("\u{06F7}.\u{06F2}\u{06F5}").unwrap(),
+            kwd("7.25").unwrap()
+        );
+        assert_eq!(
+            Amount::parse_positive("\u{0661}\u{0660}", cur("SAR"))
+                .unwrap()
+                .to_string(),
+            "10.00"
+        );
+        // The same checks as ASCII: too precise, not positive, not a decimal; the error
+        // quotes what was typed.
+        match kwd("\u{0661}\u{066B}\u{0660}\u{0660}\u{0660}\u{0661}") {
+            Err(MoneyError::TooPrecise { value, .. }) => {
+                assert_eq!(value, "\u{0661}\u{066B}\u{0660}\u{0660}\u{0660}\u{0661}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            Amount::parse_positive("\u{0660}", Currency::KWD),
+            Err(MoneyError::NotPositive { .. })
+        ));
+        for text in [
+            "\u{066B}\u{0665}",
+            "\u{0665}\u{066B}",
+            "\u{0665}\u{066C}\u{0660}\u{0660}\u{0660}",
+            "\u{0665} ",
+        ] {
+            assert!(
+                matches!(kwd(text), Err(MoneyError::NotADecimal { .. })),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
     fn rejects_more_decimals_than_the_currency_has() {
         assert!(matches!(
             kwd("1.0001"),
@@ -342,7 +412,7 @@ mod tests {
     fn rejects_anything_that_is_not_a_plain_decimal() {
         for bad in [
             "1e3", "1,000", " 5", "5 ", "NaN", "nan", "inf", "", "-", ".", "5.", ".5", "+5", "--5",
-            "1.2.3", "0x10", "٥", "5.-1",
+            "1.2.3", "0x10", "5.-1",
         ] {
             let err = kwd(bad).unwrap_err();
             assert!(

@@ -332,3 +332,27 @@ fn a_lookup_that_names_no_payment_is_the_error_queue_returns() {
         assert_eq!(got, queued, "{lookup:?}");
     }
 }
+
+#[test]
+fn amounts_typed_in_arabic_indic_digits_queue_as_their_value() {
+    let mut env = Env::new();
+    env.add("paid-ar", "١٠", "paid");
+    // ٢٫٥ = 2.5 (Arabic-Indic digits, Arabic decimal separator); ۱ = 1 (Extended).
+    let preview = env
+        .ledger
+        .preview(&request("refund", "paid-ar", Some("٢٫٥")))
+        .unwrap();
+    assert_eq!(preview.as_deref(), Some("2.500"));
+    let queued = env
+        .ledger
+        .queue(&request("refund", "paid-ar", Some("۱")))
+        .unwrap();
+    assert_eq!(queued.operation.requested_amount.as_deref(), Some("1.000"));
+    assert_eq!(queued.balances.refundable, "9.000");
+    // Still refused beyond the balance, in any digits.
+    let refused = env
+        .ledger
+        .preview(&request("refund", "paid-ar", Some("٩٫٥")))
+        .unwrap_err();
+    assert_eq!(refused.view().code, "rules.refund_exceeds");
+}
