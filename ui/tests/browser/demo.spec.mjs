@@ -73,6 +73,12 @@ export const tests = [
       violations.push(...(await t.axe('ar receipt')))
       await page.locator(sel('receipt-print')).click()
       assert((await page.evaluate(() => window.__printed)) === 1, 'receipt-print did not call window.print()')
+      await t.closeDialog()
+
+      // Leaving the demo reopens the merchant's own (here empty) ledger: the first-run panel again.
+      await (await t.visible('demo-leave', 'the demo bar has no demo-leave')).click()
+      await t.visible('first-run', 'after demo-leave the empty ledger does not show the first-run panel')
+      assert((await page.locator(sel('demo-badge')).count()) === 0, 'the demo badge is still shown after leaving the demo')
       assert(violations.length === 0, `${violations.length} serious/critical axe violation(s):\n${violations.join('\n')}`)
     },
   },

@@ -168,7 +168,8 @@ export class MockBackend {
   private readonly ops: Op[] = []
   private readonly profiles: Profile[] = []
   private readonly offline = new Set<string>()
-  private demo: DemoStatus = { active: false, online: true, profile: null, base_url: null }
+  /** This is the demo's ledger (its profile `demo` talks to the sandbox). */
+  private demoLedger = false
   private paused = false
   private outstanding = 0
   private nextOpId = 1
@@ -751,7 +752,7 @@ export class MockBackend {
     if (!p.key_stored) return 'held'
     if (p.paused_reason) return 'paused'
     if (this.offline.has(p.name)) return 'offline'
-    return this.ops.some((op) => op.profile === p.name && op.attempts > 0) || this.demo.profile === p.name ? 'online' : 'unknown'
+    return this.ops.some((op) => op.profile === p.name && op.attempts > 0) || (this.demoLedger && p.name === 'demo') ? 'online' : 'unknown'
   }
 
   sync_state(): SyncState {
@@ -1123,39 +1124,29 @@ export class MockBackend {
     return { ok: true, error: null, checked_at }
   }
 
-  // --- the demo ---
+  // --- the demo (this ledger as the demo's own: see MockShell) ---
 
-  async demo_start(): Promise<DemoStatus> {
-    const taken = this.profiles.find((p) => p.name === 'demo' && p.base_url !== DEMO_BASE_URL)
-    if (taken) {
-      fail('demo.profile_taken', 'invalid_input', `a profile named demo exists for ${taken.base_url}: the demo needs that name`, null,
-        { profile: 'demo', base_url: taken.base_url })
+  /** What demo_start puts in a fresh demo ledger: the profile `demo` with its key, and the
+   *  sandbox's sample payments. */
+  seedDemo(): void {
+    if (this.profiles.some((p) => p.name === 'demo')) return
+    this.profiles.push({ name: 'demo', base_url: DEMO_BASE_URL, currency: 'KWD', created_at: iso(Date.now()), auth: 'api_key',
+      basic_user: null, key_stored: true, paused_reason: null, paused_at: null })
+    for (let k = 0; k < 12; k++) {
+      const minor = 2_500 + k * 1_750
+      this.newRec({
+        session_id: `demo${String(k + 1).padStart(4, '0')}a7c3e9f1b2d4c6e8f0a1b3c5d7e9f1a2b3c4`, order_no: `DEMO-${1001 + k}`, profile: 'demo',
+        currency: 'KWD', amount: money(minor), state: k % 4 === 3 ? 'authorized' : 'paid', hidden: false, source: 'ottu',
+        created_at: iso(Date.now() - (12 - k) * 3_600_000), customer_email: `guest${k + 1}@example.com`, customer_phone: null,
+      }, minor, 'import')
     }
-    if (!this.profiles.some((p) => p.name === 'demo')) {
-      this.profiles.push({ name: 'demo', base_url: DEMO_BASE_URL, currency: 'KWD', created_at: iso(Date.now()), auth: 'api_key',
-        basic_user: null, key_stored: true, paused_reason: null, paused_at: null })
-      for (let k = 0; k < 12; k++) {
-        const minor = 2_500 + k * 1_750
-        this.newRec({
-          session_id: `demo${String(k + 1).padStart(4, '0')}a7c3e9f1b2d4c6e8f0a1b3c5d7e9f1a2b3c4`, order_no: `DEMO-${1001 + k}`, profile: 'demo',
-          currency: 'KWD', amount: money(minor), state: k % 4 === 3 ? 'authorized' : 'paid', hidden: false, source: 'ottu',
-          created_at: iso(Date.now() - (12 - k) * 3_600_000), customer_email: `guest${k + 1}@example.com`, customer_phone: null,
-        }, minor, 'import')
-      }
-    }
-    this.demo = { active: true, online: true, profile: 'demo', base_url: DEMO_BASE_URL }
-    this.offline.delete('demo')
-    await emit('demo-status', this.demo)
-    return { ...this.demo }
+    this.demoLedger = true
   }
 
-  async demo_set_online(req: { online: boolean }): Promise<DemoStatus> {
-    if (!this.demo.active) fail('demo.not_started', 'invalid_input', 'the demo is not running: start it first', null, {})
-    this.demo = { ...this.demo, online: req.online }
-    await emit('demo-status', this.demo)
-    await this.emitSync(req.online ? { event: 'online', profile: 'demo' } : { event: 'offline', retry_in_ms: 5_000, profile: 'demo' })
-    if (req.online) this.wake()
-    return { ...this.demo }
+  /** The sandbox going away or coming back: what the worker then reports, and a wake. */
+  async setDemoOnline(online: boolean): Promise<void> {
+    await this.emitSync(online ? { event: 'online', profile: 'demo' } : { event: 'offline', retry_in_ms: 5_000, profile: 'demo' })
+    if (online) this.wake()
   }
 
   // --- the dispatcher ---
@@ -1180,7 +1171,8 @@ export class MockBackend {
     switch (cmd) {
       case 'app_info':
         result = {
-          version: '0.1.0-mock', ledger_path: '/home/merchant/.local/share/daftar/ledger.sqlite', log_dir: null, smoke: false,
+          version: '0.1.0-mock', log_dir: null, smoke: false,
+          ledger_path: `/home/merchant/.local/share/daftar/ledger${this.demo.active ? '.demo' : ''}.sqlite3`,
           has_profiles: this.profiles.length > 0, ledger_error: null,
         } satisfies AppInfo
         break
@@ -1210,6 +1202,7 @@ export class MockBackend {
       case 'test_connection': result = this.test_connection(r); break
       case 'demo_status': result = { ...this.demo }; break
       case 'demo_start': result = await this.demo_start(); break
+      case 'demo_leave': result = await this.demo_leave(); break
       case 'demo_set_online': result = await this.demo_set_online(r); break
       case 'smoke_painted': result = null; break
       default:
@@ -1257,9 +1250,78 @@ export class MockBackend {
   }
 }
 
-/** What a test reaches as `window.__mock`. */
+/** The shell around the ledgers: the merchant's, and the demo's own, which demo_start
+ *  switches to and demo_leave back from (src-tauri/src/demo.rs). Ledger commands go to
+ *  the current one; the demo's commands are the shell's. */
+export class MockShell {
+  readonly options: MockOptions
+  readonly main: MockBackend
+  /** Commands called, by name, whichever ledger answered. */
+  readonly calls: Record<string, number> = {}
+  private demoLedger: MockBackend | null = null
+  private inDemo = false
+  private online = true
+
+  constructor(options: MockOptions) {
+    this.options = options
+    this.main = new MockBackend(options)
+  }
+
+  get current(): MockBackend {
+    return this.inDemo && this.demoLedger ? this.demoLedger : this.main
+  }
+
+  status(): DemoStatus {
+    return this.inDemo
+      ? { active: true, online: this.online, profile: 'demo', base_url: DEMO_BASE_URL }
+      : { active: false, online: false, profile: null, base_url: null }
+  }
+
+  private async announce(): Promise<DemoStatus> {
+    const status = this.status()
+    await emit('demo-status', status)
+    return status
+  }
+
+  async handle(cmd: string, args: Record<string, unknown> | undefined): Promise<unknown> {
+    this.calls[cmd] = (this.calls[cmd] ?? 0) + 1
+    switch (cmd) {
+      case 'demo_status':
+        return this.status()
+      case 'demo_start': {
+        if (this.inDemo) return this.status()
+        if (!this.demoLedger) {
+          this.demoLedger = new MockBackend({ ...this.options, empty: true, seed_queue: false })
+          this.demoLedger.seedDemo()
+        }
+        this.inDemo = true
+        this.online = true
+        await this.demoLedger.setDemoOnline(true)
+        return this.announce()
+      }
+      case 'demo_leave':
+        if (!this.inDemo) return this.status()
+        this.inDemo = false
+        return this.announce()
+      case 'demo_set_online': {
+        if (!this.inDemo || !this.demoLedger) {
+          throw { code: 'demo.not_started', kind: 'invalid_input', message: 'the demo is not running: start it first', field: null, params: {} } satisfies ErrorView
+        }
+        this.online = (args?.['request'] as { online: boolean }).online
+        const status = await this.announce()
+        await this.demoLedger.setDemoOnline(this.online)
+        return status
+      }
+      default:
+        return this.current.handle(cmd, args)
+    }
+  }
+}
+
+/** What a test reaches as `window.__mock` (the ledger the app is on now). */
 export type MockControl = {
-  backend: MockBackend
+  shell: MockShell
+  readonly backend: MockBackend
   emitEvent(name: string, payload: unknown): Promise<void>
   calls: Record<string, number>
   paymentsIn(state: PaymentState, count?: number): string[]
@@ -1272,15 +1334,18 @@ declare global {
   }
 }
 
-export function installMockBackend(options: Partial<MockOptions> = {}): MockBackend {
-  const backend = new MockBackend({ ...DEFAULT_OPTIONS, ...options })
-  mockIPC((cmd, args) => backend.handle(cmd, args as Record<string, unknown> | undefined), { shouldMockEvents: true })
+export function installMockBackend(options: Partial<MockOptions> = {}): MockShell {
+  const shell = new MockShell({ ...DEFAULT_OPTIONS, ...options })
+  mockIPC((cmd, args) => shell.handle(cmd, args as Record<string, unknown> | undefined), { shouldMockEvents: true })
   window.__mock = {
-    backend,
-    emitEvent: (name, payload) => backend.emitEvent(name, payload),
-    calls: backend.calls,
-    paymentsIn: (state, count) => backend.paymentsIn(state, count),
-    operations: () => backend.operations(),
+    shell,
+    get backend() {
+      return shell.current
+    },
+    emitEvent: (name, payload) => shell.current.emitEvent(name, payload),
+    calls: shell.calls,
+    paymentsIn: (state, count) => shell.current.paymentsIn(state, count),
+    operations: () => shell.current.operations(),
   }
-  return backend
+  return shell
 }
