@@ -1172,8 +1172,8 @@ export class MockBackend {
       case 'app_info':
         result = {
           version: '0.1.0-mock', log_dir: null, smoke: false,
-          ledger_path: `/home/merchant/.local/share/daftar/ledger${this.demo.active ? '.demo' : ''}.sqlite3`,
-          has_profiles: this.profiles.length > 0, ledger_error: null,
+          ledger_path: `/home/merchant/.local/share/daftar/ledger${this.demoLedger ? '.demo' : ''}.sqlite3`,
+          has_profiles: this.profiles.length > 0, ledger_error: null, keyring_ephemeral: false,
         } satisfies AppInfo
         break
       case 'list_payments': result = this.list_payments(r ?? {}); break
@@ -1200,10 +1200,6 @@ export class MockBackend {
       case 'set_key': result = this.set_key(r); break
       case 'remove_key': result = this.remove_key(r); break
       case 'test_connection': result = this.test_connection(r); break
-      case 'demo_status': result = { ...this.demo }; break
-      case 'demo_start': result = await this.demo_start(); break
-      case 'demo_leave': result = await this.demo_leave(); break
-      case 'demo_set_online': result = await this.demo_set_online(r); break
       case 'smoke_painted': result = null; break
       default:
         fail('app.unknown_command', 'internal', `the mock backend has no command '${cmd}'`, null, { command: cmd })
