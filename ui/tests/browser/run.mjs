@@ -20,7 +20,9 @@ const UI = resolve(HERE, '../..')
 const REPO = resolve(UI, '..')
 // Beside cargo's output, as e2e/run.sh does (CARGO_TARGET_DIR when set).
 const TARGET = process.env.CARGO_TARGET_DIR ? resolve(REPO, process.env.CARGO_TARGET_DIR) : join(REPO, 'target')
-const DIST = join(TARGET, 'ui-mock-dist')
+// One build per run: two runs at once (a person and scripts/test.sh) must not serve each
+// other's half-written files. Removed at the end.
+const DIST = join(TARGET, 'ui-mock-dist', `run-${process.pid}`)
 const ARTIFACTS = join(TARGET, 'ui-artifacts')
 const RESULTS = join(HERE, 'results')
 const CHROMIUM = process.env.DAFTAR_CHROMIUM || '/usr/bin/chromium'
@@ -138,6 +140,7 @@ for (const test of chosen) {
 
 await browser.close()
 server.close()
+await rm(DIST, { recursive: true, force: true })
 
 const failed = outcomes.filter((o) => !o.ok)
 console.log(`\n${outcomes.length - failed.length} passed, ${failed.length} failed; build ${buildMs} ms, total ${Date.now() - started} ms`)
