@@ -35,7 +35,7 @@ globalThis.ResizeObserver ??= class {
 const storeBusy = { code: 'store.busy', kind: 'unavailable' as const, message: 'busy', field: null, params: {} }
 
 beforeEach(() => {
-  vi.mocked(ipc.appInfo).mockResolvedValue({ version: '1', ledger_path: '/data/ledger.db', log_dir: null, smoke: false, has_profiles: true, ledger_error: null })
+  vi.mocked(ipc.appInfo).mockResolvedValue({ version: '1', ledger_path: '/data/ledger.db', log_dir: null, smoke: false, has_profiles: true, ledger_error: null, keyring_ephemeral: false })
   vi.mocked(ipc.syncState).mockResolvedValue({
     paused_by_merchant: false,
     worker_error: null,
@@ -63,7 +63,7 @@ describe('App', () => {
   })
 
   it('shows why the ledger could not be opened, and that the worker is not sending', async () => {
-    vi.mocked(ipc.appInfo).mockResolvedValue({ version: '1', ledger_path: '/data/ledger.db', log_dir: null, smoke: false, has_profiles: true, ledger_error: storeBusy })
+    vi.mocked(ipc.appInfo).mockResolvedValue({ version: '1', ledger_path: '/data/ledger.db', log_dir: null, smoke: false, has_profiles: true, ledger_error: storeBusy, keyring_ephemeral: false })
     vi.mocked(ipc.syncState).mockResolvedValue({
       paused_by_merchant: false,
       worker_error: { ...storeBusy, code: 'sync.running' },

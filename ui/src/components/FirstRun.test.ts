@@ -30,7 +30,7 @@ describe('FirstRun', () => {
   it('starts the demo with the button disabled meanwhile, then leaves the first-run state', async () => {
     let finish: (d: DemoStatus) => void = () => undefined
     vi.mocked(ipc.demoStart).mockReturnValue(new Promise((r) => (finish = r)))
-    vi.mocked(ipc.appInfo).mockResolvedValue({ version: '1', ledger_path: '/l.db', log_dir: null, smoke: false, has_profiles: true, ledger_error: null })
+    vi.mocked(ipc.appInfo).mockResolvedValue({ version: '1', ledger_path: '/l.db', log_dir: null, smoke: false, has_profiles: true, ledger_error: null, keyring_ephemeral: false })
     render(FirstRun)
     const start = screen.getByTestId('demo-start') as HTMLButtonElement
     await fireEvent.click(start)

@@ -31,7 +31,7 @@ beforeEach(() => {
   setLanguage('en')
   settings.digits = 'latn'
   vi.mocked(ipc.profiles).mockResolvedValue([profile()])
-  vi.mocked(ipc.appInfo).mockResolvedValue({ version: '0.9.0', ledger_path: '/home/me/.local/share/daftar/ledger.db', log_dir: null, smoke: false, has_profiles: true, ledger_error: null })
+  vi.mocked(ipc.appInfo).mockResolvedValue({ version: '0.9.0', ledger_path: '/home/me/.local/share/daftar/ledger.db', log_dir: null, smoke: false, has_profiles: true, ledger_error: null, keyring_ephemeral: false })
 })
 
 describe('Settings', () => {

@@ -65,4 +65,27 @@ export const tests = [
       await t.visible('payments-empty', 'an empty ledger with a profile shows no payments-empty state')
     },
   },
+  {
+    name: 'a throwaway keyring: a banner says keys saved now are lost at exit, in English and Arabic, over the key form',
+    async run(t) {
+      const page = await t.open({ query: { ephemeral: 1 } })
+      for (const lang of ['en', 'ar']) {
+        if (lang === 'ar') await t.setLanguage('ar')
+        await t.go('settings')
+        await t.visible('key-form', `${lang}: Settings shows no key-form`)
+        const banner = await t.visible('keyring-ephemeral', `${lang}: no keyring-ephemeral banner on Settings with a throwaway keyring`)
+        await until(async () => {
+          const text = await banner.innerText()
+          return lang === 'ar' ? /[\u0621-\u064a]/.test(text) : /until Daftar closes/.test(text)
+        }, `${lang}: the banner does not say it in ${lang}: ${await banner.innerText()}`)
+        await t.shot(`${lang}-settings-keyring-ephemeral`)
+        const violations = await t.axe(`${lang} keyring banner`)
+        assert(violations.length === 0, `${violations.length} serious/critical axe violation(s):\n${violations.join('\n')}`)
+      }
+      await page.close()
+      const plain = await t.open({})
+      await t.visible('payments-list')
+      assert((await plain.locator(sel('keyring-ephemeral')).count()) === 0, 'the banner shows with the system keyring')
+    },
+  },
 ]

@@ -60,6 +60,8 @@ export type MockOptions = {
   step_ms: number
   /** Seed a few operations in every status (stale, blocked, failed...). */
   seed_queue: boolean
+  /** app_info.keyring_ephemeral: a throwaway keyring (keys lost at exit). */
+  keyring_ephemeral?: boolean
 }
 
 export const DEFAULT_OPTIONS: MockOptions = {
@@ -1173,7 +1175,7 @@ export class MockBackend {
         result = {
           version: '0.1.0-mock', log_dir: null, smoke: false,
           ledger_path: `/home/merchant/.local/share/daftar/ledger${this.demoLedger ? '.demo' : ''}.sqlite3`,
-          has_profiles: this.profiles.length > 0, ledger_error: null, keyring_ephemeral: false,
+          has_profiles: this.profiles.length > 0, ledger_error: null, keyring_ephemeral: this.options.keyring_ephemeral ?? false,
         } satisfies AppInfo
         break
       case 'list_payments': result = this.list_payments(r ?? {}); break

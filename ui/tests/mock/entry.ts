@@ -1,5 +1,5 @@
 // The browser tests' page: install the fake backend, then start the real app unchanged.
-// Options come from the query string: ?payments=1000000&seed=9&empty=1&latency=2&worker=1&step=120&queue=0
+// Options come from the query string: ?payments=1000000&seed=9&empty=1&latency=2&worker=1&step=120&queue=0&ephemeral=1
 import { DEFAULT_OPTIONS, installMockBackend, type MockOptions } from './backend'
 
 const q = new URLSearchParams(window.location.search)
@@ -19,6 +19,7 @@ const options: MockOptions = {
   worker: flag('worker', DEFAULT_OPTIONS.worker),
   step_ms: num('step', DEFAULT_OPTIONS.step_ms),
   seed_queue: flag('queue', DEFAULT_OPTIONS.seed_queue),
+  keyring_ephemeral: flag('ephemeral', false),
 }
 installMockBackend(options)
 await import('../../src/main')
