@@ -14,6 +14,7 @@ if [ -n "${DAFTAR_KEYRING_DIR:-}" ] || dbus-send --session --dest=org.freedeskto
     string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'; then
   exec "$@"
 fi
+export DAFTAR_KEYRING_EPHEMERAL=1
 if [ "$(uname -s)" != Linux ]; then
   exec "$here/keyring-session.sh" "$@"
 fi

@@ -26,6 +26,10 @@ pub struct AppInfo {
     pub has_profiles: bool,
     /// Why the ledger could not be opened (every ledger command then fails with it).
     pub ledger_error: Option<ErrorView>,
+    /// The keyring is a throwaway one (`DAFTAR_KEYRING_EPHEMERAL=1`, set by
+    /// `scripts/with-keyring.sh` when no system keyring was found): keys saved now are
+    /// lost when the app closes.
+    pub keyring_ephemeral: bool,
 }
 
 /// The sync worker as the merchant sees it: paused by them, and what it is doing.

@@ -151,6 +151,11 @@ pub fn on_exit<R: Runtime>(app: &tauri::AppHandle<R>, event: &RunEvent) {
     }
 }
 
+/// `DAFTAR_KEYRING_EPHEMERAL=1`: the run script started a throwaway keyring for this run.
+fn keyring_ephemeral(value: Option<std::ffi::OsString>) -> bool {
+    value.is_some_and(|v| v == "1")
+}
+
 /// The real app: config from the environment, logs, the window.
 pub fn run() -> std::process::ExitCode {
     smoke::mark_start();
@@ -165,6 +170,7 @@ pub fn run() -> std::process::ExitCode {
         log_dir: logging.dir.clone(),
         smoke: smoke::enabled(),
         start_sync: true,
+        keyring_ephemeral: keyring_ephemeral(std::env::var_os("DAFTAR_KEYRING_EPHEMERAL")),
     };
     match builder(tauri::Builder::default(), config).build(context()) {
         Ok(app) => {
@@ -177,5 +183,15 @@ pub fn run() -> std::process::ExitCode {
             eprintln!("daftar-app: cannot start: {error}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_one_says_the_keyring_is_a_throwaway() {
+        assert!(super::keyring_ephemeral(Some("1".into())));
+        assert!(!super::keyring_ephemeral(Some("0".into())));
+        assert!(!super::keyring_ephemeral(None));
     }
 }

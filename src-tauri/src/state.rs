@@ -31,6 +31,8 @@ pub struct AppConfig {
     pub smoke: bool,
     /// Start the sync worker with the app (tests of a single command may leave it off).
     pub start_sync: bool,
+    /// `DAFTAR_KEYRING_EPHEMERAL=1`: the keyring lives only as long as this run.
+    pub keyring_ephemeral: bool,
 }
 
 /// A std mutex's guard even after a panic elsewhere: the data behind these locks (a

@@ -26,6 +26,7 @@ fn a_profile_a_key_an_import_a_refund_synced() {
     let info = app.ok("app_info", Value::Null);
     assert_eq!(info["has_profiles"], false);
     assert_eq!(info["ledger_error"], Value::Null);
+    assert_eq!(info["keyring_ephemeral"], false);
 
     let added = app.ok(
         "add_profile",
@@ -275,6 +276,7 @@ fn a_ledger_that_cannot_be_opened_is_every_command_s_error() {
         log_dir: None,
         smoke: false,
         start_sync: true,
+        keyring_ephemeral: true,
     };
     let app = daftar_app::builder(tauri::test::mock_builder(), config.clone())
         .build(tauri::test::mock_context(tauri::test::noop_assets()))
@@ -289,6 +291,7 @@ fn a_ledger_that_cannot_be_opened_is_every_command_s_error() {
         dir,
     };
     let info = app.ok("app_info", Value::Null);
+    assert_eq!(info["keyring_ephemeral"], true, "{info}");
     let code = info["ledger_error"]["code"].clone();
     assert!(
         code.as_str().is_some_and(|c| c.starts_with("store.")),

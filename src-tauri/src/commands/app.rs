@@ -31,6 +31,7 @@ pub async fn app_info(state: State<'_, Shared>) -> Reply<AppInfo> {
             smoke: state.config.smoke,
             has_profiles,
             ledger_error: state.ledger_error(),
+            keyring_ephemeral: state.config.keyring_ephemeral,
         })
     })
     .await

@@ -59,6 +59,7 @@ impl App {
             log_dir: None,
             smoke: false,
             start_sync,
+            keyring_ephemeral: false,
         };
         let context = context.unwrap_or_else(|| mock_context(noop_assets()));
         let app = daftar_app::builder(mock_builder(), config.clone())

@@ -30,7 +30,13 @@ has_profiles: boolean,
 /**
  * Why the ledger could not be opened (every ledger command then fails with it).
  */
-ledger_error: ErrorView | null, };
+ledger_error: ErrorView | null, 
+/**
+ * The keyring is a throwaway one (`DAFTAR_KEYRING_EPHEMERAL=1`, set by
+ * `scripts/with-keyring.sh` when no system keyring was found): keys saved now are
+ * lost when the app closes.
+ */
+keyring_ephemeral: boolean, };
 
 /**
  * The sync worker as the merchant sees it: paused by them, and what it is doing.
