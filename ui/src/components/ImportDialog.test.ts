@@ -54,7 +54,7 @@ describe('ImportDialog', () => {
       error: null,
       summary: {
         added: 1, updated: 0, unchanged: 0,
-        failed: [{ session_id: 'bbb222', error: 'Ottu has no payment with this session id' }], failed_count: 1,
+        failed: [{ session_id: 'bbb222', error: 'Ottu has no payment with this session id', code: 'not_found', params: { what: 'payment' } }], failed_count: 1,
         rejected: [], rejected_count: 0,
         stopped: { reason: 'interrupted', code: 'interrupted', message: 'interrupted', line: null, session_id: 'ccc333' },
       },
@@ -62,6 +62,7 @@ describe('ImportDialog', () => {
     const result = await screen.findByTestId('import-result')
     const items = [...result.querySelectorAll('li')].map((li) => [li.querySelector('bdi')?.textContent, li.dataset.ok])
     expect(items).toEqual([['aaa111', 'true'], ['bbb222', 'false'], ['ccc333', 'false']])
+    expect(result.querySelectorAll('li')[1]!.textContent).toContain('Ottu has no payment with this session ID.')
     expect(result.textContent).toContain('The import was cancelled.')
     expect(ondone).toHaveBeenCalledTimes(1)
     expect(screen.queryByTestId('import-cancel')).toBeNull()
@@ -95,8 +96,9 @@ describe('ImportDialog', () => {
           added: 0, updated: 0, unchanged: 0,
           failed: [
             { session_id: 'aaa111', error: 'Ottu could not be reached', code: 'ottu.offline', params: {} },
-            { session_id: 'bbb222', error: 'something only in English' },
-          ] as ImportFailure[],
+            // A code this UI has no words for (a newer core): the English, marked as such.
+            { session_id: 'bbb222', error: 'something only in English', code: 'ottu.brand_new', params: {} },
+          ] satisfies ImportFailure[],
           failed_count: 2, rejected: [], rejected_count: 0, stopped: null,
         },
       })

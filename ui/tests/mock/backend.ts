@@ -977,7 +977,7 @@ export class MockBackend {
       }
       handled++
       if (id.toLowerCase().startsWith('missing')) {
-        summary.failed.push({ session_id: id, error: 'Ottu has no payment with this session id' })
+        summary.failed.push({ session_id: id, error: 'Ottu has no payment with this session id', code: 'not_found', params: { what: 'payment' } })
         summary.failed_count++
       } else if (this.records.has(id) || this.added.some((r) => r.view.session_id === id)) summary.unchanged++
       else {
