@@ -80,6 +80,14 @@ export const tests = [
         }, `${lang}: the banner does not say it in ${lang}: ${await banner.innerText()}`)
         await t.shot(`${lang}-settings-keyring-ephemeral`)
         const violations = await t.axe(`${lang} keyring banner`)
+        // Forgetting the stored key asks first; "no" keeps it.
+        await (await t.visible('key-forget', `${lang}: a stored key offers no key-forget`)).click()
+        await t.visible('confirm-yes', `${lang}: key-forget asked for no confirmation`)
+        await t.shot(`${lang}-settings-forget-key-confirm`)
+        violations.push(...(await t.axe(`${lang} forget key confirmation`)))
+        await page.locator(sel('confirm-no')).click()
+        await until(async () => (await page.locator(sel('confirm-yes')).count()) === 0, `${lang}: confirm-no did not close the confirmation`)
+        await t.visible('key-stored', `${lang}: the key is no longer stored after answering no`)
         assert(violations.length === 0, `${violations.length} serious/critical axe violation(s):\n${violations.join('\n')}`)
       }
       await page.close()
