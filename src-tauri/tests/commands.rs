@@ -492,3 +492,21 @@ fn a_worker_blocked_at_launch_starts_by_itself_later() {
         s["status"]["running"] == true && s["worker_error"].is_null()
     });
 }
+
+/// A request without the command's shape (the window's bug) is still an `ErrorView`:
+/// `app.bad_request`, naming the command, not Tauri's plain text.
+#[test]
+fn a_request_without_the_command_s_shape_is_an_error_view() {
+    let app = App::with(false, None);
+    for (cmd, request) in [
+        ("list_payments", Some(json!({"limit": "many"}))),
+        ("import_start", Some(json!({"profile": "shop"}))),
+        ("set_key", Some(json!({"profile": "shop", "secret": 42}))),
+        ("demo_set_online", None),
+    ] {
+        let error = app.call(cmd, request).unwrap_err();
+        assert_eq!(error["code"], "app.bad_request", "{cmd}: {error}");
+        assert_eq!(error["kind"], "internal", "{error}");
+        assert!(error["message"].as_str().unwrap().contains(cmd), "{error}");
+    }
+}

@@ -141,6 +141,7 @@ pub const CODES: &[Code] = &[
     c("usage.invalid", InvalidInput, "Any other command-line error."),
     // The desktop app's own (src-tauri/).
     c("app.task_failed", Internal, "A background task of the desktop app stopped unexpectedly: a bug to report."),
+    c("app.bad_request", Internal, "The desktop app's window sent a request without the command's shape: a bug to report."),
     c("demo.start_failed", Unavailable, "The demo's Ottu sandbox cannot start (its port is taken, its state file unusable)."),
     c("demo.not_started", InvalidInput, "The demo is not running: start it first."),
     c("demo.profile_taken", InvalidInput, "A profile named demo exists for another server: the demo needs that name."),

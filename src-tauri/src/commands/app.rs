@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tauri::State;
 
-use super::Reply;
+use super::{Reply, Req};
 use crate::contract::{AppInfo, Painted};
 use crate::smoke;
 use crate::state::{Shared, blocking, lock};
@@ -40,7 +40,8 @@ pub async fn app_info(state: State<'_, Shared>) -> Reply<AppInfo> {
 /// Smoke mode: the first screen is drawn; prints the time and quits. Does nothing
 /// otherwise.
 #[tauri::command]
-pub fn smoke_painted(state: State<'_, Shared>, request: Painted) -> Reply<()> {
+pub fn smoke_painted(state: State<'_, Shared>, request: Req<Painted>) -> Reply<()> {
+    let request = request.get()?;
     if state.config.smoke {
         smoke::painted(&state.ui, request.rows);
     }

@@ -2,7 +2,7 @@
 
 use tauri::State;
 
-use super::Reply;
+use super::{Reply, Req};
 use crate::contract::{DemoOnline, DemoStatus};
 use crate::demo;
 use crate::state::Shared;
@@ -24,6 +24,10 @@ pub async fn demo_leave(state: State<'_, Shared>) -> Reply<DemoStatus> {
 }
 
 #[tauri::command]
-pub async fn demo_set_online(state: State<'_, Shared>, request: DemoOnline) -> Reply<DemoStatus> {
+pub async fn demo_set_online(
+    state: State<'_, Shared>,
+    request: Req<DemoOnline>,
+) -> Reply<DemoStatus> {
+    let request = request.get()?;
     demo::set_online(&state, request.online).await
 }

@@ -5,19 +5,24 @@ use daftar::ledger::{
 };
 use tauri::State;
 
-use super::Reply;
+use super::{Reply, Req};
 use crate::state::{Shared, with_ledger};
 
 #[tauri::command]
-pub async fn list_payments(state: State<'_, Shared>, request: PaymentQuery) -> Reply<PaymentPage> {
+pub async fn list_payments(
+    state: State<'_, Shared>,
+    request: Req<PaymentQuery>,
+) -> Reply<PaymentPage> {
+    let request = request.get()?;
     with_ledger(&state, move |l| l.list_payments(&request)).await
 }
 
 #[tauri::command]
 pub async fn show_payment(
     state: State<'_, Shared>,
-    request: PaymentLookup,
+    request: Req<PaymentLookup>,
 ) -> Reply<PaymentDetail> {
+    let request = request.get()?;
     with_ledger(&state, move |l| l.show_payment(&request)).await
 }
 
@@ -26,12 +31,17 @@ pub async fn show_payment(
 #[tauri::command]
 pub async fn payment_actions(
     state: State<'_, Shared>,
-    request: PaymentLookup,
+    request: Req<PaymentLookup>,
 ) -> Reply<Vec<ActionView>> {
+    let request = request.get()?;
     with_ledger(&state, move |l| l.payment_actions(&request)).await
 }
 
 #[tauri::command]
-pub async fn add_payment(state: State<'_, Shared>, request: PaymentInput) -> Reply<PaymentDetail> {
+pub async fn add_payment(
+    state: State<'_, Shared>,
+    request: Req<PaymentInput>,
+) -> Reply<PaymentDetail> {
+    let request = request.get()?;
     with_ledger(&state, move |l| l.add_payment(&request)).await
 }

@@ -7,7 +7,7 @@ use daftar::ledger::{ConnectionCheck, ProfileChange, ProfileChanged, ProfileDeta
 use daftar::secrets::Credential;
 use tauri::State;
 
-use super::Reply;
+use super::{Reply, Req};
 use crate::contract::{KeySecret, NewProfile, ProfileRef, SetKeyRequest};
 use crate::state::{Shared, with_ledger};
 
@@ -24,7 +24,11 @@ pub async fn profiles(state: State<'_, Shared>) -> Reply<Vec<ProfileDetail>> {
 }
 
 #[tauri::command]
-pub async fn add_profile(state: State<'_, Shared>, request: NewProfile) -> Reply<ProfileDetail> {
+pub async fn add_profile(
+    state: State<'_, Shared>,
+    request: Req<NewProfile>,
+) -> Reply<ProfileDetail> {
+    let request = request.get()?;
     with_ledger(&state, move |l| {
         l.add_profile(&request.name, &request.base_url, &request.currency)?;
         l.profile_show(&request.name)
@@ -35,20 +39,29 @@ pub async fn add_profile(state: State<'_, Shared>, request: NewProfile) -> Reply
 #[tauri::command]
 pub async fn set_profile(
     state: State<'_, Shared>,
-    request: ProfileChange,
+    request: Req<ProfileChange>,
 ) -> Reply<ProfileChanged> {
+    let request = request.get()?;
     let changed = with_ledger(&state, move |l| l.set_profile(&request)).await?;
     state.wake_sync();
     Ok(changed)
 }
 
 #[tauri::command]
-pub async fn remove_profile(state: State<'_, Shared>, request: ProfileRef) -> Reply<ProfileView> {
+pub async fn remove_profile(
+    state: State<'_, Shared>,
+    request: Req<ProfileRef>,
+) -> Reply<ProfileView> {
+    let request = request.get()?;
     with_ledger(&state, move |l| l.remove_profile(&request.name)).await
 }
 
 #[tauri::command]
-pub async fn set_key(state: State<'_, Shared>, request: SetKeyRequest) -> Reply<ProfileDetail> {
+pub async fn set_key(
+    state: State<'_, Shared>,
+    request: Req<SetKeyRequest>,
+) -> Reply<ProfileDetail> {
+    let request = request.get()?;
     let SetKeyRequest {
         profile,
         basic_user,
@@ -67,7 +80,11 @@ pub async fn set_key(state: State<'_, Shared>, request: SetKeyRequest) -> Reply<
 }
 
 #[tauri::command]
-pub async fn remove_key(state: State<'_, Shared>, request: ProfileRef) -> Reply<ProfileDetail> {
+pub async fn remove_key(
+    state: State<'_, Shared>,
+    request: Req<ProfileRef>,
+) -> Reply<ProfileDetail> {
+    let request = request.get()?;
     with_ledger(&state, move |l| l.remove_key(&request.name)).await
 }
 
@@ -76,8 +93,9 @@ pub async fn remove_key(state: State<'_, Shared>, request: ProfileRef) -> Reply<
 #[tauri::command]
 pub async fn test_connection(
     state: State<'_, Shared>,
-    request: ProfileRef,
+    request: Req<ProfileRef>,
 ) -> Reply<ConnectionCheck> {
+    let request = request.get()?;
     let job = with_ledger(&state, move |l| l.connection_check(&request.name)).await?;
     Ok(job.run_async().await)
 }

@@ -6,32 +6,45 @@ use daftar::ledger::{
 };
 use tauri::State;
 
-use super::Reply;
+use super::{Reply, Req};
 use crate::contract::{DropRequest, OperationRef};
 use crate::state::{Shared, with_ledger};
 
 #[tauri::command]
 pub async fn preview_operation(
     state: State<'_, Shared>,
-    request: QueueRequest,
+    request: Req<QueueRequest>,
 ) -> Reply<Option<String>> {
+    let request = request.get()?;
     with_ledger(&state, move |l| l.preview(&request)).await
 }
 
 #[tauri::command]
-pub async fn queue_operation(state: State<'_, Shared>, request: QueueRequest) -> Reply<QueuedView> {
+pub async fn queue_operation(
+    state: State<'_, Shared>,
+    request: Req<QueueRequest>,
+) -> Reply<QueuedView> {
+    let request = request.get()?;
     let queued = with_ledger(&state, move |l| l.queue(&request)).await?;
     state.wake_sync();
     Ok(queued)
 }
 
 #[tauri::command]
-pub async fn list_queue(state: State<'_, Shared>, request: QueueQuery) -> Reply<OperationPage> {
+pub async fn list_queue(
+    state: State<'_, Shared>,
+    request: Req<QueueQuery>,
+) -> Reply<OperationPage> {
+    let request = request.get()?;
     with_ledger(&state, move |l| l.queue_list(&request)).await
 }
 
 #[tauri::command]
-pub async fn retry_operation(state: State<'_, Shared>, request: RetryRequest) -> Reply<QueuedView> {
+pub async fn retry_operation(
+    state: State<'_, Shared>,
+    request: Req<RetryRequest>,
+) -> Reply<QueuedView> {
+    let request = request.get()?;
     let queued = with_ledger(&state, move |l| l.retry_operation(&request)).await?;
     state.wake_sync();
     Ok(queued)
@@ -40,8 +53,9 @@ pub async fn retry_operation(state: State<'_, Shared>, request: RetryRequest) ->
 #[tauri::command]
 pub async fn resend_operation(
     state: State<'_, Shared>,
-    request: OperationRef,
+    request: Req<OperationRef>,
 ) -> Reply<OperationView> {
+    let request = request.get()?;
     let view = with_ledger(&state, move |l| l.resend_operation(request.id)).await?;
     state.wake_sync();
     Ok(view)
@@ -50,8 +64,9 @@ pub async fn resend_operation(
 #[tauri::command]
 pub async fn drop_operation(
     state: State<'_, Shared>,
-    request: DropRequest,
+    request: Req<DropRequest>,
 ) -> Reply<OperationView> {
+    let request = request.get()?;
     with_ledger(&state, move |l| {
         l.drop_operation(request.id, request.reason.as_deref())
     })
