@@ -30,12 +30,13 @@ use tokio::runtime::Handle;
 use super::lines::{IdLine, IdLines, RejectedLine};
 use super::window::{self, Next, Sink, StopCause, StopReason};
 use crate::connect::{self, ConnectError, Remote};
-use crate::error::{Error, FieldContext, Result};
+use crate::error::{Error, FieldContext, Params, Result};
 use crate::ledger::Ledger;
 use crate::limits::{IMPORT_BATCH_PAYMENTS, IMPORT_MAX_IDS, IMPORT_MAX_LISTED};
 use crate::model::{
     ChildState, NewPayment, OrderNo, PaymentSource, PaymentState, ProfileId, ProfileName, SessionId,
 };
+use crate::money::MoneyError;
 use crate::ottu::{ClientConfig, FetchError, OttuClient, PaymentDetails};
 use crate::store::children::Unresolved;
 use crate::store::payments::Upserted;
@@ -45,7 +46,14 @@ use crate::store::{self, EventInsert};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ImportFailure {
     pub session_id: String,
+    /// In English, for the CLI.
     pub error: String,
+    /// Its code (see docs/errors.md: `not_found` with `what: "payment"` for an id Ottu
+    /// does not know, `ottu.*` for Ottu's refusals and answers, `amount.*` / `input.*` /
+    /// `currency.unknown` for a payment the ledger cannot take) and the values it is made
+    /// from, for a UI's own words.
+    pub code: String,
+    pub params: Params,
     /// Its line in the `--from-file` file; absent for ids given on the command line.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -291,30 +299,115 @@ fn stop_message(cause: StopCause, label: &str) -> String {
     }
 }
 
+/// Why one id was not imported: the English text (as the CLI always printed it), and the
+/// code and params of the error a UI words it from.
+struct Failed {
+    text: String,
+    code: &'static str,
+    params: Params,
+}
+
+impl Failed {
+    fn new(text: String, cause: &Error) -> Failed {
+        Failed {
+            text,
+            code: cause.code(),
+            params: cause.params(),
+        }
+    }
+
+    /// With the error's own text.
+    fn of(cause: &Error) -> Failed {
+        Failed::new(cause.to_string(), cause)
+    }
+
+    fn into_failure(self, session_id: String, line: Option<u64>) -> ImportFailure {
+        ImportFailure {
+            session_id,
+            error: self.text,
+            code: self.code.to_string(),
+            params: self.params,
+            line,
+        }
+    }
+}
+
+/// A per-id answer that is not a payment, with the code the other commands give it.
+fn fetch_failed(session_id: &SessionId, error: &FetchError) -> Failed {
+    let text = error.to_string();
+    let (code, status) = match error {
+        FetchError::NotFound { what, detail } => {
+            let cause = Error::NotFound {
+                what,
+                field: "session_id",
+                key: session_id.to_string(),
+            }
+            .with("detail", detail);
+            return Failed::new(text, &cause);
+        }
+        FetchError::Refused { status, .. } => ("ottu.refused", Some(*status)),
+        FetchError::Request(_) => ("ottu.refused", None),
+        FetchError::Auth { status, .. } => ("ottu.auth", Some(*status)),
+        FetchError::Offline { .. } => ("ottu.offline", None),
+        FetchError::Unavailable { .. } => ("ottu.unavailable", None),
+        FetchError::Throttled { .. } => ("ottu.throttled", None),
+        FetchError::NotOttu { status, .. } => ("ottu.not_ottu", Some(*status)),
+        FetchError::BadBody { .. } => ("ottu.not_ottu", None),
+    };
+    let cause = Error::Remote {
+        code,
+        message: text.clone(),
+    }
+    .with("detail", &text)
+    .with("status", status);
+    Failed::new(text, &cause)
+}
+
 fn to_new_payment(
     details: &PaymentDetails,
     now_ms: i64,
-) -> std::result::Result<NewPayment, String> {
-    let amount = details
-        .parsed_amount()
-        .map_err(|e| format!("amount: {e}"))?;
+) -> std::result::Result<NewPayment, Failed> {
+    let amount = details.parsed_amount().map_err(|source| {
+        Failed::of(&Error::Money {
+            field: "amount",
+            source,
+        })
+    })?;
     if !amount.is_positive() {
-        return Err(format!("amount {} is not positive", details.amount));
+        return Err(Failed::new(
+            format!("amount {} is not positive", details.amount),
+            &Error::Money {
+                field: "amount",
+                source: MoneyError::NotPositive {
+                    value: details.amount.clone(),
+                },
+            },
+        ));
     }
+    let reference = |field: &'static str| {
+        move |source: crate::model::ReferenceError| {
+            Failed::new(source.to_string(), &Error::Reference { field, source })
+        }
+    };
     Ok(NewPayment {
-        session_id: SessionId::parse(&details.session_id).map_err(|e| e.to_string())?,
+        session_id: SessionId::parse(&details.session_id).map_err(reference("session_id"))?,
         order_no: details
             .order_no
             .as_deref()
             .filter(|o| !o.is_empty())
             .map(OrderNo::parse)
             .transpose()
-            .map_err(|e| e.to_string())?,
+            .map_err(reference("order_no"))?,
         amount,
-        state: details
-            .state
-            .parse::<PaymentState>()
-            .map_err(|e| e.to_string())?,
+        state: details.state.parse::<PaymentState>().map_err(|source| {
+            Failed::new(
+                source.to_string(),
+                &Error::Word {
+                    field: "state",
+                    source,
+                },
+            )
+        })?,
         source: PaymentSource::Ottu,
         created_at_ms: now_ms,
         customer_email: contact(details.customer_email.as_deref()),
@@ -446,16 +539,14 @@ fn write_import_batch(
         for (line, id, result) in batch {
             let payment = match result
                 .as_ref()
-                .map_err(|e| e.to_string())
+                .map_err(|e| fetch_failed(id, e))
                 .and_then(|d| to_new_payment(d, now_ms))
             {
                 Ok(p) => p,
-                Err(error) => {
-                    written.failures.push(ImportFailure {
-                        session_id: id.to_string(),
-                        error,
-                        line: *line,
-                    });
+                Err(failed) => {
+                    written
+                        .failures
+                        .push(failed.into_failure(id.to_string(), *line));
                     continue;
                 }
             };
@@ -667,15 +758,21 @@ impl Sink for RefreshRun<'_> {
         self.done += 1;
         (self.progress)(self.done);
         let state = result
-            .map_err(|e| e.to_string())
-            .and_then(|d| d.state.parse::<ChildState>().map_err(|e| e.to_string()));
+            .map_err(|e| fetch_failed(&child.session_id, &e))
+            .and_then(|d| {
+                d.state.parse::<ChildState>().map_err(|source| {
+                    Failed::of(&Error::Word {
+                        field: "state",
+                        source,
+                    })
+                })
+            });
         match state {
             Ok(state) => self.batch.push((child, state)),
-            Err(error) => self.summary.failed.push(ImportFailure {
-                session_id: child.session_id.to_string(),
-                error,
-                line: None,
-            }),
+            Err(failed) => self
+                .summary
+                .failed
+                .push(failed.into_failure(child.session_id.to_string(), None)),
         }
         Ok(())
     }
@@ -1169,6 +1266,86 @@ impl Ledger {
         match report.profiles.pop() {
             Some((_, result)) => result,
             None => Ok(RefreshSummary::default()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn details(amount: &str, currency: &str, state: &str, session_id: &str) -> PaymentDetails {
+        serde_json::from_value(json!({
+            "session_id": session_id, "amount": amount, "currency_code": currency, "state": state,
+        }))
+        .unwrap()
+    }
+
+    fn failure(d: &PaymentDetails) -> ImportFailure {
+        match to_new_payment(d, 0) {
+            Ok(p) => panic!("{p:?}"),
+            Err(failed) => failed.into_failure(d.session_id.clone(), Some(3)),
+        }
+    }
+
+    #[test]
+    fn a_payment_the_ledger_cannot_take_fails_with_its_code_and_params() {
+        let f = failure(&details("0.000", "KWD", "paid", "s-1"));
+        assert_eq!(
+            (f.code.as_str(), f.params["value"].as_str()),
+            ("amount.not_positive", Some("0.000"))
+        );
+        // The English text stays what the CLI always printed.
+        assert_eq!(f.error, "amount 0.000 is not positive");
+        assert_eq!(f.line, Some(3));
+        let f = failure(&details("1.5", "XXX", "paid", "s-1"));
+        assert_eq!(f.code, "currency.unknown");
+        assert!(f.error.starts_with("amount: "), "{}", f.error);
+        let f = failure(&details("1.0001", "KWD", "paid", "s-1"));
+        assert_eq!(f.code, "amount.too_precise");
+        let f = failure(&details("1.5", "KWD", "teleported", "s-1"));
+        assert_eq!(
+            (f.code.as_str(), f.params["value"].as_str()),
+            ("input.unknown_word", Some("teleported"))
+        );
+        let f = failure(&details("1.5", "KWD", "paid", "bad id!"));
+        assert_eq!(f.code, "input.bad_character");
+        assert_eq!(f.params["value"], "bad id!");
+    }
+
+    #[test]
+    fn an_answer_that_is_not_a_payment_fails_with_the_code_of_ottus_errors() {
+        let id = SessionId::parse("s-2").unwrap();
+        let f = fetch_failed(&id, &FetchError::Throttled { retry_after: None })
+            .into_failure(id.to_string(), None);
+        assert_eq!(f.code, "ottu.throttled");
+        assert_eq!(f.params["detail"], f.error.as_str());
+        let f = fetch_failed(
+            &id,
+            &FetchError::Refused {
+                status: 400,
+                reason: "no".into(),
+                raw: String::new(),
+            },
+        )
+        .into_failure(id.to_string(), None);
+        assert_eq!(
+            (f.code.as_str(), &f.params["status"]),
+            ("ottu.refused", &json!(400))
+        );
+        for code in [
+            "ottu.throttled",
+            "ottu.refused",
+            "ottu.unavailable",
+            "ottu.not_ottu",
+            "not_found",
+            "input.unknown_word",
+            "amount.not_positive",
+        ] {
+            assert!(
+                crate::error::codes::kind_of(code).is_some(),
+                "{code} registered"
+            );
         }
     }
 }

@@ -480,7 +480,18 @@ stopped: ImportStop | null, };
 /**
  * A payment Ottu did not give us (unknown id, an answer that is not a payment...).
  */
-export type ImportFailure = { session_id: string, error: string, 
+export type ImportFailure = { session_id: string, 
+/**
+ * In English, for the CLI.
+ */
+error: string, 
+/**
+ * Its code (see docs/errors.md: `not_found` with `what: "payment"` for an id Ottu
+ * does not know, `ottu.*` for Ottu's refusals and answers, `amount.*` / `input.*` /
+ * `currency.unknown` for a payment the ledger cannot take) and the values it is made
+ * from, for a UI's own words.
+ */
+code: string, params: { [key in string]: JsonValue }, 
 /**
  * Its line in the `--from-file` file; absent for ids given on the command line.
  */
