@@ -27,12 +27,14 @@ fi
 # Inside Xvfb and the private keyring: tauri-driver on two free loopback ports (its own and
 # WebKitWebDriver's), so two runs on one machine do not collide.
 target="${CARGO_TARGET_DIR:-target}"
+# The same root scripts/tools.sh installs into (absolute, as it computes it).
+tools="$(realpath -m "$target")/tools"
 read -r port native_port < <(node -e '
   const net = require("net");
   const free = () => new Promise((ok) => { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); }); });
   Promise.all([free(), free()]).then(([a, b]) => console.log(a, b));')
 log="$target/e2e-artifacts/tauri-driver.log"
-"$target/tools/bin/tauri-driver" --port "$port" --native-port "$native_port" \
+"$tools/bin/tauri-driver" --port "$port" --native-port "$native_port" \
   --native-driver /usr/bin/WebKitWebDriver >"$log" 2>&1 &
 driver=$!
 trap 'kill "$driver" 2>/dev/null; wait "$driver" 2>/dev/null || true' EXIT

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Builds the pinned Rust tools the app's tests and packaging use, once, from source, into
-# target/tools/bin (cached across runs; nothing prebuilt is downloaded):
+# ${CARGO_TARGET_DIR:-target}/tools/bin (cached across runs; nothing prebuilt is downloaded):
 #   tauri-driver  the WebDriver proxy between the e2e tests and WebKitWebDriver (e2e/run.sh)
 #   cargo-deb     makes the .deb (make bundle)
 #
 #   scripts/tools.sh tauri-driver cargo-deb     prints nothing when they are already built
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$PWD/target/tools"
+# The one root every script uses (e2e/run.sh, bundle.sh): the tools live beside the build
+# they belong to, so a CARGO_TARGET_DIR elsewhere keeps them there too. Absolute, because
+# cargo install runs with its own target dir.
+root="$(realpath -m "${CARGO_TARGET_DIR:-target}")/tools"
 for tool in "$@"; do
   case "$tool" in
     tauri-driver) version=2.1.0 ;;
@@ -18,7 +21,7 @@ for tool in "$@"; do
   if [ -x "$root/bin/$tool" ] && grep -qF "\"$tool $version " "$root/.crates.toml" 2>/dev/null; then
     continue
   fi
-  echo "[tools] building $tool $version from source (once, into target/tools)..."
+  echo "[tools] building $tool $version from source (once, into $root)..."
   started=$(date +%s)
   # Its own target dir under target/tools, kept: a second install after a version bump
   # reuses the compiled dependencies.
