@@ -152,17 +152,30 @@ async function waitOpStatus(s, status, timeoutMs) {
   }, timeoutMs)
 }
 
-/** From the payment screen: refund `amount` with a reason, through the review step. */
-async function queueRefund(s, lang, amount) {
+/** `amount` (a decimal string) as ui/src/lib/format.ts formatDecimal writes it for a
+ * 3-decimal currency (KWD): padded, grouped by thousands, Latin or Arabic-Indic digits with
+ * the Arabic separators U+066C / U+066B. Recomputed here so the test does not import the UI. */
+function expectedAmount(amount, digits) {
+  const [int, frac = ''] = amount.split('.')
+  const arab = digits === 'arab'
+  const grouped = int.replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+$)/g, arab ? '\u066C' : ',')
+  const text = `${grouped}${arab ? '\u066B' : '.'}${frac.padEnd(3, '0')}`
+  return arab ? text.replace(/[0-9]/g, (d) => '٠١٢٣٤٥٦٧٨٩'[Number(d)]) : text
+}
+
+/** From the payment screen: refund `amount` with a reason, through the review step, which
+ * must restate exactly that amount in the chosen `digits`. */
+async function queueRefund(s, lang, amount, digits = 'latn') {
   await s.click(tid('action-refund'))
   await s.type(tid('amount-input'), amount)
   await s.type(tid('reason-input'), 'e2e: customer returned one item')
   await shot(s, lang, 'refund-dialog')
   await s.click(tid('action-review'))
   await s.find(tid('action-confirm'))
-  // The confirm step repeats the exact amount before anything is queued.
-  const dialog = await s.exec(`return document.querySelector('[data-testid="action-confirm"]').closest('[role=dialog],dialog,form,section')?.innerText ?? ''`)
-  assert.ok(dialog.includes(amount) || /[٠-٩]/.test(dialog), `the confirm step shows ${amount}: ${dialog}`)
+  // The confirm step repeats the exact amount, in the chosen digits, before anything is queued.
+  const restated = await s.exec(`return document.querySelector('[data-testid="action-review-amount"]')?.textContent ?? ''`)
+  const expected = expectedAmount(amount, digits)
+  assert.ok(restated.startsWith(`${expected}\u00A0`), `the confirm step restates ${expected}: ${JSON.stringify(restated)}`)
   await shot(s, lang, 'refund-confirm')
   await s.click(tid('action-confirm'))
 }
@@ -286,6 +299,8 @@ test('demo, in Arabic: first-run demo, refund offline, online again: succeeded',
     const lang = 'ar'
     await s.find(tid('first-run'), 30000)
     await setLanguage(s, lang)
+    // Arabic-Indic digits too, so the confirm step's amount is checked in them.
+    await s.select(tid('settings-digits'), 'arab')
     assert.equal(await s.exec('return document.documentElement.dir'), 'rtl')
     await shot(s, lang, 'settings')
     await s.click(tid('nav-payments'))
@@ -321,7 +336,7 @@ test('demo, in Arabic: first-run demo, refund offline, online again: succeeded',
     await openPayment(s, refundable)
     await s.find(tid('action-refund', ':enabled'))
     await shot(s, lang, 'payment')
-    await queueRefund(s, lang, '1')
+    await queueRefund(s, lang, '1', 'arab')
 
     await s.click(tid('nav-queue'))
     const row = await waitOpStatus(s, 'queued', 15000)
