@@ -169,6 +169,31 @@ describe('Queue', () => {
     expect(within(screen.getAllByTestId('queue-row')[1]!).getByTestId('op-attempts').textContent).toBe('1')
   })
 
+  it('says offline, without a moving bar, while every profile with work waiting is offline (EN and AR)', async () => {
+    const st = state(3)
+    st.status.profiles.push({ profile: 'souq', connection: 'online', paused_reason: null, paused_code: null, paused_params: null, waiting: 0, oldest_queued_age_ms: null })
+    vi.mocked(ipc.syncState).mockResolvedValue(st)
+    ops = [op({ id: 1 }), op({ id: 2 }), op({ id: 3 })]
+    render(Queue)
+    const progress = screen.getByTestId('sync-progress')
+    await waitFor(() => expect(progress.textContent).toContain('3 still to go'))
+    expect(progress.querySelector('progress')).not.toBeNull()
+    // The only profile with work waiting goes offline (souq, with none, stays online).
+    events.sync!({ event: 'offline', profile: 'shop', retry_in_ms: 1000 })
+    await waitFor(() => expect(progress.textContent).toContain('Offline: 3 waiting; they go when Ottu can be reached'))
+    expect(progress.textContent).not.toContain('still to go')
+    expect(progress.querySelector('progress')).toBeNull()
+    settings.language = 'ar'
+    settings.digits = 'arab'
+    await waitFor(() => expect(progress.textContent).toContain('غير متصل: ٣ بالانتظار'))
+    settings.language = 'en'
+    settings.digits = 'latn'
+    // Reachable again: sending, with the bar.
+    events.sync!({ event: 'online', profile: 'shop' })
+    await waitFor(() => expect(progress.textContent).toContain('3 still to go'))
+    expect(progress.querySelector('progress')).not.toBeNull()
+  })
+
   it('shows each profile\'s light from status while the worker has none, and resumes a merchant pause', async () => {
     const paused = state(0, true)
     paused.status.profiles = []
