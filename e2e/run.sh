@@ -27,6 +27,11 @@ fi
 # Inside Xvfb and the private keyring: tauri-driver on two free loopback ports (its own and
 # WebKitWebDriver's), so two runs on one machine do not collide.
 target="${CARGO_TARGET_DIR:-target}"
+# The app turns WebKitGTK's DMA-BUF renderer off by default (src-tauri/src/main.rs); with it
+# off, WebKitWebDriver's screenshot command never answers (WebKitGTK 2.50.6 under Xvfb,
+# measured 2026-12-01: execute and requestAnimationFrame answer, GET /screenshot hangs), so
+# the tests run the app with it on. The renderer choice itself is covered by make bench-app.
+export WEBKIT_DISABLE_DMABUF_RENDERER=0
 # The same root scripts/tools.sh installs into (absolute, as it computes it).
 tools="$(realpath -m "$target")/tools"
 read -r port native_port < <(node -e '
