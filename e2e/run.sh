@@ -12,7 +12,7 @@ started=$(date +%s)
 
 if [ "${1:-}" != --inside ]; then
   scripts/tools.sh tauri-driver
-  [ -f ui/dist/index.html ] || scripts/ui.sh
+  scripts/ui.sh   # rebuilds ui/dist only when a UI file changed: the app embeds what it finds
   cargo build --locked --quiet -p daftar-app --bin daftar-app -p daftar-sandbox --bin daftar-sandbox
   artifacts="${CARGO_TARGET_DIR:-target}/e2e-artifacts"
   mkdir -p "$artifacts"
