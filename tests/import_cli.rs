@@ -685,8 +685,14 @@ fn an_ottu_that_keeps_failing_stops_the_import_after_ten_ids_in_a_row() {
     assert_eq!(summary["failed_count"], 9, "{summary}");
     assert_eq!(summary["failed"][0]["line"], 1, "{summary}");
     // Each failure carries its code and params, for a UI's own words.
-    assert_eq!(summary["failed"][0]["code"], "ottu.unavailable", "{summary}");
-    assert!(summary["failed"][0]["params"]["detail"].is_string(), "{summary}");
+    assert_eq!(
+        summary["failed"][0]["code"], "ottu.unavailable",
+        "{summary}"
+    );
+    assert!(
+        summary["failed"][0]["params"]["detail"].is_string(),
+        "{summary}"
+    );
     let requests = sandbox.state().unwrap().counters.payment_requests;
     assert!(
         (30..40 * 3).contains(&requests),
@@ -828,8 +834,14 @@ fn an_unknown_id_is_counted_and_the_import_goes_on() {
         "{summary}"
     );
     assert_eq!(summary["failed"][0]["code"], "not_found", "{summary}");
-    assert_eq!(summary["failed"][0]["params"]["what"], "payment", "{summary}");
-    assert_eq!(summary["failed"][0]["params"]["id"], "unknown-0", "{summary}");
+    assert_eq!(
+        summary["failed"][0]["params"]["what"], "payment",
+        "{summary}"
+    );
+    assert_eq!(
+        summary["failed"][0]["params"]["id"], "unknown-0",
+        "{summary}"
+    );
     assert_eq!(payments_in(&cli.db), 6);
     assert_eq!(sandbox.state().unwrap().counters.payment_requests, 9);
 }
