@@ -9,6 +9,7 @@
 
 pub mod actor;
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod ledger;
 pub mod limits;
@@ -17,10 +18,13 @@ pub mod model;
 pub mod money;
 pub mod ottu;
 pub mod paths;
+pub mod reconcile;
 pub mod rules;
 pub mod secrets;
+pub mod settlement;
 pub mod sources;
 pub mod sync;
+pub mod tabular;
 
 // Internals: the crate's own. The `test-support` feature opens them to tests and benches
 // (ARCHITECTURE.md, "The facade"); an adapter never sees them.

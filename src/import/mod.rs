@@ -5,6 +5,7 @@
 
 mod from_ottu;
 mod lines;
+pub mod report;
 mod window;
 
 pub use crate::connect::Remote;

@@ -40,6 +40,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_credential_generation.sql",
         include_str!("../../migrations/0006_credential_generation.sql"),
     ),
+    (
+        "0007_reconciliation.sql",
+        include_str!("../../migrations/0007_reconciliation.sql"),
+    ),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,3 +1,6 @@
+-- index children_by_reference
+CREATE INDEX children_by_reference ON children (reference_number)
+    WHERE reference_number IS NOT NULL;
 -- index children_by_state
 CREATE INDEX children_by_state ON children (state, payment_id);
 -- index events_by_payment
@@ -27,12 +30,29 @@ CREATE INDEX payments_by_order_no_nocase ON payments (order_no COLLATE NOCASE)
 CREATE INDEX payments_by_phone ON payments (customer_phone) WHERE customer_phone IS NOT NULL;
 -- index payments_by_profile_newest
 CREATE INDEX payments_by_profile_newest ON payments (profile_id, created_at_ms DESC, id DESC);
+-- index payments_by_reference
+CREATE INDEX payments_by_reference ON payments (reference_number)
+    WHERE reference_number IS NOT NULL;
 -- index payments_by_state_newest
 CREATE INDEX payments_by_state_newest ON payments (state, created_at_ms DESC, id DESC);
 -- index payments_newest
 CREATE INDEX payments_newest ON payments (created_at_ms DESC, id DESC);
 -- index profiles_by_uid
 CREATE UNIQUE INDEX profiles_by_uid ON profiles (uid);
+-- index reconciled_periods_locked
+CREATE INDEX reconciled_periods_locked ON reconciled_periods (profile_id, from_ms)
+    WHERE status = 'locked';
+-- index reconciliation_items_by_class
+CREATE INDEX reconciliation_items_by_class ON reconciliation_items (reconciliation_id, class, id);
+-- index reconciliation_items_by_payment
+CREATE INDEX reconciliation_items_by_payment ON reconciliation_items (payment_id)
+    WHERE payment_id IS NOT NULL;
+-- index settlement_lines_by_order_no
+CREATE INDEX settlement_lines_by_order_no ON settlement_lines (profile_id, order_no)
+    WHERE order_no IS NOT NULL;
+-- index settlement_lines_by_reference
+CREATE INDEX settlement_lines_by_reference ON settlement_lines (profile_id, reference)
+    WHERE reference IS NOT NULL;
 -- table children
 CREATE TABLE children (
     id             INTEGER PRIMARY KEY,
@@ -44,8 +64,17 @@ CREATE TABLE children (
     currency       TEXT    NOT NULL,
     state          TEXT    NOT NULL,
     created_at_ms  INTEGER NOT NULL,
-    updated_at_ms  INTEGER NOT NULL,
+    updated_at_ms  INTEGER NOT NULL, reference_number TEXT,
     UNIQUE (payment_id, session_id)
+) STRICT;
+-- table column_maps
+CREATE TABLE column_maps (
+    profile_id    INTEGER NOT NULL REFERENCES profiles(id),
+    file_kind     TEXT    NOT NULL CHECK (file_kind IN ('report', 'settlement')),
+    header        TEXT    NOT NULL,
+    field         TEXT    NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (profile_id, file_kind, header)
 ) STRICT;
 -- table events
 CREATE TABLE events (
@@ -106,7 +135,7 @@ CREATE TABLE payments (
     pg_code            TEXT,
     customer_reference TEXT,
     created_at_ms      INTEGER NOT NULL,
-    updated_at_ms      INTEGER NOT NULL, refreshed_at_ms INTEGER, customer_email TEXT, customer_phone TEXT,
+    updated_at_ms      INTEGER NOT NULL, refreshed_at_ms INTEGER, customer_email TEXT, customer_phone TEXT, reference_number TEXT, remote_modified_at_ms INTEGER,
     UNIQUE (profile_id, session_id)
 ) STRICT;
 -- table profiles
@@ -120,6 +149,88 @@ CREATE TABLE profiles (
     CHECK (auth_kind IN ('api_key', 'basic')), basic_user TEXT, paused_reason TEXT, paused_at_ms INTEGER, uid TEXT
     CHECK (uid IS NULL OR (length(uid) = 32 AND uid NOT GLOB '*[^0-9a-f]*')), paused_code TEXT, paused_params TEXT
     CHECK (paused_params IS NULL OR json_type(paused_params) = 'object'), credential_gen INTEGER NOT NULL DEFAULT 0) STRICT;
+-- table reconciled_periods
+CREATE TABLE reconciled_periods (
+    id                     INTEGER PRIMARY KEY,
+    profile_id             INTEGER NOT NULL REFERENCES profiles(id),
+    from_ms                INTEGER NOT NULL,
+    to_ms                  INTEGER NOT NULL CHECK (to_ms > from_ms),
+    reconciliation_id      INTEGER REFERENCES reconciliations(id),
+    status                 TEXT    NOT NULL CHECK (status IN ('locked', 'reopened')),
+    locked_at_ms           INTEGER NOT NULL,
+    locked_by              TEXT    NOT NULL,
+    reopened_at_ms         INTEGER,
+    reopened_by_payment_id INTEGER REFERENCES payments(id),
+    reopen_reason          TEXT
+) STRICT;
+-- table reconciliation_items
+CREATE TABLE reconciliation_items (
+    id                INTEGER PRIMARY KEY,
+    reconciliation_id INTEGER NOT NULL REFERENCES reconciliations(id),
+    class             TEXT    NOT NULL CHECK (class IN ('matched', 'amount_differs',
+                          'state_differs', 'totals_differ', 'report_only', 'ledger_only',
+                          'queued', 'changed_late')),
+    payment_id        INTEGER REFERENCES payments(id),
+    session_id        TEXT,
+    order_no          TEXT,
+    currency          TEXT    NOT NULL,
+    ledger_json       TEXT,
+    report_json       TEXT,
+    decision          TEXT    CHECK (decision IS NULL OR decision IN ('accepted', 'kept')),
+    decided_at_ms     INTEGER,
+    decided_by        TEXT
+) STRICT;
+-- table reconciliations
+CREATE TABLE reconciliations (
+    id            INTEGER PRIMARY KEY,
+    profile_id    INTEGER NOT NULL REFERENCES profiles(id),
+    from_ms       INTEGER,
+    to_ms         INTEGER,
+    source        TEXT    NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    actor         TEXT    NOT NULL,
+    summary_json  TEXT    NOT NULL
+) STRICT;
+-- table settlement_lines
+CREATE TABLE settlement_lines (
+    id            INTEGER PRIMARY KEY,
+    profile_id    INTEGER NOT NULL REFERENCES profiles(id),
+    source        TEXT    NOT NULL,
+    line          INTEGER NOT NULL,
+    line_key      TEXT    NOT NULL,
+    order_no      TEXT,
+    reference     TEXT,
+    amount_minor  INTEGER NOT NULL,
+    fee_minor     INTEGER,
+    net_minor     INTEGER,
+    currency      TEXT    NOT NULL,
+    settled_on    TEXT    NOT NULL,
+    imported_at_ms INTEGER NOT NULL,
+    UNIQUE (profile_id, line_key)
+) STRICT;
+-- trigger child_change_reopens_period
+CREATE TRIGGER child_change_reopens_period AFTER UPDATE OF amount_minor, state ON children
+WHEN old.amount_minor IS NOT new.amount_minor OR old.state IS NOT new.state
+BEGIN
+    UPDATE reconciled_periods
+    SET status = 'reopened', reopened_at_ms = new.updated_at_ms,
+        reopened_by_payment_id = new.payment_id, reopen_reason = 'child_changed'
+    WHERE status = 'locked'
+      AND profile_id = (SELECT profile_id FROM payments WHERE id = new.payment_id)
+      AND (SELECT created_at_ms FROM payments WHERE id = new.payment_id) >= from_ms
+      AND (SELECT created_at_ms FROM payments WHERE id = new.payment_id) < to_ms;
+END;
+-- trigger child_insert_reopens_period
+CREATE TRIGGER child_insert_reopens_period AFTER INSERT ON children
+BEGIN
+    UPDATE reconciled_periods
+    SET status = 'reopened', reopened_at_ms = new.updated_at_ms,
+        reopened_by_payment_id = new.payment_id, reopen_reason = 'child_added'
+    WHERE status = 'locked'
+      AND profile_id = (SELECT profile_id FROM payments WHERE id = new.payment_id)
+      AND (SELECT created_at_ms FROM payments WHERE id = new.payment_id) >= from_ms
+      AND (SELECT created_at_ms FROM payments WHERE id = new.payment_id) < to_ms;
+END;
 -- trigger events_are_append_only_delete
 CREATE TRIGGER events_are_append_only_delete
 BEFORE DELETE ON events
@@ -162,6 +273,17 @@ BEFORE UPDATE OF tracking_key ON operations
 WHEN NEW.tracking_key IS NOT OLD.tracking_key
 BEGIN
     SELECT RAISE(ABORT, 'operations.tracking_key never changes');
+END;
+-- trigger payment_change_reopens_period
+CREATE TRIGGER payment_change_reopens_period AFTER UPDATE OF amount_minor, currency, state, hidden ON payments
+WHEN old.amount_minor IS NOT new.amount_minor OR old.currency IS NOT new.currency
+    OR old.state IS NOT new.state OR old.hidden IS NOT new.hidden
+BEGIN
+    UPDATE reconciled_periods
+    SET status = 'reopened', reopened_at_ms = new.updated_at_ms,
+        reopened_by_payment_id = new.id, reopen_reason = 'payment_changed'
+    WHERE profile_id = new.profile_id AND status = 'locked'
+      AND new.created_at_ms >= from_ms AND new.created_at_ms < to_ms;
 END;
 -- trigger payment_counts_delete
 CREATE TRIGGER payment_counts_delete AFTER DELETE ON payments

@@ -86,6 +86,10 @@ impl Command {
             Command::Sync(_) => "sync",
             Command::Import(_) => "import",
             Command::Refresh { .. } => "refresh",
+            Command::ImportReport(_) => "import-report",
+            Command::Reconcile(_) => "reconcile",
+            Command::Settlement(_) => "settlement",
+            Command::Export(_) => "export",
         }
     }
 }
@@ -112,6 +116,16 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         profile: Option<String>,
     },
+    /// Import an Ottu transaction report (CSV or XLSX, a file or a report token): a dry run
+    /// first; `--commit` applies it.
+    ImportReport(crate::report_cmd::ReportArgs),
+    /// Compare the ledger with an Ottu report and classify every payment; decide
+    /// mismatches; mark periods reconciled.
+    Reconcile(crate::reconcile_cmd::ReconcileArgs),
+    /// The acquirer's or bank's settlement files: import them, match them with payments.
+    Settlement(crate::settlement_cmd::SettlementArgs),
+    /// Write the ledger, its operations or a reconciliation to a CSV or XLSX file.
+    Export(crate::export_cmd::ExportArgs),
 }
 
 #[derive(Debug, Args)]

@@ -8,9 +8,13 @@
 //! object.
 
 mod args;
+mod export_cmd;
 mod key_input;
+mod reconcile_cmd;
 mod remote;
 mod render;
+mod report_cmd;
+mod settlement_cmd;
 
 use std::process::ExitCode;
 
@@ -272,6 +276,10 @@ fn run(cli: Cli, out: &Output) -> Result<(), Error> {
         Command::Sync(args) => out.sync_summary(&remote::sync(&mut ledger, &args, out.json)?),
         Command::Import(args) => remote::import(&mut ledger, &args, out)?,
         Command::Refresh { profile } => remote::refresh(&mut ledger, profile.as_deref(), out)?,
+        Command::ImportReport(args) => report_cmd::run(&mut ledger, args, out)?,
+        Command::Reconcile(args) => reconcile_cmd::run(&mut ledger, args, out)?,
+        Command::Settlement(args) => settlement_cmd::run(&mut ledger, args, out)?,
+        Command::Export(args) => export_cmd::run(&mut ledger, args, out)?,
     }
     Ok(())
 }
