@@ -1,5 +1,5 @@
-// The frame: navigation by keyboard-reachable buttons with aria-current, the Reconcile
-// placeholder, the ledger's open error and the worker's error where they are seen.
+// The frame: navigation by keyboard-reachable buttons with aria-current, the month-end
+// screens in it, the ledger's open error and the worker's error where they are seen.
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte'
 
@@ -18,6 +18,14 @@ vi.mock('./lib/ipc', async (importOriginal) => {
     onDemoStatus: vi.fn(off),
     onImportProgress: vi.fn(off),
     onImportFinished: vi.fn(off),
+    onReconcileProgress: vi.fn(off),
+    onReconcileFinished: vi.fn(off),
+    onExportProgress: vi.fn(off),
+    onExportFinished: vi.fn(off),
+    onReportProgress: vi.fn(off),
+    onReportFinished: vi.fn(off),
+    reconciliations: vi.fn(async () => []),
+    periods: vi.fn(async () => []),
   }
 })
 
@@ -47,7 +55,7 @@ beforeEach(() => {
 })
 
 describe('App', () => {
-  it('navigates with buttons that say which screen is current, Reconcile keeping its place', async () => {
+  it('navigates with buttons that say which screen is current, to the month-end screens too', async () => {
     render(App)
     const payments = screen.getByTestId('nav-payments')
     expect(payments.tagName).toBe('BUTTON')
@@ -56,7 +64,12 @@ describe('App', () => {
     expect(screen.getByTestId('nav-reconcile').getAttribute('aria-current')).toBe('page')
     expect(payments.getAttribute('aria-current')).toBeNull()
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Reconciliation')
-    expect(document.body.textContent).toContain('arrive with the month-end release')
+    expect(document.body.textContent).toContain('Compare Daftar with an Ottu report')
+    await fireEvent.click(screen.getByTestId('nav-import-report'))
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Import an Ottu report')
+    await fireEvent.click(screen.getByTestId('nav-export'))
+    expect(screen.getByTestId('nav-export').getAttribute('aria-current')).toBe('page')
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Export')
     await fireEvent.click(screen.getByTestId('nav-payments'))
     // An empty ledger's list says what to do next.
     expect((await screen.findByTestId('payments-empty')).textContent).toContain('Import payments from Ottu')

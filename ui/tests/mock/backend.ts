@@ -43,6 +43,7 @@ import type {
   StatusReport,
   SyncEvent,
 } from '../../src/lib/bindings'
+import { MonthEndMock } from './monthend'
 import { formatMinor, KWD_DECIMALS, PaymentGenerator, type BaseView, type ListedView } from './generator'
 import type { ActionView, AppInfo, ConnectionCheck, DemoStatus, ImportStart, JobStarted, SyncState } from '../../src/lib/ipc'
 
@@ -178,6 +179,12 @@ export class MockBackend {
   private nextEventId = 1
   private nextJob = 1
   private readonly jobs = new Map<number, { cancelled: boolean }>()
+  /** Report import, reconciliation, settlement and export (tests/mock/monthend.ts). */
+  readonly monthEnd: MonthEndMock = new MonthEndMock(
+    (name) => void this.profile(name),
+    () => this.options.step_ms,
+    () => this.nextJob++,
+  )
   private readonly recByIndex = new Map<number, Rec>()
   private scans = new Map<string, Scan>()
   private scansVersion = -1
@@ -997,6 +1004,10 @@ export class MockBackend {
   }
 
   job_cancel(req: { job: number }): null {
+    if (this.monthEnd.owns(req.job)) {
+      this.monthEnd.cancel(req.job)
+      return null
+    }
     const job = this.jobs.get(req.job)
     if (!job) fail('not_found', 'not_found', `no job ${req.job}`, 'job', { what: 'job', id: String(req.job) })
     job.cancelled = true
@@ -1203,6 +1214,18 @@ export class MockBackend {
       case 'remove_key': result = this.remove_key(r); break
       case 'test_connection': result = this.test_connection(r); break
       case 'smoke_painted': result = null; break
+      case 'report_list': result = this.monthEnd.report_list(r); break
+      case 'report_import_start': result = this.monthEnd.report_import_start(r); break
+      case 'reconcile_start': result = this.monthEnd.reconcile_start(r); break
+      case 'reconciliations': result = this.monthEnd.reconciliations_(r ?? { profile: null }); break
+      case 'reconciliation': result = this.monthEnd.reconciliation(r); break
+      case 'reconcile_items': result = this.monthEnd.reconcile_items(r); break
+      case 'reconcile_decide': result = this.monthEnd.reconcile_decide(r); break
+      case 'lock_period': result = this.monthEnd.lock_period(r); break
+      case 'periods': result = this.monthEnd.periods(r ?? { profile: null }); break
+      case 'settlement_import': result = this.monthEnd.settlement_import(r); break
+      case 'settlement_match': result = this.monthEnd.settlement_match(r); break
+      case 'export_start': result = this.monthEnd.export_start(r); break
       default:
         fail('app.unknown_command', 'internal', `the mock backend has no command '${cmd}'`, null, { command: cmd })
     }
@@ -1335,6 +1358,15 @@ declare global {
 export function installMockBackend(options: Partial<MockOptions> = {}): MockShell {
   const shell = new MockShell({ ...DEFAULT_OPTIONS, ...options })
   mockIPC((cmd, args) => shell.handle(cmd, args as Record<string, unknown> | undefined), { shouldMockEvents: true })
+  // report_upload's body is the file's bytes and its name a header: mockIPC drops the
+  // options, so this one command is answered before it.
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: (cmd: string, args: unknown, options?: { headers?: Record<string, string> }) => Promise<unknown> } }).__TAURI_INTERNALS__
+  const mocked = internals.invoke
+  internals.invoke = async (cmd, args, options) => {
+    if (cmd !== 'report_upload') return mocked(cmd, args, options)
+    shell.calls[cmd] = (shell.calls[cmd] ?? 0) + 1
+    return shell.current.monthEnd.upload(args, options?.headers)
+  }
   window.__mock = {
     shell,
     get backend() {

@@ -12,6 +12,9 @@ import receipt from './messages/receipt'
 import queue from './messages/queue'
 import settingsMessages from './messages/settings'
 import demo from './messages/demo'
+import report from './messages/report'
+import reconcile from './messages/reconcile'
+import exportMessages from './messages/export'
 
 export type Catalog = { en: Record<string, string>; ar: Record<string, string> }
 
@@ -29,10 +32,13 @@ const parity: [
   Parity<typeof queue>,
   Parity<typeof settingsMessages>,
   Parity<typeof demo>,
-] = [true, true, true, true, true, true, true]
+  Parity<typeof report>,
+  Parity<typeof reconcile>,
+  Parity<typeof exportMessages>,
+] = [true, true, true, true, true, true, true, true, true, true]
 void parity
 
-export const catalogs = { app, payments, payment, receipt, queue, settings: settingsMessages, demo } as const
+export const catalogs = { app, payments, payment, receipt, queue, settings: settingsMessages, demo, report, reconcile, export: exportMessages } as const
 
 export type MessageKey =
   | keyof (typeof app)['en']
@@ -42,6 +48,9 @@ export type MessageKey =
   | keyof (typeof queue)['en']
   | keyof (typeof settingsMessages)['en']
   | keyof (typeof demo)['en']
+  | keyof (typeof report)['en']
+  | keyof (typeof reconcile)['en']
+  | keyof (typeof exportMessages)['en']
 
 const merged: Record<Language, Record<string, string>> = { en: {}, ar: {} }
 for (const c of Object.values(catalogs)) {

@@ -1,0 +1,57 @@
+// What the month-end screens share: where a report comes from, the words for the core's
+// field names, match classes and reject codes (with the core's English kept for a code this
+// UI has no words for), and small helpers.
+
+import type { MatchClass, RowReject, Upload } from './month-end-types'
+import { hasMessage, t, type MessageKey } from './i18n'
+
+/** A picked report: a file the shell holds (by upload id) or an Ottu report (by token). */
+export type Source = { kind: 'file'; upload: Upload } | { kind: 'ottu'; token: string; name: string }
+
+/** The `upload`/`token` pair of a request. */
+export function sourceRef(source: Source): { upload: string | null; token: string | null } {
+  return source.kind === 'file' ? { upload: source.upload.id, token: null } : { upload: null, token: source.token }
+}
+
+export function sourceName(source: Source): string {
+  return source.kind === 'file' ? source.upload.file_name : source.name
+}
+
+/** The fields a report column can be (FileKind::Report), in the order the mapping lists them. */
+export const REPORT_FIELDS = [
+  'session_id', 'order_no', 'parent_session_id', 'operation', 'amount', 'currency', 'state', 'pg_code',
+  'created', 'modified', 'reference_number', 'refunded_amount', 'captured_amount', 'voided_amount', 'customer_email',
+] as const
+
+export const SETTLEMENT_FIELDS = ['order_no', 'reference', 'amount', 'fee', 'net', 'currency', 'settled_on'] as const
+
+export const MATCH_CLASSES: MatchClass[] = [
+  'amount_differs', 'state_differs', 'totals_differ', 'changed_late', 'report_only', 'ledger_only', 'queued', 'matched',
+]
+
+/** Classes the merchant decides on (accept Ottu's value or keep the ledger's). */
+export const DECIDABLE: MatchClass[] = ['amount_differs', 'state_differs', 'totals_differ', 'changed_late', 'report_only']
+
+/** A field name of the core (`order_no`, `refunded_amount`...) in the merchant's words. */
+export function fieldWord(field: string | null): string {
+  if (field === null) return t('report.field.none')
+  const key = `report.field.${field}`
+  return hasMessage(key) ? t(key) : field
+}
+
+export function classWord(c: MatchClass | string): string {
+  const key = `reconcile.class.${c}`
+  return hasMessage(key) ? t(key) : c
+}
+
+/** A rejected row's reason from its stable code; `english` when only the core's words exist. */
+export function rejectWords(r: RowReject): { text: string; english: boolean } {
+  const key = `report.reject.${r.code}`
+  if (hasMessage(key)) return { text: t(key as MessageKey, { field: fieldWord(r.field) }), english: false }
+  return { text: r.reason, english: true }
+}
+
+/** `HEADER=field` overrides from the columns the merchant changed. */
+export function mapOverrides(changed: Record<string, string | null>): string[] {
+  return Object.entries(changed).map(([header, field]) => `${header}=${field ?? 'ignore'}`)
+}
