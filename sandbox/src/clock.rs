@@ -161,6 +161,8 @@ pub enum IdSpace {
     Child = 2,
     Reference = 3,
     Report = 4,
+    MonthlyReport = 5,
+    Settlement = 6,
 }
 
 /// 128 deterministic bits for the `n`-th identifier of `space` under `seed`.

@@ -772,11 +772,15 @@ async fn report_download(
         async {
             authenticate(shared, req.headers(), Some(Permission::ReportView))?;
             let seed = shared.seed;
-            let file = stored(shared, move |db, _| report::download(db, seed, &token)).await?;
-            let Some((file_name, bytes)) = file else {
+            let file = stored(shared, move |db, ctx| {
+                report::download(db, seed, ctx.env.now_ms, &token)
+            })
+            .await?;
+            let Some(file) = file else {
                 return Ok(not_found());
             };
-            let mut response = respond(200, "text/csv; charset=utf-8", bytes);
+            let file_name = file.file_name;
+            let mut response = respond(200, file.content_type, file.bytes);
             if let Ok(value) =
                 HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
             {
@@ -961,7 +965,7 @@ fn bad_admin_json(e: &serde_json::Error) -> Response<Body> {
 async fn admin(shared: Arc<Shared>, path: &str, req: Request<Incoming>) -> Response<Body> {
     let method = req.method().clone();
     let allow = match path {
-        "health" | "state" => "GET",
+        "health" | "state" | "settlement" => "GET",
         "faults" => "GET, PUT",
         "clock" => "GET, POST",
         "payments" | "settle" | "users" => "POST",
@@ -997,6 +1001,17 @@ async fn admin(shared: Arc<Shared>, path: &str, req: Request<Incoming>) -> Respo
                     200,
                     serde_json::to_string(&snapshot).unwrap_or_default(),
                 ))
+            }
+            (&Method::GET, "settlement") => {
+                let seed = shared.seed;
+                let file = stored(&shared, move |db, _| crate::settlement::build(db, seed)).await?;
+                let mut response = respond(200, "text/csv; charset=utf-8", file.bytes);
+                if let Ok(value) =
+                    HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file.file_name))
+                {
+                    response.headers_mut().insert(CONTENT_DISPOSITION, value);
+                }
+                Ok(response)
             }
             (&Method::GET, "faults") => Ok(json_response(
                 200,

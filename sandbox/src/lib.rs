@@ -25,6 +25,7 @@ pub mod money;
 mod report;
 mod rules;
 mod seed;
+pub mod settlement;
 mod shared;
 pub mod snapshot;
 mod store;
@@ -49,7 +50,9 @@ pub use faults::{FaultConfig, FaultScope, FaultSpecError};
 pub use http::{ADMIN_TOKEN_HEADER, HEADER_READ_TIMEOUT};
 pub use model::{ChildState, Destination, OperationKind, PaymentState, Permission};
 pub use report::CSV_HEADER as REPORT_CSV_HEADER;
+pub use report::{XLSX_AR_COLUMNS as REPORT_XLSX_AR_COLUMNS, XLSX_CONTENT_TYPE};
 pub use seed::SEED_EPOCH_MS;
+pub use settlement::{SettlementFile, SettlementLine};
 pub use shared::{AdminError, NewPayment, UserSpec, UserSpecError};
 pub use snapshot::{
     ChildSnapshot, Counters, FaultCounters, OperationRecord, PaymentSnapshot, StateSnapshot,
@@ -275,6 +278,32 @@ impl Sandbox {
     }
 }
 
+/// The settlement file for the payments in a sandbox state file (`--state FILE`), without
+/// starting a server: what `daftar-sandbox settlement --state FILE --out FILE` writes. A
+/// missing file or one that is not a sandbox state is an error (nothing is created).
+pub fn settlement_file_from_state(path: &std::path::Path) -> Result<SettlementFile, StoreError> {
+    if !path.is_file() {
+        return Err(StoreError::Corrupt {
+            what: "state file",
+            value: format!("{} does not exist", path.display()),
+        });
+    }
+    let store = store::Store::open(Some(path))?;
+    let db = store.db();
+    let seed = db
+        .meta("seed")?
+        .ok_or_else(|| StoreError::Corrupt {
+            what: "state file",
+            value: format!("{} holds no sandbox state", path.display()),
+        })?
+        .parse()
+        .map_err(|_| StoreError::Corrupt {
+            what: "seed",
+            value: path.display().to_string(),
+        })?;
+    settlement::build(&db, seed)
+}
+
 /// A sandbox serving on a background thread. Dropping it shuts it down.
 pub struct RunningSandbox {
     addr: SocketAddr,
@@ -351,6 +380,13 @@ impl RunningSandbox {
     /// Settles every `refund_queued` child now; returns how many.
     pub fn settle_now(&self) -> Result<usize, StoreError> {
         self.shared.settle_now()
+    }
+
+    /// The acquirer's settlement file for the payments as they are now (see
+    /// [`settlement`]): the same as `GET /_sandbox/settlement`.
+    pub fn settlement_file(&self) -> Result<SettlementFile, StoreError> {
+        let seed = self.shared.seed;
+        self.shared.store(move |db, _| settlement::build(db, seed))
     }
 
     /// Moves the sandbox clock forward; returns the new offset in ms. Refused (nothing

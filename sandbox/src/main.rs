@@ -1,11 +1,13 @@
 //! `daftar-sandbox`: runs the Ottu sandbox until SIGINT or SIGTERM. The first stdout line is
 //! exactly `daftar-sandbox listening on http://127.0.0.1:PORT` (tests parse it), the second
 //! `api key: KEY`, the third `admin token: TOKEN` (random per start; see sandbox/README.md).
+//! `daftar-sandbox settlement --state FILE --out FILE` writes the acquirer's settlement file
+//! for the payments in a state file instead (no server).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use daftar_sandbox::{
     Config, DEFAULT_API_KEY, DEFAULT_PAYMENTS, DEFAULT_SEED, DEFAULT_SETTLE_AFTER_MS, FaultConfig,
     Sandbox, UserSpec,
@@ -13,8 +15,14 @@ use daftar_sandbox::{
 
 /// A loopback server that behaves like Ottu for Daftar's demo, tests and benchmarks.
 #[derive(Debug, Parser)]
-#[command(name = "daftar-sandbox", version)]
+#[command(
+    name = "daftar-sandbox",
+    version,
+    args_conflicts_with_subcommands = true
+)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -48,8 +56,57 @@ struct Args {
     no_refusing_gateways: bool,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Writes the acquirer's settlement file (CSV) for the payments in a state file.
+    Settlement {
+        /// The sandbox state file (`--state` of a sandbox run).
+        #[arg(long)]
+        state: PathBuf,
+        /// Where to write the CSV; `-` for stdout.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn settlement(state: &std::path::Path, out: &std::path::Path) -> ExitCode {
+    let file = match daftar_sandbox::settlement_file_from_state(state) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("daftar-sandbox settlement: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let written = if out.as_os_str() == "-" {
+        use std::io::Write;
+        std::io::stdout().write_all(&file.bytes)
+    } else {
+        std::fs::write(out, &file.bytes)
+    };
+    match written {
+        Ok(()) => {
+            eprintln!(
+                "daftar-sandbox settlement: {} lines written to {}",
+                file.lines.len(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "daftar-sandbox settlement: cannot write {}: {e}",
+                out.display()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(Command::Settlement { state, out }) = &args.command {
+        return settlement(state, out);
+    }
     let faults = match FaultConfig::parse(&args.faults) {
         Ok(faults) => faults,
         Err(e) => {

@@ -561,6 +561,7 @@ fn payment_snapshot(p: PaymentRow, children: &[ChildRow]) -> PaymentSnapshot {
         refunded_minor: balances.refunded,
         refund_queued_minor: balances.refund_queued,
         children: children.iter().map(child_snapshot).collect(),
+        reference_number: p.reference_number,
         session_id: p.session_id,
         order_no: p.order_no,
     }

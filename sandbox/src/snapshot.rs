@@ -27,6 +27,9 @@ pub struct StateSnapshot {
 pub struct PaymentSnapshot {
     pub session_id: String,
     pub order_no: Option<String>,
+    /// The gateway's reference (RRN) the reports and the settlement file carry.
+    #[serde(default)]
+    pub reference_number: String,
     pub amount: String,
     pub amount_minor: i64,
     pub currency_code: String,

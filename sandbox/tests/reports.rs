@@ -40,8 +40,10 @@ async fn lists_daily_reports_and_downloads_csv() {
     assert_eq!(second.body["results"].as_array().unwrap().len(), 5);
     assert_ne!(second.body["results"][0], results[0]);
 
-    // Everything in all reports = every seeded payment and child.
-    let all = h.get("/b/api/v1/reports/files/?limit=100").await;
+    // Everything in all daily reports = every seeded payment and child.
+    let all = h
+        .get("/b/api/v1/reports/files/?limit=100&interval=daily")
+        .await;
     let mut rows = 0;
     for report in all.body["results"].as_array().unwrap() {
         let url = report["download_action"].as_str().unwrap();
@@ -145,4 +147,125 @@ async fn todays_report_shows_new_payments_and_hides_deleted_ones() {
         .await;
     assert_eq!(missing.status, 404);
     let _: &Value = &missing.body;
+}
+
+/// The second layout: one XLSX report per finished month, Arabic labels in another column
+/// order, amounts as numbers; the same rows as that month's daily CSVs.
+#[tokio::test]
+async fn monthly_xlsx_report_has_arabic_labels_and_the_daily_rows() {
+    use calamine::{Data, Reader, Xlsx};
+
+    let h = Harness::start(Config {
+        payments: 60,
+        ..Config::default()
+    });
+    let list = h.get("/b/api/v1/reports/files/?interval=monthly").await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    // Seeded payments lie in the 30 days before 2026-01-01 (a few children a day later).
+    let months = list.body["results"].as_array().unwrap();
+    let report = months
+        .iter()
+        .find(|r| r["report_name"].as_str().unwrap().ends_with("2025-12"))
+        .expect("December's report");
+    assert_eq!(report["file_format"], "xlsx");
+    assert_eq!(report["interval"], "monthly");
+    assert_eq!(report["created_at"], "2026-01-01T00:00:00.000Z");
+    // Listed beside the daily ones when no interval is asked for, newest first.
+    let all = h.get("/b/api/v1/reports/files/?limit=100").await;
+    let daily = h
+        .get("/b/api/v1/reports/files/?limit=100&interval=daily")
+        .await;
+    assert_eq!(
+        all.body["count"].as_u64().unwrap(),
+        daily.body["count"].as_u64().unwrap() + months.len() as u64
+    );
+    assert_eq!(all.body["results"][0], months[0], "newest first");
+
+    let download = |url: String| {
+        let client = h.client.clone();
+        let auth = h.sandbox.api_key_header();
+        async move {
+            let response = client
+                .get(url)
+                .header("Authorization", auth)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            (kind, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    let url = report["download_action"].as_str().unwrap().to_owned();
+    let (kind, bytes) = download(url.clone()).await;
+    assert_eq!(kind, daftar_sandbox::XLSX_CONTENT_TYPE);
+    assert_eq!(
+        download(url).await.1,
+        bytes,
+        "the same data gives the same bytes"
+    );
+
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let mut rows = sheet.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+    let labels: Vec<&str> = daftar_sandbox::REPORT_XLSX_AR_COLUMNS
+        .iter()
+        .map(|(label, _)| *label)
+        .collect();
+    assert_eq!(header, labels);
+    assert_eq!(header[0], "رقم الطلب");
+    assert!(header.contains(&"الرقم المرجعي".to_owned()));
+
+    // Every daily CSV row, keyed by session id, against the XLSX's.
+    let mut expected = std::collections::HashMap::new();
+    for daily in daily.body["results"].as_array().unwrap() {
+        if !daily["report_name"].as_str().unwrap().contains("2025-12-") {
+            continue;
+        }
+        let (_, text) = download(daily["download_action"].as_str().unwrap().to_owned()).await;
+        let mut reader = csv::Reader::from_reader(text.as_slice());
+        for record in reader.records() {
+            let record: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+            expected.insert(record[0].clone(), record);
+        }
+    }
+    let column = |name: &str| {
+        daftar_sandbox::REPORT_XLSX_AR_COLUMNS
+            .iter()
+            .position(|(label, _)| *label == name)
+            .unwrap()
+    };
+    let mut n = 0;
+    for row in rows {
+        n += 1;
+        let session = row[column("رقم الجلسة")].to_string();
+        let csv_row = expected
+            .get(&session)
+            .expect("the row is in a daily report");
+        for (i, (_, source)) in daftar_sandbox::REPORT_XLSX_AR_COLUMNS.iter().enumerate() {
+            match &row[i] {
+                // The amount is a number whose shortest text is the CSV's value.
+                Data::Float(value) => {
+                    assert_eq!(REPORT_CSV_HEADER[*source], "amount");
+                    let decimals = match csv_row[5].as_str() {
+                        "JPY" => 0,
+                        "SAR" => 2,
+                        _ => 3,
+                    };
+                    assert_eq!(format!("{value:.decimals$}"), csv_row[*source], "{session}");
+                    assert_eq!(value.to_string().parse::<f64>().unwrap(), *value);
+                }
+                Data::String(text) => assert_eq!(text, &csv_row[*source], "{session}"),
+                Data::Empty => assert_eq!(csv_row[*source], "", "{session}"),
+                other => panic!("unexpected cell {other:?}"),
+            }
+        }
+        assert!(csv_row[10].starts_with("SBX"), "reference number carried");
+    }
+    assert_eq!(n, expected.len());
+    assert_eq!(n as u64, report["records_amount"].as_u64().unwrap());
 }
