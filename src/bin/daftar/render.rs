@@ -48,13 +48,13 @@ impl Output {
         write_stdout(&[text], ClosedPipe::from(error));
     }
 
-    fn print_json<T: Serialize>(&self, value: &T) {
+    pub(crate) fn print_json<T: Serialize>(&self, value: &T) {
         // Serialising our own view types cannot fail: no maps with non-string keys, no I/O.
         let text = serde_json::to_string_pretty(value).expect("views serialise to JSON");
         write_stdout(&[text], ClosedPipe::Success);
     }
 
-    fn lines(&self, lines: &[String]) {
+    pub(crate) fn lines(&self, lines: &[String]) {
         write_stdout(lines, ClosedPipe::Success);
     }
 
