@@ -159,6 +159,23 @@ pub const CODES: &[Code] = &[
     c("row.unknown_parent", InvalidInput, "A child row whose parent is neither in the file nor the ledger (rejected row)."),
     c("report.download_limit", Unavailable, "Ottu refused the report download: about 25 are allowed an hour."),
     c("report.token_expired", NotFound, "The report's download token is unknown or expired: list the reports again."),
+    // Reconciliation (RECONCILE stream).
+    c("reconcile.no_report", InvalidInput, "A reconciliation names no report, or both a report file and a report token."),
+    c("reconcile.nothing_to_accept", Refused, "The item has no report value the ledger can take (ledger only, queued, matched, or totals without child rows)."),
+    c("reconcile.nothing_to_decide", Refused, "The item is not a mismatch: there is nothing to decide."),
+    c("reconcile.already_decided", Refused, "The item was accepted or kept already: a decision is final."),
+    c("reconcile.stale", Conflict, "The payment changed since the reconciliation ran: run it again before accepting."),
+    c("reconcile.undecided", Refused, "The reconciliation has undecided mismatches in the period: decide them before locking it."),
+    c("reconcile.period_locked", Refused, "The period overlaps a period that is locked already."),
+    c("reconcile.not_covered", Refused, "No reconciliation of the profile covers the period (or the one named does not)."),
+    // Exports (EXPORT stream).
+    c("export.bad_path", InvalidInput, "The export's output path names no file, or names the ledger itself."),
+    c("export.write_failed", Unavailable, "The export file cannot be written (missing directory, permissions, disk full): nothing was left."),
+    // Settlement files (SETTLE stream).
+    c("row.missing_reference", InvalidInput, "A settlement line has neither an order number nor a reference (rejected row)."),
+    c("settlement.bad_window", InvalidInput, "The settlement window is wider than allowed."),
+    c("settlement.rejects_unwritable", Unavailable, "The rejects file of a settlement import cannot be written."),
+    c("settlement.cancelled", Unavailable, "The settlement import was stopped before it finished: nothing was written."),
     // The CLI's own usage errors (clap), kept here so `--json` users find them too.
     c("usage.invalid_value", InvalidInput, "A command-line value clap refused."),
     c("usage.unknown_argument", InvalidInput, "An unknown command-line argument."),
