@@ -56,6 +56,14 @@ pub const OTTU_MAX_REPORT_BYTES: usize = 256 * 1024 * 1024;
 pub const OTTU_MAX_REPORT_REDIRECTS: usize = 3;
 /// Ottu client: reports listed per page; a page is a few KB of JSON.
 pub const OTTU_REPORT_PAGE_ROWS: u32 = 100;
+/// Ottu allows about this many report downloads an hour per merchant (its reports API);
+/// past it a download answers 429, which `import-report --token` words with this number
+/// (`report.download_limit`). Daftar does not count downloads itself: Ottu's count is the
+/// one that matters, and other tools of the merchant's use it too.
+pub const OTTU_REPORT_DOWNLOADS_PER_HOUR: u32 = 25;
+/// `import-report --list`: pages of [`OTTU_REPORT_PAGE_ROWS`] read at most (1,000 reports,
+/// years of daily ones); the count Ottu gives says when there are more.
+pub const OTTU_MAX_REPORT_LIST_PAGES: u32 = 10;
 /// Ottu client: the longest `Retry-After` honoured. Ottu's throttles last minutes; a longer
 /// wait is more likely a wrong clock behind an HTTP-date, and a capped wait only costs one
 /// more throttled request.
@@ -174,3 +182,11 @@ pub const LOG_MAX_FILES: usize = 14;
 /// Sync: attempt outcomes kept for the run's summary (`sync --json`). A long `--watch` run
 /// would otherwise grow without bound; the progress events still report every one.
 pub const SYNC_MAX_REPORTED_OUTCOMES: usize = 100_000;
+/// Settlement (SETTLE, issue 10): business days a settlement line may come after its
+/// payment's or refund's day and still match it. Acquirers in Kuwait settle KNET and card
+/// payments one to three business days later (Friday and Saturday are not business days).
+pub const SETTLEMENT_WINDOW_BUSINESS_DAYS: u32 = 3;
+/// Settlement: the widest window `--window-days` accepts. Six weeks of business days covers
+/// any acquirer's hold; wider, order numbers reused by a merchant start to match the wrong
+/// payment.
+pub const SETTLEMENT_MAX_WINDOW_BUSINESS_DAYS: u32 = 30;

@@ -168,3 +168,73 @@ pub fn set_state(
     )?;
     Ok(changed == 1)
 }
+
+/// A child as a report import compares it with a report row (issue 10, REPORTS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportedChild {
+    pub id: i64,
+    pub kind: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub state: String,
+    pub reference_number: Option<String>,
+}
+
+/// The payment's child with `session_id`, if the ledger has it.
+pub fn reported_child(
+    tx: &Transaction<'_>,
+    payment: PaymentId,
+    session_id: &str,
+) -> Result<Option<ReportedChild>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, kind, amount_minor, currency, state, reference_number FROM children
+         WHERE payment_id = ?1 AND session_id = ?2",
+    )?;
+    let mut rows = stmt.query(params![payment.0, session_id])?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    Ok(Some(ReportedChild {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        amount_minor: r.get(2)?,
+        currency: r.get(3)?,
+        state: r.get(4)?,
+        reference_number: r.get(5)?,
+    }))
+}
+
+/// Inserts or updates a child as a report row gives it (kind, amount, state, and its
+/// reference number where the row has one); returns its id.
+pub fn upsert_reported(
+    tx: &Transaction<'_>,
+    child: &ChildInsert<'_>,
+    reference_number: Option<&str>,
+    created_at_ms: i64,
+    now_ms: i64,
+) -> Result<i64> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO children (payment_id, kind, session_id, amount_minor, currency, state,
+             reference_number, created_at_ms, updated_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (payment_id, session_id) DO UPDATE SET
+             kind = excluded.kind, amount_minor = excluded.amount_minor, state = excluded.state,
+             reference_number = COALESCE(excluded.reference_number, children.reference_number),
+             updated_at_ms = excluded.updated_at_ms
+         RETURNING id",
+    )?;
+    Ok(stmt.query_row(
+        params![
+            child.payment_id.0,
+            child.kind.as_str(),
+            child.session_id.as_str(),
+            child.amount.minor(),
+            child.amount.currency().code(),
+            child.state.as_str(),
+            reference_number,
+            created_at_ms,
+            now_ms,
+        ],
+        |r| r.get(0),
+    )?)
+}

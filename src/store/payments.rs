@@ -613,3 +613,148 @@ pub fn upsert_from_ottu(
         before,
     })
 }
+
+/// A payment as a report import compares it with a report row (issue 10, REPORTS): its
+/// fields Ottu's reports carry, and whether the ledger holds history a report must not
+/// overwrite (operations or children; an operation still unfinished).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportedState {
+    pub id: PaymentId,
+    pub order_no: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub state: String,
+    pub pg_code: Option<String>,
+    pub reference_number: Option<String>,
+    pub customer_email: Option<String>,
+    pub remote_modified_at_ms: Option<i64>,
+    /// The payment has operations or children.
+    pub has_history: bool,
+    /// An operation on it is queued, in flight, blocked or needs attention.
+    pub unfinished: bool,
+}
+
+/// The payment with `session_id` in the profile, as [`ReportedState`].
+pub fn reported_state(
+    tx: &Transaction<'_>,
+    profile: ProfileId,
+    session_id: &str,
+) -> Result<Option<ReportedState>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT p.id, p.order_no, p.amount_minor, p.currency, p.state, p.pg_code,
+                p.reference_number, p.customer_email, p.remote_modified_at_ms,
+                EXISTS (SELECT 1 FROM operations o WHERE o.payment_id = p.id)
+                    OR EXISTS (SELECT 1 FROM children c WHERE c.payment_id = p.id),
+                EXISTS (SELECT 1 FROM operations o WHERE o.payment_id = p.id
+                        AND o.status IN ('queued', 'in_flight', 'blocked', 'needs_attention'))
+         FROM payments p WHERE p.profile_id = ?1 AND p.session_id = ?2",
+    )?;
+    let mut rows = stmt.query(params![profile.0, session_id])?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    Ok(Some(ReportedState {
+        id: PaymentId(r.get(0)?),
+        order_no: r.get(1)?,
+        amount_minor: r.get(2)?,
+        currency: r.get(3)?,
+        state: r.get(4)?,
+        pg_code: r.get(5)?,
+        reference_number: r.get(6)?,
+        customer_email: r.get(7)?,
+        remote_modified_at_ms: r.get(8)?,
+        has_history: r.get(9)?,
+        unfinished: r.get(10)?,
+    }))
+}
+
+/// The session id of another payment of the profile holding `order_no`, if any.
+pub fn order_no_owner(
+    tx: &Transaction<'_>,
+    profile: ProfileId,
+    order_no: &str,
+    except_session_id: &str,
+) -> Result<Option<String>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT session_id FROM payments
+         WHERE order_no = ?2 AND profile_id = ?1 AND session_id <> ?3 LIMIT 1",
+    )?;
+    let mut rows = stmt.query(params![profile.0, order_no, except_session_id])?;
+    Ok(match rows.next()? {
+        Some(r) => Some(r.get(0)?),
+        None => None,
+    })
+}
+
+/// A payment as a report row gives it.
+#[derive(Clone, Copy, Debug)]
+pub struct ReportedPayment<'a> {
+    pub session_id: &'a str,
+    pub order_no: Option<&'a str>,
+    pub amount: Amount,
+    pub state: &'a str,
+    pub pg_code: Option<&'a str>,
+    pub reference_number: Option<&'a str>,
+    pub customer_email: Option<&'a str>,
+    pub created_at_ms: i64,
+    pub remote_modified_at_ms: Option<i64>,
+}
+
+/// Inserts a payment first seen in a report (`source` = `report`).
+pub fn insert_reported(
+    tx: &Transaction<'_>,
+    profile: ProfileId,
+    p: &ReportedPayment<'_>,
+    now_ms: i64,
+) -> Result<PaymentId> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO payments
+            (profile_id, session_id, order_no, amount_minor, currency, state, source, pg_code,
+             reference_number, customer_email, created_at_ms, updated_at_ms, remote_modified_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'report', ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    stmt.execute(params![
+        profile.0,
+        p.session_id,
+        p.order_no,
+        p.amount.minor(),
+        p.amount.currency().code(),
+        p.state,
+        p.pg_code,
+        p.reference_number,
+        p.customer_email,
+        p.created_at_ms,
+        now_ms,
+        p.remote_modified_at_ms,
+    ])?;
+    Ok(PaymentId(tx.last_insert_rowid()))
+}
+
+/// Brings a payment up to a report row: amount and state; order number, gateway code,
+/// reference number, customer email and Ottu's modified time where the row has them.
+pub fn update_reported(
+    tx: &Transaction<'_>,
+    id: PaymentId,
+    p: &ReportedPayment<'_>,
+    now_ms: i64,
+) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE payments SET amount_minor = ?2, state = ?3, order_no = COALESCE(?4, order_no),
+             pg_code = COALESCE(?5, pg_code), reference_number = COALESCE(?6, reference_number),
+             customer_email = COALESCE(?7, customer_email),
+             remote_modified_at_ms = COALESCE(?8, remote_modified_at_ms), updated_at_ms = ?9
+         WHERE id = ?1",
+    )?;
+    stmt.execute(params![
+        id.0,
+        p.amount.minor(),
+        p.state,
+        p.order_no,
+        p.pg_code,
+        p.reference_number,
+        p.customer_email,
+        p.remote_modified_at_ms,
+        now_ms,
+    ])?;
+    Ok(())
+}

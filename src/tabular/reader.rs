@@ -252,6 +252,10 @@ fn open_csv(path: &Path) -> Result<CsvSource, TabularError> {
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
+        // Records end at LF only, so csv's line count is the line a record starts on with
+        // CRLF too (with CRLF as terminator it counts a line's LF at the next record); the
+        // CR left at the end of the last cell is removed in `next_csv`.
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(BufReader::with_capacity(256 * 1024, file));
     Ok(CsvSource {
         reader,
@@ -316,6 +320,11 @@ fn next_csv(csv: &mut CsvSource, path: &Path) -> Option<Result<Record, TabularEr
                     }));
                 }
             }
+        }
+        if let Some(last) = cells.last_mut()
+            && last.ends_with('\r')
+        {
+            last.pop();
         }
         return Some(Ok(Record { line, cells }));
     }

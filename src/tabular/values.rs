@@ -45,40 +45,47 @@ pub fn parse_signed_amount(text: &str, currency: Currency) -> Result<i64, ValueE
     };
     let mut s: String = text
         .chars()
-        .filter(|c| !is_blank(*c))
         .map(|c| match c {
             '\u{0660}'..='\u{0669}' => char::from_digit(c as u32 - 0x0660, 10).unwrap_or(c),
             '\u{06F0}'..='\u{06F9}' => char::from_digit(c as u32 - 0x06F0, 10).unwrap_or(c),
             '\u{066B}' => '.',
             '\u{066C}' => ',',
             '\u{2212}' => '-',
-            _ => c,
+            c if is_blank(c) => ' ',
+            c => c,
         })
-        .collect();
+        .collect::<String>()
+        .trim()
+        .to_string();
     // A currency code before or after the number, in any case.
     let code = currency.code();
-    if s.len() > code.len() && s[..code.len()].eq_ignore_ascii_case(code) {
-        s.drain(..code.len());
+    if s.len() > code.len()
+        && s.is_char_boundary(code.len())
+        && s[..code.len()].eq_ignore_ascii_case(code)
+    {
+        s = s[code.len()..].trim().to_string();
     } else if s.len() > code.len()
         && s.is_char_boundary(s.len() - code.len())
         && s[s.len() - code.len()..].eq_ignore_ascii_case(code)
     {
-        s.truncate(s.len() - code.len());
+        s = s[..s.len() - code.len()].trim().to_string();
     }
     let mut negative = false;
     if let Some(inner) = s.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
         negative = true;
-        s = inner.to_string();
+        s = inner.trim().to_string();
     }
     if let Some(rest) = s.strip_prefix('-') {
         negative = !negative;
-        s = rest.to_string();
+        s = rest.trim_start().to_string();
     } else if let Some(rest) = s.strip_suffix('-') {
         negative = !negative;
-        s = rest.to_string();
+        s = rest.trim_end().to_string();
     } else if let Some(rest) = s.strip_prefix('+') {
-        s = rest.to_string();
+        s = rest.trim_start().to_string();
     }
+    // A space inside the number groups thousands (`1 000`, French and Arabic locales).
+    let s = s.replace(' ', ",");
     let (int_part, frac_part) = match s.split_once('.') {
         Some((i, f)) => (i.to_string(), Some(f)),
         None => (s.clone(), None),

@@ -1,0 +1,799 @@
+//! The report import: one pass over the file inside one write transaction. Each row is
+//! compared with the ledger and applied as it is read (added, updated, unchanged; a
+//! conflict is never applied; a reject is listed with its line). `--commit` commits the
+//! transaction; a dry run rolls it back, so the plan it shows is exactly what a commit of
+//! the same file would do (rows later in the file see the rows before them), and the
+//! ledger is left as it was. Memory stays flat: rows are not held, only counts, the first
+//! [`IMPORT_MAX_LISTED`] of each list, the ids seen (16 bytes each) and the child rows that
+//! come before their parent (rare; held until the end).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rusqlite::TransactionBehavior;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use ts_rs::TS;
+
+use super::download;
+use super::rows::{ReportRow, ReportRows, RowReject};
+use crate::error::{Error, FieldContext, Result};
+use crate::export::totals::{CurrencyTotals, TotalsBuilder};
+use crate::ledger::Ledger;
+use crate::limits::IMPORT_MAX_LISTED;
+use crate::model::{ChildState, PaymentId, ProfileId, ProfileName};
+use crate::money::{Amount, Currency};
+use crate::ottu::ClientConfig;
+use crate::store::children::ChildInsert;
+use crate::store::payments::ReportedPayment;
+use crate::store::{self, EventInsert, StoreError};
+use crate::tabular::{FileKind, MappedColumn, Mapping, TableReader, mapping, parse_override};
+
+/// Rows between two progress calls and cancel checks: often enough for a smooth bar and a
+/// prompt Ctrl-C (a few milliseconds of work), rare enough to cost nothing.
+const PROGRESS_EVERY_ROWS: u64 = 2_000;
+
+/// The audit action of every change a report import makes.
+pub const IMPORTED_REPORT: &str = "payment.imported_report";
+
+/// What to import: a file, or a report Ottu holds (`token`, downloaded first).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct ReportImportRequest {
+    pub profile: String,
+    /// The report file (CSV or XLSX); ignored when `token` is given.
+    #[ts(type = "string")]
+    pub path: PathBuf,
+    /// A report's download token from the report list.
+    #[ts(optional, as = "Option<String>")]
+    pub token: Option<String>,
+    /// `HEADER=field` overrides of the column mapping; saved for the profile on commit.
+    pub map: Vec<String>,
+    /// Apply the plan (one transaction); `false` = a dry run that writes nothing.
+    pub commit: bool,
+    /// Where rejected rows go (default `<file>.rejects.csv`); written on commit, or on a
+    /// dry run only when named.
+    #[ts(optional, as = "Option<String>")]
+    pub rejects_path: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, TS)]
+pub struct ReportProgress {
+    pub rows: u64,
+    pub bytes: u64,
+    pub total_bytes: u64,
+}
+
+/// A row that adds a payment (or a child, with `parent_session_id`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RowAdd {
+    pub line: u64,
+    pub session_id: String,
+    #[ts(optional, as = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub parent_session_id: Option<String>,
+    pub order_no: Option<String>,
+    pub amount: String,
+    pub currency: String,
+    pub state: String,
+}
+
+/// One field whose value differs between the ledger and the report (decimal strings for
+/// amounts, words for states, RFC 3339 for times).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FieldChange {
+    pub field: String,
+    pub ledger: Option<String>,
+    pub report: Option<String>,
+}
+
+/// A row that changes a payment (or child) the ledger has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RowUpdate {
+    pub line: u64,
+    pub session_id: String,
+    pub changes: Vec<FieldChange>,
+}
+
+/// A row the import does not apply because the ledger's own history disagrees: the
+/// reconcile screen is where the merchant decides. One per row (the first field found).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RowConflict {
+    pub line: u64,
+    pub session_id: String,
+    pub field: String,
+    pub ledger: Option<String>,
+    pub report: Option<String>,
+    pub reason: String,
+}
+
+/// What an import found (a dry run) or did (`committed`). Lists hold the first
+/// [`IMPORT_MAX_LISTED`] rows; counts are complete. `rows` = added + updated + unchanged
+/// + conflicts + rejected.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
+pub struct ReportImportSummary {
+    pub profile: String,
+    pub file: String,
+    /// `csv` or `xlsx`.
+    pub format: String,
+    pub committed: bool,
+    pub columns: Vec<MappedColumn>,
+    pub rows: u64,
+    pub added: Vec<RowAdd>,
+    pub added_count: u64,
+    pub updated: Vec<RowUpdate>,
+    pub updated_count: u64,
+    pub unchanged_count: u64,
+    pub conflicts: Vec<RowConflict>,
+    pub conflict_count: u64,
+    pub rejected: Vec<RowReject>,
+    pub rejected_count: u64,
+    /// The rejects file written, if any.
+    pub rejects_file: Option<String>,
+    /// Per currency, of the rows that are not rejected.
+    pub totals: Vec<CurrencyTotals>,
+}
+
+/// A report import on its own handle on the ledger file.
+pub struct ReportImportJob {
+    ledger: Ledger,
+    request: ReportImportRequest,
+    client_config: ClientConfig,
+}
+
+impl ReportImportJob {
+    pub fn new(ledger: &Ledger, request: ReportImportRequest) -> Result<ReportImportJob> {
+        Ok(ReportImportJob {
+            ledger: ledger.reopen()?,
+            request,
+            client_config: ClientConfig::default(),
+        })
+    }
+
+    /// The Ottu client's timeouts for a download by token (tests shorten them).
+    pub fn with_client_config(mut self, config: ClientConfig) -> ReportImportJob {
+        self.client_config = config;
+        self
+    }
+
+    /// Downloads the report when a token is given, reads the file, and plans (or with
+    /// `commit`, applies) it. Errors before any row is read (unknown profile, bad `--map`,
+    /// unreadable file, a required field with no column, a refused download) and a file
+    /// that fails part way (not UTF-8, broken quoting: nothing is applied) are `Err`;
+    /// setting `cancel` stops it with `interrupted`, nothing applied.
+    pub fn run(
+        mut self,
+        mut progress: impl FnMut(ReportProgress),
+        cancel: &AtomicBool,
+    ) -> Result<ReportImportSummary> {
+        let span = tracing::info_span!("report_import", profile = %self.request.profile, commit = self.request.commit);
+        let _entered = span.enter();
+        let request = self.request.clone();
+        let overrides = request
+            .map
+            .iter()
+            .map(|m| parse_override(m))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let name = ProfileName::parse(&request.profile).field("profile")?;
+        let profile_id = self.ledger.profile_id(name.as_str())?;
+        let saved = self
+            .ledger
+            .store()
+            .read(|tx| mapping::load_saved(tx, profile_id, FileKind::Report))?;
+
+        // A token: download to a temporary file first, removed when done.
+        let downloaded = match &request.token {
+            Some(token) => Some(download::to_temp_file(
+                &mut self.ledger,
+                self.client_config.clone(),
+                profile_id,
+                name.as_str(),
+                token,
+            )?),
+            None => None,
+        };
+        let (path, shown) = match (&downloaded, &request.token) {
+            (Some(file), Some(token)) => (file.path().to_path_buf(), format!("report {token}")),
+            _ => (request.path.clone(), request.path.display().to_string()),
+        };
+        let reader = TableReader::open(&path)?;
+        let mapping = Mapping::resolve(FileKind::Report, reader.headers(), &saved, &overrides)?;
+        let rejects_path = match (&request.rejects_path, &request.token) {
+            (Some(p), _) => Some(p.clone()),
+            (None, _) if !request.commit => None,
+            (None, Some(token)) => Some(PathBuf::from(format!("ottu-report-{token}.rejects.csv"))),
+            (None, None) => Some(default_rejects_path(&request.path)),
+        };
+        let mut summary = ReportImportSummary {
+            profile: name.to_string(),
+            file: shown,
+            format: reader.format().as_str().to_string(),
+            committed: false,
+            columns: mapping.columns(),
+            ..ReportImportSummary::default()
+        };
+        let mut rows = ReportRows::new(reader, mapping);
+        let now_ms = self.ledger.clock().now_ms();
+        let actor = self.ledger.actor().to_string();
+        let mut rejects = RejectsFile::new(rejects_path, rows.headers());
+
+        let conn = self.ledger.store().connection();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let mut apply = Apply {
+            tx: &tx,
+            profile: profile_id,
+            now_ms,
+            actor: &actor,
+            totals: TotalsBuilder::default(),
+        };
+        let mut deferred: Vec<(ReportRow, Vec<String>)> = Vec::new();
+        let total_bytes = rows.total_bytes();
+        progress(ReportProgress {
+            rows: 0,
+            bytes: 0,
+            total_bytes,
+        });
+        while let Some(next) = rows.next_row() {
+            let row = next?;
+            summary.rows += 1;
+            match row {
+                Ok(row) if row.is_child() => match apply.child(&row)? {
+                    Some(outcome) => {
+                        record(&mut summary, outcome, &mut rejects, rows.last_cells())?
+                    }
+                    // Its parent may come later in the file: decided at the end.
+                    None => deferred.push((row, rows.last_cells().to_vec())),
+                },
+                Ok(row) => {
+                    let outcome = apply.parent(&row)?;
+                    record(&mut summary, outcome, &mut rejects, rows.last_cells())?;
+                }
+                Err(reject) => record(
+                    &mut summary,
+                    Outcome::Rejected(reject),
+                    &mut rejects,
+                    rows.last_cells(),
+                )?,
+            }
+            if summary.rows % PROGRESS_EVERY_ROWS == 0 {
+                if cancel.load(Ordering::SeqCst) {
+                    tracing::info!(rows = summary.rows, "report import cancelled");
+                    return Err(interrupted(summary.rows));
+                }
+                progress(ReportProgress {
+                    rows: summary.rows,
+                    bytes: rows.bytes_read(),
+                    total_bytes,
+                });
+            }
+        }
+        // Children whose parent came later in the file, or never.
+        for (row, cells) in deferred {
+            let outcome = match apply.child(&row)? {
+                Some(outcome) => outcome,
+                None => Outcome::Rejected(RowReject::new(
+                    row.line,
+                    "row.unknown_parent",
+                    "parent_session_id",
+                    format!(
+                        "parent session id {} is neither in the file nor in the ledger",
+                        row.parent_session_id
+                            .as_ref()
+                            .map(|s| s.as_str())
+                            .unwrap_or("")
+                    ),
+                )),
+            };
+            record(&mut summary, outcome, &mut rejects, &cells)?;
+        }
+        if cancel.load(Ordering::SeqCst) {
+            return Err(interrupted(summary.rows));
+        }
+        summary.totals = apply.totals.views();
+        drop(apply);
+        if request.commit {
+            if !overrides.is_empty() {
+                mapping::save(&tx, profile_id, FileKind::Report, &overrides, now_ms)?;
+            }
+            tx.commit().map_err(StoreError::from)?;
+            summary.committed = true;
+        } else {
+            // The dry run: everything it did is undone.
+            tx.rollback().map_err(StoreError::from)?;
+        }
+        summary.rejects_file = rejects.finish()?;
+        progress(ReportProgress {
+            rows: summary.rows,
+            bytes: total_bytes,
+            total_bytes,
+        });
+        tracing::info!(
+            rows = summary.rows,
+            added = summary.added_count,
+            updated = summary.updated_count,
+            unchanged = summary.unchanged_count,
+            conflicts = summary.conflict_count,
+            rejected = summary.rejected_count,
+            committed = summary.committed,
+            "report import finished"
+        );
+        Ok(summary)
+    }
+}
+
+fn interrupted(rows: u64) -> Error {
+    Error::Remote {
+        code: "interrupted",
+        message: format!("the report import was stopped after {rows} rows; nothing was applied"),
+    }
+    .with("rows", rows)
+}
+
+/// `report.csv` → `report.csv.rejects.csv`, beside it.
+pub(crate) fn default_rejects_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".rejects.csv");
+    path.with_file_name(name)
+}
+
+/// What one row did.
+enum Outcome {
+    Added(RowAdd),
+    Updated(RowUpdate),
+    Unchanged,
+    Conflict(RowConflict),
+    Rejected(RowReject),
+}
+
+fn record(
+    summary: &mut ReportImportSummary,
+    outcome: Outcome,
+    rejects: &mut RejectsFile,
+    cells: &[String],
+) -> Result<()> {
+    fn push<T>(list: &mut Vec<T>, count: &mut u64, item: T) {
+        *count += 1;
+        if list.len() < IMPORT_MAX_LISTED {
+            list.push(item);
+        }
+    }
+    match outcome {
+        Outcome::Added(a) => push(&mut summary.added, &mut summary.added_count, a),
+        Outcome::Updated(u) => push(&mut summary.updated, &mut summary.updated_count, u),
+        Outcome::Unchanged => summary.unchanged_count += 1,
+        Outcome::Conflict(c) => push(&mut summary.conflicts, &mut summary.conflict_count, c),
+        Outcome::Rejected(r) => {
+            rejects.write(cells, &r)?;
+            push(&mut summary.rejected, &mut summary.rejected_count, r)
+        }
+    }
+    Ok(())
+}
+
+/// The rows as applied inside the import's transaction.
+struct Apply<'t, 'c> {
+    tx: &'t rusqlite::Transaction<'c>,
+    profile: ProfileId,
+    now_ms: i64,
+    actor: &'t str,
+    totals: TotalsBuilder,
+}
+
+fn amount_text(minor: i64, currency: &str) -> String {
+    match Currency::from_code(currency) {
+        Ok(c) => Amount::from_minor(minor, c).to_string(),
+        Err(_) => minor.to_string(),
+    }
+}
+
+fn time_text(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ms.to_string())
+}
+
+impl Apply<'_, '_> {
+    fn count_totals(&mut self, row: &ReportRow) {
+        let t = self.totals.entry(row.amount.currency());
+        let minor = row.amount.minor();
+        if row.is_child() {
+            match (row.child_kind(), row.child_state()) {
+                (
+                    Some(crate::model::OperationKind::Refund),
+                    Some(ChildState::Refunded | ChildState::RefundQueued),
+                ) => t.refunded += minor,
+                (Some(crate::model::OperationKind::Capture), Some(ChildState::Paid)) => {
+                    t.captured += minor
+                }
+                (Some(crate::model::OperationKind::Void), Some(ChildState::Voided)) => {
+                    t.voided += minor
+                }
+                _ => {}
+            }
+        } else if matches!(row.state.as_str(), "paid" | "refunded") {
+            t.paid += minor;
+        }
+    }
+
+    fn event(
+        &self,
+        payment: PaymentId,
+        entity: &str,
+        entity_id: i64,
+        before: Option<serde_json::Value>,
+        after: serde_json::Value,
+    ) -> Result<()> {
+        store::events::append(
+            self.tx,
+            &EventInsert {
+                at_ms: self.now_ms,
+                actor: self.actor,
+                action: IMPORTED_REPORT,
+                entity,
+                entity_id,
+                payment_id: Some(payment),
+                before,
+                after: Some(after),
+            },
+        )?;
+        Ok(())
+    }
+
+    fn parent(&mut self, row: &ReportRow) -> Result<Outcome> {
+        let tx = self.tx;
+        let session = row.session_id.as_str();
+        let order_no = row.order_no.as_ref().map(|o| o.as_str());
+        let reported = ReportedPayment {
+            session_id: session,
+            order_no,
+            amount: row.amount,
+            state: &row.state,
+            pg_code: row.pg_code.as_deref(),
+            reference_number: row.reference_number.as_deref(),
+            customer_email: row.customer_email.as_deref(),
+            created_at_ms: row.created_at_ms.unwrap_or(self.now_ms),
+            remote_modified_at_ms: row.modified_at_ms,
+        };
+        let conflict =
+            |field: &str, ledger: Option<String>, report: Option<String>, reason: String| {
+                Outcome::Conflict(RowConflict {
+                    line: row.line,
+                    session_id: session.to_string(),
+                    field: field.to_string(),
+                    ledger,
+                    report,
+                    reason,
+                })
+            };
+        let order_taken = |tx| -> Result<Option<Outcome>> {
+            let Some(order) = order_no else {
+                return Ok(None);
+            };
+            Ok(
+                store::payments::order_no_owner(tx, self.profile, order, session)?.map(|other| {
+                    conflict(
+                        "order_no",
+                        Some(format!("{order} (session id {other})")),
+                        Some(order.to_string()),
+                        format!("order number {order} belongs to payment {other} in the ledger"),
+                    )
+                }),
+            )
+        };
+        let Some(ledger) = store::payments::reported_state(tx, self.profile, session)? else {
+            if let Some(c) = order_taken(tx)? {
+                return Ok(c);
+            }
+            self.count_totals(row);
+            let id = store::payments::insert_reported(tx, self.profile, &reported, self.now_ms)?;
+            let currency = row.amount.currency().code();
+            self.event(
+                id,
+                "payment",
+                id.0,
+                None,
+                json!({
+                    "session_id": session, "order_no": order_no,
+                    "amount": row.amount.to_string(), "currency": currency, "state": row.state,
+                    "reference_number": row.reference_number, "line": row.line,
+                }),
+            )?;
+            return Ok(Outcome::Added(RowAdd {
+                line: row.line,
+                session_id: session.to_string(),
+                parent_session_id: None,
+                order_no: order_no.map(str::to_string),
+                amount: row.amount.to_string(),
+                currency: currency.to_string(),
+                state: row.state.clone(),
+            }));
+        };
+        let currency = row.amount.currency().code();
+        if ledger.currency != currency {
+            return Ok(conflict(
+                "currency",
+                Some(ledger.currency.clone()),
+                Some(currency.to_string()),
+                "the payment's currency never changes".to_string(),
+            ));
+        }
+        let ledger_amount = amount_text(ledger.amount_minor, &ledger.currency);
+        if ledger.amount_minor != row.amount.minor() && ledger.has_history {
+            return Ok(conflict(
+                "amount",
+                Some(ledger_amount),
+                Some(row.amount.to_string()),
+                "the payment has operations or children in the ledger: a report does not change its amount".to_string(),
+            ));
+        }
+        if ledger.state != row.state && ledger.unfinished {
+            return Ok(conflict(
+                "state",
+                Some(ledger.state.clone()),
+                Some(row.state.clone()),
+                "an operation on the payment is still unfinished in Daftar: its state is expected to differ".to_string(),
+            ));
+        }
+        if order_no.is_some()
+            && ledger.order_no.as_deref() != order_no
+            && let Some(c) = order_taken(tx)?
+        {
+            return Ok(c);
+        }
+        self.count_totals(row);
+        let mut changes = Vec::new();
+        let mut change = |field: &str, ledger: Option<String>, report: Option<String>| {
+            changes.push(FieldChange {
+                field: field.to_string(),
+                ledger,
+                report,
+            })
+        };
+        if ledger.amount_minor != row.amount.minor() {
+            change("amount", Some(ledger_amount), Some(row.amount.to_string()));
+        }
+        if ledger.state != row.state {
+            change("state", Some(ledger.state.clone()), Some(row.state.clone()));
+        }
+        let mut text = |field: &str, old: &Option<String>, new: Option<&str>| {
+            if let Some(new) = new
+                && old.as_deref() != Some(new)
+            {
+                change(field, old.clone(), Some(new.to_string()));
+            }
+        };
+        text("order_no", &ledger.order_no, order_no);
+        text("pg_code", &ledger.pg_code, row.pg_code.as_deref());
+        text(
+            "reference_number",
+            &ledger.reference_number,
+            row.reference_number.as_deref(),
+        );
+        text(
+            "customer_email",
+            &ledger.customer_email,
+            row.customer_email.as_deref(),
+        );
+        if let Some(modified) = row.modified_at_ms
+            && ledger.remote_modified_at_ms != Some(modified)
+        {
+            change(
+                "modified",
+                ledger.remote_modified_at_ms.map(time_text),
+                Some(time_text(modified)),
+            );
+        }
+        if changes.is_empty() {
+            return Ok(Outcome::Unchanged);
+        }
+        store::payments::update_reported(tx, ledger.id, &reported, self.now_ms)?;
+        let before: serde_json::Map<String, serde_json::Value> = changes
+            .iter()
+            .map(|c| (c.field.clone(), json!(c.ledger)))
+            .collect();
+        let mut after: serde_json::Map<String, serde_json::Value> = changes
+            .iter()
+            .map(|c| (c.field.clone(), json!(c.report)))
+            .collect();
+        after.insert("line".into(), json!(row.line));
+        self.event(
+            ledger.id,
+            "payment",
+            ledger.id.0,
+            Some(before.into()),
+            after.into(),
+        )?;
+        Ok(Outcome::Updated(RowUpdate {
+            line: row.line,
+            session_id: session.to_string(),
+            changes,
+        }))
+    }
+
+    /// A child row; `None` when its parent is not in the ledger (yet).
+    fn child(&mut self, row: &ReportRow) -> Result<Option<Outcome>> {
+        let tx = self.tx;
+        let Some(parent_id) = &row.parent_session_id else {
+            return Ok(None);
+        };
+        let Some(parent) = store::payments::reported_state(tx, self.profile, parent_id.as_str())?
+        else {
+            return Ok(None);
+        };
+        let session = row.session_id.as_str();
+        let currency = row.amount.currency().code();
+        if parent.currency != currency {
+            return Ok(Some(Outcome::Conflict(RowConflict {
+                line: row.line,
+                session_id: session.to_string(),
+                field: "currency".to_string(),
+                ledger: Some(parent.currency.clone()),
+                report: Some(currency.to_string()),
+                reason: format!("the parent payment {parent_id} is in {}", parent.currency),
+            })));
+        }
+        // Checked when the row was read.
+        let (Some(kind), Some(state)) = (row.child_kind(), row.child_state()) else {
+            return Err(Error::Invariant {
+                what: format!(
+                    "report line {}: a child row without kind or state",
+                    row.line
+                ),
+            });
+        };
+        self.count_totals(row);
+        let existing = store::children::reported_child(tx, parent.id, session)?;
+        let mut changes = Vec::new();
+        if let Some(old) = &existing {
+            let mut change = |field: &str, ledger: String, report: String| {
+                if ledger != report {
+                    changes.push(FieldChange {
+                        field: field.to_string(),
+                        ledger: Some(ledger),
+                        report: Some(report),
+                    });
+                }
+            };
+            change("operation", old.kind.clone(), kind.as_str().to_string());
+            change(
+                "amount",
+                amount_text(old.amount_minor, &old.currency),
+                row.amount.to_string(),
+            );
+            change("state", old.state.clone(), state.as_str().to_string());
+            if let Some(reference) = &row.reference_number {
+                change(
+                    "reference_number",
+                    old.reference_number.clone().unwrap_or_default(),
+                    reference.clone(),
+                );
+            }
+            if changes.is_empty() {
+                return Ok(Some(Outcome::Unchanged));
+            }
+        }
+        let id = store::children::upsert_reported(
+            tx,
+            &ChildInsert {
+                payment_id: parent.id,
+                operation_id: None,
+                kind,
+                session_id: &row.session_id,
+                amount: row.amount,
+                state,
+            },
+            row.reference_number.as_deref(),
+            row.created_at_ms.unwrap_or(self.now_ms),
+            self.now_ms,
+        )?;
+        let after = json!({
+            "session_id": session, "parent_session_id": parent_id, "kind": kind,
+            "amount": row.amount.to_string(), "currency": currency, "state": state,
+            "reference_number": row.reference_number, "line": row.line,
+        });
+        Ok(Some(match existing {
+            None => {
+                self.event(parent.id, "child", id, None, after)?;
+                Outcome::Added(RowAdd {
+                    line: row.line,
+                    session_id: session.to_string(),
+                    parent_session_id: Some(parent_id.to_string()),
+                    order_no: row.order_no.as_ref().map(|o| o.to_string()),
+                    amount: row.amount.to_string(),
+                    currency: currency.to_string(),
+                    state: state.as_str().to_string(),
+                })
+            }
+            Some(_) => {
+                let before: serde_json::Map<String, serde_json::Value> = changes
+                    .iter()
+                    .map(|c| (c.field.clone(), json!(c.ledger)))
+                    .collect();
+                self.event(parent.id, "child", id, Some(before.into()), after)?;
+                Outcome::Updated(RowUpdate {
+                    line: row.line,
+                    session_id: session.to_string(),
+                    changes,
+                })
+            }
+        }))
+    }
+}
+
+/// The rejects file: the original columns, then `line` and `reason`; created at the first
+/// reject, so a clean import leaves none. UTF-8 with a BOM (Excel then shows Arabic).
+struct RejectsFile {
+    path: Option<PathBuf>,
+    headers: Vec<String>,
+    writer: Option<csv::Writer<File>>,
+}
+
+impl RejectsFile {
+    fn new(path: Option<PathBuf>, headers: &[String]) -> RejectsFile {
+        RejectsFile {
+            path,
+            headers: headers.to_vec(),
+            writer: None,
+        }
+    }
+
+    fn unwritable(path: &Path, e: impl std::fmt::Display) -> Error {
+        Error::invalid(
+            "rejects",
+            "table.unreadable",
+            format!("cannot write the rejects file {}: {e}", path.display()),
+        )
+        .with("file", path.display().to_string())
+    }
+
+    fn write(&mut self, cells: &[String], reject: &RowReject) -> Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        if self.writer.is_none() {
+            let mut file = File::create(path).map_err(|e| Self::unwritable(path, e))?;
+            std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")
+                .map_err(|e| Self::unwritable(path, e))?;
+            let mut writer = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .flexible(true)
+                .from_writer(file);
+            let mut header: Vec<&str> = self.headers.iter().map(String::as_str).collect();
+            header.extend(["line", "reason"]);
+            writer
+                .write_record(&header)
+                .map_err(|e| Self::unwritable(path, e))?;
+            self.writer = Some(writer);
+        }
+        if let Some(writer) = &mut self.writer {
+            let mut record: Vec<&str> = (0..self.headers.len())
+                .map(|i| cells.get(i).map(String::as_str).unwrap_or(""))
+                .collect();
+            let line = reject.line.to_string();
+            let reason = format!("{}: {}", reject.code, reject.reason);
+            record.push(&line);
+            record.push(&reason);
+            writer
+                .write_record(&record)
+                .map_err(|e| Self::unwritable(path, e))?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Option<String>> {
+        match (self.writer, self.path) {
+            (Some(mut writer), Some(path)) => {
+                writer.flush().map_err(|e| Self::unwritable(&path, e))?;
+                Ok(Some(path.display().to_string()))
+            }
+            _ => Ok(None),
+        }
+    }
+}
