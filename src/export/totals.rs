@@ -26,7 +26,7 @@
 use std::collections::BTreeMap;
 
 use rusqlite::Transaction;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::model::ProfileId;
@@ -34,7 +34,7 @@ use crate::money::{Amount, Currency};
 use crate::store::StoreError;
 
 /// Totals of one currency as decimal strings with the currency's decimals (`"12.500"`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CurrencyTotals {
     pub currency: String,
     pub paid: String,

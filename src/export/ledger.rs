@@ -1,0 +1,149 @@
+//! `export ledger`: one row per payment (hidden ones left out) with its balances, oldest
+//! first, then a `total` row per currency with the paid/captured/refunded/voided/pending
+//! columns filled from [`super::totals`].
+//!
+//! Per row, `paid` is the payment's collected amount (the whole amount when `paid` or
+//! `refunded`, else what was captured) and the other balances are its children's and
+//! unfinished operations' sums: the same definitions as the totals, so the `total` rows
+//! are exactly the sums of the columns above them.
+
+use super::columns::LEDGER;
+use super::totals::{MinorTotals, ledger_totals_minor};
+use super::{Context, Sink, Ticker, Written, currency_of, text_at};
+use crate::error::Result;
+use crate::store::StoreError;
+
+/// The row's balances come from indexed lookups (children by payment, reserving
+/// operations by payment) per payment; the order follows `payments_newest` /
+/// `payments_by_profile_newest` backwards, so SQLite streams without sorting.
+fn select(with_profile: bool) -> String {
+    format!(
+        "SELECT p.session_id, p.order_no, pr.name, p.created_at_ms, p.state, p.currency,
+            p.amount_minor,
+            COALESCE((SELECT SUM(amount_minor) FROM children c
+              WHERE c.payment_id = p.id AND c.kind = 'capture' AND c.state = 'paid'), 0),
+            COALESCE((SELECT SUM(amount_minor) FROM children c
+              WHERE c.payment_id = p.id AND c.kind = 'refund'
+                AND c.state IN ('refunded', 'refund_queued')), 0),
+            COALESCE((SELECT SUM(amount_minor) FROM children c
+              WHERE c.payment_id = p.id AND c.kind = 'void' AND c.state = 'voided'), 0),
+            COALESCE((SELECT SUM(reserved_minor) FROM operations o
+              WHERE o.payment_id = p.id
+                AND o.status IN ('queued', 'in_flight', 'needs_attention', 'blocked')), 0),
+            p.pg_code, p.reference_number, p.customer_email, p.customer_phone,
+            p.customer_reference, p.source
+         FROM payments p JOIN profiles pr ON pr.id = p.profile_id
+         WHERE p.hidden = 0 {}
+           AND p.created_at_ms >= ?2 AND p.created_at_ms < ?3
+         ORDER BY p.created_at_ms, p.id",
+        if with_profile {
+            "AND p.profile_id = ?1"
+        } else {
+            "AND ?1 IS NULL"
+        }
+    )
+}
+
+/// How many rows the export will write (for the progress bar's length).
+fn count(cx: &Context<'_>) -> Result<u64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM payments p WHERE p.hidden = 0 {}
+           AND p.created_at_ms >= ?2 AND p.created_at_ms < ?3",
+        if cx.filter.profile.is_some() {
+            "AND p.profile_id = ?1"
+        } else {
+            "AND ?1 IS NULL"
+        }
+    );
+    let n: i64 = cx
+        .tx
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(params(cx), |r| r.get(0)))
+        .map_err(StoreError::from)?;
+    Ok(n as u64)
+}
+
+pub(crate) fn params(cx: &Context<'_>) -> [Option<i64>; 3] {
+    [
+        cx.filter.profile.map(|p| p.0),
+        Some(cx.filter.from_ms.unwrap_or(i64::MIN)),
+        Some(cx.filter.to_ms.unwrap_or(i64::MAX)),
+    ]
+}
+
+/// An integer SUM (exact; SQLite reports an overflow rather than wrapping).
+fn sum_at(row: &rusqlite::Row<'_>, i: usize) -> Result<i64> {
+    Ok(row.get(i).map_err(StoreError::from)?)
+}
+
+pub(crate) fn write<S: Sink>(
+    cx: &Context<'_>,
+    sink: &mut S,
+    ticker: &mut Ticker<'_>,
+) -> Result<Written> {
+    ticker.set_total(count(cx)?);
+    sink.header(LEDGER, cx.lang)?;
+    let mut stmt = cx
+        .tx
+        .prepare_cached(&select(cx.filter.profile.is_some()))
+        .map_err(StoreError::from)?;
+    let mut rows = stmt.query(params(cx)).map_err(StoreError::from)?;
+    let mut written = 0u64;
+    while let Some(row) = rows.next().map_err(StoreError::from)? {
+        let currency = currency_of(text_at(row, 5)?.unwrap_or_default())?;
+        let state = text_at(row, 4)?.unwrap_or_default();
+        let amount: i64 = row.get(6).map_err(StoreError::from)?;
+        let captured = sum_at(row, 7)?;
+        let paid = if matches!(state, "paid" | "refunded") {
+            amount
+        } else {
+            captured
+        };
+        sink.opt_text(text_at(row, 0)?)?;
+        sink.opt_text(text_at(row, 1)?)?;
+        sink.opt_text(text_at(row, 2)?)?;
+        sink.instant(row.get(3).map_err(StoreError::from)?)?;
+        sink.text(state)?;
+        sink.text(currency.code())?;
+        sink.amount(amount, currency)?;
+        sink.amount(paid, currency)?;
+        sink.amount(captured, currency)?;
+        sink.amount(sum_at(row, 8)?, currency)?;
+        sink.amount(sum_at(row, 9)?, currency)?;
+        sink.amount(sum_at(row, 10)?, currency)?;
+        for i in 11..=16 {
+            sink.opt_text(text_at(row, i)?)?;
+        }
+        sink.end_row()?;
+        written += 1;
+        ticker.tick()?;
+    }
+    let totals = ledger_totals_minor(cx.tx, &cx.filter)?;
+    sink.begin_totals()?;
+    for t in &totals {
+        total_row(sink, cx, t)?;
+    }
+    Ok(Written {
+        rows: written,
+        totals: totals.iter().map(MinorTotals::view).collect(),
+    })
+}
+
+fn total_row<S: Sink>(sink: &mut S, cx: &Context<'_>, t: &MinorTotals) -> Result<()> {
+    sink.label("total")?;
+    sink.empty()?;
+    sink.opt_text(cx.profile.as_ref().map(|p| p.as_str()))?;
+    sink.empty()?;
+    sink.empty()?;
+    sink.text(t.currency.code())?;
+    sink.empty()?;
+    sink.amount(t.paid, t.currency)?;
+    sink.amount(t.captured, t.currency)?;
+    sink.amount(t.refunded, t.currency)?;
+    sink.amount(t.voided, t.currency)?;
+    sink.amount(t.pending, t.currency)?;
+    for _ in 11..=16 {
+        sink.empty()?;
+    }
+    sink.end_row()
+}
