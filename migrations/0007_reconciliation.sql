@@ -62,7 +62,7 @@ CREATE INDEX reconciliation_items_by_payment ON reconciliation_items (payment_id
     WHERE payment_id IS NOT NULL;
 
 -- A period the merchant marked reconciled: locked until a payment created in it changes
--- (amount, state, deletion, a child added or changed), which reopens it and says which
+-- (amount, state, deletion, a child added or changed) or is added, which reopens it and says which
 -- payment did. The triggers below do that for every writer, so no code path can forget.
 CREATE TABLE reconciled_periods (
     id                     INTEGER PRIMARY KEY,
@@ -87,6 +87,17 @@ BEGIN
     UPDATE reconciled_periods
     SET status = 'reopened', reopened_at_ms = new.updated_at_ms,
         reopened_by_payment_id = new.id, reopen_reason = 'payment_changed'
+    WHERE profile_id = new.profile_id AND status = 'locked'
+      AND new.created_at_ms >= from_ms AND new.created_at_ms < to_ms;
+END;
+
+-- A payment that appears in a locked period later (a sync, an import, a report accepted)
+-- changes its totals as much as a change to one already there.
+CREATE TRIGGER payment_insert_reopens_period AFTER INSERT ON payments
+BEGIN
+    UPDATE reconciled_periods
+    SET status = 'reopened', reopened_at_ms = new.updated_at_ms,
+        reopened_by_payment_id = new.id, reopen_reason = 'payment_added'
     WHERE profile_id = new.profile_id AND status = 'locked'
       AND new.created_at_ms >= from_ms AND new.created_at_ms < to_ms;
 END;

@@ -17,9 +17,7 @@ use ts_rs::TS;
 use crate::model::UnknownWord;
 
 /// What a reconciliation found for one payment.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchClass {
     Matched,
@@ -231,7 +229,10 @@ mod tests {
 
     #[test]
     fn equal_sides_match() {
-        assert_eq!(classify(Some(&ledger()), Some(&report())), MatchClass::Matched);
+        assert_eq!(
+            classify(Some(&ledger()), Some(&report())),
+            MatchClass::Matched
+        );
         assert!(differences(&ledger(), &report()).is_empty());
     }
 
@@ -241,24 +242,36 @@ mod tests {
             amount_minor: 12_000,
             ..report()
         };
-        assert_eq!(classify(Some(&ledger()), Some(&r)), MatchClass::AmountDiffers);
+        assert_eq!(
+            classify(Some(&ledger()), Some(&r)),
+            MatchClass::AmountDiffers
+        );
         let r = ReportSide {
             currency: "USD".into(),
             amount_minor: 12_500,
             ..report()
         };
-        assert_eq!(classify(Some(&ledger()), Some(&r)), MatchClass::AmountDiffers);
+        assert_eq!(
+            classify(Some(&ledger()), Some(&r)),
+            MatchClass::AmountDiffers
+        );
         assert_eq!(differences(&ledger(), &r), ["currency"]);
         let r = ReportSide {
             state: "refunded".into(),
             ..report()
         };
-        assert_eq!(classify(Some(&ledger()), Some(&r)), MatchClass::StateDiffers);
+        assert_eq!(
+            classify(Some(&ledger()), Some(&r)),
+            MatchClass::StateDiffers
+        );
         let r = ReportSide {
             refunded_minor: Some(2_000),
             ..report()
         };
-        assert_eq!(classify(Some(&ledger()), Some(&r)), MatchClass::TotalsDiffer);
+        assert_eq!(
+            classify(Some(&ledger()), Some(&r)),
+            MatchClass::TotalsDiffer
+        );
         assert_eq!(differences(&ledger(), &r), ["refunded"]);
         let l = LedgerSide {
             captured_minor: 5_000,
@@ -310,7 +323,10 @@ mod tests {
             state: "canceled".into(),
             ..ledger()
         };
-        assert_eq!(classify(Some(&l), Some(&report())), MatchClass::StateDiffers);
+        assert_eq!(
+            classify(Some(&l), Some(&report())),
+            MatchClass::StateDiffers
+        );
         // failed -> refunded is not "became paid".
         let l = LedgerSide {
             state: "failed".into(),
@@ -328,18 +344,21 @@ mod tests {
             refunded_minor: Some(1),
             ..report()
         };
-        assert_eq!(classify(Some(&ledger()), Some(&r)), MatchClass::AmountDiffers);
         assert_eq!(
-            differences(&ledger(), &r),
-            ["amount", "state", "refunded"]
+            classify(Some(&ledger()), Some(&r)),
+            MatchClass::AmountDiffers
         );
+        assert_eq!(differences(&ledger(), &r), ["amount", "state", "refunded"]);
         // State wins over totals.
         let r = ReportSide {
             state: "refunded".into(),
             refunded_minor: Some(12_500),
             ..report()
         };
-        assert_eq!(classify(Some(&ledger()), Some(&r)), MatchClass::StateDiffers);
+        assert_eq!(
+            classify(Some(&ledger()), Some(&r)),
+            MatchClass::StateDiffers
+        );
     }
 
     #[test]

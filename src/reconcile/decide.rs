@@ -161,8 +161,8 @@ struct Accepted {
 
 /// The report's parent values, checked as the ledger takes them.
 fn report_values(report: &Value) -> Result<(Amount, PaymentState)> {
-    let currency = Currency::from_code(str_of(report, "currency").unwrap_or_default())
-        .field("currency")?;
+    let currency =
+        Currency::from_code(str_of(report, "currency").unwrap_or_default()).field("currency")?;
     let minor = report
         .get("amount_minor")
         .and_then(Value::as_i64)
@@ -180,12 +180,9 @@ fn accept(
     profile: ProfileId,
     now_ms: i64,
 ) -> Result<Accepted> {
-    let report = item
-        .report
-        .as_ref()
-        .ok_or_else(|| Error::Invariant {
-            what: format!("reconciliation item {} has no report side", item.id),
-        })?;
+    let report = item.report.as_ref().ok_or_else(|| Error::Invariant {
+        what: format!("reconciliation item {} has no report side", item.id),
+    })?;
     let (amount, state) = report_values(report)?;
     if item.class == MatchClass::ReportOnly {
         let session_id = SessionId::parse(str_of(report, "session_id").unwrap_or_default())

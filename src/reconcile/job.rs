@@ -27,9 +27,7 @@ pub(super) fn parse_bound(field: &'static str, text: &str, end_of_day: bool) -> 
     let text = text.trim();
     let at = if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
         at
-    } else if let Ok(date) =
-        time::Date::parse(text, format_description!("[year]-[month]-[day]"))
-    {
+    } else if let Ok(date) = time::Date::parse(text, format_description!("[year]-[month]-[day]")) {
         let date = if end_of_day {
             date.next_day().unwrap_or(date)
         } else {
@@ -146,8 +144,13 @@ impl ReconcileJob {
         let (path, source, _download) = match (&request.report, &request.report_token) {
             (Some(path), None) => (path.clone(), file_name(path), None),
             (None, Some(token)) => {
-                let download =
-                    download(&mut self.ledger, runtime, self.client_config, &profile, token)?;
+                let download = download(
+                    &mut self.ledger,
+                    runtime,
+                    self.client_config,
+                    &profile,
+                    token,
+                )?;
                 let path = download.path().to_path_buf();
                 (path, format!("token:{}", token.trim()), Some(download))
             }

@@ -123,7 +123,12 @@ fn covering(
 
 /// Mismatches of the reconciliation, of payments created in the period, still undecided.
 /// A `report_only` item is placed by the report's creation time (none: in the period).
-fn undecided_in(tx: &Transaction<'_>, reconciliation: i64, from_ms: i64, to_ms: i64) -> Result<u64> {
+fn undecided_in(
+    tx: &Transaction<'_>,
+    reconciliation: i64,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<u64> {
     let n: i64 = tx
         .query_row(
             "SELECT COUNT(*) FROM reconciliation_items
@@ -227,9 +232,7 @@ impl Ledger {
     /// Reconciled periods, newest lock first; of one profile when given.
     pub fn periods(&mut self, profile: Option<&str>) -> Result<Vec<PeriodView>> {
         self.store().read(|tx| {
-            let profile = profile
-                .map(|p| super::profile_by_name(tx, p))
-                .transpose()?;
+            let profile = profile.map(|p| super::profile_by_name(tx, p)).transpose()?;
             let mut stmt = tx
                 .prepare_cached(&format!(
                     "{PERIOD_SELECT} WHERE ?1 IS NULL OR rp.profile_id = ?1 ORDER BY rp.id DESC"

@@ -268,8 +268,13 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, class: MatchClass, currency: Currency, ledger: Option<(i64, &str)>,
-           report: Option<(i64, &str)>) {
+    fn add(
+        &mut self,
+        class: MatchClass,
+        currency: Currency,
+        ledger: Option<(i64, &str)>,
+        report: Option<(i64, &str)>,
+    ) {
         let sums = self.classes.entry((class, currency.code())).or_default();
         sums.count += 1;
         if let Some((minor, _)) = ledger.filter(|(_, c)| *c == currency.code()) {
@@ -430,9 +435,11 @@ fn prepare_facts(tx: &Transaction<'_>, profile: ProfileId) -> Result<()> {
     .db()?;
     tx.execute(
         &format!(
-            "CREATE TEMP TABLE rc_lc AS SELECT c.payment_id AS payment_id, {CHILD_SUMS}
-             FROM main.children c JOIN main.payments p ON p.id = c.payment_id
-             WHERE p.profile_id = {} GROUP BY c.payment_id",
+            "CREATE TEMP TABLE rc_lc AS SELECT payment_id, {CHILD_SUMS}
+             FROM (SELECT c.payment_id, c.kind, c.state, c.amount_minor
+                   FROM main.children c JOIN main.payments p ON p.id = c.payment_id
+                   WHERE p.profile_id = {})
+             GROUP BY payment_id",
             profile.0
         ),
         [],
@@ -550,13 +557,19 @@ fn classify_all(
         out.tally.add(
             class,
             currency,
-            ledger.as_ref().map(|l| (l.amount_minor, l.currency.as_str())),
+            ledger
+                .as_ref()
+                .map(|l| (l.amount_minor, l.currency.as_str())),
             Some((report.amount_minor, report.currency.as_str())),
         );
         if let Ok(rc) = Currency::from_code(&report.currency) {
             add_report_totals(&mut out.tally.report_totals, rc, &report);
         }
-        let stmt = if class.is_mismatch() { &mut bad } else { &mut ok };
+        let stmt = if class.is_mismatch() {
+            &mut bad
+        } else {
+            &mut ok
+        };
         stmt.execute(params![
             class.as_str(),
             payment_id,
@@ -745,8 +758,9 @@ fn save(
     now_ms: i64,
     actor: &str,
 ) -> Result<ReconcileSummary> {
-    let summary_json = serde_json::to_string(stored)
-        .map_err(|e| Error::Invariant { what: format!("summary as JSON: {e}") })?;
+    let summary_json = serde_json::to_string(stored).map_err(|e| Error::Invariant {
+        what: format!("summary as JSON: {e}"),
+    })?;
     ledger.store().write(|tx| {
         tx.execute(
             "INSERT INTO reconciliations (profile_id, from_ms, to_ms, source, created_at_ms,
@@ -775,13 +789,11 @@ fn save(
             )
             .db()?;
         }
-        let counts: BTreeMap<&str, u64> = stored.classes.iter().fold(
-            BTreeMap::new(),
-            |mut m, c| {
+        let counts: BTreeMap<&str, u64> =
+            stored.classes.iter().fold(BTreeMap::new(), |mut m, c| {
                 *m.entry(c.class.as_str()).or_default() += c.count;
                 m
-            },
-        );
+            });
         store::events::append(
             tx,
             &EventInsert {

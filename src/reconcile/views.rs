@@ -267,12 +267,14 @@ impl From<StoredTotals> for CurrencyTotals {
 
 /// Undecided mismatches of a reconciliation, through `reconciliation_items_by_class`.
 pub(super) fn undecided(tx: &Transaction<'_>, reconciliation: i64) -> Result<u64> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT COUNT(*) FROM reconciliation_items WHERE reconciliation_id = ?1
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT COUNT(*) FROM reconciliation_items WHERE reconciliation_id = ?1
            AND class IN ('amount_differs', 'state_differs', 'totals_differ', 'report_only',
                          'ledger_only', 'changed_late')
            AND decision IS NULL",
-    ).db()?;
+        )
+        .db()?;
     let n: i64 = stmt.query_row([reconciliation], |r| r.get(0)).db()?;
     Ok(n as u64)
 }
@@ -293,14 +295,8 @@ fn summary_from_row(tx: &Transaction<'_>, row: &rusqlite::Row<'_>) -> Result<Rec
     Ok(ReconcileSummary {
         id,
         profile: row.get(1).db()?,
-        from: row
-            .get::<_, Option<i64>>(2)
-            .db()?
-            .map(format_ms),
-        to: row
-            .get::<_, Option<i64>>(3)
-            .db()?
-            .map(format_ms),
+        from: row.get::<_, Option<i64>>(2).db()?.map(format_ms),
+        to: row.get::<_, Option<i64>>(3).db()?.map(format_ms),
         source: row.get(4).db()?,
         created_at: format_ms(row.get(5).db()?),
         actor: row.get(6).db()?,
@@ -319,7 +315,9 @@ fn summary_from_row(tx: &Transaction<'_>, row: &rusqlite::Row<'_>) -> Result<Rec
 }
 
 pub(super) fn summary(tx: &Transaction<'_>, id: i64) -> Result<ReconcileSummary> {
-    let mut stmt = tx.prepare_cached(&format!("{SUMMARY_SELECT} WHERE r.id = ?1")).db()?;
+    let mut stmt = tx
+        .prepare_cached(&format!("{SUMMARY_SELECT} WHERE r.id = ?1"))
+        .db()?;
     let mut rows = stmt.query([id]).db()?;
     match rows.next().db()? {
         Some(row) => summary_from_row(tx, row),
@@ -335,12 +333,12 @@ pub(super) fn summaries(
     tx: &Transaction<'_>,
     profile: Option<crate::model::ProfileId>,
 ) -> Result<Vec<ReconcileSummary>> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "{SUMMARY_SELECT} WHERE ?1 IS NULL OR r.profile_id = ?1 ORDER BY r.id DESC"
-    )).db()?;
-    let mut rows = stmt
-        .query([profile.map(|p| p.0)])
+    let mut stmt = tx
+        .prepare_cached(&format!(
+            "{SUMMARY_SELECT} WHERE ?1 IS NULL OR r.profile_id = ?1 ORDER BY r.id DESC"
+        ))
         .db()?;
+    let mut rows = stmt.query([profile.map(|p| p.0)]).db()?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().db()? {
         out.push(summary_from_row(tx, row)?);
@@ -422,10 +420,14 @@ pub(super) fn item_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow
 }
 
 pub(super) fn item(tx: &Transaction<'_>, id: i64) -> Result<ItemRow> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {ITEM_COLUMNS} FROM reconciliation_items WHERE id = ?1"
-    )).db()?;
-    stmt.query_row([id], item_from_row).optional().db()?
+    let mut stmt = tx
+        .prepare_cached(&format!(
+            "SELECT {ITEM_COLUMNS} FROM reconciliation_items WHERE id = ?1"
+        ))
+        .db()?;
+    stmt.query_row([id], item_from_row)
+        .optional()
+        .db()?
         .ok_or(Error::NotFound {
             what: "reconciliation item",
             field: "item",
@@ -448,7 +450,12 @@ pub(super) fn items(tx: &Transaction<'_>, q: &ReconcileItemQuery) -> Result<Reco
             format!("{limit} is out of range: allowed is 1 to {MAX_PAGE_ROWS}"),
         ));
     }
-    let after = q.after.as_deref().map(decode_cursor).transpose()?.unwrap_or(0);
+    let after = q
+        .after
+        .as_deref()
+        .map(decode_cursor)
+        .transpose()?
+        .unwrap_or(0);
     // Checks the reconciliation exists (not found, not an empty page).
     let exists: Option<i64> = tx
         .query_row(
@@ -500,7 +507,8 @@ pub(super) fn items(tx: &Transaction<'_>, q: &ReconcileItemQuery) -> Result<Reco
         .prepare_cached(
             "SELECT COUNT(*) FROM reconciliation_items
              WHERE reconciliation_id = ?1 AND (?2 IS NULL OR class = ?2)",
-        ).db()?
+        )
+        .db()?
         .query_row(params![q.id, class_word], |r| r.get(0))
         .db()?;
     Ok(ReconcileItemPage {
@@ -614,8 +622,14 @@ fn differences(ledger: &Value, report: &Value) -> Vec<FieldChange> {
                 ),
                 "currency" => (Some(l.currency.clone()), Some(r.currency.clone())),
                 "state" => (Some(l.state.clone()), Some(r.state.clone())),
-                "refunded" => (amount(Some(l.refunded_minor), lc), amount(r.refunded_minor, rc)),
-                "captured" => (amount(Some(l.captured_minor), lc), amount(r.captured_minor, rc)),
+                "refunded" => (
+                    amount(Some(l.refunded_minor), lc),
+                    amount(r.refunded_minor, rc),
+                ),
+                "captured" => (
+                    amount(Some(l.captured_minor), lc),
+                    amount(r.captured_minor, rc),
+                ),
                 _ => (amount(Some(l.voided_minor), lc), amount(r.voided_minor, rc)),
             };
             FieldChange {
@@ -657,7 +671,10 @@ mod tests {
     fn cursors_round_trip_and_foreign_ones_are_refused() {
         assert_eq!(decode_cursor(&encode_cursor(42)).unwrap(), 42);
         let foreign = URL_SAFE_NO_PAD.encode("p1:1:2");
-        assert_eq!(decode_cursor(&foreign).unwrap_err().code(), "cursor.invalid");
+        assert_eq!(
+            decode_cursor(&foreign).unwrap_err().code(),
+            "cursor.invalid"
+        );
         assert_eq!(decode_cursor("%%").unwrap_err().code(), "cursor.invalid");
     }
 

@@ -304,6 +304,15 @@ BEGIN
     INSERT INTO payment_counts (profile_id, state, n) VALUES (new.profile_id, new.state, 1)
     ON CONFLICT (profile_id, state) DO UPDATE SET n = n + 1;
 END;
+-- trigger payment_insert_reopens_period
+CREATE TRIGGER payment_insert_reopens_period AFTER INSERT ON payments
+BEGIN
+    UPDATE reconciled_periods
+    SET status = 'reopened', reopened_at_ms = new.updated_at_ms,
+        reopened_by_payment_id = new.id, reopen_reason = 'payment_added'
+    WHERE profile_id = new.profile_id AND status = 'locked'
+      AND new.created_at_ms >= from_ms AND new.created_at_ms < to_ms;
+END;
 -- trigger profiles_paused_code_follows
 CREATE TRIGGER profiles_paused_code_follows AFTER UPDATE OF paused_reason ON profiles
     WHEN new.paused_reason IS NOT old.paused_reason

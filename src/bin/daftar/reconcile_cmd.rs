@@ -148,18 +148,24 @@ pub fn run(ledger: &mut Ledger, args: ReconcileArgs, out: &Output) -> Result<(),
             }
         }
         Some(ReconcileCommand::Accept { item, reason }) => {
-            decided(out, &ledger.reconcile_decide(&ReconcileDecision {
-                item,
-                decision: "accept".into(),
-                reason,
-            })?);
+            decided(
+                out,
+                &ledger.reconcile_decide(&ReconcileDecision {
+                    item,
+                    decision: "accept".into(),
+                    reason,
+                })?,
+            );
         }
         Some(ReconcileCommand::Keep { item, reason }) => {
-            decided(out, &ledger.reconcile_decide(&ReconcileDecision {
-                item,
-                decision: "keep".into(),
-                reason,
-            })?);
+            decided(
+                out,
+                &ledger.reconcile_decide(&ReconcileDecision {
+                    item,
+                    decision: "keep".into(),
+                    reason,
+                })?,
+            );
         }
         Some(ReconcileCommand::Lock {
             profile,
@@ -278,7 +284,8 @@ fn summary_out(out: &Output, s: &ReconcileSummary) {
         (from, to) => format!(
             "{} to {}",
             from.as_deref().unwrap_or("the start"),
-            to.as_deref().map_or("now".to_string(), |t| format!("{t} (exclusive)"))
+            to.as_deref()
+                .map_or("now".to_string(), |t| format!("{t} (exclusive)"))
         ),
     };
     let mut lines = vec![format!(
@@ -312,7 +319,10 @@ fn summary_out(out: &Output, s: &ReconcileSummary) {
         s.report_rows, s.child_rows, s.outside_period, s.hidden_rows, s.rejected_count
     ));
     for r in s.rejected.iter().take(10) {
-        lines.push(format!("  rejected line {}: {} ({})", r.line, r.reason, r.code));
+        lines.push(format!(
+            "  rejected line {}: {} ({})",
+            r.line, r.reason, r.code
+        ));
     }
     if s.rejected_count > 10 {
         lines.push(format!("  ... and {} more rejected", s.rejected_count - 10));
