@@ -46,4 +46,6 @@ stage "benches (tiny sizes)"
 DAFTAR_BENCH_PAYMENTS=2000 cargo test --locked --bench ledger
 DAFTAR_BENCH_PAGING_PAYMENTS=10000 cargo test --locked --bench paging
 DAFTAR_BENCH_SYNC_OPS=200 DAFTAR_BENCH_SYNC_LATENCY_OPS=40 cargo test --locked --bench sync
+# Month end through the CLI: every stage must run and the round trip keep its totals.
+DAFTAR_BENCH_MONTH_END_ROWS=2000 cargo test --locked --bench month_end
 stage "all passed"
