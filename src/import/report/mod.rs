@@ -4,10 +4,12 @@
 //! transaction (`--commit`); [`download`] fetches a report by its token through the Ottu
 //! client. See docs/month-end/reports.md.
 
+mod columns;
 mod download;
 mod job;
 mod rows;
 
+pub use columns::ColumnMapRequest;
 pub use download::{ReportFile, ReportList, ReportListRequest};
 pub use job::IMPORTED_REPORT;
 pub use job::{
