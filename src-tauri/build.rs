@@ -37,7 +37,21 @@ const COMMANDS: &[&str] = &[
     "demo_start",
     "demo_leave",
     "demo_set_online",
+    "demo_settlement_file",
     "smoke_painted",
+    "report_upload",
+    "report_list",
+    "report_import_start",
+    "reconcile_start",
+    "reconciliations",
+    "reconciliation",
+    "reconcile_items",
+    "reconcile_decide",
+    "lock_period",
+    "periods",
+    "settlement_import",
+    "settlement_match",
+    "export_start",
 ];
 
 fn main() {

@@ -147,6 +147,64 @@ fn bindings() -> Bindings {
         .add::<SyncStatus>()
         .add::<ProfileSyncStatus>()
         .add::<Connection>();
+    {
+        use daftar::export::totals::CurrencyTotals;
+        use daftar::export::{ExportProgress, ExportRequest, ExportSummary};
+        use daftar::import::report::{
+            ReportFile, ReportImportRequest, ReportImportSummary, ReportList, ReportListRequest,
+            ReportProgress, RowAdd, RowConflict, RowUpdate,
+        };
+        use daftar::reconcile::*;
+        b.section("month end: shared (report rows, column mappings, totals)")
+            .add::<FieldChange>()
+            .add::<RowReject>()
+            .add::<daftar::tabular::MappedColumn>()
+            .add::<CurrencyTotals>();
+        b.section(
+            "month end: report import (a job: request, progress, summary) and Ottu's report list",
+        )
+        .add::<ReportImportRequest>()
+        .add::<ReportProgress>()
+        .add::<RowAdd>()
+        .add::<RowUpdate>()
+        .add::<RowConflict>()
+        .add::<ReportImportSummary>()
+        .add::<ReportListRequest>()
+        .add::<ReportFile>()
+        .add::<ReportList>();
+        b.section("month end: reconciliation (a job; its summary, items, decisions, periods)")
+            .add::<MatchClass>()
+            .add::<ReconcileRequest>()
+            .add::<ReconcilePhase>()
+            .add::<ReconcileProgress>()
+            .add::<ClassTotal>()
+            .add::<ReconcileSummary>()
+            .add::<ReconcileItemView>()
+            .add::<ReconcileItemQuery>()
+            .add::<ReconcileItemPage>()
+            .add::<ReconcileDecision>()
+            .add::<LockPeriodRequest>()
+            .add::<ReopenView>()
+            .add::<PeriodView>();
+        {
+            use daftar::settlement::*;
+            b.section("month end: settlement files and matching")
+                .add::<SettlementImportRequest>()
+                .add::<SettlementProgress>()
+                .add::<SettlementReject>()
+                .add::<SettlementImportSummary>()
+                .add::<SettlementMatchRequest>()
+                .add::<SettledItem>()
+                .add::<UnsettledItem>()
+                .add::<SettlementLineView>()
+                .add::<SettlementTotals>()
+                .add::<SettlementReport>();
+        }
+        b.section("month end: exports (a job)")
+            .add::<ExportRequest>()
+            .add::<ExportProgress>()
+            .add::<ExportSummary>();
+    }
     b.section("errors (every failure, as the UI and `--json` receive it)")
         .add::<daftar::ErrorView>()
         .add::<daftar::ErrorKind>()

@@ -168,3 +168,146 @@ pub struct ImportFinishedEvent {
     pub summary: Option<ImportSummary>,
     pub error: Option<ErrorView>,
 }
+
+// --- month end: report import, reconciliation, settlement, export (issue 10) ---
+
+/// `report_upload`'s reply: a file the merchant picked, whose bytes the window sent (it never
+/// names a path); the shell keeps it in the app's cache under this id for the commands
+/// below. Ids live as long as the app runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Upload {
+    pub id: String,
+    /// The name the file had on the merchant's computer (shown, never opened).
+    pub file_name: String,
+    pub bytes: u64,
+}
+
+/// `reconcile_start`'s request: a reconciliation of a profile against an uploaded file or
+/// an Ottu report token, for a period.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(optional_fields = nullable)]
+pub struct ReconcileStart {
+    pub profile: String,
+    /// An id from `report_upload`; exactly one of this and `token`.
+    pub upload: Option<String>,
+    pub token: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Column overrides, `HEADER=field`.
+    pub map: Vec<String>,
+}
+
+/// Names a reconciliation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReconciliationRef {
+    pub id: i64,
+}
+
+/// Reconciliations or periods, of one profile or all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(optional_fields = nullable)]
+pub struct ProfileFilter {
+    pub profile: Option<String>,
+}
+
+/// `export_start`'s request: the core's export without a path. The shell writes the file
+/// to the Downloads folder (else the app's data folder) under a name of its own,
+/// `daftar-<what>-<date>[-n].<format>`; the result event's `summary.file` says where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
+pub struct ExportStart {
+    pub what: String,
+    pub format: String,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub reconciliation: Option<i64>,
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default = "bom_default")]
+    pub bom: bool,
+}
+
+fn bom_default() -> bool {
+    true
+}
+
+/// `reconcile-progress`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ReconcileProgressEvent {
+    pub job: u64,
+    pub progress: daftar::reconcile::ReconcileProgress,
+}
+
+/// `reconcile-finished`: the saved reconciliation, or why there is none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ReconcileFinishedEvent {
+    pub job: u64,
+    pub summary: Option<daftar::reconcile::ReconcileSummary>,
+    pub error: Option<ErrorView>,
+}
+
+/// `export-progress`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ExportProgressEvent {
+    pub job: u64,
+    pub progress: daftar::export::ExportProgress,
+}
+
+/// `export-finished`: what was written and where, or why nothing was (a cancelled
+/// export leaves no file: `interrupted`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ExportFinishedEvent {
+    pub job: u64,
+    pub summary: Option<daftar::export::ExportSummary>,
+    pub error: Option<ErrorView>,
+}
+
+/// `report_import_start`'s request: a dry run (`commit: false`) or the import of an
+/// uploaded file or an Ottu report token. On commit the shell writes rejected rows to a
+/// new file in the Downloads folder (the summary's `rejects_file`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(optional_fields = nullable)]
+pub struct ReportImportStart {
+    pub profile: String,
+    /// An id from `report_upload`; exactly one of this and `token`.
+    pub upload: Option<String>,
+    pub token: Option<String>,
+    /// Column overrides, `HEADER=field`; saved for the profile when the import commits.
+    pub map: Vec<String>,
+    pub commit: bool,
+}
+
+/// `report-progress`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ReportProgressEvent {
+    pub job: u64,
+    pub progress: daftar::import::report::ReportProgress,
+}
+
+/// `report-finished`: the plan (dry run) or what was imported, or why neither.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ReportFinishedEvent {
+    pub job: u64,
+    pub summary: Option<daftar::import::report::ReportImportSummary>,
+    pub error: Option<ErrorView>,
+}
+
+/// `settlement_import`'s request: an uploaded settlement file, checked (dry run) or imported.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct SettlementImportStart {
+    pub profile: String,
+    /// An id from `report_upload`.
+    pub upload: String,
+    /// Column overrides, `HEADER=field`; saved for the profile when the import commits.
+    pub map: Vec<String>,
+    pub commit: bool,
+}

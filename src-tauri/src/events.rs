@@ -15,6 +15,15 @@ pub const SYNC_STATE: &str = "sync-state";
 pub const IMPORT_PROGRESS: &str = "import-progress";
 /// `ImportFinishedEvent`.
 pub const IMPORT_FINISHED: &str = "import-finished";
+/// `ReportProgressEvent`, `ReportFinishedEvent`.
+pub const REPORT_PROGRESS: &str = "report-progress";
+pub const REPORT_FINISHED: &str = "report-finished";
+/// `ReconcileProgressEvent`, `ReconcileFinishedEvent`.
+pub const RECONCILE_PROGRESS: &str = "reconcile-progress";
+pub const RECONCILE_FINISHED: &str = "reconcile-finished";
+/// `ExportProgressEvent`, `ExportFinishedEvent`.
+pub const EXPORT_PROGRESS: &str = "export-progress";
+pub const EXPORT_FINISHED: &str = "export-finished";
 /// `DemoStatus`, whenever it changes.
 pub const DEMO_STATUS: &str = "demo-status";
 

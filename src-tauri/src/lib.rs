@@ -52,7 +52,21 @@ pub const COMMANDS: &[&str] = &[
     "demo_start",
     "demo_leave",
     "demo_set_online",
+    "demo_settlement_file",
     "smoke_painted",
+    "report_upload",
+    "report_list",
+    "report_import_start",
+    "reconcile_start",
+    "reconciliations",
+    "reconciliation",
+    "reconcile_items",
+    "reconcile_decide",
+    "lock_period",
+    "periods",
+    "settlement_import",
+    "settlement_match",
+    "export_start",
 ];
 
 /// The app on any runtime: the real one in `main`, `tauri::test::mock_builder()` in tests.
@@ -90,7 +104,21 @@ pub fn builder<R: Runtime>(builder: Builder<R>, config: AppConfig) -> Builder<R>
             commands::demo::demo_start,
             commands::demo::demo_leave,
             commands::demo::demo_set_online,
+            commands::demo::demo_settlement_file,
             commands::app::smoke_painted,
+            commands::month_end::report_upload,
+            commands::month_end::report_list,
+            commands::month_end::report_import_start,
+            commands::month_end::reconcile_start,
+            commands::month_end::reconciliations,
+            commands::month_end::reconciliation,
+            commands::month_end::reconcile_items,
+            commands::month_end::reconcile_decide,
+            commands::month_end::lock_period,
+            commands::month_end::periods,
+            commands::month_end::settlement_import,
+            commands::month_end::settlement_match,
+            commands::month_end::export_start,
         ])
         .setup(move |app| {
             start(app.handle(), config);
@@ -106,6 +134,7 @@ pub fn start<R: Runtime>(app: &tauri::AppHandle<R>, config: AppConfig) -> Shared
     if let Some(state) = app.try_state::<Shared>() {
         return Arc::clone(&state);
     }
+    let config = with_folders(app, config);
     let ui = Ui::new(app.clone());
     let runtime = tauri::async_runtime::handle().inner().clone();
     let start_sync = config.start_sync;
@@ -132,6 +161,25 @@ pub fn start<R: Runtime>(app: &tauri::AppHandle<R>, config: AppConfig) -> Shared
         }
     }
     state
+}
+
+/// Fills in the folders the config left open: uploads in the app's cache folder (emptied:
+/// the ids of a past run mean nothing now), exports in Downloads, else the app's data folder.
+fn with_folders<R: Runtime>(app: &tauri::AppHandle<R>, mut config: AppConfig) -> AppConfig {
+    let paths = app.path();
+    if config.uploads_dir.is_none() {
+        config.uploads_dir = paths.app_cache_dir().ok().map(|d| d.join("uploads"));
+        if let Some(dir) = &config.uploads_dir
+            && dir.is_dir()
+            && let Err(error) = std::fs::remove_dir_all(dir)
+        {
+            tracing::warn!("the last run's uploads were not removed: {error}");
+        }
+    }
+    if config.exports_dir.is_none() {
+        config.exports_dir = paths.download_dir().or_else(|_| paths.app_data_dir()).ok();
+    }
+    config
 }
 
 /// The context from the root `tauri.conf.json` (the window, CSP, capabilities, ui/dist).
@@ -171,6 +219,8 @@ pub fn run() -> std::process::ExitCode {
         smoke: smoke::enabled(),
         start_sync: true,
         keyring_ephemeral: keyring_ephemeral(std::env::var_os("DAFTAR_KEYRING_EPHEMERAL")),
+        uploads_dir: None,
+        exports_dir: None,
     };
     match builder(tauri::Builder::default(), config).build(context()) {
         Ok(app) => {

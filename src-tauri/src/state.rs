@@ -33,6 +33,19 @@ pub struct AppConfig {
     pub start_sync: bool,
     /// `DAFTAR_KEYRING_EPHEMERAL=1`: the keyring lives only as long as this run.
     pub keyring_ephemeral: bool,
+    /// Where files the window hands over (`report_upload`) are kept for this run: the
+    /// app's cache folder (`uploads/`), emptied at start. `None`: filled in by `start`.
+    pub uploads_dir: Option<PathBuf>,
+    /// Where exports are written: the user's Downloads folder, else the app's data
+    /// folder. `None`: filled in by `start`.
+    pub exports_dir: Option<PathBuf>,
+}
+
+/// A file the window handed over: where the shell keeps it and the name it had.
+#[derive(Clone, Debug)]
+pub struct UploadFile {
+    pub path: PathBuf,
+    pub name: String,
 }
 
 /// A std mutex's guard even after a panic elsewhere: the data behind these locks (a
@@ -94,6 +107,9 @@ pub struct AppState {
     quit: (Mutex<bool>, Condvar),
     pub jobs: Mutex<HashMap<u64, Arc<AtomicBool>>>,
     next_job: AtomicU64,
+    /// Files handed over by the window this run, by id (`report_upload`).
+    pub uploads: Mutex<HashMap<String, UploadFile>>,
+    next_upload: AtomicU64,
     pub demo: Arc<Mutex<Demo>>,
     pub ui: Ui,
     /// The runtime HTTP attempts and jobs run on (tauri's).
@@ -117,6 +133,8 @@ impl AppState {
             quit: (Mutex::new(false), Condvar::new()),
             jobs: Mutex::new(HashMap::new()),
             next_job: AtomicU64::new(1),
+            uploads: Mutex::new(HashMap::new()),
+            next_upload: AtomicU64::new(1),
             demo: Arc::new(Mutex::new(demo)),
             ui,
             runtime,
@@ -167,6 +185,10 @@ impl AppState {
 
     pub fn next_job(&self) -> u64 {
         self.next_job.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn next_upload(&self) -> u64 {
+        self.next_upload.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Work was queued or a key set: the worker looks at once.

@@ -80,7 +80,20 @@ fn bindings() -> Bindings {
         .add::<DemoOnline>()
         .add::<Painted>()
         .add::<ImportProgressEvent>()
-        .add::<ImportFinishedEvent>();
+        .add::<ImportFinishedEvent>()
+        .add::<Upload>()
+        .add::<ReconcileStart>()
+        .add::<ReconciliationRef>()
+        .add::<ProfileFilter>()
+        .add::<ExportStart>()
+        .add::<ReconcileProgressEvent>()
+        .add::<ReconcileFinishedEvent>()
+        .add::<ExportProgressEvent>()
+        .add::<ExportFinishedEvent>()
+        .add::<ReportImportStart>()
+        .add::<ReportProgressEvent>()
+        .add::<ReportFinishedEvent>()
+        .add::<SettlementImportStart>();
     b
 }
 

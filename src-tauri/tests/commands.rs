@@ -277,6 +277,8 @@ fn a_ledger_that_cannot_be_opened_is_every_command_s_error() {
         smoke: false,
         start_sync: true,
         keyring_ephemeral: true,
+        uploads_dir: None,
+        exports_dir: None,
     };
     let app = daftar_app::builder(tauri::test::mock_builder(), config.clone())
         .build(tauri::test::mock_context(tauri::test::noop_assets()))

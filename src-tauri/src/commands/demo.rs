@@ -1,4 +1,5 @@
-//! `demo_status`, `demo_start`, `demo_leave`, `demo_set_online` (the demo itself: `crate::demo`).
+//! `demo_status`, `demo_start`, `demo_leave`, `demo_set_online`, `demo_settlement_file`
+//! (the demo itself: `crate::demo`).
 
 use tauri::State;
 
@@ -30,4 +31,13 @@ pub async fn demo_set_online(
 ) -> Reply<DemoStatus> {
     let request = request.get()?;
     demo::set_online(&state, request.online).await
+}
+
+/// The demo's acquirer settlement file (the in-process sandbox's, for its payments as they
+/// are now), kept like a file the merchant picked: the month end can be played through
+/// without a bank.
+#[tauri::command]
+pub async fn demo_settlement_file(state: State<'_, Shared>) -> Reply<crate::contract::Upload> {
+    let file = demo::settlement_file(&state).await?;
+    super::month_end::keep(&state, file.file_name, file.bytes).await
 }

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod demo;
 pub mod import;
+pub mod month_end;
 pub mod payments;
 pub mod profiles;
 pub mod queue;

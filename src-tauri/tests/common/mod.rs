@@ -23,6 +23,12 @@ pub const EVENTS: &[&str] = &[
     "import-progress",
     "import-finished",
     "demo-status",
+    "report-progress",
+    "report-finished",
+    "reconcile-progress",
+    "reconcile-finished",
+    "export-progress",
+    "export-finished",
 ];
 
 /// How long a test waits for something the app does in the background.
@@ -60,6 +66,8 @@ impl App {
             smoke: false,
             start_sync,
             keyring_ephemeral: false,
+            uploads_dir: Some(dir.path().join("uploads")),
+            exports_dir: Some(dir.path().join("Downloads")),
         };
         let context = context.unwrap_or_else(|| mock_context(noop_assets()));
         let app = daftar_app::builder(mock_builder(), config.clone())
@@ -101,6 +109,28 @@ impl App {
                 url: "tauri://localhost".parse().unwrap(),
                 body: InvokeBody::Json(body),
                 headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    /// Hands a file over as the UI does: its bytes as the body, its name in a header.
+    pub fn upload(&self, name: &str, bytes: &[u8]) -> Result<Value, Value> {
+        let mut headers = tauri::http::HeaderMap::new();
+        headers.insert(
+            "x-daftar-file-name",
+            tauri::http::HeaderValue::from_str(&percent(name)).unwrap(),
+        );
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: "report_upload".into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Raw(bytes.to_vec()),
+                headers,
                 invoke_key: INVOKE_KEY.to_string(),
             },
         )
@@ -191,4 +221,25 @@ impl App {
             e["event"] == "recorded" && &e["id"] == id && e["status"] == status
         })
     }
+}
+
+/// `encodeURIComponent` for a test's file name.
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

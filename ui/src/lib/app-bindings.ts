@@ -3,7 +3,7 @@
 //   DAFTAR_UPDATE_BINDINGS=1 cargo test --locked -p daftar-app --test bindings
 // The core's types (ErrorView, SyncStatus, ImportSummary...) come from ./bindings.
 
-import type { ErrorView, ImportProgress, ImportSummary, SyncStatus } from './bindings'
+import type { ErrorView, ExportProgress, ExportSummary, ImportProgress, ImportSummary, ReconcileProgress, ReconcileSummary, ReportImportSummary, ReportProgress, SyncStatus } from './bindings'
 
 /**
  * What the window shows before anything else: the version, where the ledger is.
@@ -140,3 +140,104 @@ export type ImportProgressEvent = { job: number, progress: ImportProgress, };
  * stop's error too), or only `error` when it was refused before anything was sent.
  */
 export type ImportFinishedEvent = { job: number, summary: ImportSummary | null, error: ErrorView | null, };
+
+/**
+ * `report_upload`'s reply: a file the merchant picked, whose bytes the window sent (it never
+ * names a path); the shell keeps it in the app's cache under this id for the commands
+ * below. Ids live as long as the app runs.
+ */
+export type Upload = { id: string, 
+/**
+ * The name the file had on the merchant's computer (shown, never opened).
+ */
+file_name: string, bytes: number, };
+
+/**
+ * `reconcile_start`'s request: a reconciliation of a profile against an uploaded file or
+ * an Ottu report token, for a period.
+ */
+export type ReconcileStart = { profile: string, 
+/**
+ * An id from `report_upload`; exactly one of this and `token`.
+ */
+upload?: string | null, token?: string | null, from?: string | null, to?: string | null, 
+/**
+ * Column overrides, `HEADER=field`.
+ */
+map: Array<string>, };
+
+/**
+ * Names a reconciliation.
+ */
+export type ReconciliationRef = { id: number, };
+
+/**
+ * Reconciliations or periods, of one profile or all.
+ */
+export type ProfileFilter = { profile?: string | null, };
+
+/**
+ * `export_start`'s request: the core's export without a path. The shell writes the file
+ * to the Downloads folder (else the app's data folder) under a name of its own,
+ * `daftar-<what>-<date>[-n].<format>`; the result event's `summary.file` says where.
+ */
+export type ExportStart = { what: string, format: string, profile?: string | null, from?: string | null, to?: string | null, reconciliation?: number | null, lang?: string | null, bom: boolean, };
+
+/**
+ * `reconcile-progress`.
+ */
+export type ReconcileProgressEvent = { job: number, progress: ReconcileProgress, };
+
+/**
+ * `reconcile-finished`: the saved reconciliation, or why there is none.
+ */
+export type ReconcileFinishedEvent = { job: number, summary: ReconcileSummary | null, error: ErrorView | null, };
+
+/**
+ * `export-progress`.
+ */
+export type ExportProgressEvent = { job: number, progress: ExportProgress, };
+
+/**
+ * `export-finished`: what was written and where, or why nothing was (a cancelled
+ * export leaves no file: `interrupted`).
+ */
+export type ExportFinishedEvent = { job: number, summary: ExportSummary | null, error: ErrorView | null, };
+
+/**
+ * `report_import_start`'s request: a dry run (`commit: false`) or the import of an
+ * uploaded file or an Ottu report token. On commit the shell writes rejected rows to a
+ * new file in the Downloads folder (the summary's `rejects_file`).
+ */
+export type ReportImportStart = { profile: string, 
+/**
+ * An id from `report_upload`; exactly one of this and `token`.
+ */
+upload?: string | null, token?: string | null, 
+/**
+ * Column overrides, `HEADER=field`; saved for the profile when the import commits.
+ */
+map: Array<string>, commit: boolean, };
+
+/**
+ * `report-progress`.
+ */
+export type ReportProgressEvent = { job: number, progress: ReportProgress, };
+
+/**
+ * `report-finished`: the plan (dry run) or what was imported, or why neither.
+ */
+export type ReportFinishedEvent = { job: number, summary: ReportImportSummary | null, error: ErrorView | null, };
+
+/**
+ * `settlement_import`'s request: an uploaded settlement file, checked (dry run) or imported.
+ */
+export type SettlementImportStart = { profile: string, 
+/**
+ * An id from `report_upload`.
+ */
+upload: string, 
+/**
+ * Column overrides, `HEADER=field`; saved for the profile when the import commits.
+ */
+map: Array<string>, commit: boolean, };

@@ -665,6 +665,579 @@ oldest_queued_age_ms: number | null, };
  */
 export type Connection = "unknown" | "online" | "offline" | "paused" | "held";
 
+// --- month end: shared (report rows, column mappings, totals) ---
+
+/**
+ * One field whose value differs between the ledger and the report (decimal strings for
+ * amounts, words for states, RFC 3339 for times).
+ */
+export type FieldChange = { field: string, ledger: string | null, report: string | null, };
+
+/**
+ * A row that was not taken, and why. `code` is stable (`row.missing_id`,
+ * `row.bad_amount`, `row.unknown_currency`, `row.bad_state`, `row.bad_date`,
+ * `row.duplicate`, `row.bad_reference`, `row.unknown_parent`); `field` is the report
+ * field at fault; `reason` is English.
+ */
+export type RowReject = { line: number, code: string, field: string | null, reason: string, };
+
+/**
+ * One column of the file and the field it holds (`None`: ignored).
+ */
+export type MappedColumn = { header: string, field: string | null, };
+
+/**
+ * Totals of one currency as decimal strings with the currency's decimals (`"12.500"`).
+ */
+export type CurrencyTotals = { currency: string, paid: string, captured: string, refunded: string, voided: string, pending: string, 
+/**
+ * Known only from a settlement file.
+ */
+fees: string | null, };
+
+// --- month end: report import (a job: request, progress, summary) and Ottu's report list ---
+
+/**
+ * What to import: a file, or a report Ottu holds (`token`, downloaded first).
+ */
+export type ReportImportRequest = { profile: string, 
+/**
+ * The report file (CSV or XLSX); ignored when `token` is given.
+ */
+path: string, 
+/**
+ * A report's download token from the report list.
+ */
+token?: string, 
+/**
+ * `HEADER=field` overrides of the column mapping; saved for the profile on commit.
+ */
+map: Array<string>, 
+/**
+ * Apply the plan (one transaction); `false` = a dry run that writes nothing.
+ */
+commit: boolean, 
+/**
+ * Where rejected rows go (default `<file>.rejects.csv`); written on commit, or on a
+ * dry run only when named.
+ */
+rejects_path?: string, };
+
+export type ReportProgress = { rows: number, bytes: number, total_bytes: number, };
+
+/**
+ * A row that adds a payment (or a child, with `parent_session_id`).
+ */
+export type RowAdd = { line: number, session_id: string, parent_session_id?: string, order_no: string | null, amount: string, currency: string, state: string, };
+
+/**
+ * A row that changes a payment (or child) the ledger has.
+ */
+export type RowUpdate = { line: number, session_id: string, changes: Array<FieldChange>, };
+
+/**
+ * A row the import does not apply because the ledger's own history disagrees: the
+ * reconcile screen is where the merchant decides. One per row (the first field found).
+ */
+export type RowConflict = { line: number, session_id: string, field: string, ledger: string | null, report: string | null, reason: string, };
+
+/**
+ * What an import found (a dry run) or did (`committed`). Lists hold the first
+ * [`IMPORT_MAX_LISTED`] rows; counts are complete. `rows` = added + updated + unchanged
+ * + conflicts + rejected.
+ */
+export type ReportImportSummary = { profile: string, file: string, 
+/**
+ * `csv` or `xlsx`.
+ */
+format: string, committed: boolean, columns: Array<MappedColumn>, rows: number, added: Array<RowAdd>, added_count: number, updated: Array<RowUpdate>, updated_count: number, unchanged_count: number, conflicts: Array<RowConflict>, conflict_count: number, rejected: Array<RowReject>, rejected_count: number, 
+/**
+ * The rejects file written, if any.
+ */
+rejects_file: string | null, 
+/**
+ * Per currency, of the rows that are not rejected.
+ */
+totals: Array<CurrencyTotals>, };
+
+/**
+ * Which reports to list: a profile, optionally created within `[from, to]` (dates).
+ */
+export type ReportListRequest = { profile: string, from?: string, to?: string, };
+
+/**
+ * One report Ottu generated.
+ */
+export type ReportFile = { 
+/**
+ * What `import-report --token` takes; `None` when Ottu gave no download link.
+ */
+token: string | null, name: string | null, interval: string | null, 
+/**
+ * `csv`, `xlsx`, as Ottu says.
+ */
+format: string | null, rows: number | null, 
+/**
+ * `in_progress`, `finished`, `expired`.
+ */
+status: string | null, created_at: string | null, };
+
+export type ReportList = { profile: string, 
+/**
+ * Newest first, as Ottu lists them.
+ */
+reports: Array<ReportFile>, 
+/**
+ * How many Ottu says it has (more than listed when past the page limit).
+ */
+count: number, };
+
+// --- month end: reconciliation (a job; its summary, items, decisions, periods) ---
+
+/**
+ * What a reconciliation found for one payment.
+ */
+export type MatchClass = "matched" | "amount_differs" | "state_differs" | "totals_differ" | "report_only" | "ledger_only" | "queued" | "changed_late";
+
+/**
+ * `daftar reconcile --profile P (--report FILE | --report-token T)`: the user's text as
+ * given (the job checks it).
+ */
+export type ReconcileRequest = { profile: string, 
+/**
+ * A report file (CSV or XLSX); exactly one of this and `report_token`.
+ */
+report?: string | null, 
+/**
+ * The token of a report Ottu generated: downloaded, then read like a file.
+ */
+report_token?: string | null, 
+/**
+ * Payments created at or after: RFC 3339 or a UTC date (its first instant).
+ */
+from?: string | null, 
+/**
+ * Created before: RFC 3339, or a UTC date, which includes that whole day.
+ */
+to?: string | null, 
+/**
+ * Column overrides, `HEADER=field`, on top of the profile's saved mapping.
+ */
+map: Array<string>, };
+
+/**
+ * Where a run is: reading the report into the ledger's scratch space, matching, saving.
+ */
+export type ReconcilePhase = "reading" | "matching" | "saving";
+
+export type ReconcileProgress = { phase: ReconcilePhase, 
+/**
+ * Rows handled in this phase so far.
+ */
+rows: number, 
+/**
+ * Rows this phase will handle, when known (not while reading: the file's size is).
+ */
+total: number | null, 
+/**
+ * Bytes of the report read so far, and its size (for a bar while reading).
+ */
+bytes: number, total_bytes: number, };
+
+/**
+ * One class in one currency: how many payments, and the sum of their amounts as each
+ * side holds them (a side's amounts in another currency are left out of this line).
+ */
+export type ClassTotal = { class: MatchClass, currency: string, count: number, ledger_amount: string, report_amount: string, };
+
+/**
+ * A reconciliation run: what it compared and what it found.
+ */
+export type ReconcileSummary = { 
+/**
+ * The reconciliation's id (`reconcile show ID`).
+ */
+id: number, profile: string, 
+/**
+ * The period: payments created in `[from, to)`; `None` = unbounded.
+ */
+from: string | null, to: string | null, 
+/**
+ * The report file's name, or `token:<token>`.
+ */
+source: string, created_at: string, actor: string, 
+/**
+ * Per class and currency, classes in [`MatchClass::ALL`] order.
+ */
+classes: Array<ClassTotal>, 
+/**
+ * The ledger's totals over the period (as exports end with).
+ */
+totals: Array<CurrencyTotals>, 
+/**
+ * The same totals from the report's rows in the period.
+ */
+report_totals: Array<CurrencyTotals>, 
+/**
+ * Nothing but `matched` and `queued`.
+ */
+clean: boolean, 
+/**
+ * Mismatches nobody has accepted or kept yet (now, not when the run ended).
+ */
+undecided: number, 
+/**
+ * Valid payment (parent) rows of the report, and child rows (refunds, captures, voids).
+ */
+report_rows: number, child_rows: number, 
+/**
+ * Report rows of payments created outside the period: not classified.
+ */
+outside_period: number, 
+/**
+ * Report rows of payments deleted in the ledger (hidden): left out, as Ottu's reports
+ * leave deleted payments out.
+ */
+hidden_rows: number, 
+/**
+ * Rows the report reader refused (capped list; the count is complete).
+ */
+rejected: Array<RowReject>, rejected_count: number, };
+
+/**
+ * One classified payment with both sides as the run saw them.
+ */
+export type ReconcileItemView = { id: number, reconciliation: number, class: MatchClass, session_id: string | null, order_no: string | null, currency: string, 
+/**
+ * The ledger's values: amount, currency, state, created_at, reference_number,
+ * refunded/captured/voided, unfinished (an operation not final yet).
+ */
+ledger: Record<string, unknown> | null, 
+/**
+ * The report's values: the same, plus its line, how it was matched (`matched_by`),
+ * gateway code, customer email and child rows.
+ */
+report: Record<string, unknown> | null, 
+/**
+ * `accepted` or `kept`; `None` while undecided.
+ */
+decision: string | null, decided_at: string | null, decided_by: string | null, 
+/**
+ * The fields the sides disagree on, in both sides' words.
+ */
+differences: Array<FieldChange>, };
+
+/**
+ * `reconcile show ID [--class C] [--after CURSOR] [--limit N]`.
+ */
+export type ReconcileItemQuery = { 
+/**
+ * The reconciliation.
+ */
+id: number, 
+/**
+ * One class word, e.g. `amount_differs`.
+ */
+class?: string | null, after?: string | null, limit?: number | null, };
+
+export type ReconcileItemPage = { items: Array<ReconcileItemView>, next_cursor: string | null, 
+/**
+ * Items of the reconciliation (of the class, if one was given).
+ */
+total: number, };
+
+/**
+ * `reconcile accept|keep ITEM [--reason TEXT]`.
+ */
+export type ReconcileDecision = { item: number, 
+/**
+ * `accept` (the ledger takes the report's values) or `keep` (the ledger's stay).
+ */
+decision: string, reason?: string | null, };
+
+/**
+ * `reconcile lock --profile P --from D --to D [--reconciliation ID]`.
+ */
+export type LockPeriodRequest = { profile: string, from: string, to: string, 
+/**
+ * The reconciliation that covers the period; default: the newest that does.
+ */
+reconciliation?: number | null, };
+
+/**
+ * Why and when a locked period was reopened: the first later change to one of its
+ * payments (the ledger's triggers record it, whatever wrote the change).
+ */
+export type ReopenView = { at: string, 
+/**
+ * `payment_changed` (amount, currency, state, deletion), `payment_added`,
+ * `child_added` or `child_changed`.
+ */
+reason: string, session_id: string | null, order_no: string | null, };
+
+/**
+ * A period the merchant marked reconciled.
+ */
+export type PeriodView = { id: number, profile: string, from: string, 
+/**
+ * Exclusive: the first instant after the period.
+ */
+to: string, reconciliation: number | null, 
+/**
+ * `locked`, or `reopened` once a payment in it changed.
+ */
+status: string, locked_at: string, locked_by: string, 
+/**
+ * Set when `status` is `reopened`.
+ */
+reopened: ReopenView | null, };
+
+// --- month end: settlement files and matching ---
+
+/**
+ * `settlement import`: a file for a profile, dry run unless `commit`.
+ */
+export type SettlementImportRequest = { profile: string, path: string, 
+/**
+ * `HEADER=field` overrides (saved for the profile when the import commits).
+ */
+map: Array<string>, commit: boolean, 
+/**
+ * Where rejected lines go; default `<file>.rejects.csv` (written only when there are).
+ */
+rejects_path?: string | null, };
+
+/**
+ * Progress of an import: records read, bytes of the file read so far, of how many.
+ */
+export type SettlementProgress = { rows: number, bytes: number, total_bytes: number, };
+
+/**
+ * A line that was not taken, and why: `code` is stable (`row.bad_amount`,
+ * `row.unknown_currency`, `row.bad_date`, `row.bad_reference`, `row.missing_reference`,
+ * `row.duplicate`); `field` the settlement field at fault; `reason` is English.
+ */
+export type SettlementReject = { line: number, code: string, field?: string | null, reason: string, };
+
+/**
+ * What an import found (dry run) or did (`committed`).
+ */
+export type SettlementImportSummary = { profile: string, file: string, 
+/**
+ * `csv` or `xlsx`.
+ */
+format: string, committed: boolean, columns: Array<MappedColumn>, 
+/**
+ * Data records read (rejected ones included).
+ */
+rows: number, 
+/**
+ * Valid lines new to the ledger (added on commit; would be added on a dry run).
+ */
+added_count: number, 
+/**
+ * Valid lines the ledger holds already (an earlier import of the same file).
+ */
+duplicate_count: number, 
+/**
+ * The first [`IMPORT_MAX_LISTED`](crate::limits::IMPORT_MAX_LISTED); the count is complete.
+ */
+rejected: Array<SettlementReject>, rejected_count: number, rejects_file?: string | null, 
+/**
+ * Per currency, of the valid lines: `paid` = positive lines, `refunded` = refund lines
+ * (as a positive sum), `fees` = their fees; the other columns are zero.
+ */
+totals: Array<CurrencyTotals>, };
+
+/**
+ * `settlement match`: payments (and refunds) created in `[from, to)` of a profile.
+ */
+export type SettlementMatchRequest = { profile: string, 
+/**
+ * Created at or after: a UTC date (`2025-12-01`) or an RFC 3339 instant.
+ */
+from?: string | null, 
+/**
+ * Created before: an RFC 3339 instant, or a UTC date, which includes that whole day.
+ */
+to?: string | null, 
+/**
+ * Business days a line may come after the transaction's day; default
+ * [`SETTLEMENT_WINDOW_BUSINESS_DAYS`](crate::limits::SETTLEMENT_WINDOW_BUSINESS_DAYS).
+ */
+window_days?: number | null, };
+
+/**
+ * A transaction with the settlement line that paid it out (or took a refund back).
+ */
+export type SettledItem = { 
+/**
+ * `payment` or `refund`.
+ */
+kind: string, 
+/**
+ * The payment's session id (a refund: its own child session id).
+ */
+session_id: string, 
+/**
+ * For a refund, the payment's session id.
+ */
+parent_session_id?: string | null, order_no?: string | null, reference?: string | null, currency: string, 
+/**
+ * What the ledger says should settle (negative for a refund).
+ */
+expected: string, 
+/**
+ * What the line says settled (negative for a refund).
+ */
+settled: string, 
+/**
+ * `settled - expected`: zero when matched.
+ */
+difference: string, fee?: string | null, net?: string | null, 
+/**
+ * The transaction's creation (RFC 3339, UTC).
+ */
+created_at: string, 
+/**
+ * `YYYY-MM-DD`.
+ */
+settled_on: string, 
+/**
+ * Business days from the transaction's day to the settlement day.
+ */
+lag_days: number, 
+/**
+ * `reference` or `order_no`: how the line was found.
+ */
+matched_by: string, line_id: number, line: number, source: string, };
+
+/**
+ * A paid payment or succeeded refund with no settlement line.
+ */
+export type UnsettledItem = { kind: string, session_id: string, parent_session_id?: string | null, order_no?: string | null, reference?: string | null, currency: string, 
+/**
+ * Negative for a refund.
+ */
+amount: string, created_at: string, 
+/**
+ * The last day of its window (`YYYY-MM-DD`).
+ */
+due_by: string, };
+
+/**
+ * A stored settlement line (one that matched nothing, in the report).
+ */
+export type SettlementLineView = { id: number, source: string, line: number, order_no?: string | null, reference?: string | null, currency: string, amount: string, fee?: string | null, net?: string | null, settled_on: string, 
+/**
+ * Why it matched nothing: `no_payment` (no payment or refund has its reference or
+ * order number), `not_paid` (the payment it names is not paid), `outside_window`
+ * (the transaction it names is outside the window), `already_settled` (an earlier
+ * line settled that transaction), `no_refund` (a negative line for a payment with no
+ * succeeded refund to take it).
+ */
+reason: string, 
+/**
+ * The payment the line names, when it names one.
+ */
+session_id?: string | null, };
+
+/**
+ * Per currency: what the ledger expected to settle, what did, the fees, what did not.
+ */
+export type SettlementTotals = { currency: string, 
+/**
+ * Paid payments minus succeeded refunds of the period.
+ */
+expected: string, 
+/**
+ * The lines matched to them (matched and amount_differs), refunds negative.
+ */
+settled: string, 
+/**
+ * The fees of those lines.
+ */
+fees: string, 
+/**
+ * What reached the account for them (each line's net, else amount − fee).
+ */
+net: string, 
+/**
+ * Expected but not settled once the window passed (refunds negative).
+ */
+not_settled: string, 
+/**
+ * Expected, window not passed yet.
+ */
+awaiting: string, 
+/**
+ * Lines that match nothing.
+ */
+unknown: string, };
+
+/**
+ * The result of `settlement match`. Lists hold the first
+ * [`IMPORT_MAX_LISTED`](crate::limits::IMPORT_MAX_LISTED) items; counts are complete.
+ */
+export type SettlementReport = { profile: string, from?: string | null, to?: string | null, window_days: number, 
+/**
+ * The day the report was made (`YYYY-MM-DD`, UTC): windows that end before it passed.
+ */
+as_of: string, matched: Array<SettledItem>, matched_count: number, amount_differs: Array<SettledItem>, amount_differs_count: number, not_settled: Array<UnsettledItem>, not_settled_count: number, 
+/**
+ * Expected, but their window has not passed yet.
+ */
+awaiting: Array<UnsettledItem>, awaiting_count: number, unknown: Array<SettlementLineView>, unknown_count: number, totals: Array<SettlementTotals>, };
+
+// --- month end: exports (a job) ---
+
+/**
+ * What to export: the user's text as given (the job checks it).
+ */
+export type ExportRequest = { 
+/**
+ * `ledger`, `operations` or `reconciliation`.
+ */
+what: string, 
+/**
+ * `csv` or `xlsx`.
+ */
+format: string, path: string, profile?: string | null, 
+/**
+ * Payments created from this day or instant (inclusive)...
+ */
+from?: string | null, 
+/**
+ * ...to this day (inclusive: the whole day) or instant (exclusive).
+ */
+to?: string | null, 
+/**
+ * The reconciliation to export; `None`: the newest (of `profile`, if given).
+ */
+reconciliation?: number | null, 
+/**
+ * `en` (default) or `ar`: the headers' language.
+ */
+lang?: string | null, 
+/**
+ * A UTF-8 byte order mark at the start of a CSV, so Excel reads Arabic right.
+ */
+bom: boolean, };
+
+/**
+ * How far an export is: rows written of the rows it will write.
+ */
+export type ExportProgress = { rows: number, total: number, };
+
+/**
+ * What an export wrote.
+ */
+export type ExportSummary = { file: string, what: string, format: string, 
+/**
+ * Data rows (without the header and the totals rows).
+ */
+rows: number, totals: Array<CurrencyTotals>, };
+
 // --- errors (every failure, as the UI and `--json` receive it) ---
 
 /**
@@ -687,7 +1260,7 @@ export type ErrorKind = "invalid_input" | "refused" | "not_found" | "unavailable
  * Every code in the core's registry (src/error/codes.rs, docs/errors.md): what `ErrorView.code`
  * holds for the core's errors.
  */
-export type ErrorCode = "amount.not_decimal" | "amount.too_precise" | "amount.too_many_digits" | "amount.not_positive" | "amount.currency" | "amount.overflow" | "amount.not_accepted" | "currency.unknown" | "input.empty" | "input.too_long" | "input.bad_character" | "input.unknown_word" | "input.payment_reference" | "input.ambiguous_payment" | "input.unreadable" | "limit.out_of_range" | "cursor.invalid" | "date.invalid" | "reason.too_long" | "reason.bad_character" | "db.not_a_file" | "db.empty" | "db.no_home" | "db.unwritable" | "base_url.invalid" | "base_url.insecure" | "base_url.too_long" | "basic_user.empty" | "basic_user.too_long" | "basic_user.bad_character" | "key.empty" | "key.too_short" | "key.too_long" | "key.bad_character" | "key.no_terminal" | "key.unreadable" | "profile.exists" | "profile.nothing_to_change" | "profile.changed" | "profile.in_use" | "profile.unresolved_sends" | "payment.exists" | "rules.payment_deleted" | "rules.operation_pending" | "rules.state" | "rules.void_after_capture" | "rules.voided" | "rules.refund_exceeds" | "rules.capture_exceeds" | "rules.nothing_left" | "rules.balance_overflow" | "not_found" | "queue.not_droppable" | "queue.not_retryable" | "queue.not_resendable" | "queue.already_retried" | "retry.unconfirmed" | "retry.reason_missing" | "sync.concurrency" | "sync.lock" | "sync.running" | "sync.thread" | "sync.stale_answer" | "import.nothing" | "import.no_session_id" | "import.too_many_ids" | "refresh.failed" | "interrupted" | "runtime" | "ottu.credential" | "ottu.base_url" | "ottu.auth" | "ottu.offline" | "ottu.unavailable" | "ottu.not_ottu" | "ottu.refused" | "ottu.throttled" | "ottu.unknown_outcome" | "sync.cannot_send" | "sync.credential_changed" | "operation.mismatch" | "operation.unresolved" | "sync.interrupted" | "operation.resent" | "operation.held" | "ledger.corrupt" | "ledger.invariant" | "secrets.unavailable" | "secrets.failed" | "store.busy" | "store.corrupt" | "store.newer_version" | "store.cannot_open" | "store.not_a_ledger" | "store.hard_linked" | "store.read_only" | "store.disk_full" | "store.error" | "usage.invalid_value" | "usage.unknown_argument" | "usage.unknown_command" | "usage.missing_argument" | "usage.missing_command" | "usage.conflict" | "usage.wrong_number_of_values" | "usage.invalid" | "app.task_failed" | "app.bad_request" | "demo.start_failed" | "demo.not_started" | "demo.profile_taken";
+export type ErrorCode = "amount.not_decimal" | "amount.too_precise" | "amount.too_many_digits" | "amount.not_positive" | "amount.currency" | "amount.overflow" | "amount.not_accepted" | "currency.unknown" | "input.empty" | "input.too_long" | "input.bad_character" | "input.unknown_word" | "input.payment_reference" | "input.ambiguous_payment" | "input.unreadable" | "limit.out_of_range" | "cursor.invalid" | "date.invalid" | "reason.too_long" | "reason.bad_character" | "db.not_a_file" | "db.empty" | "db.no_home" | "db.unwritable" | "base_url.invalid" | "base_url.insecure" | "base_url.too_long" | "basic_user.empty" | "basic_user.too_long" | "basic_user.bad_character" | "key.empty" | "key.too_short" | "key.too_long" | "key.bad_character" | "key.no_terminal" | "key.unreadable" | "profile.exists" | "profile.nothing_to_change" | "profile.changed" | "profile.in_use" | "profile.unresolved_sends" | "payment.exists" | "rules.payment_deleted" | "rules.operation_pending" | "rules.state" | "rules.void_after_capture" | "rules.voided" | "rules.refund_exceeds" | "rules.capture_exceeds" | "rules.nothing_left" | "rules.balance_overflow" | "not_found" | "queue.not_droppable" | "queue.not_retryable" | "queue.not_resendable" | "queue.already_retried" | "retry.unconfirmed" | "retry.reason_missing" | "sync.concurrency" | "sync.lock" | "sync.running" | "sync.thread" | "sync.stale_answer" | "import.nothing" | "import.no_session_id" | "import.too_many_ids" | "refresh.failed" | "interrupted" | "runtime" | "ottu.credential" | "ottu.base_url" | "ottu.auth" | "ottu.offline" | "ottu.unavailable" | "ottu.not_ottu" | "ottu.refused" | "ottu.throttled" | "ottu.unknown_outcome" | "sync.cannot_send" | "sync.credential_changed" | "operation.mismatch" | "operation.unresolved" | "sync.interrupted" | "operation.resent" | "operation.held" | "ledger.corrupt" | "ledger.invariant" | "secrets.unavailable" | "secrets.failed" | "store.busy" | "store.corrupt" | "store.newer_version" | "store.cannot_open" | "store.not_a_ledger" | "store.hard_linked" | "store.read_only" | "store.disk_full" | "store.error" | "table.unreadable" | "table.no_header" | "table.too_wide" | "table.not_utf8" | "table.bad_row" | "table.bad_xlsx" | "value.not_amount" | "value.too_precise" | "value.negative" | "value.not_time" | "value.not_date" | "mapping.missing_field" | "mapping.missing_reference" | "mapping.unknown_field" | "mapping.no_such_header" | "mapping.bad_override" | "mapping.duplicate_field" | "row.missing_id" | "row.bad_amount" | "row.unknown_currency" | "row.bad_state" | "row.bad_date" | "row.duplicate" | "row.bad_reference" | "row.unknown_parent" | "report.download_limit" | "report.token_expired" | "reconcile.no_report" | "reconcile.nothing_to_accept" | "reconcile.nothing_to_decide" | "reconcile.already_decided" | "reconcile.stale" | "reconcile.undecided" | "reconcile.period_locked" | "reconcile.not_covered" | "export.bad_path" | "export.write_failed" | "row.missing_reference" | "settlement.bad_window" | "settlement.rejects_unwritable" | "settlement.cancelled" | "usage.invalid_value" | "usage.unknown_argument" | "usage.unknown_command" | "usage.missing_argument" | "usage.missing_command" | "usage.conflict" | "usage.wrong_number_of_values" | "usage.invalid" | "app.task_failed" | "app.bad_request" | "demo.start_failed" | "demo.not_started" | "demo.profile_taken";
 
 // --- JSON values (audit event before/after, error params) ---
 

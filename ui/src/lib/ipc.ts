@@ -33,6 +33,9 @@ import type {
   DemoOnline,
   DemoStatus,
   DropRequest,
+  ExportFinishedEvent,
+  ExportProgressEvent,
+  ExportStart,
   ImportFinishedEvent,
   ImportStart,
   ImportProgressEvent,
@@ -41,9 +44,19 @@ import type {
   NewProfile,
   OperationRef,
   Painted,
+  ProfileFilter,
   ProfileRef,
+  ReconcileFinishedEvent,
+  ReconcileProgressEvent,
+  ReconcileStart,
+  ReconciliationRef,
+  ReportFinishedEvent,
+  ReportImportStart,
+  ReportProgressEvent,
   SetKeyRequest,
+  SettlementImportStart,
   SyncState,
+  Upload,
 } from './app-bindings'
 
 import type * as M from './month-end-types'
@@ -105,28 +118,28 @@ export const smokePainted = (request: Painted) => call<null>('smoke_painted', re
  * path): the shell writes them to a file of its own in the app's cache and answers with an
  * id the other commands take. The name travels in a header, percent-encoded.
  */
-export async function reportUpload(file: File): Promise<M.Upload> {
+export async function reportUpload(file: File): Promise<Upload> {
   const bytes = new Uint8Array(await file.arrayBuffer())
   try {
-    return await invoke<M.Upload>('report_upload', bytes, { headers: { 'x-daftar-file-name': encodeURIComponent(file.name) } })
+    return await invoke<Upload>('report_upload', bytes, { headers: { 'x-daftar-file-name': encodeURIComponent(file.name) } })
   } catch (e) {
     throw asErrorView(e)
   }
 }
 export const reportList = (request: M.ReportListRequest) => call<M.ReportList>('report_list', request)
 /** A dry run (`commit: false`) or the import; progress and result come as `report-*` events. */
-export const reportImportStart = (request: M.ReportImportStart) => call<JobStarted>('report_import_start', request)
-export const reconcileStart = (request: M.ReconcileStart) => call<JobStarted>('reconcile_start', request)
-export const reconciliations = (request: M.ReconciliationsQuery) => call<M.ReconcileSummary[]>('reconciliations', request)
-export const reconciliation = (request: M.ReconciliationRef) => call<M.ReconcileSummary>('reconciliation', request)
+export const reportImportStart = (request: ReportImportStart) => call<JobStarted>('report_import_start', request)
+export const reconcileStart = (request: ReconcileStart) => call<JobStarted>('reconcile_start', request)
+export const reconciliations = (request: ProfileFilter) => call<M.ReconcileSummary[]>('reconciliations', request)
+export const reconciliation = (request: ReconciliationRef) => call<M.ReconcileSummary>('reconciliation', request)
 export const reconcileItems = (request: M.ReconcileItemQuery) => call<M.ReconcileItemPage>('reconcile_items', request)
 export const reconcileDecide = (request: M.ReconcileDecision) => call<M.ReconcileItemView>('reconcile_decide', request)
 export const lockPeriod = (request: M.LockPeriodRequest) => call<M.PeriodView>('lock_period', request)
-export const periods = (request: M.ReconciliationsQuery) => call<M.PeriodView[]>('periods', request)
-export const settlementImport = (request: M.SettlementImportStart) => call<M.SettlementImportSummary>('settlement_import', request)
+export const periods = (request: ProfileFilter) => call<M.PeriodView[]>('periods', request)
+export const settlementImport = (request: SettlementImportStart) => call<M.SettlementImportSummary>('settlement_import', request)
 export const settlementMatch = (request: M.SettlementMatchRequest) => call<M.SettlementReport>('settlement_match', request)
 /** The shell writes the file to the Downloads folder under a name of its own; `summary.file` says where. */
-export const exportStart = (request: M.ExportStart) => call<JobStarted>('export_start', request)
+export const exportStart = (request: ExportStart) => call<JobStarted>('export_start', request)
 
 // --- events ---
 
@@ -141,12 +154,12 @@ export const onSyncState = (handler: (s: SyncState) => void) => on<SyncState>('s
 export const onImportProgress = (handler: (e: ImportProgressEvent) => void) => on<ImportProgressEvent>('import-progress', handler)
 export const onImportFinished = (handler: (e: ImportFinishedEvent) => void) => on<ImportFinishedEvent>('import-finished', handler)
 export const onDemoStatus = (handler: (s: DemoStatus) => void) => on<DemoStatus>('demo-status', handler)
-export const onReportProgress = (handler: (e: M.ReportProgressEvent) => void) => on<M.ReportProgressEvent>('report-progress', handler)
-export const onReportFinished = (handler: (e: M.ReportFinishedEvent) => void) => on<M.ReportFinishedEvent>('report-finished', handler)
-export const onReconcileProgress = (handler: (e: M.ReconcileProgressEvent) => void) => on<M.ReconcileProgressEvent>('reconcile-progress', handler)
-export const onReconcileFinished = (handler: (e: M.ReconcileFinishedEvent) => void) => on<M.ReconcileFinishedEvent>('reconcile-finished', handler)
-export const onExportProgress = (handler: (e: M.ExportProgressEvent) => void) => on<M.ExportProgressEvent>('export-progress', handler)
-export const onExportFinished = (handler: (e: M.ExportFinishedEvent) => void) => on<M.ExportFinishedEvent>('export-finished', handler)
+export const onReportProgress = (handler: (e: ReportProgressEvent) => void) => on<ReportProgressEvent>('report-progress', handler)
+export const onReportFinished = (handler: (e: ReportFinishedEvent) => void) => on<ReportFinishedEvent>('report-finished', handler)
+export const onReconcileProgress = (handler: (e: ReconcileProgressEvent) => void) => on<ReconcileProgressEvent>('reconcile-progress', handler)
+export const onReconcileFinished = (handler: (e: ReconcileFinishedEvent) => void) => on<ReconcileFinishedEvent>('reconcile-finished', handler)
+export const onExportProgress = (handler: (e: ExportProgressEvent) => void) => on<ExportProgressEvent>('export-progress', handler)
+export const onExportFinished = (handler: (e: ExportFinishedEvent) => void) => on<ExportFinishedEvent>('export-finished', handler)
 
 // --- errors ---
 

@@ -4,7 +4,11 @@
 
 import type { ErrorView } from './bindings'
 import * as ipc from './ipc'
-import type { JobFinishedEvent, JobProgressEvent, JobStarted, Unsubscribe } from './ipc'
+import type { JobStarted, Unsubscribe } from './ipc'
+
+/** `<kind>-progress` and `<kind>-finished` of every job (the shell's `*ProgressEvent`, `*FinishedEvent`). */
+export type JobProgressEvent<P> = { job: number; progress: P }
+export type JobFinishedEvent<S> = { job: number; summary: S | null; error: ErrorView | null }
 
 type Listen<E> = (handler: (e: E) => void) => Promise<Unsubscribe>
 

@@ -2,8 +2,11 @@
 // field names, match classes and reject codes (with the core's English kept for a code this
 // UI has no words for), and small helpers.
 
-import type { MatchClass, RowReject, Upload } from './month-end-types'
+import type { MatchClass } from './month-end-types'
+import type { Upload } from './app-bindings'
 import { hasMessage, t, type MessageKey } from './i18n'
+import { localeFor } from './format'
+import { settings } from './settings.svelte'
 
 /** A picked report: a file the shell holds (by upload id) or an Ottu report (by token). */
 export type Source = { kind: 'file'; upload: Upload } | { kind: 'ottu'; token: string; name: string }
@@ -45,13 +48,29 @@ export function classWord(c: MatchClass | string): string {
 }
 
 /** A rejected row's reason from its stable code; `english` when only the core's words exist. */
-export function rejectWords(r: RowReject): { text: string; english: boolean } {
+export function rejectWords(r: { line?: number; code: string; field?: string | null; reason: string }): { text: string; english: boolean } {
   const key = `report.reject.${r.code}`
-  if (hasMessage(key)) return { text: t(key as MessageKey, { field: fieldWord(r.field) }), english: false }
+  if (hasMessage(key)) return { text: t(key as MessageKey, { field: fieldWord(r.field ?? null) }), english: false }
   return { text: r.reason, english: true }
 }
 
 /** `HEADER=field` overrides from the columns the merchant changed. */
 export function mapOverrides(changed: Record<string, string | null>): string[] {
-  return Object.entries(changed).map(([header, field]) => `${header}=${field ?? 'ignore'}`)
+  return Object.entries(changed).map(([header, field]) => `${header}=${field ?? '-'}`)
+}
+
+/**
+ * A period's bound as a day on the calendar the core counts in (UTC days): `from` as
+ * given, `to` (exclusive: the first instant after the period) as the day before it ends.
+ * A bare `YYYY-MM-DD` is that day. Unreadable text comes back as given.
+ */
+export function periodDay(text: string | null, end = false): string {
+  if (text === null) return '…'
+  const bare = /^\d{4}-\d{2}-\d{2}$/.test(text)
+  let ms = Date.parse(bare ? `${text}T00:00:00Z` : text)
+  if (Number.isNaN(ms)) return text
+  if (end && !bare) ms -= 1
+  return new Intl.DateTimeFormat(localeFor(settings.language, settings.digits), {
+    dateStyle: 'medium', timeZone: 'UTC', calendar: 'gregory', numberingSystem: settings.digits,
+  }).format(new Date(ms))
 }

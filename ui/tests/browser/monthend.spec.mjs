@@ -145,7 +145,7 @@ function reconcileTest(lang) {
         await until(async () => (await item.locator(sel('item-decision')).count()) === 1, `${cls}: keep was not recorded`)
       }
       const decided = await t.mock(() => [...window.__mock.backend.monthEnd.items.values()].flat().filter((i) => i.decision).map((i) => `${i.class}:${i.decision}`))
-      assert(decided.includes('amount_differs:accept') && decided.filter((d) => d.endsWith(':keep')).length === 4, `decisions: ${decided.join(', ')}`)
+      assert(decided.includes('amount_differs:accepted') && decided.filter((d) => d.endsWith(':kept')).length === 4, `decisions: ${decided.join(', ')}`)
       await t.visible('reconcile-clean', 'with every mismatch decided the summary does not say so')
       await page.locator(sel('reconcile-lock')).click()
       await page.locator(sel('confirm-yes')).click()

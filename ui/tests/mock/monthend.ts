@@ -10,7 +10,6 @@ import type { ErrorKind, ErrorView, JsonValue } from '../../src/lib/bindings'
 import type {
   ClassTotal,
   CurrencyTotals,
-  ExportStart,
   ExportSummary,
   LockPeriodRequest,
   MappedColumn,
@@ -20,18 +19,16 @@ import type {
   ReconcileItemPage,
   ReconcileItemQuery,
   ReconcileItemView,
-  ReconcileStart,
   ReconcileSummary,
-  ReportImportStart,
   ReportImportSummary,
   ReportList,
   ReportListRequest,
-  SettlementImportStart,
   SettlementImportSummary,
   SettlementMatchRequest,
   SettlementReport,
-  Upload,
+  SettledItem,
 } from '../../src/lib/month-end-types'
+import type { ExportStart, ReconcileStart, ReportImportStart, SettlementImportStart, Upload } from '../../src/lib/app-bindings'
 
 function fail(code: string, kind: ErrorKind, message: string, field: string | null = null, params: Record<string, JsonValue> = {}): never {
   throw { code, kind, message, field, params } satisfies ErrorView
@@ -107,19 +104,20 @@ export class MonthEndMock {
     return {
       profile: req.profile,
       reports: [
-        { token: 'tok-nov', name: 'November transactions', interval: 'monthly', format: 'csv', records: 9, status: 'finished', generated_at: '2026-12-01T03:00:00Z' },
-        { token: 'tok-oct', name: 'October transactions', interval: 'monthly', format: 'xlsx', records: 120, status: 'expired', generated_at: '2026-11-01T03:00:00Z' },
+        { token: 'tok-nov', name: 'November transactions', interval: 'monthly', format: 'csv', rows: 9, status: 'finished', created_at: '2026-12-01T03:00:00Z' },
+        { token: 'tok-oct', name: 'October transactions', interval: 'monthly', format: 'xlsx', rows: 120, status: 'expired', created_at: '2026-11-01T03:00:00Z' },
       ],
+      count: 2,
     }
   }
 
-  private sourceKey(req: { upload: string | null; token: string | null }): { key: string; name: string } {
-    if (req.upload !== null) {
+  private sourceKey(req: { upload?: string | null; token?: string | null }): { key: string; name: string } {
+    if (req.upload != null) {
       const u = this.uploads.get(req.upload)
       if (!u) fail('not_found', 'not_found', `no upload ${req.upload}`, 'upload', { what: 'upload', id: req.upload })
       return { key: req.upload, name: u.file_name }
     }
-    if (req.token !== null) {
+    if (req.token != null) {
       if (req.token === 'tok-expired') fail('report.token_expired', 'not_found', 'the report token expired: list the reports again for a fresh token', 'token', {})
       return { key: `token:${req.token}`, name: `${req.token}.csv` }
     }
@@ -131,10 +129,10 @@ export class MonthEndMock {
     const source = this.sourceKey(req)
     const overrides: Record<string, string | null> = {}
     for (const m of req.map) {
-      const eq = m.indexOf('=')
+      const eq = m.lastIndexOf('=')
       if (eq <= 0) fail('report.bad_map', 'invalid_input', `'${m}' is not HEADER=field`, 'map', { value: m })
       const field = m.slice(eq + 1)
-      overrides[m.slice(0, eq)] = field === 'ignore' ? null : field
+      overrides[m.slice(0, eq)] = field === '-' ? null : field
     }
     const job = this.startJob()
     void this.runReport(job, req, source, overrides)
@@ -209,16 +207,18 @@ export class MonthEndMock {
         await this.finish('reconcile-finished', job, null, this.interrupted())
         return
       }
-      await emit('reconcile-progress', { job, progress: { phase, rows: 9, total: 9 } })
+      await emit('reconcile-progress', { job, progress: { phase, rows: 9, total: phase === 'reading' ? null : 9, bytes: 2_048, total_bytes: 2_048 } })
     }
     const id = this.reconciliations.length + 1
-    const from = req.from ?? RECON_FROM
-    const to = req.to ?? RECON_TO
+    // The core answers with instants: `to` is the first instant after the period.
+    const from = `${req.from ?? RECON_FROM}T00:00:00Z`
+    const to = new Date(Date.parse(`${req.to ?? RECON_TO}T00:00:00Z`) + 86_400_000).toISOString().replace('.000Z', 'Z')
     const items = this.makeItems(id)
     this.items.set(id, items)
     const summary: ReconcileSummary = {
-      id, profile: req.profile, from, to, source: name, classes: this.classes(items), totals: TOTALS, report_totals: TOTALS,
-      clean: false, outside_period: 1, rejected: [], rejected_count: 0,
+      id, profile: req.profile, from, to, source: name, created_at: new Date().toISOString(), actor: 'app:merchant',
+      classes: this.classes(items), totals: TOTALS, report_totals: TOTALS, clean: false, undecided: 5,
+      report_rows: 8, child_rows: 1, outside_period: 1, hidden_rows: 0, rejected: [], rejected_count: 0,
     }
     this.reconciliations.unshift(summary)
     await this.finish('reconcile-finished', job, summary, null)
@@ -228,8 +228,9 @@ export class MonthEndMock {
     const base = rec * 100
     const p = (amount: string, state: string) => ({ amount, currency: 'KWD', state })
     const mk = (k: number, cls: MatchClass, ledger: unknown, report: unknown, differences: ReconcileItemView['differences'] = []): ReconcileItemView => ({
-      id: base + k, class: cls, session_id: `d${k}b2c3d4e5f60718293a4b5c6d7e8f90dd0${k}`, order_no: `ORD-8${String(k).padStart(3, '0')}`,
-      currency: 'KWD', ledger, report, decision: null, differences,
+      id: base + k, reconciliation: rec, class: cls, session_id: `d${k}b2c3d4e5f60718293a4b5c6d7e8f90dd0${k}`, order_no: `ORD-8${String(k).padStart(3, '0')}`,
+      currency: 'KWD', ledger: ledger as Record<string, unknown> | null, report: report as Record<string, unknown> | null,
+      decision: null, decided_at: null, decided_by: null, differences,
     })
     return [
       mk(1, 'amount_differs', p('20.000', 'paid'), p('25.000', 'paid'), [{ field: 'amount', ledger: '20.000', report: '25.000' }]),
@@ -264,14 +265,15 @@ export class MonthEndMock {
     return [...by.values()]
   }
 
-  reconciliations_(req: { profile: string | null }): ReconcileSummary[] {
-    return this.reconciliations.filter((r) => req.profile === null || r.profile === req.profile).map((r) => this.fresh(r))
+  reconciliations_(req: { profile?: string | null }): ReconcileSummary[] {
+    const profile = req.profile ?? null
+    return this.reconciliations.filter((r) => profile === null || r.profile === profile).map((r) => this.fresh(r))
   }
 
   private fresh(r: ReconcileSummary): ReconcileSummary {
     const items = this.items.get(r.id) ?? []
-    const undecided = items.some((i) => i.decision === null && ['amount_differs', 'state_differs', 'totals_differ', 'changed_late', 'report_only'].includes(i.class))
-    return { ...r, clean: !undecided }
+    const undecided = items.filter((i) => i.decision === null && ['amount_differs', 'state_differs', 'totals_differ', 'changed_late', 'report_only'].includes(i.class)).length
+    return { ...r, clean: undecided === 0, undecided }
   }
 
   reconciliation(req: { id: number }): ReconcileSummary {
@@ -282,11 +284,11 @@ export class MonthEndMock {
 
   reconcile_items(q: ReconcileItemQuery): ReconcileItemPage {
     this.reconciliation({ id: q.id })
-    const all = (this.items.get(q.id) ?? []).filter((i) => q.class === null || i.class === q.class)
-    const start = q.after === null ? 0 : Number(q.after)
+    const all = (this.items.get(q.id) ?? []).filter((i) => q.class == null || i.class === q.class)
+    const start = q.after == null ? 0 : Number(q.after)
     const limit = q.limit ?? 50
     const items = all.slice(start, start + limit)
-    return { items, next: start + limit < all.length ? String(start + limit) : null, total: all.length }
+    return { items, next_cursor: start + limit < all.length ? String(start + limit) : null, total: all.length }
   }
 
   reconcile_decide(req: ReconcileDecision): ReconcileItemView {
@@ -296,8 +298,14 @@ export class MonthEndMock {
     if (req.decision === 'accept' && ['matched', 'ledger_only', 'queued'].includes(item.class)) {
       fail('reconcile.nothing_to_accept', 'refused', 'there is nothing of Ottu\'s to accept here', 'item', { item: req.item, class: item.class })
     }
+    if (item.decision === null && ['matched', 'queued'].includes(item.class)) {
+      fail('reconcile.nothing_to_decide', 'refused', 'nothing to decide', 'item', { item: req.item, class: item.class })
+    }
     if ((req.reason ?? '').length > 500) fail('reason.too_long', 'invalid_input', 'the reason is too long', 'reason', { max: 500 })
-    item.decision = req.decision
+    if (req.decision !== 'accept' && req.decision !== 'keep') fail('input.unknown_word', 'invalid_input', `'${req.decision}' is not accept or keep`, 'decision', { value: req.decision })
+    item.decision = req.decision === 'accept' ? 'accepted' : 'kept'
+    item.decided_at = new Date().toISOString()
+    item.decided_by = 'app:merchant'
     return { ...item }
   }
 
@@ -306,26 +314,30 @@ export class MonthEndMock {
     const rec = this.reconciliations.find((r) => r.id === req.reconciliation)
     const undecided = (this.items.get(rec?.id ?? -1) ?? []).filter((i) => i.decision === null && ['amount_differs', 'state_differs', 'totals_differ', 'changed_late', 'report_only'].includes(i.class))
     if (undecided.length > 0) {
-      fail('reconcile.undecided', 'refused', `${undecided.length} mismatches are not decided yet`, null, { count: undecided.length })
+      fail('reconcile.undecided', 'refused', `${undecided.length} mismatches are not decided yet`, null, { count: undecided.length, reconciliation: rec?.id ?? null })
     }
-    if (this.periodList.some((p) => p.profile === req.profile && !p.reopened && p.from <= req.to && req.from <= p.to)) {
-      fail('reconcile.period_locked', 'conflict', 'an overlapping period is locked', null, { from: req.from, to: req.to })
+    if (this.periodList.some((p) => p.profile === req.profile && p.status === 'locked' && p.from < req.to && req.from < p.to)) {
+      fail('reconcile.period_locked', 'refused', 'an overlapping period is locked', null, { period: `${req.from}..${req.to}` })
     }
-    const view: PeriodView = { profile: req.profile, from: req.from, to: req.to, reconciliation: req.reconciliation, locked_at: new Date().toISOString(), reopened: false, reopened_at: null }
+    const view: PeriodView = {
+      id: this.periodList.length + 1, profile: req.profile, from: req.from, to: req.to, reconciliation: req.reconciliation ?? null,
+      status: 'locked', locked_at: new Date().toISOString(), locked_by: 'app:merchant', reopened: null,
+    }
     this.periodList.unshift(view)
     return view
   }
 
   /** A payment in a locked period changed (what the core's triggers notice). */
   reopen(profile: string): void {
-    for (const p of this.periodList) if (p.profile === profile && !p.reopened) {
-      p.reopened = true
-      p.reopened_at = new Date().toISOString()
+    for (const p of this.periodList) if (p.profile === profile && p.status === 'locked') {
+      p.status = 'reopened'
+      p.reopened = { at: new Date().toISOString(), reason: 'payment_changed', session_id: 'd1b2c3d4e5f60718293a4b5c6d7e8f90dd01', order_no: 'ORD-8001' }
     }
   }
 
-  periods(req: { profile: string | null }): PeriodView[] {
-    return this.periodList.filter((p) => req.profile === null || p.profile === req.profile).map((p) => ({ ...p }))
+  periods(req: { profile?: string | null }): PeriodView[] {
+    const profile = req.profile ?? null
+    return this.periodList.filter((p) => profile === null || p.profile === profile).map((p) => ({ ...p }))
   }
 
   settlement_import(req: SettlementImportStart): SettlementImportSummary {
@@ -347,27 +359,29 @@ export class MonthEndMock {
 
   settlement_match(req: SettlementMatchRequest): SettlementReport {
     this.hasProfile(req.profile)
-    if (this.settlementLines === 0) {
-      return { matched: [], matched_count: 0, amount_differs: [], not_settled: [], not_settled_count: 0, unknown: [], unknown_count: 0, totals: [] }
-    }
+    const head = { profile: req.profile, from: req.from ?? null, to: req.to ?? null, window_days: req.window_days ?? 3, as_of: '2026-12-01' }
+    const none = { matched: [], matched_count: 0, amount_differs: [], amount_differs_count: 0, not_settled: [], not_settled_count: 0, awaiting: [], awaiting_count: 0, unknown: [], unknown_count: 0, totals: [] }
+    if (this.settlementLines === 0) return { ...head, ...none }
+    const settled = (k: number, kind: string, expected: string, fee: string | null, net: string | null, day: string): SettledItem => ({
+      kind, session_id: `e1b2c3d4e5f60718293a4b5c6d7e8f90ee0${k}`, parent_session_id: null, order_no: `ORD-900${k}`, reference: `RRN10020${k}`,
+      currency: 'KWD', expected, settled: expected, difference: '0.000', fee, net, created_at: '2026-11-03T10:00:00Z', settled_on: day,
+      lag_days: 1, matched_by: 'reference', line_id: k, line: k + 1, source: 'settlement.csv',
+    })
     return {
-      matched: [
-        { session_id: 'e1b2c3d4e5f60718293a4b5c6d7e8f90ee01', order_no: 'ORD-9001', reference: 'RRN100201', currency: 'KWD', amount: '20.000', settled_amount: '20.000', fee: '0.300', settled_on: '2026-11-04' },
-        { session_id: 'e1b2c3d4e5f60718293a4b5c6d7e8f90ee02', order_no: 'ORD-9002', reference: 'RRN100202', currency: 'KWD', amount: '-5.000', settled_amount: '-5.000', fee: null, settled_on: '2026-11-05' },
-      ],
+      ...head, ...none,
+      matched: [settled(1, 'payment', '20.000', '0.300', '19.700', '2026-11-04'), settled(2, 'refund', '-5.000', null, null, '2026-11-05')],
       matched_count: 4,
-      amount_differs: [],
-      not_settled: [{ session_id: 'e1b2c3d4e5f60718293a4b5c6d7e8f90ee09', order_no: 'ORD-9009', currency: 'KWD', amount: '14.750', created_at: '2026-11-20T10:00:00Z', due_by: '2026-11-25' }],
+      not_settled: [{ kind: 'payment', session_id: 'e1b2c3d4e5f60718293a4b5c6d7e8f90ee09', parent_session_id: null, order_no: 'ORD-9009', reference: null, currency: 'KWD', amount: '14.750', created_at: '2026-11-20T10:00:00Z', due_by: '2026-11-25' }],
       not_settled_count: 1,
-      unknown: [{ line: 7, order_no: null, reference: 'RRN999999', currency: 'KWD', amount: '8.000', settled_on: '2026-11-06' }],
+      unknown: [{ id: 7, source: 'settlement.csv', line: 7, order_no: null, reference: 'RRN999999', currency: 'KWD', amount: '8.000', fee: '0.120', net: '7.880', settled_on: '2026-11-06', reason: 'no_payment', session_id: null }],
       unknown_count: 1,
-      totals: [{ currency: 'KWD', settled: '43.000', fees: '0.645', net: '42.355', expected: '57.750', not_settled: '14.750' }],
+      totals: [{ currency: 'KWD', expected: '57.750', settled: '43.000', fees: '0.645', net: '42.355', not_settled: '14.750', awaiting: '0.000', unknown: '8.000' }],
     }
   }
 
   export_start(req: ExportStart): { job: number } {
-    if (!['ledger', 'operations', 'reconciliation'].includes(req.what)) fail('input.unknown_word', 'invalid_input', `'${req.what}' is not an export`, 'what', { value: req.what })
-    if (req.profile !== null) this.hasProfile(req.profile)
+    if (!['ledger', 'operations', 'reconciliation'].includes(req.what ?? '')) fail('input.unknown_word', 'invalid_input', `'${req.what}' is not an export`, 'what', { value: req.what })
+    if (req.profile != null) this.hasProfile(req.profile)
     if (req.from && req.to && req.from > req.to) fail('date.invalid', 'invalid_input', 'the start date is after the end date', 'to', { value: req.to })
     if (req.what === 'reconciliation' && !this.reconciliations.some((r) => r.id === req.reconciliation)) {
       fail('not_found', 'not_found', 'no reconciliation to export', 'reconciliation', { what: 'reconciliation', id: String(req.reconciliation) })

@@ -240,7 +240,18 @@ function detail(p: P, key = 'detail'): string {
  * so this file compiles whether or not bindings.ts lists them yet; once it does,
  * `Exclude` below keeps every other code required in `ERROR_TEXT`.
  */
-export type ShellCode = 'app.task_failed' | 'app.bad_request' | 'demo.start_failed' | 'demo.not_started' | 'demo.profile_taken';
+export type ShellCode =
+  | 'app.task_failed'
+  | 'app.bad_request'
+  | 'app.upload_empty'
+  | 'app.upload_too_large'
+  | 'app.upload_unknown'
+  | 'app.upload_failed'
+  | 'app.no_folder'
+  | 'app.export_folder'
+  | 'demo.start_failed'
+  | 'demo.not_started'
+  | 'demo.profile_taken';
 
 export const SHELL_TEXT: Record<ShellCode, { en: Words; ar: Words }> = {
   'app.task_failed': {
@@ -250,6 +261,30 @@ export const SHELL_TEXT: Record<ShellCode, { en: Words; ar: Words }> = {
   'app.bad_request': {
     en: () => 'Daftar’s window sent a request the app could not read. Restart Daftar; if it happens again, please report it.',
     ar: () => 'أرسلت نافذة دفتر طلبًا لم يتمكن التطبيق من قراءته. أعد تشغيل دفتر، وإن تكرر الأمر يرجى الإبلاغ عنه.',
+  },
+  'app.upload_empty': {
+    en: (p) => `The file${p.sp('name')} is empty.`,
+    ar: (p) => `الملف${p.sp('name')} فارغ.`,
+  },
+  'app.upload_too_large': {
+    en: (p) => `The file${p.sp('name')} is too large${p.has('max_mb') ? `: at most ${p.n('max_mb')} MB` : ''}. Export a shorter period from Ottu.`,
+    ar: (p) => `الملف${p.sp('name')} كبير جدًا${p.has('max_mb') ? `: الحد الأقصى ${p.n('max_mb')} م.ب` : ''}. صدِّر فترة أقصر من أوتو.`,
+  },
+  'app.upload_unknown': {
+    en: () => 'Daftar no longer has this file (it was restarted). Pick the file again.',
+    ar: () => 'لم يعد الملف لدى دفتر (أُعيد تشغيله). اختر الملف مرة أخرى.',
+  },
+  'app.upload_failed': {
+    en: () => 'Daftar could not keep a copy of the file. Check the free disk space and try again.',
+    ar: () => 'تعذّر على دفتر الاحتفاظ بنسخة من الملف. تحقّق من المساحة الفارغة على القرص وحاول مجددًا.',
+  },
+  'app.no_folder': {
+    en: () => 'Daftar found no folder it may write to (Downloads or its own data folder).',
+    ar: () => 'لم يجد دفتر مجلدًا يمكنه الكتابة فيه (التنزيلات أو مجلد بياناته).',
+  },
+  'app.export_folder': {
+    en: () => 'The export file could not be made in the Downloads folder. Check that it exists and has free space.',
+    ar: () => 'تعذّر إنشاء ملف التصدير في مجلد التنزيلات. تحقّق من وجوده ومن توفّر مساحة فارغة.',
   },
   'demo.start_failed': {
     en: () => 'The practice Ottu could not start on this computer. Close other Daftar windows and try again.',
@@ -552,6 +587,144 @@ export const ERROR_TEXT: Record<Exclude<ErrorCode, ShellCode>, { en: Words; ar: 
   'sync.stale_answer': {
     en: () => 'An answer came for an operation that was no longer being sent (another Daftar running?). Nothing was recorded.',
     ar: () => 'وصل رد لعملية لم تعد قيد الإرسال (هل هناك نسخة أخرى من دفتر تعمل؟). لم يُسجَّل شيء.',
+  },
+  // --- month end: report files, column mappings, reconciliation (issue 10) ---
+  'table.unreadable': {
+    en: () => 'The file cannot be opened as CSV or Excel. Save it again as CSV UTF-8 or XLSX and pick it again.',
+    ar: () => 'تعذّر فتح الملف كملف CSV أو Excel. احفظه مجددًا بصيغة CSV UTF-8 أو XLSX واختره مرة أخرى.',
+  },
+  'table.no_header': {
+    en: () => 'The file has no header row naming its columns.',
+    ar: () => 'لا يحتوي الملف على صف عناوين يسمّي أعمدته.',
+  },
+  'table.too_wide': {
+    en: (p) => `The file has too many columns${p.has('columns') ? ` (${p.n('columns')})` : ''}${p.has('max') ? `: at most ${p.n('max')} are read` : ''}.`,
+    ar: (p) => `في الملف أعمدة كثيرة جدًا${p.has('columns') ? ` (${p.n('columns')})` : ''}${p.has('max') ? `: يُقرأ ${p.n('max')} عمودًا على الأكثر` : ''}.`,
+  },
+  'table.not_utf8': {
+    en: (p) => `Line${p.sp('line')} is not UTF-8 text. In Excel, save the file as “CSV UTF-8”, or as XLSX.`,
+    ar: (p) => `السطر${p.sp('line')} ليس نصًا بترميز UTF-8. احفظ الملف في Excel بصيغة «CSV UTF-8» أو XLSX.`,
+  },
+  'table.bad_row': {
+    en: (p) => `Line${p.sp('line')} of the file cannot be read (a quote is not closed?).`,
+    ar: (p) => `تعذّرت قراءة السطر${p.sp('line')} من الملف (علامة اقتباس غير مغلقة؟).`,
+  },
+  'table.bad_xlsx': {
+    en: () => 'The file is not a readable Excel workbook (XLSX).',
+    ar: () => 'الملف ليس مصنف Excel (XLSX) قابلًا للقراءة.',
+  },
+  'value.not_amount': {
+    en: (p) => `${p.has('value') ? `“${p.s('value')}”` : 'A cell'} is not an amount.`,
+    ar: (p) => `${p.has('value') ? `القيمة ${p.s('value')}` : 'خلية'} ليست مبلغًا.`,
+  },
+  'value.too_precise': {
+    en: (p) => `An amount has more decimals than its currency allows${p.has('allowed_decimals') ? ` (${p.n('allowed_decimals')})` : ''}.`,
+    ar: (p) => `في المبلغ خانات عشرية أكثر مما تسمح به عملته${p.has('allowed_decimals') ? ` (${p.n('allowed_decimals')})` : ''}.`,
+  },
+  'value.negative': {
+    en: () => 'An amount is negative where it may not be.',
+    ar: () => 'مبلغ سالب في مكان لا يُسمح فيه بذلك.',
+  },
+  'value.not_time': {
+    en: () => 'A cell is not a date and time.',
+    ar: () => 'خلية ليست تاريخًا ووقتًا.',
+  },
+  'value.not_date': {
+    en: () => 'A cell is not a date.',
+    ar: () => 'خلية ليست تاريخًا.',
+  },
+  'mapping.missing_field': {
+    en: (p) => `No column of the file holds ${p.has('field') ? `“${p.s('field')}”` : 'a column the file must have'}. Choose which column it is under “How the columns were read”.`,
+    ar: (p) => `لا يوجد في الملف عمود يحمل ${p.has('field') ? `«${p.s('field')}»` : 'عمودًا لازمًا'}. اختر العمود المناسب في «كيف قُرئت الأعمدة».`,
+  },
+  'mapping.missing_reference': {
+    en: () => 'The settlement file has no order number or reference (RRN, auth code) column.',
+    ar: () => 'لا يحتوي ملف التسوية على عمود لرقم الطلب أو المرجع (RRN أو رمز التفويض).',
+  },
+  'mapping.unknown_field': {
+    en: (p) => `${p.has('field') ? `“${p.s('field')}”` : 'A column'} is not something a column can be read as.`,
+    ar: (p) => `${p.has('field') ? `«${p.s('field')}»` : 'هذا'} ليس معنى يمكن أن يُقرأ به عمود.`,
+  },
+  'mapping.no_such_header': {
+    en: (p) => `The file has no column named ${p.has('header') ? `“${p.s('header')}”` : 'like that'}.`,
+    ar: (p) => `لا يوجد في الملف عمود باسم ${p.has('header') ? `«${p.s('header')}»` : 'كهذا'}.`,
+  },
+  'mapping.bad_override': {
+    en: () => 'A column choice is not written as HEADER=field.',
+    ar: () => 'اختيار عمود غير مكتوب بالشكل HEADER=field.',
+  },
+  'mapping.duplicate_field': {
+    en: (p) => `Two columns are read as ${p.has('field') ? `“${p.s('field')}”` : 'the same thing'}${p.has('headers') ? ` (${p.s('headers')})` : ''}. Give one of them another meaning.`,
+    ar: (p) => `عمودان يُقرآن على أنهما ${p.has('field') ? `«${p.s('field')}»` : 'الشيء نفسه'}${p.has('headers') ? ` (${p.s('headers')})` : ''}. اختر لأحدهما معنى آخر.`,
+  },
+  'row.missing_id': { en: () => 'No session ID.', ar: () => 'لا يوجد رقم جلسة.' },
+  'row.bad_amount': { en: () => 'The amount cannot be read.', ar: () => 'تعذّرت قراءة المبلغ.' },
+  'row.unknown_currency': { en: () => 'Unknown currency.', ar: () => 'عملة غير معروفة.' },
+  'row.bad_state': { en: () => 'Unknown state or operation.', ar: () => 'حالة أو عملية غير معروفة.' },
+  'row.bad_date': { en: () => 'The date cannot be read.', ar: () => 'تعذّرت قراءة التاريخ.' },
+  'row.duplicate': { en: () => 'The same session ID appears earlier in the file.', ar: () => 'رقم الجلسة نفسه ورد قبل ذلك في الملف.' },
+  'row.bad_reference': { en: () => 'An ID is too long or has characters Ottu does not use.', ar: () => 'رقم طويل جدًا أو فيه أحرف لا تستخدمها أوتو.' },
+  'row.unknown_parent': { en: () => 'Its parent payment is neither in the file nor in Daftar.', ar: () => 'دفعته الأصلية ليست في الملف ولا في دفتر.' },
+  'row.missing_reference': { en: () => 'No order number or reference to match the line by.', ar: () => 'لا يوجد رقم طلب أو مرجع يُطابَق به هذا السطر.' },
+  'settlement.bad_window': {
+    en: (p) => `The settlement window is too wide${p.has('max') ? `: at most ${p.n('max')} business days` : ''}.`,
+    ar: (p) => `مهلة التسوية طويلة جدًا${p.has('max') ? `: الحد الأقصى ${p.n('max')} يوم عمل` : ''}.`,
+  },
+  'settlement.rejects_unwritable': {
+    en: () => 'The file of rejected lines could not be written, so nothing was imported. Check the Downloads folder and try again.',
+    ar: () => 'تعذّرت كتابة ملف السطور المرفوضة، فلم يُستورد شيء. تحقّق من مجلد التنزيلات وحاول مجددًا.',
+  },
+  'settlement.cancelled': {
+    en: () => 'The settlement import was stopped; nothing was written.',
+    ar: () => 'أُوقف استيراد التسوية؛ لم يُكتب شيء.',
+  },
+  'export.bad_path': {
+    en: () => 'The export cannot be written there (it would replace the ledger itself).',
+    ar: () => 'لا يمكن كتابة التصدير هناك (سيحل محل الدفتر نفسه).',
+  },
+  'export.write_failed': {
+    en: () => 'The export file could not be written (folder missing, no permission or disk full). Nothing was left half written.',
+    ar: () => 'تعذّرت كتابة ملف التصدير (المجلد غير موجود أو لا توجد صلاحية أو القرص ممتلئ). لم يُترك ملف ناقص.',
+  },
+  'report.download_limit': {
+    en: (p) => `Ottu allows about 25 report downloads an hour${p.has('retry_after') ? `; try again after ${p.s('retry_after')}` : '; try again later'}.`,
+    ar: (p) => `تسمح أوتو بنحو 25 تنزيلًا للتقارير في الساعة${p.has('retry_after') ? `؛ حاول مجددًا بعد ${p.s('retry_after')}` : '؛ حاول لاحقًا'}.`,
+  },
+  'report.token_expired': {
+    en: () => 'This report is no longer available from Ottu. List the reports again for a fresh one.',
+    ar: () => 'لم يعد هذا التقرير متاحًا من أوتو. اعرض التقارير مجددًا للحصول على نسخة جديدة.',
+  },
+  'reconcile.no_report': {
+    en: () => 'Choose one report: a file or one of Ottu’s reports.',
+    ar: () => 'اختر تقريرًا واحدًا: ملفًا أو أحد تقارير أوتو.',
+  },
+  'reconcile.nothing_to_accept': {
+    en: () => 'The report has no value Daftar could take for this payment. Keep Daftar’s instead.',
+    ar: () => 'لا توجد في التقرير قيمة يمكن أن يأخذها دفتر لهذه الدفعة. أبقِ قيمة دفتر بدلًا من ذلك.',
+  },
+  'reconcile.nothing_to_decide': {
+    en: () => 'This payment matches (or is still queued): there is nothing to decide.',
+    ar: () => 'هذه الدفعة متطابقة (أو ما زالت في قائمة الانتظار): لا يوجد ما تقرّره.',
+  },
+  'reconcile.already_decided': {
+    en: () => 'This payment was decided already; a decision is final.',
+    ar: () => 'سبق أن قُرّر في هذه الدفعة؛ والقرار نهائي.',
+  },
+  'reconcile.stale': {
+    en: () => 'The payment changed since this reconciliation ran. Reconcile again before accepting.',
+    ar: () => 'تغيّرت الدفعة منذ إجراء هذه المطابقة. طابِق مجددًا قبل القبول.',
+  },
+  'reconcile.undecided': {
+    en: (p) => `${p.has('count') ? `${p.n('count')} payments` : 'Some payments'} in this period still differ without a decision. Accept Ottu’s value or keep Daftar’s for each, then lock.`,
+    ar: (p) => `${p.has('count') ? `${p.n('count')} دفعة` : 'بعض الدفعات'} في هذه الفترة ما زالت مختلفة دون قرار. اقبل قيمة أوتو أو أبقِ قيمة دفتر لكل منها، ثم أقفل.`,
+  },
+  'reconcile.period_locked': {
+    en: () => 'This period overlaps one that is locked already.',
+    ar: () => 'هذه الفترة تتداخل مع فترة مقفلة من قبل.',
+  },
+  'reconcile.not_covered': {
+    en: () => 'No reconciliation of this profile covers the whole period. Reconcile the period first.',
+    ar: () => 'لا توجد مطابقة لملف التعريف هذا تغطي الفترة كلها. طابِق الفترة أولًا.',
   },
   'import.nothing': {
     en: () => 'Give at least one session ID to import.',
