@@ -135,7 +135,7 @@ pub const CODES: &[Code] = &[
     c("table.unreadable", InvalidInput, "The CSV or XLSX file cannot be opened."),
     c("table.no_header", InvalidInput, "The file has no header row naming its columns."),
     c("table.too_wide", InvalidInput, "The file has more columns than are read."),
-    c("table.not_utf8", InvalidInput, "A CSV line is not UTF-8 text (save as CSV UTF-8)."),
+    c("table.encoding", InvalidInput, "A CSV line is not UTF-8 text (save as CSV UTF-8)."),
     c("table.bad_row", InvalidInput, "A CSV row cannot be read (broken quoting)."),
     c("table.bad_xlsx", InvalidInput, "The file is not a readable XLSX workbook."),
     c("value.not_amount", InvalidInput, "A cell is not an amount."),

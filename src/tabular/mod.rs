@@ -56,7 +56,7 @@ impl TabularError {
             TabularError::Open { .. } => "table.unreadable",
             TabularError::NoHeader { .. } => "table.no_header",
             TabularError::TooWide { .. } => "table.too_wide",
-            TabularError::NotUtf8 { .. } => "table.not_utf8",
+            TabularError::NotUtf8 { .. } => "table.encoding",
             TabularError::Read { .. } => "table.bad_row",
             TabularError::BadWorkbook { .. } => "table.bad_xlsx",
         }
