@@ -616,3 +616,77 @@ fn cli_json_import_and_match_with_exit_codes() {
     assert_eq!(wide.code, 2);
     assert_eq!(wide.json()["error"]["code"], "settlement.bad_window");
 }
+
+/// An XLSX settlement file with Arabic headers, amounts as numbers and the day as a date
+/// cell, imports like the CSV and matches.
+#[test]
+fn an_arabic_xlsx_settlement_file_imports_and_matches() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+    let mut env = Env::new();
+    let path = env.dir.path().join("تسوية.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let headers = [
+        "رقم الطلب",
+        "الرقم المرجعي",
+        "المبلغ",
+        "الرسوم",
+        "الصافي",
+        "العملة",
+        "تاريخ التسوية",
+    ];
+    for (col, h) in headers.iter().enumerate() {
+        sheet.write_string(0, col as u16, *h).unwrap();
+    }
+    let money = Format::new().set_num_format("#,##0.000");
+    let day = Format::new().set_num_format("dd/mm/yyyy");
+    let rows: [(&str, &str, f64, f64, f64, (u16, u8, u8)); 2] = [
+        ("ORD-1", "RRN-1", 10.0, 0.15, 9.85, (2025, 12, 2)),
+        ("ORD-1", "RRN-1R", -2.0, 0.0, -2.0, (2025, 12, 4)),
+    ];
+    for (i, (order, rrn, amount, fee, net, (y, m, d))) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_string(r, 0, *order).unwrap();
+        sheet.write_string(r, 1, *rrn).unwrap();
+        sheet
+            .write_number_with_format(r, 2, *amount, &money)
+            .unwrap();
+        sheet.write_number_with_format(r, 3, *fee, &money).unwrap();
+        sheet.write_number_with_format(r, 4, *net, &money).unwrap();
+        sheet.write_string(r, 5, "KWD").unwrap();
+        let date = ExcelDateTime::from_ymd(*y, *m, *d).unwrap();
+        sheet.write_datetime_with_format(r, 6, &date, &day).unwrap();
+    }
+    book.save(&path).unwrap();
+
+    let summary = env.import(&path, true);
+    assert_eq!(summary.format, "xlsx");
+    assert_eq!(
+        (summary.added_count, summary.rejected_count),
+        (2, 0),
+        "{:?}",
+        summary.rejected
+    );
+    let fields: Vec<Option<&str>> = summary.columns.iter().map(|c| c.field.as_deref()).collect();
+    assert_eq!(
+        fields,
+        [
+            Some("order_no"),
+            Some("reference"),
+            Some("amount"),
+            Some("fee"),
+            Some("net"),
+            Some("currency"),
+            Some("settled_on")
+        ]
+    );
+    assert_eq!(summary.totals[0].fees.as_deref(), Some("0.150"));
+    let report = env.matched(None);
+    let matched: Vec<(&str, &str, u32)> = report
+        .matched
+        .iter()
+        .map(|i| (i.session_id.as_str(), i.settled_on.as_str(), i.lag_days))
+        .collect();
+    assert_eq!(matched, [("s1", "2025-12-02", 1), ("s1r", "2025-12-04", 1)]);
+}
