@@ -48,14 +48,14 @@ impl Ledger {
         // The fields are checked as a mapping of a file with exactly these headers would
         // be; required fields are not (a saved mapping covers a few columns).
         let headers: Vec<String> = pairs.iter().map(|(h, _)| h.clone()).collect();
-        if let Err(e) = Mapping::resolve(request.kind, &headers, &[], &pairs) {
-            if !matches!(
+        if let Err(e) = Mapping::resolve(request.kind, &headers, &[], &pairs)
+            && !matches!(
                 e,
                 crate::tabular::MappingError::MissingField { .. }
                     | crate::tabular::MappingError::MissingReference { .. }
-            ) {
-                return Err(e.into());
-            }
+            )
+        {
+            return Err(e.into());
         }
         let now_ms = self.clock().now_ms();
         self.store()

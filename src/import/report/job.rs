@@ -186,7 +186,7 @@ impl ReportImportJob {
         let downloaded = match &request.token {
             Some(token) => Some(download::to_temp_file(
                 &mut self.ledger,
-                self.client_config.clone(),
+                self.client_config,
                 profile_id,
                 name.as_str(),
                 token,
@@ -258,7 +258,7 @@ impl ReportImportJob {
                     rows.last_cells(),
                 )?,
             }
-            if summary.rows % PROGRESS_EVERY_ROWS == 0 {
+            if summary.rows.is_multiple_of(PROGRESS_EVERY_ROWS) {
                 if cancel.load(Ordering::SeqCst) {
                     tracing::info!(rows = summary.rows, "report import cancelled");
                     return Err(interrupted(summary.rows));
