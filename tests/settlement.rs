@@ -641,7 +641,8 @@ fn an_arabic_xlsx_settlement_file_imports_and_matches() {
     }
     let money = Format::new().set_num_format("#,##0.000");
     let day = Format::new().set_num_format("dd/mm/yyyy");
-    let rows: [(&str, &str, f64, f64, f64, (u16, u8, u8)); 2] = [
+    type Row<'a> = (&'a str, &'a str, f64, f64, f64, (u16, u8, u8));
+    let rows: [Row; 2] = [
         ("ORD-1", "RRN-1", 10.0, 0.15, 9.85, (2025, 12, 2)),
         ("ORD-1", "RRN-1R", -2.0, 0.0, -2.0, (2025, 12, 4)),
     ];
@@ -689,4 +690,28 @@ fn an_arabic_xlsx_settlement_file_imports_and_matches() {
         .map(|i| (i.session_id.as_str(), i.settled_on.as_str(), i.lag_days))
         .collect();
     assert_eq!(matched, [("s1", "2025-12-02", 1), ("s1r", "2025-12-04", 1)]);
+}
+
+/// A line in another currency than the payment it names is not taken for it.
+#[test]
+fn a_line_in_another_currency_is_unknown() {
+    let mut env = Env::new();
+    let path = env.file(
+        "usd.csv",
+        "Order No,RRN,Amount,Currency,Settlement Date\nORD-1,RRN-1,10.00,USD,2025-12-02\n",
+    );
+    env.import(&path, true);
+    let report = env.matched(None);
+    assert_eq!(report.matched_count, 0);
+    assert_eq!(report.unknown[0].reason, "currency_differs");
+    assert_eq!(report.unknown[0].session_id.as_deref(), Some("s1"));
+    assert_eq!(
+        report
+            .totals
+            .iter()
+            .find(|t| t.currency == "USD")
+            .unwrap()
+            .unknown,
+        "10.00"
+    );
 }

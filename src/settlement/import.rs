@@ -324,7 +324,7 @@ impl Ledger {
             while let Some(record) = reader.next_record() {
                 let record = record?;
                 summary.rows += 1;
-                if summary.rows % PROGRESS_EVERY_ROWS == 0 {
+                if summary.rows.is_multiple_of(PROGRESS_EVERY_ROWS) {
                     if cancel.load(Ordering::Relaxed) {
                         return Err(cancelled(summary.rows));
                     }

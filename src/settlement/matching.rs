@@ -164,7 +164,7 @@ fn expected_rows(
             })
         })
         .sql()?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>().sql()?)
+    rows.collect::<rusqlite::Result<Vec<_>>>().sql()
 }
 
 /// The transactions a line names, by reference else by order number, and how.
@@ -372,6 +372,8 @@ fn match_lines(
                 }
             } else if found.iter().all(|e| !e.eligible) {
                 "not_paid"
+            } else if found.iter().all(|e| e.currency != line.currency) {
+                "currency_differs"
             } else if found.iter().any(|e| {
                 e.eligible
                     && settled.contains(&(e.refund, e.id))

@@ -204,7 +204,8 @@ pub struct SettlementLineView {
     pub settled_on: String,
     /// Why it matched nothing: `no_payment` (no payment or refund has its reference or
     /// order number), `not_paid` (the payment it names is not paid), `outside_window`
-    /// (the transaction it names is outside the window), `already_settled` (an earlier
+    /// (the transaction it names is outside the window), `currency_differs` (it names
+    /// transactions in another currency), `already_settled` (an earlier
     /// line settled that transaction), `no_refund` (a negative line for a payment with no
     /// succeeded refund to take it).
     pub reason: String,
