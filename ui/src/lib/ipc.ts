@@ -109,6 +109,8 @@ export const demoStart = () => call<DemoStatus>('demo_start')
 /** Back to the merchant's own ledger (the demo ran on its own file). */
 export const demoLeave = () => call<DemoStatus>('demo_leave')
 export const demoSetOnline = (request: DemoOnline) => call<DemoStatus>('demo_set_online', request)
+/** The demo sandbox's settlement file, kept by the shell like a picked file. */
+export const demoSettlementFile = () => call<Upload>('demo_settlement_file')
 export const smokePainted = (request: Painted) => call<null>('smoke_painted', request)
 
 // --- month end (report import, reconciliation, settlement, export) ---

@@ -5,7 +5,8 @@
 import type { MatchClass } from './month-end-types'
 import type { Upload } from './app-bindings'
 import { hasMessage, t, type MessageKey } from './i18n'
-import { localeFor } from './format'
+import { formatDate, localeFor } from './format'
+import { stateWord } from './i18n/errors'
 import { settings } from './settings.svelte'
 
 /** A picked report: a file the shell holds (by upload id) or an Ottu report (by token). */
@@ -73,4 +74,12 @@ export function periodDay(text: string | null, end = false): string {
   return new Intl.DateTimeFormat(localeFor(settings.language, settings.digits), {
     dateStyle: 'medium', timeZone: 'UTC', calendar: 'gregory', numberingSystem: settings.digits,
   }).format(new Date(ms))
+}
+
+/** A field's value as the core gives it (a state word, an RFC 3339 time, text), for reading. */
+export function valueWord(field: string, value: string | null): string {
+  if (value === null || value === '') return '—'
+  if (field === 'state') return stateWord(value)
+  if (/^\d{4}-\d{2}-\d{2}T/.test(value)) return formatDate(value)
+  return value
 }

@@ -222,4 +222,33 @@ function exportTest(lang) {
   }
 }
 
-export const tests = ['en', 'ar'].flatMap((lang) => [importTest(lang), reconcileTest(lang), exportTest(lang)])
+const demoTest = {
+  name: 'month end in the demo: Ottu\'s report picked from the list, reconciled, the demo\'s settlement file matched',
+  timeout: 45_000,
+  async run(t) {
+    const page = await t.open({ query: { empty: 1, step: 30 } })
+    await (await t.visible('demo-start', 'the first-run panel offers no demo-start')).click()
+    await t.visible('demo-badge')
+    await t.go('reconcile')
+    await t.visible('reconcile')
+    assert((await page.locator(sel('reconcile-profile')).inputValue()) === 'demo', 'the demo profile is not chosen')
+    await page.locator(sel('reconcile-source-kind-ottu')).check()
+    await page.locator(sel('reconcile-source-list')).click()
+    await until(async () => (await page.locator(sel('reconcile-source-report')).count()) === 2, 'Ottu\'s reports are not listed')
+    await page.locator(`${sel('reconcile-source-report')} input`).first().check()
+    await page.locator(sel('reconcile-run')).click()
+    await t.visible('reconcile-summary', 'reconciling the listed report showed no summary')
+    const run = await t.mock(() => window.__mock.backend.monthEnd.reconciliations[0].source)
+    assert(run === 'tok-nov.csv', `the run read ${run}`)
+    await (await t.visible('settlement-source-demo', 'the demo offers no settlement file')).click()
+    await t.visible('settlement-source-uploaded')
+    await page.locator(sel('settlement-check')).click()
+    await t.visible('settlement-checked')
+    await page.locator(sel('settlement-import')).click()
+    await page.locator(sel('settlement-match')).click()
+    await t.visible('settlement-report', 'matching the demo\'s settlement showed nothing')
+    await t.shot('en-monthend-8-demo-settlement')
+  },
+}
+
+export const tests = [...['en', 'ar'].flatMap((lang) => [importTest(lang), reconcileTest(lang), exportTest(lang)]), demoTest]

@@ -1324,6 +1324,13 @@ export class MockShell {
         if (!this.inDemo) return this.status()
         this.inDemo = false
         return this.announce()
+      case 'demo_settlement_file': {
+        if (!this.inDemo || !this.demoLedger || !this.online) {
+          throw { code: 'demo.not_started', kind: 'invalid_input', message: 'the demo is not running: start it first', field: null, params: {} } satisfies ErrorView
+        }
+        const csv = 'Order No,RRN,Amount,Fee,Net Amount,Currency,Settlement Date\nDEMO-1001,RRN1001,2.500,0.038,2.462,KWD,2026-11-04\n'
+        return this.demoLedger.monthEnd.upload(new TextEncoder().encode(csv), { 'x-daftar-file-name': 'demo-settlement.csv' })
+      }
       case 'demo_set_online': {
         if (!this.inDemo || !this.demoLedger) {
           throw { code: 'demo.not_started', kind: 'invalid_input', message: 'the demo is not running: start it first', field: null, params: {} } satisfies ErrorView
