@@ -506,6 +506,26 @@ K-9,O-K4,1.000,KWD,paid,,
 }
 
 #[test]
+fn an_older_report_row_does_not_undo_a_newer_one() {
+    let mut f = Fixture::new();
+    let newer = f.file(
+        "newer.csv",
+        b"session_id,amount,currency,state,modified\nN-1,5.000,KWD,refunded,2026-11-10T10:00:00Z\n",
+    );
+    let older = f.file(
+        "older.csv",
+        b"session_id,amount,currency,state,modified\nN-1,5.000,KWD,paid,2026-11-03T10:00:00Z\n",
+    );
+    assert_eq!(f.import(&newer, true).added_count, 1);
+    let s = f.import(&older, true);
+    assert_eq!((s.updated_count, s.unchanged_count), (0, 1));
+    assert_eq!(
+        f.count("SELECT count(*) FROM payments WHERE state = 'refunded'"),
+        1
+    );
+}
+
+#[test]
 fn a_state_change_waits_while_an_operation_is_unfinished() {
     let mut f = Fixture::new();
     f.add("Q-1", None, "5.000", "KWD", "paid");

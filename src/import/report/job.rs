@@ -515,6 +515,14 @@ impl Apply<'_, '_> {
                 state: row.state.clone(),
             }));
         };
+        // A row older than what an earlier report told the ledger (daily reports imported
+        // out of order): the ledger already holds Ottu's newer word.
+        if let (Some(row_modified), Some(known)) =
+            (row.modified_at_ms, ledger.remote_modified_at_ms)
+            && row_modified < known
+        {
+            return Ok(Outcome::Unchanged);
+        }
         let currency = row.amount.currency().code();
         if ledger.currency != currency {
             return Ok(conflict(
