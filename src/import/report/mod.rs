@@ -11,9 +11,11 @@ mod rows;
 
 pub use columns::ColumnMapRequest;
 pub use download::{ReportFile, ReportList, ReportListRequest};
+/// Reconciliation by report token downloads through the same path.
+pub(crate) use download::to_temp_file;
 pub use job::IMPORTED_REPORT;
 pub use job::{
     FieldChange, ReportImportJob, ReportImportRequest, ReportImportSummary, ReportProgress, RowAdd,
     RowConflict, RowUpdate,
 };
-pub use rows::{ReportRow, ReportRows, RowReject, read_report};
+pub use rows::{ReportRow, ReportRows, RowReject, open_report, read_report};
