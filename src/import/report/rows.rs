@@ -127,6 +127,24 @@ pub fn read_report(path: &Path, mapping: &Mapping) -> Result<ReportRows> {
     Ok(ReportRows::new(reader, mapping.clone()))
 }
 
+/// Opens a report file and maps its columns from its own headers: the built-in labels,
+/// then `saved` (a profile's `column_maps`), then `overrides` (`HEADER=field` pairs, e.g.
+/// from [`crate::tabular::parse_override`]). The mapping is [`ReportRows::mapping`].
+pub fn open_report(
+    path: &Path,
+    saved: &[(String, String)],
+    overrides: &[(String, String)],
+) -> Result<ReportRows> {
+    let reader = TableReader::open(path)?;
+    let mapping = Mapping::resolve(
+        crate::tabular::FileKind::Report,
+        reader.headers(),
+        saved,
+        overrides,
+    )?;
+    Ok(ReportRows::new(reader, mapping))
+}
+
 /// Column indexes of the report's fields, looked up once.
 #[derive(Clone, Copy, Default)]
 struct Columns {
