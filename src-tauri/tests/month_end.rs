@@ -38,11 +38,13 @@ fn a_report_handed_over_as_bytes_is_checked_then_imported_once() {
     assert_eq!(upload["file_name"], "نوفمبر report.csv");
     assert_eq!(upload["bytes"], REPORT.len());
     // The shell's copy is in its uploads folder under a name of its own.
-    let kept: Vec<_> = std::fs::read_dir(app.dir.path().join("uploads"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert_eq!(kept, [format!("{}.csv", upload["id"].as_str().unwrap())]);
+    let kept = app
+        .dir
+        .path()
+        .join("uploads")
+        .join(upload["id"].as_str().unwrap())
+        .join("نوفمبر report.csv");
+    assert_eq!(std::fs::read(&kept).unwrap(), REPORT.as_bytes());
     assert_eq!(
         app.upload("empty.csv", b"").unwrap_err()["code"],
         "app.upload_empty"
@@ -124,6 +126,8 @@ S-002,ORD-2,7.000,KWD,paid,2026-11-04T09:00:00Z\r
     let summary = &run["summary"];
     let id = summary["id"].as_i64().unwrap();
     assert_eq!(summary["clean"], false);
+    // The merchant's name for the file, not the shell's copy.
+    assert_eq!(summary["source"], "november.csv");
     let classes: Vec<(&str, u64)> = summary["classes"]
         .as_array()
         .unwrap()
@@ -244,4 +248,54 @@ fn an_export_is_written_to_downloads_under_a_new_name() {
     );
     assert_eq!(refused["kind"], "invalid_input", "{refused}");
     assert_eq!(std::fs::read_dir(&downloads).unwrap().count(), before);
+}
+
+#[test]
+fn the_demo_plays_the_month_end_against_its_sandbox() {
+    let app = App::new();
+    assert_eq!(
+        app.err("demo_settlement_file", Value::Null)["code"],
+        "demo.not_started"
+    );
+    let on = app.ok("demo_start", Value::Null);
+    assert_eq!(on["active"], true, "{on}");
+    app.wait_event("import-finished", |_| true);
+
+    // Ottu's reports for the demo profile, from the sandbox; one reconciled by its token.
+    let list = app.ok("report_list", json!({"profile": "demo"}));
+    let token = list["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|r| r["token"].as_str())
+        .unwrap_or_else(|| panic!("the sandbox lists no report: {list}"))
+        .to_string();
+    let run = run_job(
+        &app,
+        "reconcile_start",
+        "reconcile",
+        json!({"profile": "demo", "token": token, "map": []}),
+    );
+    assert_eq!(run["error"], Value::Null, "{run}");
+    assert!(run["summary"]["report_rows"].as_u64().unwrap() > 0, "{run}");
+
+    // The demo's settlement file, kept like a picked file, checked and matched.
+    let file = app.ok("demo_settlement_file", Value::Null);
+    assert!(file["bytes"].as_u64().unwrap() > 0, "{file}");
+    let imported = app.ok(
+        "settlement_import",
+        json!({"profile": "demo", "upload": file["id"], "map": [], "commit": true}),
+    );
+    assert!(imported["added_count"].as_u64().unwrap() > 0, "{imported}");
+    let report = app.ok("settlement_match", json!({"profile": "demo"}));
+    // The file's stranger matches nothing. (Its other lines match by order number, but
+    // the sandbox dates them from its seed epoch while the demo's ledger holds the time of
+    // the import: they fall outside the window. Reported to the lead, not asserted here.)
+    let strangers = report["unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["order_no"] == "ORD-NOT-IN-OTTU" && l["reason"] == "no_payment")
+        .count();
+    assert_eq!(strangers, 1, "{report}");
 }

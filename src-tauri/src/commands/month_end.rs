@@ -92,7 +92,10 @@ pub async fn keep(state: &Shared, name: String, bytes: Vec<u8>) -> Reply<Upload>
         .clone()
         .ok_or_else(|| shell_error("app.no_folder", "the app has no cache folder".into()))?;
     let id = format!("u{}", state.next_upload());
-    let path = dir.join(format!("{id}.{}", extension(&name)));
+    // A folder per upload, the file under the merchant's name made safe: the core shows
+    // the name (a reconciliation's `source`), and no name can leave the folder.
+    let dir = dir.join(&id);
+    let path = dir.join(safe_name(&name));
     let size = bytes.len() as u64;
     let written = path.clone();
     blocking(move || {
@@ -118,6 +121,33 @@ pub async fn keep(state: &Shared, name: String, bytes: Vec<u8>) -> Reply<Upload>
         file_name: name,
         bytes: size,
     })
+}
+
+/// The file name to keep an upload under: no path separator, control character or leading
+/// dot, at most 100 characters, ending in `.csv`/`.xlsx` as [`extension`] reads it.
+fn safe_name(name: &str) -> String {
+    let ext = extension(name);
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.');
+    let stem: String = match cleaned.rsplit_once('.') {
+        Some((stem, _)) if ext != "bin" => stem.chars().take(100).collect(),
+        _ => cleaned.chars().take(100).collect(),
+    };
+    let stem = if stem.trim().is_empty() {
+        "report".to_string()
+    } else {
+        stem
+    };
+    format!("{stem}.{ext}")
 }
 
 /// `csv` or `xlsx` from the name (the reader also sniffs the bytes), else `bin`.
@@ -444,6 +474,12 @@ mod tests {
         assert_eq!(extension("Report.XLSX"), "xlsx");
         assert_eq!(extension("a.csv"), "csv");
         assert_eq!(extension("../../etc/passwd"), "bin");
+        assert_eq!(safe_name("../../etc/passwd"), "_.._etc_passwd.bin");
+        assert_eq!(safe_name("نوفمبر report.CSV"), "نوفمبر report.csv");
+        assert_eq!(safe_name(".csv"), "csv.csv");
+        assert_eq!(safe_name("/"), "_.bin");
+        assert_eq!(safe_name(" "), "report.bin");
+        assert_eq!(safe_name("a\nb.xlsx"), "a_b.xlsx");
     }
 
     #[test]
