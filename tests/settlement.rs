@@ -715,3 +715,41 @@ fn a_line_in_another_currency_is_unknown() {
         "10.00"
     );
 }
+
+/// Ctrl-C (or Cancel) during a commit: the run stops with `settlement.cancelled` and
+/// nothing is written; progress was reported on the way.
+#[test]
+fn a_cancelled_import_writes_nothing() {
+    use std::sync::atomic::AtomicBool;
+
+    let mut env = Env::new();
+    let mut text = String::from("Order No,Amount,Settlement Date\n");
+    for n in 0..600 {
+        text.push_str(&format!("ORD-{n},1.000,2025-12-02\n"));
+    }
+    let path = env.file("big.csv", &text);
+    let request = SettlementImportRequest {
+        profile: "shop".into(),
+        path,
+        map: Vec::new(),
+        commit: true,
+        rejects_path: None,
+    };
+    let mut seen = Vec::new();
+    let error = env
+        .ledger
+        .settlement_import_with(&request, &mut |p| seen.push(p), &AtomicBool::new(true))
+        .unwrap_err();
+    assert_eq!(error.code(), "settlement.cancelled");
+    assert_eq!(env.lines(), 0);
+    let mut seen = Vec::new();
+    let done = env
+        .ledger
+        .settlement_import_with(&request, &mut |p| seen.push(p), &AtomicBool::new(false))
+        .unwrap();
+    assert_eq!(done.added_count, 600);
+    assert!(seen.len() >= 2, "{seen:?}");
+    let last = seen.last().unwrap();
+    assert_eq!((last.rows, last.bytes), (600, last.total_bytes));
+    assert!(seen.windows(2).all(|w| w[0].bytes <= w[1].bytes));
+}
