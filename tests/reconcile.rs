@@ -113,7 +113,7 @@ impl Env {
                 ..ReconcileRequest::default()
             })
             .unwrap();
-        job.run(None, &mut |_| {}).unwrap()
+        job.run(&mut |_| {}).unwrap()
     }
 
     /// Every item of a reconciliation, by the session id it names.
@@ -631,7 +631,7 @@ fn a_report_file_that_cannot_be_read_or_mapped_is_refused() {
                 ..ReconcileRequest::default()
             })
             .unwrap()
-            .run(None, &mut |_| {})
+            .run(&mut |_| {})
             .unwrap_err()
     };
     assert_eq!(run(&mut env, None, vec![]).code(), "reconcile.no_report");
@@ -657,9 +657,198 @@ fn a_report_file_that_cannot_be_read_or_mapped_is_refused() {
             ..ReconcileRequest::default()
         })
         .unwrap()
-        .run(None, &mut |_| {})
+        .run(&mut |_| {})
         .unwrap();
     assert_eq!(s.report_rows, 1);
     // Nothing was saved by the refused runs.
     assert_eq!(env.ledger.reconciliations(None).unwrap().len(), 1);
+}
+
+/// `daftar reconcile` through the real binary: `--json` prints the facade's views, a run
+/// with mismatches is exit 0, and refusals, bad input and unknown ids keep the CLI's exit
+/// codes (3, 2, 4) with the error object.
+#[test]
+fn cli_json_and_exit_codes() {
+    let cli = common::Cli::new();
+    cli.seed(&[
+        ("s-match", "ORD-1", "10", "paid"),
+        ("s-amount", "ORD-2", "10", "paid"),
+        ("s-lonely", "ORD-3", "3", "paid"),
+    ]);
+    let report = cli.dir.path().join("report.csv");
+    std::fs::write(
+        &report,
+        format!(
+            "{HEADER}s-match,ORD-1,,purchase,10.000,KWD,paid,,,\n\
+             s-amount,ORD-2,,purchase,9.000,KWD,paid,,,\n\
+             s-new,ORD-4,,purchase,4.000,KWD,paid,,,\n"
+        ),
+    )
+    .unwrap();
+    let report = report.to_str().unwrap();
+
+    // Text mode says what to do next (this run is older: `lock` takes the newest).
+    let text = cli.ok(&["reconcile", "--profile", "shop", "--report", report]);
+    assert!(text.stdout.contains("of profile shop"), "{}", text.stdout);
+    assert!(text.stdout.contains("amount_differs"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("daftar reconcile show"),
+        "{}",
+        text.stdout
+    );
+
+    let s = cli.ok_json(&["reconcile", "--profile", "shop", "--report", report]);
+    let id = s["id"].as_i64().unwrap();
+    assert_eq!(s["profile"], "shop");
+    assert_eq!(s["clean"], false);
+    assert_eq!(s["undecided"], 3);
+    let classes: Vec<(String, u64)> = s["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["class"].as_str().unwrap().to_string(),
+                c["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        classes,
+        [
+            ("matched".to_string(), 1),
+            ("amount_differs".to_string(), 1),
+            ("report_only".to_string(), 1),
+            ("ledger_only".to_string(), 1)
+        ]
+    );
+    assert_eq!(s["totals"][0]["paid"], "23.000");
+    assert_eq!(s["report_totals"][0]["paid"], "23.000");
+
+    let page = cli.ok_json(&[
+        "reconcile",
+        "show",
+        &id.to_string(),
+        "--class",
+        "amount_differs",
+    ]);
+    assert_eq!(page["total"], 1);
+    let item = &page["items"][0];
+    assert_eq!(item["session_id"], "s-amount");
+    assert_eq!(item["differences"][0]["field"], "amount");
+    assert_eq!(item["ledger"]["amount"], "10.000");
+    assert_eq!(item["report"]["amount"], "9.000");
+    let item_id = item["id"].as_i64().unwrap().to_string();
+
+    // Locking first is refused: exit 3 with the error object.
+    let lock = [
+        "reconcile",
+        "lock",
+        "--profile",
+        "shop",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2040-12-31",
+    ];
+    let refused = cli.run(&[&["--json"][..], &lock[..]].concat());
+    assert_eq!(refused.code, 3, "{}{}", refused.stdout, refused.stderr);
+    assert_eq!(refused.json()["error"]["code"], "reconcile.undecided");
+
+    let accepted = cli.ok_json(&["reconcile", "accept", &item_id, "--reason", "Ottu is right"]);
+    assert_eq!(accepted["decision"], "accepted");
+    let twice = cli.run(&["--json", "reconcile", "keep", &item_id]);
+    assert_eq!(twice.code, 3);
+    assert_eq!(twice.json()["error"]["code"], "reconcile.already_decided");
+    let payment = cli.ok_json(&["payment", "show", "s-amount"]);
+    assert_eq!(payment["amount"], "9.000");
+
+    // The other two: accept the new payment, keep the lonely one (text mode).
+    let page = cli.ok_json(&["reconcile", "show", &id.to_string()]);
+    for item in page["items"].as_array().unwrap() {
+        let item_id = item["id"].as_i64().unwrap().to_string();
+        match item["class"].as_str().unwrap() {
+            "report_only" => {
+                let out = cli.ok(&["reconcile", "accept", &item_id]);
+                assert!(out.stdout.contains("accepted"), "{}", out.stdout);
+            }
+            "ledger_only" => {
+                let refused = cli.run(&["--json", "reconcile", "accept", &item_id]);
+                assert_eq!(refused.code, 3);
+                assert_eq!(
+                    refused.json()["error"]["code"],
+                    "reconcile.nothing_to_accept"
+                );
+                let out = cli.ok(&[
+                    "reconcile",
+                    "keep",
+                    &item_id,
+                    "--reason",
+                    "refunded by cash",
+                ]);
+                assert!(out.stdout.contains("kept"), "{}", out.stdout);
+            }
+            _ => {}
+        }
+    }
+    let period = cli.ok_json(&lock);
+    assert_eq!(period["status"], "locked");
+    assert_eq!(period["reconciliation"], id);
+    let periods = cli.ok_json(&["reconcile", "periods", "--profile", "shop"]);
+    assert_eq!(periods.as_array().unwrap().len(), 1);
+    let again = cli.run(&[&["--json"][..], &lock[..]].concat());
+    assert_eq!(again.code, 3);
+    assert_eq!(again.json()["error"]["code"], "reconcile.period_locked");
+    let list = cli.ok_json(&["reconcile", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["id"], id, "newest first");
+
+    // Bad input is exit 2, unknown ids exit 4.
+    let none = cli.run(&["--json", "reconcile", "--profile", "shop"]);
+    assert_eq!(none.code, 2, "{}{}", none.stdout, none.stderr);
+    assert_eq!(none.json()["error"]["code"], "usage.missing_argument");
+    let both = cli.run(&[
+        "reconcile",
+        "--profile",
+        "shop",
+        "--report",
+        report,
+        "--report-token",
+        "t",
+    ]);
+    assert_eq!(both.code, 2);
+    let limit = cli.run(&[
+        "--json",
+        "reconcile",
+        "show",
+        &id.to_string(),
+        "--limit",
+        "0",
+    ]);
+    assert_eq!(limit.code, 2);
+    assert_eq!(limit.json()["error"]["code"], "limit.out_of_range");
+    let date = cli.run(&[
+        "--json",
+        "reconcile",
+        "--profile",
+        "shop",
+        "--report",
+        report,
+        "--from",
+        "01/11/2026",
+    ]);
+    assert_eq!(date.code, 2);
+    assert_eq!(date.json()["error"]["code"], "date.invalid");
+    let missing = cli.run(&["--json", "reconcile", "show", "999"]);
+    assert_eq!(missing.code, 4);
+    assert_eq!(missing.json()["error"]["code"], "not_found");
+    let profile = cli.run(&[
+        "--json",
+        "reconcile",
+        "--profile",
+        "nope",
+        "--report",
+        report,
+    ]);
+    assert_eq!(profile.code, 4);
 }

@@ -10,15 +10,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use tokio::runtime::Handle;
 
 use super::run::{Period, RowSource, RunSpec, reconcile_rows};
 use super::views::{ReconcileProgress, ReconcileRequest, ReconcileSummary};
 use crate::error::{Error, Result};
-use crate::import::report::ReportRows;
+use crate::import::report::to_temp_file;
 use crate::ledger::Ledger;
 use crate::tabular::mapping::load_saved;
-use crate::tabular::{FileKind, Mapping, TableReader, parse_override};
+use crate::tabular::{FileKind, parse_override};
 
 /// A `from`/`to` bound as Unix ms: an RFC 3339 instant, or a UTC date's first instant
 /// (`end_of_day`: the next day's, so a date as `to` includes that whole day). The same
@@ -89,16 +88,12 @@ impl ReconcileJob {
         Arc::clone(&self.cancel)
     }
 
-    /// Runs the reconciliation on this thread. `runtime` is needed only for a report
-    /// token (the download); a file needs none. Returns the saved reconciliation's summary.
-    pub fn run(
-        mut self,
-        runtime: Option<&Handle>,
-        progress: &mut dyn FnMut(&ReconcileProgress),
-    ) -> Result<ReconcileSummary> {
+    /// Runs the reconciliation on this thread (a report token is downloaded on a thread
+    /// of its own, so no runtime is needed). Returns the saved reconciliation's summary.
+    pub fn run(mut self, progress: &mut dyn FnMut(&ReconcileProgress)) -> Result<ReconcileSummary> {
         let span = tracing::info_span!("reconcile", profile = %self.request.profile);
         let _entered = span.enter();
-        let result = self.run_inner(runtime, progress);
+        let result = self.run_inner(progress);
         match &result {
             Ok(s) => tracing::info!(
                 id = s.id,
@@ -117,11 +112,7 @@ impl ReconcileJob {
         self,
         mut progress: impl FnMut(&ReconcileProgress) + Send + 'static,
     ) -> Result<ReconcileSummary> {
-        let runtime = Handle::try_current().map_err(|e| Error::Remote {
-            code: "runtime",
-            message: format!("no async runtime to run on: {e}"),
-        })?;
-        tokio::task::spawn_blocking(move || self.run(Some(&runtime), &mut progress))
+        tokio::task::spawn_blocking(move || self.run(&mut progress))
             .await
             .map_err(|e| Error::Remote {
                 code: "runtime",
@@ -131,7 +122,6 @@ impl ReconcileJob {
 
     fn run_inner(
         &mut self,
-        runtime: Option<&Handle>,
         progress: &mut dyn FnMut(&ReconcileProgress),
     ) -> Result<ReconcileSummary> {
         let request = self.request.clone();
@@ -144,11 +134,13 @@ impl ReconcileJob {
         let (path, source, _download) = match (&request.report, &request.report_token) {
             (Some(path), None) => (path.clone(), file_name(path), None),
             (None, Some(token)) => {
-                let download = download(
+                // Ottu's download, as `import-report --token` does it (its limit and an
+                // expired token worded the same); the file is removed when the run ends.
+                let download = to_temp_file(
                     &mut self.ledger,
-                    runtime,
                     self.client_config,
-                    &profile,
+                    profile.id,
+                    profile.name.as_str(),
                     token,
                 )?;
                 let path = download.path().to_path_buf();
@@ -206,41 +198,9 @@ fn open_report(
     let saved = ledger
         .store()
         .read(|tx| Ok::<_, Error>(load_saved(tx, profile.id, FileKind::Report)?))?;
-    let reader = TableReader::open(path)?;
-    let mapping = Mapping::resolve(FileKind::Report, reader.headers(), &saved, &overrides)?;
-    Ok(Box::new(ReportRows::new(reader, mapping)))
-}
-
-/// A downloaded report, deleted when dropped.
-struct Download(tempfile_path::TempPath);
-
-mod tempfile_path {
-    pub struct TempPath(pub std::path::PathBuf);
-    impl Drop for TempPath {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
-}
-
-impl Download {
-    fn path(&self) -> &Path {
-        &self.0.0
-    }
-}
-
-fn download(
-    _ledger: &mut Ledger,
-    _runtime: Option<&Handle>,
-    _config: crate::ottu::ClientConfig,
-    _profile: &crate::model::Profile,
-    _token: &str,
-) -> Result<Download> {
-    Err(Error::invalid(
-        "report_token",
-        "usage.invalid",
-        "downloading a report by token is not wired in yet",
-    ))
+    Ok(Box::new(crate::import::report::open_report(
+        path, &saved, &overrides,
+    )?))
 }
 
 impl Ledger {

@@ -235,7 +235,7 @@ fn reconcile(
     bar.set_style(style(SPINNER_TEMPLATE));
     watch_ctrl_c(&runtime, job.cancel_flag(), bar.clone());
     let mut phase = None;
-    let result = job.run(Some(runtime.handle()), &mut |p: &ReconcileProgress| {
+    let result = job.run(&mut |p: &ReconcileProgress| {
         if phase != Some(p.phase) {
             phase = Some(p.phase);
             match p.phase {
