@@ -753,3 +753,19 @@ fn a_cancelled_import_writes_nothing() {
     assert_eq!((last.rows, last.bytes), (600, last.total_bytes));
     assert!(seen.windows(2).all(|w| w[0].bytes <= w[1].bytes));
 }
+
+/// A fee written as a deduction (`-0.150`) is the same fee; without a net column the net
+/// is amount − fee.
+#[test]
+fn a_fee_written_negative_is_the_same_fee() {
+    let mut env = Env::new();
+    let path = env.file(
+        "deduct.csv",
+        "Order No,RRN,Amount,Commission,Settlement Date\nORD-1,RRN-1,10.000,-0.150,2025-12-02\n",
+    );
+    let summary = env.import(&path, true);
+    assert_eq!(summary.columns[3].field.as_deref(), Some("fee"));
+    let report = env.matched(None);
+    assert_eq!(report.matched[0].fee.as_deref(), Some("0.150"));
+    assert_eq!(report.matched[0].net.as_deref(), Some("9.850"));
+}

@@ -141,7 +141,9 @@ fn parse_line(
         }
         Some(minor) => minor,
     };
-    let fee_minor = amount("fee")?;
+    // Acquirers write the fee on a payment as a deduction (`-0.150`) or as a charge
+    // (`0.150`): either way it is what the merchant pays, stored positive.
+    let fee_minor = amount("fee")?.map(|fee| if amount_minor > 0 { fee.abs() } else { fee });
     // A file without a net column: amount − fee, when the fee is known.
     let net_minor = match amount("net")? {
         Some(net) => Some(net),
