@@ -16,9 +16,12 @@ use super::{Context, Sink, Ticker, Written, currency_of, text_at};
 use crate::error::Result;
 use crate::store::StoreError;
 
+/// The period's bounds are written `+p.created_at_ms` so the planner never drives these
+/// statements from the payments' time index: it scans operations and children in id
+/// order (the export's order, no sort whatever their number) and looks each payment up.
 fn profile_clause(cx: &Context<'_>) -> &'static str {
     if cx.filter.profile.is_some() {
-        "AND p.profile_id = ?1"
+        "AND +p.profile_id = ?1"
     } else {
         "AND ?1 IS NULL"
     }
@@ -35,7 +38,7 @@ fn operations_sql(cx: &Context<'_>) -> String {
          FROM operations o JOIN payments p ON p.id = o.payment_id
          JOIN profiles pr ON pr.id = p.profile_id
          LEFT JOIN children c ON c.payment_id = o.payment_id AND c.operation_id = o.id
-         WHERE p.hidden = 0 {} AND p.created_at_ms >= ?2 AND p.created_at_ms < ?3
+         WHERE p.hidden = 0 {} AND +p.created_at_ms >= ?2 AND +p.created_at_ms < ?3
          ORDER BY o.id",
         profile_clause(cx)
     )
@@ -48,7 +51,7 @@ fn children_sql(cx: &Context<'_>) -> String {
          FROM children c JOIN payments p ON p.id = c.payment_id
          JOIN profiles pr ON pr.id = p.profile_id
          WHERE c.operation_id IS NULL AND p.hidden = 0 {}
-           AND p.created_at_ms >= ?2 AND p.created_at_ms < ?3
+           AND +p.created_at_ms >= ?2 AND +p.created_at_ms < ?3
          ORDER BY c.id",
         profile_clause(cx)
     )
@@ -58,10 +61,10 @@ fn count(cx: &Context<'_>) -> Result<u64> {
     let sql = format!(
         "SELECT (SELECT COUNT(*) FROM operations o JOIN payments p ON p.id = o.payment_id
                   LEFT JOIN children c ON c.payment_id = o.payment_id AND c.operation_id = o.id
-                  WHERE p.hidden = 0 {0} AND p.created_at_ms >= ?2 AND p.created_at_ms < ?3)
+                  WHERE p.hidden = 0 {0} AND +p.created_at_ms >= ?2 AND +p.created_at_ms < ?3)
               + (SELECT COUNT(*) FROM children c JOIN payments p ON p.id = c.payment_id
                   WHERE c.operation_id IS NULL AND p.hidden = 0 {0}
-                    AND p.created_at_ms >= ?2 AND p.created_at_ms < ?3)",
+                    AND +p.created_at_ms >= ?2 AND +p.created_at_ms < ?3)",
         profile_clause(cx)
     );
     let n: i64 = cx
