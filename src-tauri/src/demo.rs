@@ -306,6 +306,23 @@ pub async fn set_online(state: &Shared, online: bool) -> Result<DemoStatus, Erro
     Ok(status)
 }
 
+/// The running demo sandbox's settlement file (`demo.not_started` when the demo is not
+/// running or its sandbox is offline).
+pub async fn settlement_file(state: &Shared) -> Result<daftar_sandbox::SettlementFile, ErrorView> {
+    let state = Arc::clone(state);
+    blocking(move || {
+        if !state.in_demo() {
+            return Err(not_started());
+        }
+        let demo = lock(&state.demo);
+        let sandbox = demo.sandbox.as_ref().ok_or_else(not_started)?;
+        sandbox
+            .settlement_file()
+            .map_err(|e| unavailable(&format!("the demo's settlement file cannot be made: {e}")))
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,21 +346,4 @@ mod tests {
             PathBuf::from("/data/ledger.demo-sandbox.sqlite3")
         );
     }
-}
-
-/// The running demo sandbox's settlement file (`demo.not_started` when the demo is not
-/// running or its sandbox is offline).
-pub async fn settlement_file(state: &Shared) -> Result<daftar_sandbox::SettlementFile, ErrorView> {
-    let state = Arc::clone(state);
-    blocking(move || {
-        if !state.in_demo() {
-            return Err(not_started());
-        }
-        let demo = lock(&state.demo);
-        let sandbox = demo.sandbox.as_ref().ok_or_else(not_started)?;
-        sandbox
-            .settlement_file()
-            .map_err(|e| unavailable(&format!("the demo's settlement file cannot be made: {e}")))
-    })
-    .await
 }
