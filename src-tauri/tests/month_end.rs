@@ -148,8 +148,8 @@ S-002,ORD-2,7.000,KWD,paid,2026-11-04T09:00:00Z\r
     assert_eq!(item["session_id"], "S-002");
 
     // The period cannot be locked while the mismatch is undecided.
-    let lock =
-        json!({"profile": "shop", "from": "2026-11-01", "to": "2026-11-30", "reconciliation": id});
+    // As the screen does: the period as the summary gives it back.
+    let lock = json!({"profile": "shop", "from": summary["from"], "to": summary["to"], "reconciliation": id});
     assert_eq!(
         app.err("lock_period", lock.clone())["code"],
         "reconcile.undecided"
