@@ -601,7 +601,7 @@ export const ERROR_TEXT: Record<Exclude<ErrorCode, ShellCode>, { en: Words; ar: 
     en: (p) => `The file has too many columns${p.has('columns') ? ` (${p.n('columns')})` : ''}${p.has('max') ? `: at most ${p.n('max')} are read` : ''}.`,
     ar: (p) => `في الملف أعمدة كثيرة جدًا${p.has('columns') ? ` (${p.n('columns')})` : ''}${p.has('max') ? `: يُقرأ ${p.n('max')} عمودًا على الأكثر` : ''}.`,
   },
-  'table.not_utf8': {
+  'table.encoding': {
     en: (p) => `Line${p.sp('line')} is not UTF-8 text. In Excel, save the file as “CSV UTF-8”, or as XLSX.`,
     ar: (p) => `السطر${p.sp('line')} ليس نصًا بترميز UTF-8. احفظ الملف في Excel بصيغة «CSV UTF-8» أو XLSX.`,
   },
