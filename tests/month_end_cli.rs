@@ -1,7 +1,8 @@
 //! A newcomer's whole month end through the `daftar` binary, against the bundled sandbox
 //! (in-process, loopback): a profile and its key, the list of Ottu's reports, the monthly
 //! XLSX report with Arabic labels imported with a dry run and then `--commit`, a
-//! reconciliation of the month, the acquirer's settlement file imported and matched, and
+//! reconciliation of the month (from the downloaded file and by report token) and its lock,
+//! the acquirer's settlement file imported and matched, and
 //! the ledger exported as CSV and XLSX. Written against the CLI contract of issue 10.
 //!
 //! Needs the OS keyring (run it through `scripts/keyring-session.sh`).
@@ -176,6 +177,31 @@ fn a_newcomers_month_end_from_report_to_settlement_to_export() {
     ]);
     assert_eq!(reconciled["clean"], true, "{reconciled:#}");
     assert!(reconciled["id"].as_i64().is_some());
+    // The same through Ottu's reports API, by token; then the month is locked.
+    let by_token = cli.ok_json(&[
+        "reconcile",
+        "--profile",
+        p,
+        "--report-token",
+        &december_token,
+        "--from",
+        "2025-12-01",
+        "--to",
+        "2025-12-31",
+    ]);
+    assert_eq!(by_token["clean"], true, "{by_token:#}");
+    assert_eq!(by_token["classes"], reconciled["classes"]);
+    let locked = cli.ok_json(&[
+        "reconcile",
+        "lock",
+        "--profile",
+        p,
+        "--from",
+        "2025-12-01",
+        "--to",
+        "2025-12-31",
+    ]);
+    assert_eq!(locked["status"], "locked", "{locked:#}");
 
     // 4. The acquirer's settlement file: dry run, commit, match.
     let settlement = sandbox.settlement_file().unwrap();
@@ -264,6 +290,10 @@ fn a_newcomers_month_end_from_report_to_settlement_to_export() {
         };
         assert_eq!(t["fees"], expected.as_str(), "{currency}");
     }
+
+    // Settlement lines change no payment: the month stays locked.
+    let periods = cli.ok_json(&["reconcile", "periods", "--profile", p]);
+    assert_eq!(periods[0]["status"], "locked", "{periods:#}");
 
     // 5. Exports for the accountant: CSV (BOM, Arabic headers) and XLSX.
     let csv_path = cli.dir.path().join("ledger.csv");
