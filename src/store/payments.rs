@@ -675,9 +675,11 @@ pub fn order_no_owner(
     order_no: &str,
     except_session_id: &str,
 ) -> Result<Option<String>> {
+    // `+profile_id`: through `payments_by_order_no` (a few rows), never the profile's
+    // index, which the planner otherwise picks and which walks all its payments per call.
     let mut stmt = tx.prepare_cached(
         "SELECT session_id FROM payments
-         WHERE order_no = ?2 AND profile_id = ?1 AND session_id <> ?3 LIMIT 1",
+         WHERE order_no = ?2 AND +profile_id = ?1 AND session_id <> ?3 LIMIT 1",
     )?;
     let mut rows = stmt.query(params![profile.0, order_no, except_session_id])?;
     Ok(match rows.next()? {

@@ -39,6 +39,13 @@ pub fn parse_amount(text: &str, currency: Currency) -> Result<Amount, ValueError
 /// Like [`parse_amount`], and a negative amount is allowed: `-12.5`, `(12.500)` (the
 /// accountants' way), `12.5-`, `−12.5` (U+2212). Returns minor units of `currency`.
 pub fn parse_signed_amount(text: &str, currency: Currency) -> Result<i64, ValueError> {
+    // The common case first (a report's own `12.500`): digits with at most one point and
+    // no more decimals than the currency has, parsed without cleaning.
+    let plain = text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && text.bytes().next().is_some_and(|b| b.is_ascii_digit());
+    if plain && let Ok(amount) = Amount::parse(text, currency) {
+        return Ok(amount.minor());
+    }
     let not_amount = || ValueError::NotAnAmount {
         value: text.to_string(),
         currency: currency.code().to_string(),
