@@ -54,7 +54,12 @@ function importTest(lang) {
       assert(lang === 'ar' ? badAmount.includes('تعذّرت قراءة المبلغ') : badAmount.includes('The amount cannot be read'), `the bad amount's reason is not worded: ${badAmount}`)
       const newer = await rejects.nth(4).innerText()
       assert(newer.includes('a reason only a newer core has words for'), `a code without words does not show the core's English: ${newer}`)
-      await page.locator(sel('tab-updated')).click()
+      // The tabs follow the keyboard: Home, then the reading direction's next arrow.
+      await page.keyboard.press('Home')
+      await until(async () => (await page.locator(sel('tab-added')).getAttribute('aria-selected')) === 'true', 'Home did not select the first tab')
+      await page.keyboard.press(lang === 'ar' ? 'ArrowLeft' : 'ArrowRight')
+      await until(async () => (await page.locator(sel('tab-updated')).getAttribute('aria-selected')) === 'true', 'the next arrow did not select the next tab')
+      assert(await page.locator(sel('tab-updated')).evaluate((b) => b === document.activeElement), 'focus did not follow the selected tab')
       const update = await page.locator(sel('row-updated')).first().innerText()
       assert(update.includes('RRN448812'), `the update does not show the field that changes: ${update}`)
       await t.shot(`${lang}-monthend-1-import-plan`)
