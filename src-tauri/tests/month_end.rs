@@ -278,6 +278,16 @@ fn the_demo_plays_the_month_end_against_its_sandbox() {
     );
     assert_eq!(run["error"], Value::Null, "{run}");
     assert!(run["summary"]["report_rows"].as_u64().unwrap() > 0, "{run}");
+    // The same report's dry run by token: downloaded by the core, nothing written.
+    let dry = run_job(
+        &app,
+        "report_import_start",
+        "report",
+        json!({"profile": "demo", "token": token, "map": [], "commit": false}),
+    );
+    assert_eq!(dry["error"], Value::Null, "{dry}");
+    assert_eq!(dry["summary"]["committed"], false);
+    assert!(dry["summary"]["rows"].as_u64().unwrap() > 0, "{dry}");
 
     // The demo's settlement file, kept like a picked file, checked and matched.
     let file = app.ok("demo_settlement_file", Value::Null);
