@@ -30,6 +30,11 @@ use super::{Context, Sink, Ticker, What, Written, reconciliation, write_failed, 
 use crate::error::{Error, Result};
 use crate::money::Currency;
 
+/// The zip compression level. Deflate is about a third of a large export's time at
+/// rust_xlsxwriter's default level 6. Measured on 1,000,000 ledger rows (release, 2 busy
+/// cores): level 6 30.2 s / 73 MB, level 3 25.9 s / 85 MB, level 1 26.6 s / 123 MB.
+pub const XLSX_ZIP_LEVEL: u8 = 3;
+
 /// The formats every cell uses, made once.
 struct Formats {
     bold: Format,
@@ -254,6 +259,7 @@ pub(crate) fn write(
     let mut workbook = Workbook::new();
     let created = ExcelDateTime::from_ymd(2000, 1, 1).map_err(fail)?;
     workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    workbook.set_zip_compression_level(XLSX_ZIP_LEVEL);
     // The constant-memory sheets' row files go beside the output (same disk, and not a
     // RAM-backed /tmp).
     if let Some(dir) = temp.parent().filter(|d| !d.as_os_str().is_empty()) {
