@@ -852,3 +852,111 @@ fn cli_json_and_exit_codes() {
     ]);
     assert_eq!(profile.code, 4);
 }
+
+/// `--report-token`: the report is downloaded from Ottu (the in-process sandbox over
+/// loopback) through the report import's own download, then reconciled like a file. A
+/// ledger that has none of its payments sees every row as `report_only`; accepting one
+/// adds the payment. An unknown token is `report.token_expired`, and nothing is saved.
+#[test]
+fn reconcile_by_report_token_against_the_sandbox() {
+    use daftar::import::report::ReportListRequest;
+    use daftar::ottu::{ClientConfig, Credential};
+    use daftar::secrets::{MemoryStore, SecretString};
+    use daftar_sandbox::{Config, Sandbox};
+    use std::time::Duration;
+
+    let sandbox = Sandbox::start(Config {
+        payments: 12,
+        ..Config::empty()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ledger.sqlite3")).unwrap();
+    let mut ledger = Ledger::with_sources(
+        store,
+        Arc::new(FixedClock::new(NOW_MS)),
+        Arc::new(SequentialKeys::new()),
+        "test:reconcile",
+    )
+    .with_secret_store(Arc::new(MemoryStore::new()));
+    ledger
+        .add_profile("ottu", sandbox.base_url(), "KWD")
+        .unwrap();
+    ledger
+        .set_key(
+            "ottu",
+            Credential::ApiKey(SecretString::from(sandbox.api_key().to_string())),
+        )
+        .unwrap();
+    let list = ledger
+        .report_list(&ReportListRequest {
+            profile: "ottu".into(),
+            from: None,
+            to: None,
+        })
+        .unwrap();
+    let token = list
+        .reports
+        .iter()
+        .filter(|r| {
+            r.format
+                .as_deref()
+                .is_some_and(|f| f.eq_ignore_ascii_case("csv"))
+        })
+        .filter(|r| r.token.is_some())
+        .max_by_key(|r| r.rows.unwrap_or(0))
+        .and_then(|r| r.token.clone())
+        .expect("a CSV report listed");
+    let quick = ClientConfig {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(10),
+    };
+    let run = |ledger: &Ledger, token: &str| {
+        ledger
+            .reconcile_job(ReconcileRequest {
+                profile: "ottu".into(),
+                report_token: Some(token.to_string()),
+                ..ReconcileRequest::default()
+            })
+            .unwrap()
+            .with_client_config(quick)
+            .run(&mut |_| {})
+    };
+    let s = run(&ledger, &token).unwrap();
+    assert_eq!(s.source, format!("token:{token}"));
+    assert_eq!(s.rejected_count, 0, "{:?}", s.rejected);
+    assert!(s.report_rows > 0);
+    assert_eq!(s.classes.len(), 1, "{:?}", s.classes);
+    assert_eq!(s.classes[0].class, MatchClass::ReportOnly);
+    assert_eq!(s.classes[0].count, s.report_rows);
+
+    let item = ledger
+        .reconcile_items(&ReconcileItemQuery {
+            id: s.id,
+            limit: Some(1),
+            ..ReconcileItemQuery::default()
+        })
+        .unwrap()
+        .items
+        .remove(0);
+    ledger
+        .reconcile_decide(&ReconcileDecision {
+            item: item.id,
+            decision: "accept".into(),
+            reason: None,
+        })
+        .unwrap();
+    let added = ledger
+        .show_payment(&PaymentLookup::session_id(item.session_id.clone().unwrap()))
+        .unwrap();
+    assert_eq!(
+        Some(added.amount),
+        item.report
+            .as_ref()
+            .and_then(|r| r["amount"].as_str().map(str::to_string))
+    );
+
+    let unknown = run(&ledger, "00000000-0000-0000-0000-000000000000").unwrap_err();
+    assert_eq!(unknown.code(), "report.token_expired");
+    assert_eq!(ledger.reconciliations(None).unwrap().len(), 1);
+}
