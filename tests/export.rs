@@ -114,6 +114,7 @@ fn payment(conn: &Connection, p: P<'_>) -> i64 {
     conn.last_insert_rowid()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn child(
     conn: &Connection,
     payment: i64,
@@ -133,6 +134,7 @@ fn child(
     .unwrap();
 }
 
+#[allow(clippy::too_many_arguments)]
 fn operation(
     conn: &Connection,
     payment: i64,

@@ -353,7 +353,7 @@ impl Ticker<'_> {
     /// One more row written; `Err(interrupted)` once the cancel flag is set.
     pub(crate) fn tick(&mut self) -> Result<()> {
         self.rows += 1;
-        if self.rows % EXPORT_PROGRESS_ROWS == 0 {
+        if self.rows.is_multiple_of(EXPORT_PROGRESS_ROWS) {
             if self.cancel.load(Ordering::Relaxed) {
                 return Err(interrupted());
             }
