@@ -7,11 +7,14 @@
 //     refund succeeds, and reached the sandbox exactly once.
 //  2. Arabic, the first-run demo: start it, payments appear, go offline, queue a refund, go
 //     online: it succeeds.
+//  3. Month end in the demo: a report file picked in the window reaches the shell as bytes
+//     (the raw IPC body through WebKit), its dry run and commit; an export written to the
+//     Downloads folder the XDG user dirs name.
 // Every screen is saved as a PNG in both languages to target/e2e-artifacts/.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Key, Session, tid, until } from './wd.mjs'
@@ -51,7 +54,9 @@ async function withApp(name, body) {
 /** Opens a fresh app run: its own ledger, data (WebKit storage, demo state), config, cache. */
 async function openApp(name) {
   const dir = join(work, name)
-  for (const d of ['data', 'config', 'cache', 'logs']) mkdirSync(join(dir, d), { recursive: true })
+  for (const d of ['data', 'config', 'cache', 'logs', 'Downloads']) mkdirSync(join(dir, d), { recursive: true })
+  // The Downloads folder exports go to: this run's own (the XDG user dirs file names it).
+  writeFileSync(join(dir, 'config', 'user-dirs.dirs'), `XDG_DOWNLOAD_DIR="${join(dir, 'Downloads')}"\n`)
   // tauri-driver starts `application` with `args`: /usr/bin/env sets this run's variables.
   const env = [
     `DAFTAR_DB=${join(dir, 'ledger.sqlite3')}`,
@@ -355,5 +360,42 @@ test('demo, in Arabic: first-run demo, refund offline, online again: succeeded',
     await receipt(s, lang)
     await s.click(tid('nav-reconcile'))
     await shot(s, lang, 'reconcile')
+  })
+})
+
+test('month end in the demo: a report file picked in the window, checked and imported; an export in Downloads', async () => {
+  await withApp('month-end', async (s) => {
+    await s.find(tid('first-run'), 30000)
+    await s.click(tid('demo-start'))
+    await until('the demo payments to appear', async () => (await s.all(tid('payment-row'))).length > 0, 60000)
+    await s.click(tid('nav-import-report'))
+    await s.find(tid('import-report-source-file'))
+    // The window picks a file as a merchant would (the input's files, then change): the UI
+    // sends its bytes to report_upload as the raw IPC body.
+    await s.exec(`const input = document.querySelector('[data-testid="import-report-source-file"]');
+      const csv = 'session_id,order_no,amount,currency,state,created\\r\\nE2E-0001,ORD-E2E-1,3.250,KWD,paid,2026-11-03T10:00:00Z\\r\\nE2E-0002,ORD-E2E-2,x,KWD,paid,2026-11-03T10:00:00Z\\r\\n';
+      const dt = new DataTransfer();
+      dt.items.add(new File([csv], 'نوفمبر e2e.csv', { type: 'text/csv' }));
+      input.files = dt.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));`)
+    await s.waitText(tid('import-report-source-uploaded'), /نوفمبر e2e\.csv/, 15000)
+    await s.click(tid('import-report-check'))
+    await s.find(tid('import-report-plan'), 30000)
+    assert.match(await s.text(tid('count-added')), /1/)
+    assert.match(await s.text(tid('count-rejected')), /1/)
+    await s.screenshot(join(ARTIFACTS, 'en-20-import-report-plan.png'))
+    await s.click(tid('import-report-commit'))
+    await s.waitText(tid('import-report-committed'), /1 new/, 30000)
+
+    await s.click(tid('nav-export'))
+    await s.click(tid('export-submit'))
+    const path = await s.waitText(tid('export-path'), /daftar-ledger-.*\.csv$/, 30000)
+    const downloads = join(work, 'month-end', 'Downloads')
+    assert.ok(path.startsWith(downloads), `exported to ${path}, not ${downloads}`)
+    assert.ok(existsSync(path), `${path} does not exist`)
+    const text = readFileSync(path, 'utf8')
+    assert.ok(text.startsWith('\uFEFF'), 'the CSV has no BOM')
+    assert.ok(text.includes('E2E-0001'), 'the imported payment is not in the export')
+    await s.screenshot(join(ARTIFACTS, 'en-21-export-done.png'))
   })
 })
