@@ -374,6 +374,12 @@ fn generate(ledger: &Path, report: &Path, n: usize) -> Generated {
                 })
                 .collect();
 
+            if i > 0 && i % 200_000 == 0 {
+                eprintln!(
+                    "generate: {i}/{n} payments, {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
             pay.execute(params![
                 profile, session, order_no, minor, currency, state, gateway, name, created,
                 modified, email, phone, rrn,
@@ -498,13 +504,6 @@ fn generate(ledger: &Path, report: &Path, n: usize) -> Generated {
                 .expect("report child row");
                 g.report_rows += 1;
                 g.report_children += 1;
-            }
-            if (i + 1) % 200_000 == 0 {
-                eprintln!(
-                    "generate: {}/{n} payments, {:.1} s",
-                    i + 1,
-                    started.elapsed().as_secs_f64()
-                );
             }
         }
     }
