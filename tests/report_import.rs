@@ -526,6 +526,35 @@ fn an_older_report_row_does_not_undo_a_newer_one() {
 }
 
 #[test]
+fn an_order_number_taken_earlier_in_the_file_conflicts_on_a_first_import_too() {
+    for seeded in [false, true] {
+        let mut f = Fixture::new();
+        if seeded {
+            f.add("OLD-1", Some("O-OLD"), "1.000", "KWD", "paid");
+        }
+        let csv = "session_id,order_no,amount,currency,state\nF-1,O-1,1.000,KWD,failed\nF-2,O-1,1.000,KWD,paid\nF-3,O-3,1.000,KWD,paid\n";
+        let path = f.file("orders.csv", csv.as_bytes());
+        let dry = f.import(&path, false);
+        let s = f.import(&path, true);
+        assert_eq!(dry.conflicts, s.conflicts, "seeded: {seeded}");
+        assert_eq!(
+            (s.added_count, s.conflict_count),
+            (2, 1),
+            "seeded: {seeded}"
+        );
+        assert_eq!(
+            (s.conflicts[0].line, s.conflicts[0].field.as_str()),
+            (3, "order_no"),
+            "seeded: {seeded}"
+        );
+        assert_eq!(
+            f.count("SELECT count(*) FROM payments WHERE order_no = 'O-1'"),
+            1
+        );
+    }
+}
+
+#[test]
 fn a_state_change_waits_while_an_operation_is_unfinished() {
     let mut f = Fixture::new();
     f.add("Q-1", None, "5.000", "KWD", "paid");

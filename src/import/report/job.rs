@@ -7,6 +7,7 @@
 //! [`IMPORT_MAX_LISTED`] of each list, the ids seen (16 bytes each) and the child rows that
 //! come before their parent (rare; held until the end).
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +18,7 @@ use serde_json::json;
 use ts_rs::TS;
 
 use super::download;
-use super::rows::{ReportRow, ReportRows, RowReject};
+use super::rows::{ReportRow, ReportRows, RowReject, id_hash};
 use crate::error::{Error, FieldContext, Result};
 use crate::export::totals::{CurrencyTotals, TotalsBuilder};
 use crate::ledger::Ledger;
@@ -222,12 +223,21 @@ impl ReportImportJob {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
+        // A profile with no payment yet (a first import): no row can find one in the
+        // ledger except through an earlier row of the file, so the lookups by session id
+        // and order number are skipped (duplicates are rejected when read; order numbers
+        // are checked against the file's own).
+        let fresh = !tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM payments WHERE profile_id = ?1)")
+            .and_then(|mut s| s.query_row([profile_id.0], |r| r.get::<_, bool>(0)))
+            .map_err(StoreError::from)?;
         let mut apply = Apply {
             tx: &tx,
             profile: profile_id,
             now_ms,
             actor: &actor,
             totals: TotalsBuilder::default(),
+            fresh_orders: fresh.then(HashSet::new),
         };
         let mut deferred: Vec<(ReportRow, Vec<String>)> = Vec::new();
         let total_bytes = rows.total_bytes();
@@ -380,6 +390,9 @@ struct Apply<'t, 'c> {
     now_ms: i64,
     actor: &'t str,
     totals: TotalsBuilder,
+    /// `Some` when the profile had no payment when the import began: hashes of the order
+    /// numbers this run added ([`Apply::parent`] then never looks a payment up).
+    fresh_orders: Option<HashSet<u128>>,
 }
 
 fn amount_text(minor: i64, currency: &str) -> String {
@@ -487,9 +500,29 @@ impl Apply<'_, '_> {
                 }),
             )
         };
-        let Some(ledger) = store::payments::reported_state(tx, self.profile, session)? else {
-            if let Some(c) = order_taken(tx)? {
-                return Ok(c);
+        let found = match &self.fresh_orders {
+            Some(_) => None,
+            None => store::payments::reported_state(tx, self.profile, session)?,
+        };
+        let Some(ledger) = found else {
+            match (&self.fresh_orders, order_no) {
+                (Some(orders), Some(order)) if orders.contains(&id_hash(order)) => {
+                    return Ok(conflict(
+                        "order_no",
+                        None,
+                        Some(order.to_string()),
+                        format!("order number {order} belongs to a payment earlier in this file"),
+                    ));
+                }
+                (Some(_), _) => {}
+                (None, _) => {
+                    if let Some(c) = order_taken(tx)? {
+                        return Ok(c);
+                    }
+                }
+            }
+            if let (Some(orders), Some(order)) = (&mut self.fresh_orders, order_no) {
+                orders.insert(id_hash(order));
             }
             self.count_totals(row);
             let id = store::payments::insert_reported(tx, self.profile, &reported, self.now_ms)?;

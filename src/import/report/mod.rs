@@ -10,9 +10,9 @@ mod job;
 mod rows;
 
 pub use columns::ColumnMapRequest;
-pub use download::{ReportFile, ReportList, ReportListRequest};
 /// Reconciliation by report token downloads through the same path.
 pub(crate) use download::to_temp_file;
+pub use download::{ReportFile, ReportList, ReportListRequest};
 pub use job::IMPORTED_REPORT;
 pub use job::{
     FieldChange, ReportImportJob, ReportImportRequest, ReportImportSummary, ReportProgress, RowAdd,

@@ -269,7 +269,7 @@ impl Iterator for ReportRows {
 
 /// 128 bits of two SipHashes: a collision between two different ids of one file is
 /// practically impossible (about 1e-27 for a million ids), at 16 bytes an id.
-fn id_hash(id: &str) -> u128 {
+pub(super) fn id_hash(id: &str) -> u128 {
     let half = |salt: u8| {
         let mut h = DefaultHasher::new();
         salt.hash(&mut h);
