@@ -743,6 +743,10 @@ fn xlsx_is_typed_arabic_intact_frozen_filtered_and_deterministic() {
     assert!(styles.contains(r#"quotePrefix="1""#));
     assert!(styles.contains(r##"formatCode="#,##0.000""##));
     assert!(styles.contains(r##"formatCode="#,##0.00""##));
+    assert!(
+        !styles.contains(r##"formatCode="#,##0""##),
+        "a format is registered only when a cell uses it (no JPY here)"
+    );
     // The hostile cells use the quote-prefix style.
     let xf_with_prefix = styles
         .split("<cellXfs")
@@ -1041,4 +1045,44 @@ fn cli_export_json_and_exit_codes() {
         ],
     );
     assert_eq!(code, 1);
+}
+
+#[test]
+fn xlsx_amounts_no_double_holds_are_exact_text() {
+    let mut e = env();
+    let c = e.conn();
+    let base = |session, minor, currency| P {
+        profile: "shop",
+        session,
+        order: None,
+        minor,
+        currency,
+        state: "paid",
+        at: NOV_3,
+        customer: None,
+        email: None,
+        hidden: false,
+    };
+    // 16 significant digits: the nearest double is 9999999999999.998046875.
+    payment(c, base("huge", 9_999_999_999_999_999, "KWD"));
+    payment(c, base("yen", 1_234_567, "JPY"));
+    let (_, path) = e.export("ledger", "xlsx", "h.xlsx", |_| {});
+    let rows = sheet(&path, "Ledger");
+    let row = |s: &str| {
+        rows.iter()
+            .find(|r| r[0] == Data::String(s.into()))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("huge")[6], Data::String("9999999999999.999".into()));
+    assert_eq!(row("yen")[6], Data::Float(1_234_567.0));
+    let styles = zip_entry(&path, "xl/styles.xml");
+    assert!(
+        styles.contains(r##"formatCode="#,##0""##),
+        "JPY has no decimals"
+    );
+    // The CSV holds the same exact text.
+    let (_, csv_path) = e.export("ledger", "csv", "h.csv", |_| {});
+    let text = std::fs::read_to_string(csv_path).unwrap();
+    assert!(text.contains(",9999999999999.999,9999999999999.999,"));
 }
