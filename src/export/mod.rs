@@ -402,7 +402,11 @@ impl TempOutput {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let temp = dir.join(format!(".{name}.partial-{}", std::process::id()));
+        // Process id and a per-process counter: two exports to one name (two windows of
+        // the app) never share a temporary file.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let temp = dir.join(format!(".{name}.partial-{}-{n}", std::process::id()));
         Ok(TempOutput {
             temp,
             target: target.to_path_buf(),
