@@ -191,6 +191,13 @@ pub const CODES: &[Code] = &[
     c("demo.start_failed", Unavailable, "The demo's Ottu sandbox cannot start (its port is taken, its state file unusable)."),
     c("demo.not_started", InvalidInput, "The demo is not running: start it first."),
     c("demo.profile_taken", InvalidInput, "A profile named demo exists for another server: the demo needs that name."),
+    // APP (issue 10): files the window hands over, exports' folder.
+    c("app.upload_empty", InvalidInput, "The file handed over by the window is empty."),
+    c("app.upload_too_large", InvalidInput, "The file handed over by the window is larger than UPLOAD_MAX_BYTES."),
+    c("app.upload_unknown", InvalidInput, "No file with this upload id was handed over in this run of the app (or none was named)."),
+    c("app.upload_failed", Unavailable, "The app could not keep the handed-over file in its cache folder."),
+    c("app.no_folder", Unavailable, "The app has no cache folder for uploads, or no Downloads or data folder for exports."),
+    c("app.export_folder", Unavailable, "No new export file can be made in the exports folder."),
 ];
 
 /// The registered code, if any.
