@@ -17,8 +17,16 @@
 //!   never collected, so not in `paid`.
 //! - `pending`: what the ledger holds back for operations not final yet (queued, in
 //!   flight, blocked, needs attention): their reserved amounts, any kind.
-//! - `fees`: the acquirer's fees where a settlement file told them; the ledger alone
-//!   does not know them (`None`).
+//! - `fees`: the acquirer's fees where a settlement file told them: the sum of the
+//!   `fee_minor` of the profile's settlement lines matched to the covered payments (by
+//!   reference number, else by order number), `None` for a currency with no such line
+//!   (or none with a fee): unknown, not zero.
+//!
+//! An Ottu report is summed with the same definitions ([`MinorTotals::add_report_payment`],
+//! [`MinorTotals::add_report_child`]): a parent row's amount when `paid`/`refunded`, else
+//! its captures; its `Captured/Refunded/Voided Amount` columns when the row has them, else
+//! its child rows. Every sum is checked: beyond `i64` is an error
+//! (`rules.balance_overflow`), never a wrapped total.
 //!
 //! Hidden (deleted) payments are left out, as Ottu's reports leave them out. Children
 //! and operations count in the period of their payment's creation.
@@ -31,7 +39,14 @@ use ts_rs::TS;
 
 use crate::model::ProfileId;
 use crate::money::{Amount, Currency};
+use crate::rules::RuleError;
 use crate::store::StoreError;
+
+/// `a + b`, or the overflow named by the column being summed.
+fn add(what: &'static str, a: i64, b: i64) -> Result<i64, RuleError> {
+    a.checked_add(b)
+        .ok_or(RuleError::BalanceOverflow { balance: what })
+}
 
 /// Totals of one currency as decimal strings with the currency's decimals (`"12.500"`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -72,6 +87,69 @@ impl MinorTotals {
         }
     }
 
+    /// One payment of an Ottu report (a parent row), with the same meanings as the
+    /// ledger's totals. `captured`/`refunded`/`voided`: the payment's own totals as the
+    /// report gives them, that is the row's amount column when it has one, else the sum of
+    /// its child rows of that kind (what RECONCILE's `ReportSide` holds). A caller that
+    /// streams child rows instead passes `None` here and adds each child with
+    /// [`MinorTotals::add_report_child`]. Reports know nothing pending: `pending` stays.
+    pub fn add_report_payment(
+        &mut self,
+        state: &str,
+        amount_minor: i64,
+        captured: Option<i64>,
+        refunded: Option<i64>,
+        voided: Option<i64>,
+    ) -> Result<(), RuleError> {
+        let captured = captured.unwrap_or(0);
+        let paid = if collected(state) {
+            amount_minor
+        } else {
+            captured
+        };
+        self.paid = add("paid", self.paid, paid)?;
+        self.captured = add("captured", self.captured, captured)?;
+        self.refunded = add("refunded", self.refunded, refunded.unwrap_or(0))?;
+        self.voided = add("voided", self.voided, voided.unwrap_or(0))?;
+        Ok(())
+    }
+
+    /// One child row of an Ottu report (`kind`: `capture`, `refund`, `void`; `state` a
+    /// child state word), for a parent whose row has no amount column of that kind (else
+    /// the column already counts it: do not add both). `parent_collected`: the parent's
+    /// state is `paid` or `refunded`, so its whole amount is already in `paid` and a
+    /// capture adds only to `captured`; pass `false` when the parent is an authorization
+    /// (or unknown: a capture that succeeded collected money). Children that moved no
+    /// money (rejected, failed, ...) add nothing.
+    pub fn add_report_child(
+        &mut self,
+        kind: &str,
+        state: &str,
+        amount_minor: i64,
+        parent_collected: bool,
+    ) -> Result<(), RuleError> {
+        match (kind, state) {
+            ("capture", "paid") => {
+                self.captured = add("captured", self.captured, amount_minor)?;
+                if !parent_collected {
+                    self.paid = add("paid", self.paid, amount_minor)?;
+                }
+            }
+            ("refund", "refunded" | "refund_queued") => {
+                self.refunded = add("refunded", self.refunded, amount_minor)?;
+            }
+            ("void", "voided") => self.voided = add("voided", self.voided, amount_minor)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Adds `fee` to the fees (known from now on).
+    pub fn add_fee(&mut self, fee: i64) -> Result<(), RuleError> {
+        self.fees = Some(add("fees", self.fees.unwrap_or(0), fee)?);
+        Ok(())
+    }
+
     pub fn view(&self) -> CurrencyTotals {
         let text = |minor: i64| Amount::from_minor(minor, self.currency).to_string();
         CurrencyTotals {
@@ -84,6 +162,11 @@ impl MinorTotals {
             fees: self.fees.map(text),
         }
     }
+}
+
+/// A payment state whose whole amount was collected (`paid`, or `refunded`: paid first).
+pub fn collected(state: &str) -> bool {
+    matches!(state, "paid" | "refunded")
 }
 
 /// Which payments the totals cover: one profile or all, created in `[from_ms, to_ms)`
@@ -125,6 +208,22 @@ SELECT currency, SUM(paid), SUM(captured), SUM(refunded), SUM(voided), SUM(pendi
 )
 GROUP BY currency ORDER BY currency";
 
+/// The fees of the settlement lines matched to the filter's payments, per currency: a line
+/// goes to the payment of its profile with its reference number, else the one with its
+/// order number (a refund's line carries the order number too: its fee is the payment's).
+/// `SUM` of integers fails on overflow in SQLite (an error, never a wrap); no line, or no
+/// line with a fee, leaves the currency out (fees unknown).
+const FEES_SQL: &str = "
+SELECT p.currency, SUM(l.fee_minor) FROM settlement_lines l
+JOIN payments p ON p.id = COALESCE(
+    (SELECT r.id FROM payments r WHERE r.reference_number = l.reference
+        AND r.profile_id = l.profile_id AND r.hidden = 0 ORDER BY r.id LIMIT 1),
+    (SELECT o.id FROM payments o WHERE o.order_no = l.order_no
+        AND o.profile_id = l.profile_id AND o.hidden = 0 ORDER BY o.id LIMIT 1))
+WHERE (?1 IS NULL OR l.profile_id = ?1)
+  AND (?2 IS NULL OR p.created_at_ms >= ?2) AND (?3 IS NULL OR p.created_at_ms < ?3)
+GROUP BY p.currency HAVING SUM(l.fee_minor) IS NOT NULL";
+
 /// The ledger's totals per currency for `filter`, in currency-code order. A currency with
 /// no payment in the filter is absent. Run it in the same read transaction as the rows it
 /// closes, so both see one snapshot of the ledger.
@@ -152,6 +251,19 @@ pub fn ledger_totals_minor(
             pending: row.get(5)?,
             fees: None,
         });
+    }
+    drop(rows);
+    let mut stmt = tx.prepare_cached(FEES_SQL)?;
+    let mut rows = stmt.query(rusqlite::params![
+        filter.profile.map(|p| p.0),
+        filter.from_ms,
+        filter.to_ms
+    ])?;
+    while let Some(row) = rows.next()? {
+        let code: String = row.get(0)?;
+        if let Some(t) = out.iter_mut().find(|t| t.currency.code() == code) {
+            t.fees = Some(row.get(1)?);
+        }
     }
     Ok(out)
 }
@@ -215,6 +327,53 @@ mod tests {
             .paid,
             "1200"
         );
+    }
+
+    #[test]
+    fn report_rows_use_the_ledger_meanings() {
+        let mut t = MinorTotals::zero(Currency::KWD);
+        // Paid purchase, refunded in part (column): its amount is paid.
+        t.add_report_payment("paid", 10_000, None, Some(2_000), None)
+            .unwrap();
+        // Authorization captured in part (column): the capture is paid.
+        t.add_report_payment("authorized", 5_000, Some(3_000), None, None)
+            .unwrap();
+        // Authorization voided; a failed one: nothing collected.
+        t.add_report_payment("authorized", 4_000, None, None, Some(4_000))
+            .unwrap();
+        t.add_report_payment("failed", 9_999, None, None, None)
+            .unwrap();
+        // Child rows of parents without columns.
+        t.add_report_payment("authorized", 1_000, None, None, None)
+            .unwrap();
+        t.add_report_child("capture", "paid", 700, false).unwrap();
+        t.add_report_child("capture", "paid", 50, true).unwrap();
+        t.add_report_child("refund", "refund_queued", 30, true)
+            .unwrap();
+        t.add_report_child("refund", "refund_rejected", 999, true)
+            .unwrap();
+        t.add_report_child("void", "voided", 300, false).unwrap();
+        t.add_report_child("capture", "failed", 999, false).unwrap();
+        assert_eq!(
+            (t.paid, t.captured, t.refunded, t.voided, t.pending, t.fees),
+            (13_700, 3_750, 2_030, 4_300, 0, None)
+        );
+    }
+
+    #[test]
+    fn report_sums_beyond_i64_are_errors_not_wraps() {
+        let mut t = MinorTotals::zero(Currency::KWD);
+        t.add_report_payment("paid", i64::MAX, None, None, None)
+            .unwrap();
+        let err = t
+            .add_report_payment("paid", 1, None, None, None)
+            .unwrap_err();
+        assert_eq!(err.code(), "rules.balance_overflow");
+        assert_eq!(t.paid, i64::MAX);
+        let err = t.add_report_child("capture", "paid", 1, false).unwrap_err();
+        assert_eq!(err, RuleError::BalanceOverflow { balance: "paid" });
+        t.add_fee(i64::MAX).unwrap();
+        assert!(t.add_fee(1).is_err());
     }
 
     #[test]
