@@ -1086,3 +1086,128 @@ fn xlsx_amounts_no_double_holds_are_exact_text() {
     let text = std::fs::read_to_string(csv_path).unwrap();
     assert!(text.contains(",9999999999999.999,9999999999999.999,"));
 }
+
+/// Fees summed here line by line in Rust (each line to the payment with its reference,
+/// else its order number, in the line's profile), independently of the export's SQL.
+fn rust_fees(conn: &Connection, profile: Option<&str>, from: i64, to: i64) -> Vec<(String, i64)> {
+    let pid = profile.map(|p| profile_id(conn, p));
+    let lines: Vec<(i64, Option<String>, Option<String>, Option<i64>)> = conn
+        .prepare("SELECT profile_id, reference, order_no, fee_minor FROM settlement_lines")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let payments: Vec<(i64, i64, Option<String>, Option<String>, String, i64)> = conn
+        .prepare(
+            "SELECT id, profile_id, reference_number, order_no, currency, created_at_ms
+             FROM payments WHERE hidden = 0 ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out: std::collections::BTreeMap<String, i64> = Default::default();
+    for (lp, reference, order, fee) in lines {
+        let found = payments
+            .iter()
+            .find(|p| p.1 == lp && reference.is_some() && p.2 == reference)
+            .or_else(|| {
+                payments
+                    .iter()
+                    .find(|p| p.1 == lp && order.is_some() && p.3 == order)
+            });
+        if let (Some(p), Some(fee)) = (found, fee)
+            && pid.is_none_or(|id| id == p.1)
+            && p.5 >= from
+            && p.5 < to
+        {
+            *out.entry(p.4.clone()).or_default() += fee;
+        }
+    }
+    out.into_iter().collect()
+}
+
+#[test]
+fn fees_are_the_matched_settlement_lines_fees_and_unknown_without_lines() {
+    let mut e = env();
+    seed(&mut e);
+    // No settlement line yet: fees are unknown, not zero.
+    let (summary, _) = e.export("ledger", "csv", "f0.csv", |_| {});
+    assert!(summary.totals.iter().all(|t| t.fees.is_none()));
+    let c = e.conn();
+    let shop = profile_id(c, "shop");
+    let other = profile_id(c, "other");
+    for (i, (profile, reference, order, amount, fee)) in [
+        // By reference (s-001), by order number (s-003's "-1+2", its reference unknown).
+        (shop, Some("RRN-s-001"), None, 12_500, Some(188)),
+        (shop, Some("nope"), Some("-1+2"), 8_000, Some(120)),
+        // The refund of s-002, found by its payment's order number.
+        (shop, None, Some(HOSTILE_ORDER), -5_000, Some(-75)),
+        // Another profile's reference: not shop's s-001.
+        (other, Some("RRN-s-001"), None, 12_500, Some(999_999)),
+        // USD (other profile), and a line with no fee column.
+        (other, Some("RRN-s-004"), None, 725, Some(11)),
+        (shop, Some("RRN-s-008"), None, 1_000, None),
+        // Unknown line; December payment (outside November); hidden payment.
+        (shop, Some("RRN-zzz"), Some("ORD-zzz"), 4_000, Some(60)),
+        (shop, Some("RRN-s-009"), None, 2_250, Some(34)),
+        (shop, Some("RRN-s-006"), None, 100_000, Some(1_500)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        c.execute(
+            "INSERT INTO settlement_lines (profile_id, source, line, line_key, order_no, reference,
+                amount_minor, fee_minor, net_minor, currency, settled_on, imported_at_ms)
+             VALUES (?1, 'bank.csv', ?2, ?3, ?4, ?5, ?6, ?7, NULL, 'KWD', '2026-11-05', 0)",
+            params![
+                profile,
+                i as i64 + 2,
+                format!("k{i}"),
+                order,
+                reference,
+                amount,
+                fee
+            ],
+        )
+        .unwrap();
+    }
+    for (profile, from, to) in [
+        (None, None, None),
+        (Some("shop"), None, None),
+        (Some("other"), None, None),
+        (Some("shop"), Some("2026-11-01"), Some("2026-11-30")),
+    ] {
+        let (summary, _) = e.export("ledger", "csv", "f.csv", |r| {
+            r.profile = profile.map(str::to_string);
+            r.from = from.map(str::to_string);
+            r.to = to.map(str::to_string);
+        });
+        let from_ms = from.map_or(i64::MIN, day_ms);
+        let to_ms = to.map_or(i64::MAX, |t| day_ms(t) + 24 * HOUR);
+        let expected = rust_fees(e.conn(), profile, from_ms, to_ms);
+        let got: Vec<(String, i64)> = summary
+            .totals
+            .iter()
+            .filter_map(|t| t.fees.as_deref().map(|f| (t.currency.clone(), minor(f))))
+            .collect();
+        assert_eq!(got, expected, "{profile:?} {from:?} {to:?}");
+    }
+    // Spelled out once: shop's November fees are 0.188 + 0.120 - 0.075 (+ a line without a fee) = 0.233.
+    let (summary, _) = e.export("ledger", "csv", "f1.csv", |r| {
+        r.profile = Some("shop".into());
+        november(r);
+    });
+    assert_eq!(summary.totals[0].fees.as_deref(), Some("0.233"));
+}
