@@ -1211,3 +1211,158 @@ fn fees_are_the_matched_settlement_lines_fees_and_unknown_without_lines() {
     });
     assert_eq!(summary.totals[0].fees.as_deref(), Some("0.233"));
 }
+
+/// A `total` row's measure (by its word) for a currency, as minor units (`None`: empty).
+fn total_cell(
+    rows: &[Vec<String>],
+    word_at: usize,
+    word: &str,
+    cur_at: usize,
+    cur: &str,
+    at: usize,
+) -> Option<i64> {
+    let row = rows
+        .iter()
+        .find(|r| r[0] == "total" && r[word_at] == word && r[cur_at] == cur)
+        .unwrap_or_else(|| panic!("no total row {word} {cur}"));
+    (!row[at].is_empty()).then(|| minor(&row[at]))
+}
+
+fn add_fee_line(conn: &Connection, profile: &str, reference: &str, fee: i64) {
+    let pid = profile_id(conn, profile);
+    conn.execute(
+        "INSERT INTO settlement_lines (profile_id, source, line, line_key, order_no, reference,
+            amount_minor, fee_minor, net_minor, currency, settled_on, imported_at_ms)
+         VALUES (?1, 'bank.csv', 2, ?2, NULL, ?2, 1, ?3, NULL, 'KWD', '2026-11-05', 0)",
+        params![pid, reference, fee],
+    )
+    .unwrap();
+}
+
+#[test]
+fn operations_export_totals_are_the_independent_sql_sums_with_paid_and_fees() {
+    let mut e = env();
+    seed(&mut e);
+    add_fee_line(e.conn(), "shop", "RRN-s-001", 188);
+    add_fee_line(e.conn(), "shop", "RRN-s-002", 75);
+    for profile in [None, Some("shop"), Some("other")] {
+        let (summary, path) = e.export("operations", "csv", "o.csv", |r| {
+            r.profile = profile.map(str::to_string);
+        });
+        let expected = sql_totals(e.conn(), profile, i64::MIN, i64::MAX);
+        let fees = rust_fees(e.conn(), profile, i64::MIN, i64::MAX);
+        assert_eq!(
+            summary.totals.iter().map(as_minor).collect::<Vec<_>>(),
+            expected
+        );
+        let rows = records(&path);
+        for (cur, t) in &expected {
+            // Refunds negative, like the refund rows above them.
+            let signed = [t[0], t[1], -t[2], t[3], t[4]];
+            for (word, want) in ["paid", "captured", "refunded", "voided", "pending"]
+                .iter()
+                .zip(signed)
+            {
+                assert_eq!(
+                    total_cell(&rows, 4, word, 7, cur, 8),
+                    Some(want),
+                    "{profile:?} {word} {cur}"
+                );
+            }
+            let fee = fees.iter().find(|(c, _)| c == cur).map(|f| f.1);
+            let has_fee_row = rows
+                .iter()
+                .any(|r| r[0] == "total" && r[4] == "fees" && r[7] == *cur);
+            assert_eq!(
+                has_fee_row,
+                fee.is_some(),
+                "a fees row only where fees are known"
+            );
+            if fee.is_some() {
+                assert_eq!(total_cell(&rows, 4, "fees", 7, cur, 8), fee);
+            }
+        }
+    }
+    assert_eq!(
+        rust_fees(e.conn(), Some("shop"), i64::MIN, i64::MAX),
+        vec![("KWD".to_string(), 263)]
+    );
+}
+
+#[test]
+fn reconciliation_export_ends_with_ledger_and_report_totals_per_currency() {
+    let mut e = env();
+    seed(&mut e);
+    add_fee_line(e.conn(), "shop", "RRN-s-001", 188);
+    let report = e.path("report.csv");
+    std::fs::write(
+        &report,
+        "session_id,order_no,parent_session_id,operation,amount,currency,state,created,reference_number,refunded_amount,captured_amount\n\
+         s-001,ORD-1,,purchase,12.500,KWD,paid,2026-11-03 10:00:00,,,\n\
+         s-002,,,purchase,5.000,KWD,refunded,2026-11-03 11:00:00,,5.000,\n\
+         s-003,,,authorize,20.000,KWD,authorized,2026-11-03 12:00:00,,,8.000\n\
+         s-new,,,purchase,4.000,KWD,paid,2026-11-10 10:00:00,,,\n\
+         s-new-r1,,s-new,refund,1.000,KWD,refunded,2026-11-11 10:00:00,,,\n\
+         s-auth2,,,authorize,3.000,KWD,authorized,2026-11-12 10:00:00,,,\n\
+         s-auth2-c1,,s-auth2,capture,2.000,KWD,paid,2026-11-12 11:00:00,,,\n",
+    )
+    .unwrap();
+    let run = e
+        .ledger
+        .reconcile_job(daftar::reconcile::ReconcileRequest {
+            profile: "shop".into(),
+            report: Some(report),
+            from: Some("2026-11-01".into()),
+            to: Some("2026-11-30".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .run(&mut |_| {})
+        .unwrap();
+    let (summary, path) = e.export("reconciliation", "csv", "r.csv", |r| {
+        r.reconciliation = Some(run.id)
+    });
+    let (from, to) = (day_ms("2026-11-01"), day_ms("2026-12-01"));
+    let expected = sql_totals(e.conn(), Some("shop"), from, to);
+    let fees = rust_fees(e.conn(), Some("shop"), from, to);
+    assert_eq!(fees, vec![("KWD".to_string(), 188)]);
+    assert_eq!(
+        summary.totals.iter().map(as_minor).collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(summary.totals[0].fees.as_deref(), Some("0.188"));
+    let rows = records(&path);
+    // Per-class rows are still there...
+    assert!(rows.iter().any(|r| r[0] == "total" && r[1] == "matched"));
+    // ...then the ledger's side (independent SQL) and the report's (summed here by hand:
+    // paid 12.5 + 5 + 8 captured of s-003 + 4 + 2 captured of s-auth2; refunded 5 + 1).
+    let (_, t) = &expected[0];
+    let report_side = [31_500, 10_000, 6_000, 0, 0];
+    for (i, word) in ["paid", "captured", "refunded", "voided", "pending"]
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(
+            total_cell(&rows, 1, word, 4, "KWD", 7),
+            Some(t[i]),
+            "ledger {word}"
+        );
+        assert_eq!(
+            total_cell(&rows, 1, word, 4, "KWD", 8),
+            Some(report_side[i]),
+            "report {word}"
+        );
+        assert_eq!(
+            total_cell(&rows, 1, word, 4, "KWD", 9),
+            Some(report_side[i] - t[i]),
+            "difference {word}"
+        );
+    }
+    assert_eq!(total_cell(&rows, 1, "fees", 4, "KWD", 7), Some(188));
+    assert_eq!(
+        total_cell(&rows, 1, "fees", 4, "KWD", 8),
+        None,
+        "a report has no fees"
+    );
+    assert_eq!(rows.last().unwrap()[1], "fees");
+}

@@ -5,9 +5,10 @@
 //! captures and voids positive; cancel/expire/delete carry no amount.
 //!
 //! An operation without its own amount (a full refund) shows what it reserves. The
-//! closing `total` rows per currency give, in the amount column, the captured, refunded
-//! (negative), voided and pending totals of [`super::totals`]: what took effect, so a
-//! rejected refund listed above is not in them.
+//! closing `total` rows per currency give, in the amount column, the paid, captured,
+//! refunded (negative), voided, pending and fees (when a settlement file told them)
+//! totals of [`super::totals`]: what took effect, so a rejected refund listed above is
+//! not in them. `paid` is the payments' collected amounts, which no operation row shows.
 
 use super::columns::OPERATIONS;
 use super::ledger::params;
@@ -117,11 +118,16 @@ pub(crate) fn write<S: Sink>(
     sink.begin_totals()?;
     for t in &totals {
         for (word, minor) in [
-            ("captured", t.captured),
-            ("refunded", -t.refunded),
-            ("voided", t.voided),
-            ("pending", t.pending),
+            ("paid", Some(t.paid)),
+            ("captured", Some(t.captured)),
+            ("refunded", t.refunded.checked_neg()),
+            ("voided", Some(t.voided)),
+            ("pending", Some(t.pending)),
+            ("fees", t.fees),
         ] {
+            if word == "fees" && minor.is_none() {
+                continue;
+            }
             sink.label("total")?;
             sink.empty()?;
             sink.empty()?;
@@ -130,7 +136,7 @@ pub(crate) fn write<S: Sink>(
             sink.empty()?;
             sink.empty()?;
             sink.text(t.currency.code())?;
-            sink.amount(minor, t.currency)?;
+            sink.opt_amount(minor, Some(t.currency))?;
             for _ in 0..4 {
                 sink.empty()?;
             }

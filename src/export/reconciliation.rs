@@ -1,7 +1,11 @@
 //! `export reconciliation`: one row per payment a reconciliation classified (grouped by
 //! class, then in the order the run wrote them), each side's state and amount as the run
 //! saw them, the difference (report minus ledger, when both sides are in the item's
-//! currency) and the merchant's decision; then `total` rows per class and currency.
+//! currency) and the merchant's decision; then `total` rows per class and currency; then
+//! `total` rows per currency and measure (`paid`, `captured`, `refunded`, `voided`,
+//! `pending`, `fees`: the measure's word in the class column) with the ledger's total in
+//! the ledger amount column, the report's in the report amount column and their difference
+//! (report minus ledger); a side that does not know a measure (the report's fees) is empty.
 //!
 //! The sides are the JSON the reconcile run stored (`ledger_json`, `report_json`:
 //! `amount_minor`, `currency`, `state`, ...). The export's totals are the ledger totals
@@ -16,7 +20,7 @@ use super::totals::{CurrencyTotals, TotalsFilter, ledger_totals};
 use super::{Context, Sink, Ticker, Written, currency_of, text_at};
 use crate::error::{Error, Result};
 use crate::model::ProfileId;
-use crate::money::Currency;
+use crate::money::{Amount, Currency};
 use crate::store::StoreError;
 
 /// The reconciliation's own row.
@@ -220,8 +224,65 @@ pub(crate) fn write<S: Sink>(
         }
         sink.end_row()?;
     }
+    let ledger_totals = ledger_side_totals(cx, &header)?;
+    let report_totals = stored_totals(&header, "report_totals").unwrap_or_default();
+    let mut codes: Vec<&str> = ledger_totals
+        .iter()
+        .chain(&report_totals)
+        .map(|t| t.currency.as_str())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    for code in codes {
+        let currency = currency_of(code)?;
+        let side = |totals: &[CurrencyTotals]| {
+            totals
+                .iter()
+                .find(|t| t.currency == code)
+                .map(|t| measures(t, currency))
+        };
+        let (ledger, report) = (side(&ledger_totals), side(&report_totals));
+        for (i, word) in MEASURES.iter().enumerate() {
+            let l = ledger.and_then(|m| m[i]);
+            let r = report.and_then(|m| m[i]);
+            sink.label("total")?;
+            sink.text(word)?;
+            sink.empty()?;
+            sink.empty()?;
+            sink.text(code)?;
+            sink.empty()?;
+            sink.empty()?;
+            sink.opt_amount(l, Some(currency))?;
+            sink.opt_amount(r, Some(currency))?;
+            match (l, r) {
+                (Some(l), Some(r)) => sink.opt_amount(r.checked_sub(l), Some(currency))?,
+                _ => sink.empty()?,
+            }
+            for _ in 0..3 {
+                sink.empty()?;
+            }
+            sink.end_row()?;
+        }
+    }
     Ok(Written {
         rows: written,
-        totals: ledger_side_totals(cx, &header)?,
+        totals: ledger_totals,
     })
+}
+
+/// The measures of the per-currency totals rows, in order.
+const MEASURES: [&str; 6] = ["paid", "captured", "refunded", "voided", "pending", "fees"];
+
+/// A stored side's measures in minor units (`None`: unknown, or not readable as an amount
+/// of the currency: left empty rather than guessed).
+fn measures(t: &CurrencyTotals, currency: Currency) -> [Option<i64>; 6] {
+    let minor = |text: &str| Amount::parse(text, currency).ok().map(Amount::minor);
+    [
+        minor(&t.paid),
+        minor(&t.captured),
+        minor(&t.refunded),
+        minor(&t.voided),
+        minor(&t.pending),
+        t.fees.as_deref().and_then(minor),
+    ]
 }
