@@ -23,7 +23,7 @@ use crate::error::{Error, FieldContext, Result};
 use crate::export::totals::{CurrencyTotals, TotalsBuilder};
 use crate::ledger::Ledger;
 use crate::limits::IMPORT_MAX_LISTED;
-use crate::model::{ChildState, PaymentId, ProfileId, ProfileName};
+use crate::model::{PaymentId, ProfileId, ProfileName};
 use crate::money::{Amount, Currency};
 use crate::ottu::ClientConfig;
 use crate::store::children::ChildInsert;
@@ -413,26 +413,18 @@ fn time_text(ms: i64) -> String {
 }
 
 impl Apply<'_, '_> {
-    fn count_totals(&mut self, row: &ReportRow) {
+    /// Adds a valid row to the totals with the ledger's meanings (`MinorTotals`): a child
+    /// of a paid or refunded parent (`parent_collected`) is already inside `paid`.
+    fn count_totals(&mut self, row: &ReportRow, parent_collected: bool) -> Result<()> {
         let t = self.totals.entry(row.amount.currency());
         let minor = row.amount.minor();
-        if row.is_child() {
-            match (row.child_kind(), row.child_state()) {
-                (
-                    Some(crate::model::OperationKind::Refund),
-                    Some(ChildState::Refunded | ChildState::RefundQueued),
-                ) => t.refunded += minor,
-                (Some(crate::model::OperationKind::Capture), Some(ChildState::Paid)) => {
-                    t.captured += minor
-                }
-                (Some(crate::model::OperationKind::Void), Some(ChildState::Voided)) => {
-                    t.voided += minor
-                }
-                _ => {}
+        match row.child_kind() {
+            Some(kind) if row.is_child() => {
+                t.add_report_child(kind.as_str(), &row.state, minor, parent_collected)?
             }
-        } else if matches!(row.state.as_str(), "paid" | "refunded") {
-            t.paid += minor;
+            _ => t.add_report_payment(&row.state, minor, None, None, None)?,
         }
+        Ok(())
     }
 
     fn event(
@@ -524,7 +516,7 @@ impl Apply<'_, '_> {
             if let (Some(orders), Some(order)) = (&mut self.fresh_orders, order_no) {
                 orders.insert(id_hash(order));
             }
-            self.count_totals(row);
+            self.count_totals(row, false)?;
             let id = store::payments::insert_reported(tx, self.profile, &reported, self.now_ms)?;
             let currency = row.amount.currency().code();
             self.event(
@@ -588,7 +580,7 @@ impl Apply<'_, '_> {
         {
             return Ok(c);
         }
-        self.count_totals(row);
+        self.count_totals(row, false)?;
         let mut changes = Vec::new();
         let mut change = |field: &str, ledger: Option<String>, report: Option<String>| {
             changes.push(FieldChange {
@@ -689,7 +681,7 @@ impl Apply<'_, '_> {
                 ),
             });
         };
-        self.count_totals(row);
+        self.count_totals(row, matches!(parent.state.as_str(), "paid" | "refunded"))?;
         let existing = store::children::reported_child(tx, parent.id, session)?;
         let mut changes = Vec::new();
         if let Some(old) = &existing {
