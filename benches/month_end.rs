@@ -653,11 +653,37 @@ impl Run {
 }
 
 /// Runs `cmd` with stdout to `out` (kept in the run unless `keep_stdout` is false: a CSV
-/// dump), stderr to a file, and reaps it with `wait4` for its own peak RSS.
+/// dump), stderr to a file. The peak RSS is GNU time's `%M` (`/usr/bin/time` forks the
+/// command from its own small process). Without it, `wait4`'s `ru_maxrss` of the child,
+/// which is only an upper bound: std spawns through vfork, and Linux carries the spawning
+/// process's high-water mark over the `execve` (this bench's own peak, 150 MB after the
+/// raw import, showed up as the peak of a 1-second export).
 fn run(cmd: &mut Command, out: &Path, keep_stdout: bool) -> Run {
     let err_path = out.with_extension("stderr");
+    let rss_path = out.with_extension("rss");
+    let _ = std::fs::remove_file(&rss_path);
     let stdout = File::create(out).expect("stdout file");
     let stderr = File::create(&err_path).expect("stderr file");
+    let gnu_time = Path::new("/usr/bin/time");
+    let mut wrapped = Command::new(gnu_time);
+    let cmd = if gnu_time.is_file() {
+        wrapped
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&rss_path)
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(value) => wrapped.env(key, value),
+                None => wrapped.env_remove(key),
+            };
+        }
+        &mut wrapped
+    } else {
+        cmd
+    };
     let start = Instant::now();
     let child = cmd
         .stdin(Stdio::null())
@@ -679,9 +705,15 @@ fn run(cmd: &mut Command, out: &Path, keep_stdout: bool) -> Run {
         128 + libc::WTERMSIG(status)
     };
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    // GNU time writes "Command exited with non-zero status N" first when it did.
+    let max_rss_kb = read(&rss_path)
+        .lines()
+        .filter_map(|l| l.trim().parse::<i64>().ok())
+        .next_back()
+        .unwrap_or(usage.ru_maxrss);
     Run {
         wall,
-        max_rss_kb: usage.ru_maxrss,
+        max_rss_kb,
         code,
         stdout: if keep_stdout {
             read(out)

@@ -8,19 +8,23 @@
 #   scripts/bench-month-end.sh --work /tmp/me   # keep the ledger, report and exports
 #
 # Other flags go to the bench: --repeat N, --only export,xlsx,import,reconcile,roundtrip.
-# Installs the Debian package sqlite3 (the CSV baseline) when it is missing.
+# Installs the Debian packages sqlite3 (the CSV baseline) and time (GNU time: each
+# process's own peak RSS) when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v sqlite3 >/dev/null; then
+missing=()
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
+[ -x /usr/bin/time ] || missing+=(time)
+if ((${#missing[@]})); then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "need root to install sqlite3 (apt-get install sqlite3)" >&2; exit 1; }
+    command -v sudo >/dev/null || { echo "need root to install ${missing[*]} (apt-get install ${missing[*]})" >&2; exit 1; }
     sudo="sudo"
   fi
-  echo "[bench-month-end] installing sqlite3" >&2
+  echo "[bench-month-end] installing ${missing[*]}" >&2
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq sqlite3
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
 # The CLI as users get it (release, without the tests' test-support feature), copied
