@@ -77,6 +77,7 @@ fn a_newcomers_month_end_from_report_to_settlement_to_export() {
 
     // 2. Each monthly report: a dry run first (nothing written), then --commit.
     let mut added = 0;
+    let mut dry_totals: BTreeMap<String, Value> = BTreeMap::new();
     for report in &monthly {
         let token = s(&report["token"]).to_string();
         let before = cli.dump();
@@ -95,6 +96,7 @@ fn a_newcomers_month_end_from_report_to_settlement_to_export() {
         assert_eq!(field_of("المبلغ"), Some("amount".into()));
         assert_eq!(field_of("الرقم المرجعي"), Some("reference_number".into()));
         assert_eq!(cli.dump(), before, "a dry run writes nothing");
+        dry_totals.insert(s(&report["name"]).to_string(), dry["totals"].clone());
         let done = cli.ok_json(&[
             "import-report",
             "--profile",
@@ -191,6 +193,45 @@ fn a_newcomers_month_end_from_report_to_settlement_to_export() {
     ]);
     assert_eq!(by_token["clean"], true, "{by_token:#}");
     assert_eq!(by_token["classes"], reconciled["classes"]);
+    // One definition of the totals: the import's dry run of December's report, the
+    // reconciliation's report side and the export of the ledger it built agree.
+    let december_export = cli.dir.path().join("december.csv");
+    let exported = cli.ok_json(&[
+        "export",
+        "ledger",
+        "--format",
+        "csv",
+        "--profile",
+        p,
+        "--from",
+        "2025-12-01",
+        "--to",
+        "2025-12-31",
+        "-o",
+        december_export.to_str().unwrap(),
+    ]);
+    let money = |totals: &Value| -> Vec<[String; 5]> {
+        totals
+            .as_array()
+            .unwrap_or_else(|| panic!("totals: {totals}"))
+            .iter()
+            .map(|t| {
+                ["currency", "paid", "captured", "refunded", "voided"].map(|k| s(&t[k]).to_string())
+            })
+            .collect()
+    };
+    let dry_december = &dry_totals[s(&december["name"])];
+    assert!(!money(dry_december).is_empty(), "{dry_december:#}");
+    assert_eq!(
+        money(dry_december),
+        money(&reconciled["report_totals"]),
+        "import dry run vs reconcile"
+    );
+    assert_eq!(
+        money(dry_december),
+        money(&exported["totals"]),
+        "import dry run vs export"
+    );
     let locked = cli.ok_json(&[
         "reconcile",
         "lock",
@@ -254,7 +295,9 @@ fn a_newcomers_month_end_from_report_to_settlement_to_export() {
             .lines
             .iter()
             .find(|l| match &l.what {
-                SettledWhat::Payment(id) | SettledWhat::Refund(id) => id == s(&item["session_id"]),
+                SettledWhat::Payment(id) | SettledWhat::Refund(id) | SettledWhat::Capture(id) => {
+                    id == s(&item["session_id"])
+                }
                 SettledWhat::Unknown => false,
             })
             .expect("a sandbox line");

@@ -7,7 +7,7 @@
 //! [`IMPORT_MAX_LISTED`] of each list, the ids seen (16 bytes each) and the child rows that
 //! come before their parent (rare; held until the end).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,10 +20,10 @@ use ts_rs::TS;
 use super::download;
 use super::rows::{ReportRow, ReportRows, RowReject, id_hash};
 use crate::error::{Error, FieldContext, Result};
-use crate::export::totals::{CurrencyTotals, TotalsBuilder};
+use crate::export::totals::{CurrencyTotals, TotalsBuilder, collected};
 use crate::ledger::Ledger;
 use crate::limits::IMPORT_MAX_LISTED;
-use crate::model::{PaymentId, ProfileId, ProfileName};
+use crate::model::{OperationKind, PaymentId, ProfileId, ProfileName};
 use crate::money::{Amount, Currency};
 use crate::ottu::ClientConfig;
 use crate::store::children::ChildInsert;
@@ -238,6 +238,7 @@ impl ReportImportJob {
             actor: &actor,
             totals: TotalsBuilder::default(),
             fresh_orders: fresh.then(HashSet::new),
+            parent_rows: HashMap::new(),
         };
         let mut deferred: Vec<(ReportRow, Vec<String>)> = Vec::new();
         let total_bytes = rows.total_bytes();
@@ -393,6 +394,10 @@ struct Apply<'t, 'c> {
     /// `Some` when the profile had no payment when the import began: hashes of the order
     /// numbers this run added ([`Apply::parent`] then never looks a payment up).
     fresh_orders: Option<HashSet<u128>>,
+    /// The parent rows read so far (id hash → bit 0 collected, bits 1..3 the row has a
+    /// refunded/captured/voided column): how their child rows count in the totals. Grows
+    /// with the file like the duplicate check's id set (17 bytes a row).
+    parent_rows: HashMap<u128, u8>,
 }
 
 fn amount_text(minor: i64, currency: &str) -> String {
@@ -413,17 +418,59 @@ fn time_text(ms: i64) -> String {
 }
 
 impl Apply<'_, '_> {
-    /// Adds a valid row to the totals with the ledger's meanings (`MinorTotals`): a child
-    /// of a paid or refunded parent (`parent_collected`) is already inside `paid`.
-    fn count_totals(&mut self, row: &ReportRow, parent_collected: bool) -> Result<()> {
-        let t = self.totals.entry(row.amount.currency());
+    /// Adds a valid row to the totals with the ledger's meanings (`MinorTotals`, the
+    /// definitions of `export::totals`, the same sums as reconcile's report side). A parent
+    /// row counts whatever it did to the ledger (added, updated, unchanged, older, in
+    /// conflict): its amount when `paid`/`refunded`, else its captures, and its own
+    /// `Captured/Refunded/Voided Amount` columns when it has them. A child row counts only
+    /// for a kind its parent's row has no column for (else the column already holds it);
+    /// a child whose parent is not a row of the file takes the ledger parent's state
+    /// (`ledger_collected`).
+    fn count_totals(&mut self, row: &ReportRow, ledger_collected: bool) -> Result<()> {
         let minor = row.amount.minor();
-        match row.child_kind() {
-            Some(kind) if row.is_child() => {
-                t.add_report_child(kind.as_str(), &row.state, minor, parent_collected)?
-            }
-            _ => t.add_report_payment(&row.state, minor, None, None, None)?,
+        let opt = |a: Option<Amount>| a.map(|a| a.minor());
+        if !row.is_child() {
+            let flags = u8::from(collected(&row.state))
+                | u8::from(row.refunded.is_some()) << 1
+                | u8::from(row.captured.is_some()) << 2
+                | u8::from(row.voided.is_some()) << 3;
+            self.parent_rows
+                .insert(id_hash(row.session_id.as_str()), flags);
+            let t = self.totals.entry(row.amount.currency());
+            t.add_report_payment(
+                &row.state,
+                minor,
+                opt(row.captured),
+                opt(row.refunded),
+                opt(row.voided),
+            )?;
+            return Ok(());
         }
+        let Some(kind) = row.child_kind() else {
+            return Ok(());
+        };
+        let parent = row
+            .parent_session_id
+            .as_ref()
+            .and_then(|p| self.parent_rows.get(&id_hash(p.as_str())).copied());
+        let collected = match parent {
+            Some(flags) => {
+                let column = match kind {
+                    OperationKind::Refund => 1 << 1,
+                    OperationKind::Capture => 1 << 2,
+                    OperationKind::Void => 1 << 3,
+                    // Not a child's kind (`child_kind` gives only the three above).
+                    _ => 0,
+                };
+                if flags & column != 0 {
+                    return Ok(());
+                }
+                flags & 1 != 0
+            }
+            None => ledger_collected,
+        };
+        let t = self.totals.entry(row.amount.currency());
+        t.add_report_child(kind.as_str(), &row.state, minor, collected)?;
         Ok(())
     }
 
@@ -452,6 +499,7 @@ impl Apply<'_, '_> {
     }
 
     fn parent(&mut self, row: &ReportRow) -> Result<Outcome> {
+        self.count_totals(row, false)?;
         let tx = self.tx;
         let session = row.session_id.as_str();
         let order_no = row.order_no.as_ref().map(|o| o.as_str());
@@ -516,7 +564,6 @@ impl Apply<'_, '_> {
             if let (Some(orders), Some(order)) = (&mut self.fresh_orders, order_no) {
                 orders.insert(id_hash(order));
             }
-            self.count_totals(row, false)?;
             let id = store::payments::insert_reported(tx, self.profile, &reported, self.now_ms)?;
             let currency = row.amount.currency().code();
             self.event(
@@ -580,7 +627,6 @@ impl Apply<'_, '_> {
         {
             return Ok(c);
         }
-        self.count_totals(row, false)?;
         let mut changes = Vec::new();
         let mut change = |field: &str, ledger: Option<String>, report: Option<String>| {
             changes.push(FieldChange {
@@ -660,6 +706,7 @@ impl Apply<'_, '_> {
         else {
             return Ok(None);
         };
+        self.count_totals(row, collected(&parent.state))?;
         let session = row.session_id.as_str();
         let currency = row.amount.currency().code();
         if parent.currency != currency {
@@ -681,7 +728,6 @@ impl Apply<'_, '_> {
                 ),
             });
         };
-        self.count_totals(row, matches!(parent.state.as_str(), "paid" | "refunded"))?;
         let existing = store::children::reported_child(tx, parent.id, session)?;
         let mut changes = Vec::new();
         if let Some(old) = &existing {
