@@ -192,6 +192,7 @@ fn bindings() -> Bindings {
                 .add::<SettlementImportRequest>()
                 .add::<SettlementProgress>()
                 .add::<SettlementReject>()
+                .add::<SettlementFileTotals>()
                 .add::<SettlementImportSummary>()
                 .add::<SettlementMatchRequest>()
                 .add::<SettledItem>()

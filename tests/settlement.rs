@@ -237,11 +237,12 @@ fn import_dry_run_then_commit_then_again_adds_nothing() {
     assert_eq!(
         (
             t.currency.as_str(),
-            t.paid.as_str(),
-            t.refunded.as_str(),
-            t.fees.as_deref()
+            t.settled.as_str(),
+            t.refunds.as_str(),
+            t.fees.as_deref(),
+            t.net.as_str()
         ),
-        ("KWD", "52.750", "2.000", Some("0.792"))
+        ("KWD", "52.750", "2.000", Some("0.792"), "49.958")
     );
     assert_eq!(env.lines(), 0, "a dry run writes nothing");
     assert_eq!(env.events(), 0);
@@ -311,8 +312,15 @@ fn rejects_are_exact_with_line_numbers_and_a_rejects_file() {
     );
     assert_eq!(summary.rejected_count, 7);
     assert_eq!((summary.rows, summary.added_count), (9, 2));
-    assert_eq!(summary.totals[0].paid, "1251.500");
-    assert_eq!(summary.totals[0].fees.as_deref(), Some("0.000"));
+    assert_eq!(summary.totals[0].settled, "1251.500");
+    assert_eq!(
+        summary.totals[0].net, "1251.500",
+        "no fee: the amount reached the account"
+    );
+    assert_eq!(
+        summary.totals[0].fees, None,
+        "no fee column: fees unknown, not zero"
+    );
     // Fee and net unknown when the file has no such columns.
     let (fee, net): (Option<i64>, Option<i64>) = env
         .conn()
@@ -768,4 +776,100 @@ fn a_fee_written_negative_is_the_same_fee() {
     let report = env.matched(None);
     assert_eq!(report.matched[0].fee.as_deref(), Some("0.150"));
     assert_eq!(report.matched[0].net.as_deref(), Some("9.850"));
+}
+
+#[test]
+fn a_capture_of_an_authorization_settles_and_a_paid_payment_is_not_expected_twice() {
+    let mut env = Env::new();
+    // An authorization (12-01) captured in part on Wed 12-03 (ref RRN-7C): the capture is
+    // the money; a failed capture moved none.
+    env.payment(
+        "s7",
+        "ORD-7",
+        "9.000",
+        "authorized",
+        "2025-12-01T10:00",
+        Some("RRN-7"),
+    );
+    // A paid payment with a capture child (a fully captured authorization Ottu shows as
+    // paid): its amount is expected once, not plus its capture.
+    env.payment(
+        "s8",
+        "ORD-8",
+        "4.000",
+        "paid",
+        "2025-12-01T10:00",
+        Some("RRN-8"),
+    );
+    for (parent, session, minor, state, reference) in [
+        ("s7", "s7c", 6_000, "paid", "RRN-7C"),
+        ("s7", "s7c2", 1_000, "failed", "RRN-7F"),
+        ("s8", "s8c", 4_000, "paid", "RRN-8C"),
+    ] {
+        env.conn()
+            .execute(
+                "INSERT INTO children (payment_id, kind, session_id, amount_minor, currency, state,
+                     created_at_ms, updated_at_ms, reference_number)
+                 SELECT id, 'capture', ?2, ?3, 'KWD', ?4, ?5, ?5, ?6 FROM payments WHERE session_id = ?1",
+                params![parent, session, minor, state, at("2025-12-03T10:00"), reference],
+            )
+            .unwrap();
+    }
+    let before = env.matched(None);
+    let expected_before = before.totals[0].expected.clone();
+    assert_eq!(
+        before
+            .not_settled
+            .iter()
+            .filter(|u| u.parent_session_id.as_deref() == Some("s7"))
+            .map(|u| (u.kind.as_str(), u.session_id.as_str(), u.amount.as_str()))
+            .collect::<Vec<_>>(),
+        [("capture", "s7c", "6.000")],
+        "the paid capture is expected, the failed one not"
+    );
+    assert!(
+        before.not_settled.iter().all(|u| u.session_id != "s8c"),
+        "a paid payment's capture is inside its amount"
+    );
+    let path = env.file(
+        "captures.csv",
+        "Order No,RRN,Amount,Fee,Currency,Settlement Date\n\
+         ORD-7,RRN-7C,6.000,0.090,KWD,2025-12-04\n\
+         ORD-8,RRN-8,4.000,0.060,KWD,2025-12-02\n",
+    );
+    env.import(&path, true);
+    let report = env.matched(None);
+    let matched: Vec<(&str, &str, Option<&str>, &str)> = report
+        .matched
+        .iter()
+        .filter(|i| i.session_id == "s7c" || i.session_id == "s8")
+        .map(|i| {
+            (
+                i.kind.as_str(),
+                i.session_id.as_str(),
+                i.parent_session_id.as_deref(),
+                i.matched_by.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        matched,
+        [
+            ("payment", "s8", None, "reference"),
+            ("capture", "s7c", Some("s7"), "reference")
+        ]
+    );
+    assert_eq!(
+        report.totals[0].expected, expected_before,
+        "the same expectations"
+    );
+    assert!(
+        report
+            .unknown
+            .iter()
+            .all(|l| l.reference.as_deref() != Some("RRN-7C"))
+    );
+    // Expected: the scenario's 48.000 (paid 50.000 - refund 2.000) + s7's capture 6.000 +
+    // s8's 4.000.
+    assert_eq!(report.totals[0].expected, "58.000");
 }

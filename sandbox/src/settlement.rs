@@ -8,6 +8,9 @@
 //!   `Order No` = the payment's order number, `RRN` = its `reference_number` (the one the
 //!   reports carry), `Amount` = its amount, `Fee` = [`FEE_BASIS_POINTS`] (1.5%) of the amount
 //!   rounded half up to the currency's decimals, `Net Amount` = amount − fee;
+//! - one line per paid capture child of a payment not `paid`/`refunded` (an authorization
+//!   captured: the capture is the money; a paid payment's line already covers its captures),
+//!   with the capture's reference and its 1.5% fee;
 //! - one line per succeeded refund child (`refunded`; queued and rejected ones moved no
 //!   money): the amount negative, no fee (acquirers keep the purchase's fee), net = amount;
 //! - settled 1 to 3 business days after the payment's (or refund's) UTC day, the count drawn
@@ -53,6 +56,8 @@ pub enum SettledWhat {
     Payment(String),
     /// A refund child, by its own session id.
     Refund(String),
+    /// A capture child of an authorization, by its own session id.
+    Capture(String),
     /// The line that matches nothing.
     Unknown,
 }
@@ -149,8 +154,12 @@ pub fn build(db: &Db<'_>, seed: u64) -> Result<SettlementFile, StoreError> {
 
     let mut lines = Vec::new();
     let mut order_nos: HashMap<&str, Option<&String>> = HashMap::new();
+    let mut authorizations: std::collections::HashSet<&str> = Default::default();
     for p in payments.iter().filter(|p| !p.deleted) {
         order_nos.insert(p.session_id.as_str(), p.order_no.as_ref());
+        if !matches!(p.state, PaymentState::Paid | PaymentState::Refunded) {
+            authorizations.insert(p.session_id.as_str());
+        }
     }
     for p in payments.iter().filter(settled) {
         if unsettled.as_deref() == Some(p.session_id.as_str()) {
@@ -174,6 +183,25 @@ pub fn build(db: &Db<'_>, seed: u64) -> Result<SettlementFile, StoreError> {
         let Some(order_no) = order_nos.get(c.parent_session_id.as_str()) else {
             continue; // the parent was deleted
         };
+        if c.operation == OperationKind::Capture
+            && c.state == ChildState::Paid
+            && authorizations.contains(c.parent_session_id.as_str())
+        {
+            let lag_days = lag_for(seed, &c.session_id);
+            let fee = fee_for(c.amount);
+            lines.push(SettlementLine {
+                order_no: order_no.cloned(),
+                reference: c.reference_number.clone(),
+                amount_minor: c.amount,
+                fee_minor: fee,
+                net_minor: c.amount - fee,
+                currency: c.currency.code().to_owned(),
+                settled_on: iso(add_business_days(day_of(c.created_at_ms), lag_days)),
+                lag_days,
+                what: SettledWhat::Capture(c.session_id.clone()),
+            });
+            continue;
+        }
         if c.operation != OperationKind::Refund || c.state != ChildState::Refunded {
             continue;
         }

@@ -66,6 +66,15 @@ fn settles_paid_payments_and_refunds_with_fees_and_lag() {
 
     let mut payments_seen = 0;
     let mut refunds_seen = 0;
+    let mut captures_seen = 0;
+    // Paid captures of authorizations (not of paid payments: their line covers them).
+    let captures: Vec<_> = state
+        .payments
+        .iter()
+        .filter(|p| !p.deleted && !matches!(p.state, PaymentState::Paid | PaymentState::Refunded))
+        .flat_map(|p| &p.children)
+        .filter(|c| c.operation == OperationKind::Capture && c.state == ChildState::Paid)
+        .collect();
     let mut unknown = 0;
     let mut lags = [0usize; 4];
     for line in &file.lines {
@@ -105,6 +114,17 @@ fn settles_paid_payments_and_refunds_with_fees_and_lag() {
                     by_session[c.parent_session_id.as_str()].order_no
                 );
             }
+            SettledWhat::Capture(session) => {
+                captures_seen += 1;
+                let c = captures.iter().find(|c| &c.session_id == session).unwrap();
+                assert_eq!(line.reference, c.reference_number);
+                assert_eq!(line.amount_minor, c.amount_minor);
+                assert_eq!(line.fee_minor, fee_for(c.amount_minor));
+                assert_eq!(
+                    add_business_days(day(&c.created[..10]), line.lag_days),
+                    settled_on
+                );
+            }
             SettledWhat::Unknown => {
                 unknown += 1;
                 assert_eq!(line.order_no.as_deref(), Some(UNKNOWN_ORDER_NO));
@@ -120,6 +140,7 @@ fn settles_paid_payments_and_refunds_with_fees_and_lag() {
     }
     assert_eq!(payments_seen, paid.len() - 1);
     assert_eq!(refunds_seen, refunds.len());
+    assert_eq!(captures_seen, captures.len());
     assert_eq!(unknown, 1);
     assert!(
         lags[1] > 0 && lags[2] > 0 && lags[3] > 0,

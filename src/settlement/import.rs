@@ -12,14 +12,14 @@ use serde_json::json;
 
 use super::Sql;
 use super::{
-    SettlementImportRequest, SettlementImportSummary, SettlementProgress, SettlementReject,
+    SettlementFileTotals, SettlementImportRequest, SettlementImportSummary, SettlementProgress,
+    SettlementReject,
 };
 use crate::Ledger;
 use crate::error::{Error, Result};
-use crate::export::totals::TotalsBuilder;
 use crate::limits::IMPORT_MAX_LISTED;
 use crate::model::{MAX_REFERENCE_CHARS, OrderNo, ProfileId};
-use crate::money::Currency;
+use crate::money::{Amount, Currency};
 use crate::store::events::{self, EventInsert};
 use crate::tabular::mapping::{self, FileKind, Mapping};
 use crate::tabular::{Record, TableReader, parse_date, parse_override, parse_signed_amount};
@@ -38,6 +38,72 @@ struct Line {
     net_minor: Option<i64>,
     currency: Currency,
     settled_on: String,
+}
+
+/// A file's totals per currency in minor units ([`SettlementFileTotals`] when done), in
+/// currency-code order. Sums are checked: beyond `i64` is an error, never a wrap.
+#[derive(Default)]
+struct FileTotals {
+    by_currency: std::collections::BTreeMap<&'static str, (Currency, Sums)>,
+}
+
+#[derive(Default)]
+struct Sums {
+    settled: i64,
+    refunds: i64,
+    fees: Option<i64>,
+    net: i64,
+}
+
+fn checked(what: &'static str, a: i64, b: i64) -> Result<i64> {
+    Ok(a.checked_add(b)
+        .ok_or(crate::rules::RuleError::BalanceOverflow { balance: what })?)
+}
+
+impl FileTotals {
+    fn add(&mut self, line: &Line) -> Result<()> {
+        let (_, s) = self
+            .by_currency
+            .entry(line.currency.code())
+            .or_insert_with(|| (line.currency, Sums::default()));
+        let amount = line.amount_minor;
+        if amount > 0 {
+            s.settled = checked("settled", s.settled, amount)?;
+        } else {
+            let refund = amount
+                .checked_neg()
+                .ok_or(crate::rules::RuleError::BalanceOverflow { balance: "refunds" })?;
+            s.refunds = checked("refunds", s.refunds, refund)?;
+        }
+        if let Some(fee) = line.fee_minor {
+            s.fees = Some(checked("fees", s.fees.unwrap_or(0), fee)?);
+        }
+        let net = match (line.net_minor, line.fee_minor) {
+            (Some(net), _) => net,
+            (None, Some(fee)) => amount
+                .checked_sub(fee)
+                .ok_or(crate::rules::RuleError::BalanceOverflow { balance: "net" })?,
+            (None, None) => amount,
+        };
+        s.net = checked("net", s.net, net)?;
+        Ok(())
+    }
+
+    fn views(&self) -> Vec<SettlementFileTotals> {
+        self.by_currency
+            .values()
+            .map(|(currency, s)| {
+                let text = |minor: i64| Amount::from_minor(minor, *currency).to_string();
+                SettlementFileTotals {
+                    currency: currency.code().to_string(),
+                    settled: text(s.settled),
+                    refunds: text(s.refunds),
+                    fees: s.fees.map(text),
+                    net: text(s.net),
+                }
+            })
+            .collect()
+    }
 }
 
 fn reject(line: u64, code: &str, field: &str, reason: impl Into<String>) -> SettlementReject {
@@ -309,7 +375,7 @@ impl Ledger {
                        mut rejects: RejectsFile|
          -> Result<Option<String>> {
             let mut seen: HashSet<String> = HashSet::new();
-            let mut totals = TotalsBuilder::default();
+            let mut totals = FileTotals::default();
             let mut exists = tx
                 .prepare_cached(
                     "SELECT 1 FROM settlement_lines WHERE profile_id = ?1 AND line_key = ?2",
@@ -359,13 +425,7 @@ impl Ledger {
                         continue;
                     }
                 };
-                let t = totals.entry(line.currency);
-                if line.amount_minor > 0 {
-                    t.paid += line.amount_minor;
-                } else {
-                    t.refunded -= line.amount_minor;
-                }
-                t.fees = Some(t.fees.unwrap_or(0) + line.fee_minor.unwrap_or(0));
+                totals.add(&line)?;
                 if exists.exists(params![profile.0, line.key]).sql()? {
                     summary.duplicate_count += 1;
                     continue;

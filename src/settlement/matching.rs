@@ -1,16 +1,20 @@
 //! Matching settlement lines with the ledger.
 //!
 //! What should settle: every payment of the profile in state `paid` or `refunded` (a
-//! refunded payment was paid first; its refund settles as a line of its own) and every
-//! refund child in state `refunded` (queued or rejected refunds moved no money). Hidden
+//! refunded payment was paid first; its refund settles as a line of its own), every
+//! capture child in state `paid` of a payment in any other state (an authorization: the
+//! capture is the money collected, as the export's `paid` total counts it; a `paid`
+//! payment's own amount already covers its captures) and every refund child in state
+//! `refunded` (queued or rejected refunds moved no money). Hidden
 //! (deleted) payments are left out, as Ottu's reports leave them out. A payment counts in
 //! the period of its creation, a refund in the period of its own creation.
 //!
 //! Each stored line, oldest settlement day first, is matched to at most one transaction, and
 //! each transaction to at most one line:
-//! - a positive line to a payment, a negative line to a refund child;
-//! - found by reference first (the line's RRN or auth code against the payment's or refund's
-//!   `reference_number`, which Ottu's reports carry), else by order number;
+//! - a positive line to a payment or a capture child, a negative line to a refund child;
+//! - found by reference first (the line's RRN or auth code against the payment's, capture's
+//!   or refund's `reference_number`, which Ottu's reports carry), else by order number (a
+//!   child's is its payment's);
 //! - only within the window: the settlement day is on or after the transaction's UTC day
 //!   and at most `window_days` business days after it (default
 //!   [`SETTLEMENT_WINDOW_BUSINESS_DAYS`]; Friday and Saturday are not business days). Of
@@ -41,10 +45,29 @@ use crate::limits::{
 use crate::money::{Amount, Currency};
 use crate::sources::format_ms;
 
+/// What kind of transaction settles: a payment, a capture of an authorization (positive
+/// lines) or a refund (negative lines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Kind {
+    Payment,
+    Capture,
+    Refund,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Payment => "payment",
+            Kind::Capture => "capture",
+            Kind::Refund => "refund",
+        }
+    }
+}
+
 /// A transaction that should settle.
 #[derive(Clone, Debug)]
 struct Expected {
-    refund: bool,
+    kind: Kind,
     id: i64,
     session_id: String,
     parent_session_id: Option<String>,
@@ -54,7 +77,8 @@ struct Expected {
     /// Signed: negative for a refund.
     amount_minor: i64,
     created_at_ms: i64,
-    /// `paid`/`refunded` payment, `refunded` refund child.
+    /// `paid`/`refunded` payment, `paid` capture of a payment in another state,
+    /// `refunded` refund child.
     eligible: bool,
 }
 
@@ -134,30 +158,42 @@ const EXPECTED_REFUNDS: &str = "
            c.currency, c.created_at_ms, c.state = 'refunded'
     FROM children c JOIN payments p ON p.id = c.payment_id
     WHERE p.profile_id = ?1 AND p.hidden = 0 AND c.kind = 'refund'";
+/// Captures of payments not `paid`/`refunded` (a paid payment's amount covers its captures:
+/// counting both would expect the money twice).
+const EXPECTED_CAPTURES: &str = "
+    SELECT c.id, c.session_id, p.session_id, p.order_no, c.reference_number, c.amount_minor,
+           c.currency, c.created_at_ms, c.state = 'paid'
+    FROM children c JOIN payments p ON p.id = c.payment_id
+    WHERE p.profile_id = ?1 AND p.hidden = 0 AND c.kind = 'capture'
+      AND p.state NOT IN ('paid', 'refunded')";
 
 fn expected_rows(
     tx: &Transaction<'_>,
     sql: &str,
     params: impl rusqlite::Params,
-    refund: bool,
+    kind: Kind,
 ) -> Result<Vec<Expected>> {
     let mut stmt = tx.prepare_cached(sql).sql()?;
     let rows = stmt
         .query_map(params, |r| {
-            let (parent, next) = if refund {
-                (Some(r.get::<_, String>(2)?), 3)
-            } else {
+            let (parent, next) = if kind == Kind::Payment {
                 (None, 2)
+            } else {
+                (Some(r.get::<_, String>(2)?), 3)
             };
             let amount: i64 = r.get(next + 2)?;
             Ok(Expected {
-                refund,
+                kind,
                 id: r.get(0)?,
                 session_id: r.get(1)?,
                 parent_session_id: parent,
                 order_no: r.get(next)?,
                 reference: r.get(next + 1)?,
-                amount_minor: if refund { -amount } else { amount },
+                amount_minor: if kind == Kind::Refund {
+                    -amount
+                } else {
+                    amount
+                },
                 currency: r.get(next + 3)?,
                 created_at_ms: r.get(next + 4)?,
                 eligible: r.get(next + 5)?,
@@ -173,31 +209,35 @@ fn candidates(
     profile: i64,
     line: &StoredLine,
 ) -> Result<(Vec<Expected>, &'static str)> {
-    let refund = line.amount_minor < 0;
-    let base = if refund {
-        EXPECTED_REFUNDS
+    let kinds: &[(Kind, &str)] = if line.amount_minor < 0 {
+        &[(Kind::Refund, EXPECTED_REFUNDS)]
     } else {
-        EXPECTED_PAYMENTS
+        &[
+            (Kind::Payment, EXPECTED_PAYMENTS),
+            (Kind::Capture, EXPECTED_CAPTURES),
+        ]
     };
-    let (by_reference, by_order) = if refund {
-        (
-            format!("{base} AND c.reference_number = ?2"),
-            format!("{base} AND p.order_no = ?2"),
-        )
-    } else {
-        (
-            format!("{base} AND reference_number = ?2"),
-            format!("{base} AND order_no = ?2"),
-        )
+    let find = |column: &str, value: &str| -> Result<Vec<Expected>> {
+        let mut found = Vec::new();
+        for (kind, base) in kinds {
+            let alias = match (kind, column) {
+                (Kind::Payment, _) => "",
+                (_, "reference_number") => "c.",
+                _ => "p.",
+            };
+            let sql = format!("{base} AND {alias}{column} = ?2");
+            found.extend(expected_rows(tx, &sql, params![profile, value], *kind)?);
+        }
+        Ok(found)
     };
     if let Some(reference) = &line.reference {
-        let found = expected_rows(tx, &by_reference, params![profile, reference], refund)?;
+        let found = find("reference_number", reference)?;
         if !found.is_empty() {
             return Ok((found, "reference"));
         }
     }
     if let Some(order_no) = &line.order_no {
-        let found = expected_rows(tx, &by_order, params![profile, order_no], refund)?;
+        let found = find("order_no", order_no)?;
         if !found.is_empty() {
             return Ok((found, "order_no"));
         }
@@ -220,6 +260,15 @@ fn named_payment(tx: &Transaction<'_>, profile: i64, line: &StoredLine) -> Resul
         Some(row) => Some(row.get(0).sql()?),
         None => None,
     })
+}
+
+/// `*total += value`, or an error: sums beyond `i64` mean the ledger or the file holds
+/// what no money can (`rules.balance_overflow`), never a wrapped total.
+fn add(total: &mut i64, what: &'static str, value: i64) -> Result<()> {
+    *total = total
+        .checked_add(value)
+        .ok_or(crate::rules::RuleError::BalanceOverflow { balance: what })?;
+    Ok(())
 }
 
 #[derive(Default)]
@@ -330,8 +379,8 @@ fn match_lines(
         totals: Vec::new(),
     };
     let mut sums: BTreeMap<String, Sums> = BTreeMap::new();
-    // (refund, id) of every transaction a line settled.
-    let mut settled: HashSet<(bool, i64)> = HashSet::new();
+    // (kind, id) of every transaction a line settled.
+    let mut settled: HashSet<(Kind, i64)> = HashSet::new();
     // Unknown lines are listed from the period's first day to its last day + the window.
     let first_day = from_ms.map(day_of_ms);
     let last_day = to_ms.map(|t| add_business_days(day_of_ms(t - 1), window));
@@ -351,7 +400,7 @@ fn match_lines(
             .filter(|e| {
                 e.eligible
                     && e.currency == line.currency
-                    && !settled.contains(&(e.refund, e.id))
+                    && !settled.contains(&(e.kind, e.id))
                     && in_window(e.created_at_ms, settled_on)
             })
             .min_by_key(|e| (e.amount_minor != line.amount_minor, e.created_at_ms, e.id));
@@ -376,7 +425,7 @@ fn match_lines(
                 "currency_differs"
             } else if found.iter().any(|e| {
                 e.eligible
-                    && settled.contains(&(e.refund, e.id))
+                    && settled.contains(&(e.kind, e.id))
                     && in_window(e.created_at_ms, settled_on)
             }) {
                 "already_settled"
@@ -387,7 +436,11 @@ fn match_lines(
                 Some(e) => Some(e.parent_session_id.clone().unwrap_or(e.session_id.clone())),
                 None => named_payment(tx, profile, line)?,
             };
-            sums.entry(line.currency.clone()).or_default().unknown += line.amount_minor;
+            add(
+                &mut sums.entry(line.currency.clone()).or_default().unknown,
+                "unknown",
+                line.amount_minor,
+            )?;
             report.unknown_count += 1;
             if report.unknown.len() < IMPORT_MAX_LISTED {
                 report.unknown.push(SettlementLineView {
@@ -407,20 +460,20 @@ fn match_lines(
             }
             continue;
         };
-        settled.insert((e.refund, e.id));
+        settled.insert((e.kind, e.id));
         if !in_period(e.created_at_ms) {
             continue;
         }
         let fee = line.fee_minor;
         let net = line
             .net_minor
-            .or_else(|| fee.map(|f| line.amount_minor - f));
+            .or_else(|| fee.and_then(|f| line.amount_minor.checked_sub(f)));
         let s = sums.entry(e.currency.clone()).or_default();
-        s.settled += line.amount_minor;
-        s.fees += fee.unwrap_or(0);
-        s.net += net.unwrap_or(line.amount_minor);
+        add(&mut s.settled, "settled", line.amount_minor)?;
+        add(&mut s.fees, "fees", fee.unwrap_or(0))?;
+        add(&mut s.net, "net", net.unwrap_or(line.amount_minor))?;
         let item = SettledItem {
-            kind: if e.refund { "refund" } else { "payment" }.to_string(),
+            kind: e.kind.as_str().to_string(),
             session_id: e.session_id.clone(),
             parent_session_id: e.parent_session_id.clone(),
             order_no: e.order_no.clone(),
@@ -428,7 +481,10 @@ fn match_lines(
             currency: e.currency.clone(),
             expected: text(e.amount_minor, &e.currency),
             settled: text(line.amount_minor, &e.currency),
-            difference: text(line.amount_minor - e.amount_minor, &e.currency),
+            difference: text(
+                line.amount_minor.saturating_sub(e.amount_minor),
+                &e.currency,
+            ),
             fee: fee.map(|f| text(f, &e.currency)),
             net: net.map(|n| text(n, &e.currency)),
             created_at: format_ms(e.created_at_ms),
@@ -453,19 +509,30 @@ fn match_lines(
     }
 
     // Every transaction of the period that should settle: settled, or not (yet).
-    let mut expected = expected_rows(tx, EXPECTED_PAYMENTS, params![profile], false)?;
-    expected.extend(expected_rows(tx, EXPECTED_REFUNDS, params![profile], true)?);
+    let mut expected = expected_rows(tx, EXPECTED_PAYMENTS, params![profile], Kind::Payment)?;
+    expected.extend(expected_rows(
+        tx,
+        EXPECTED_CAPTURES,
+        params![profile],
+        Kind::Capture,
+    )?);
+    expected.extend(expected_rows(
+        tx,
+        EXPECTED_REFUNDS,
+        params![profile],
+        Kind::Refund,
+    )?);
     expected.retain(|e| e.eligible && in_period(e.created_at_ms));
-    expected.sort_by_key(|e| (e.created_at_ms, e.refund, e.id));
+    expected.sort_by_key(|e| (e.created_at_ms, e.kind, e.id));
     for e in &expected {
         let s = sums.entry(e.currency.clone()).or_default();
-        s.expected += e.amount_minor;
-        if settled.contains(&(e.refund, e.id)) {
+        add(&mut s.expected, "expected", e.amount_minor)?;
+        if settled.contains(&(e.kind, e.id)) {
             continue;
         }
         let due_by = add_business_days(day_of_ms(e.created_at_ms), window);
         let item = UnsettledItem {
-            kind: if e.refund { "refund" } else { "payment" }.to_string(),
+            kind: e.kind.as_str().to_string(),
             session_id: e.session_id.clone(),
             parent_session_id: e.parent_session_id.clone(),
             order_no: e.order_no.clone(),
@@ -476,13 +543,13 @@ fn match_lines(
             due_by: iso_day(due_by),
         };
         if due_by < today {
-            s.not_settled += e.amount_minor;
+            add(&mut s.not_settled, "not_settled", e.amount_minor)?;
             report.not_settled_count += 1;
             if report.not_settled.len() < IMPORT_MAX_LISTED {
                 report.not_settled.push(item);
             }
         } else {
-            s.awaiting += e.amount_minor;
+            add(&mut s.awaiting, "awaiting", e.amount_minor)?;
             report.awaiting_count += 1;
             if report.awaiting.len() < IMPORT_MAX_LISTED {
                 report.awaiting.push(item);

@@ -28,7 +28,6 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::export::totals::CurrencyTotals;
 use crate::tabular::MappedColumn;
 
 pub use days::{add_business_days, business_days_between, is_weekend};
@@ -115,9 +114,25 @@ pub struct SettlementImportSummary {
     pub rejected: Vec<SettlementReject>,
     pub rejected_count: u64,
     pub rejects_file: Option<String>,
-    /// Per currency, of the valid lines: `paid` = positive lines, `refunded` = refund lines
-    /// (as a positive sum), `fees` = their fees; the other columns are zero.
-    pub totals: Vec<CurrencyTotals>,
+    /// Per currency, of the valid lines (duplicates included: what the file says).
+    pub totals: Vec<SettlementFileTotals>,
+}
+
+/// A settlement file's own totals in one currency: what the lines say, before any
+/// matching (decimal strings with the currency's decimals).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(optional_fields = nullable)]
+pub struct SettlementFileTotals {
+    pub currency: String,
+    /// The positive lines: money paid out to the merchant.
+    pub settled: String,
+    /// The refund (negative) lines, as a positive sum.
+    pub refunds: String,
+    /// The lines' fees; `None` when no line of the currency gives one (unknown, not zero).
+    pub fees: Option<String>,
+    /// What reached the account: each line's net, else its amount − fee, else its amount;
+    /// refund lines count negative.
+    pub net: String,
 }
 
 /// `settlement match`: payments (and refunds) created in `[from, to)` of a profile.

@@ -185,11 +185,12 @@ fn render_import(s: &SettlementImportSummary, out: &Output) {
     for t in &s.totals {
         let _ = writeln!(
             o,
-            "  {}  settled {}  refunds {}  fees {}",
+            "  {}  settled {}  refunds {}  fees {}  net {}",
             t.currency,
-            t.paid,
-            t.refunded,
-            t.fees.as_deref().unwrap_or("-")
+            t.settled,
+            t.refunds,
+            t.fees.as_deref().unwrap_or("-"),
+            t.net
         );
     }
     for r in &s.rejected {

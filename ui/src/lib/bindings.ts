@@ -1020,6 +1020,29 @@ export type SettlementProgress = { rows: number, bytes: number, total_bytes: num
 export type SettlementReject = { line: number, code: string, field?: string | null, reason: string, };
 
 /**
+ * A settlement file's own totals in one currency: what the lines say, before any
+ * matching (decimal strings with the currency's decimals).
+ */
+export type SettlementFileTotals = { currency: string, 
+/**
+ * The positive lines: money paid out to the merchant.
+ */
+settled: string, 
+/**
+ * The refund (negative) lines, as a positive sum.
+ */
+refunds: string, 
+/**
+ * The lines' fees; `None` when no line of the currency gives one (unknown, not zero).
+ */
+fees?: string | null, 
+/**
+ * What reached the account: each line's net, else its amount − fee, else its amount;
+ * refund lines count negative.
+ */
+net: string, };
+
+/**
  * What an import found (dry run) or did (`committed`).
  */
 export type SettlementImportSummary = { profile: string, file: string, 
@@ -1044,10 +1067,9 @@ duplicate_count: number,
  */
 rejected: Array<SettlementReject>, rejected_count: number, rejects_file?: string | null, 
 /**
- * Per currency, of the valid lines: `paid` = positive lines, `refunded` = refund lines
- * (as a positive sum), `fees` = their fees; the other columns are zero.
+ * Per currency, of the valid lines (duplicates included: what the file says).
  */
-totals: Array<CurrencyTotals>, };
+totals: Array<SettlementFileTotals>, };
 
 /**
  * `settlement match`: payments (and refunds) created in `[from, to)` of a profile.

@@ -353,7 +353,7 @@ export class MonthEndMock {
       ],
       rows: 7, added_count: already ? 0 : 6, duplicate_count: already ? 6 : 0,
       rejected: [{ line: 8, code: 'row.bad_date', field: 'settled_on', reason: "'31/13/2026' is not a date" }], rejected_count: 1,
-      rejects_file: null, totals: TOTALS,
+      rejects_file: null, totals: [{ currency: 'KWD', settled: '55.750', refunds: '2.000', fees: '0.645', net: '53.105' }],
     }
   }
 
