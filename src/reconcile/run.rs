@@ -96,43 +96,42 @@ impl RowSource for VecSource {
 /// The scratch tables of one run, in the connection's own temp database: dropped first so
 /// a run that stopped part way on the same connection leaves nothing behind.
 const TEMP_SCHEMA: &str = "
-PRAGMA temp.cache_size = -65536;
 DROP TABLE IF EXISTS temp.rc_report;
 DROP TABLE IF EXISTS temp.rc_children;
-DROP TABLE IF EXISTS temp.rc_match;
 DROP TABLE IF EXISTS temp.rc_cand;
 DROP TABLE IF EXISTS temp.rc_kids;
 DROP TABLE IF EXISTS temp.rc_lc;
 DROP TABLE IF EXISTS temp.rc_lq;
-DROP TABLE IF EXISTS temp.rc_class;
+DROP TABLE IF EXISTS temp.rc_items;
+DROP TABLE IF EXISTS temp.rc_items_ok;
 CREATE TEMP TABLE rc_report (
     line INTEGER PRIMARY KEY, session_id TEXT NOT NULL, order_no TEXT,
     amount_minor INTEGER NOT NULL, currency TEXT NOT NULL, state TEXT NOT NULL,
     pg_code TEXT, created_at_ms INTEGER, modified_at_ms INTEGER, reference_number TEXT,
     refunded_minor INTEGER, captured_minor INTEGER, voided_minor INTEGER,
-    customer_email TEXT);
+    customer_email TEXT, payment_id INTEGER, matched_by TEXT);
 CREATE TEMP TABLE rc_children (
     line INTEGER PRIMARY KEY, parent TEXT NOT NULL, session_id TEXT NOT NULL,
     kind TEXT NOT NULL, amount_minor INTEGER NOT NULL, currency TEXT NOT NULL,
     state TEXT NOT NULL, created_at_ms INTEGER, reference_number TEXT);
-CREATE TEMP TABLE rc_match (
-    line INTEGER PRIMARY KEY, payment_id INTEGER NOT NULL, matched_by TEXT NOT NULL);
 CREATE TEMP TABLE rc_cand (line INTEGER NOT NULL, payment_id INTEGER NOT NULL);
-CREATE TEMP TABLE rc_class (
-    line INTEGER, payment_id INTEGER, class TEXT NOT NULL, mismatch INTEGER NOT NULL,
-    amount_minor INTEGER, currency TEXT, state TEXT, refunded INTEGER, captured INTEGER,
-    voided INTEGER, unfinished INTEGER);
+CREATE TEMP TABLE rc_items (
+    class TEXT NOT NULL, payment_id INTEGER, session_id TEXT, order_no TEXT,
+    currency TEXT NOT NULL, ledger_json TEXT, report_json TEXT);
+CREATE TEMP TABLE rc_items_ok (
+    class TEXT NOT NULL, payment_id INTEGER, session_id TEXT, order_no TEXT,
+    currency TEXT NOT NULL, ledger_json TEXT, report_json TEXT);
 ";
 
 const DROP_TEMP: &str = "
 DROP TABLE IF EXISTS temp.rc_report;
 DROP TABLE IF EXISTS temp.rc_children;
-DROP TABLE IF EXISTS temp.rc_match;
 DROP TABLE IF EXISTS temp.rc_cand;
 DROP TABLE IF EXISTS temp.rc_kids;
 DROP TABLE IF EXISTS temp.rc_lc;
 DROP TABLE IF EXISTS temp.rc_lq;
-DROP TABLE IF EXISTS temp.rc_class;
+DROP TABLE IF EXISTS temp.rc_items;
+DROP TABLE IF EXISTS temp.rc_items_ok;
 ";
 
 const INSERT_PARENT: &str = "INSERT INTO temp.rc_report (line, session_id, order_no,
@@ -146,19 +145,16 @@ const INSERT_CHILD: &str = "INSERT INTO temp.rc_children (line, parent, session_
 
 /// One matching pass after the session ids: report rows still unmatched whose `column`
 /// equals one ledger payment's that no row matched yet, and that payment is that row's
-/// only candidate and the row its only one. Appends to `rc_match` (never rewrites rows).
+/// only candidate and the row its only one.
 fn match_by(tx: &Transaction<'_>, profile: ProfileId, column: &str) -> Result<usize> {
     tx.execute("DELETE FROM temp.rc_cand", []).db()?;
-    // CROSS JOIN: the report's rows outside, the payments' index on `column` inside.
     tx.execute(
         &format!(
             "INSERT INTO temp.rc_cand (line, payment_id)
              SELECT r.line, p.id FROM temp.rc_report r
-             CROSS JOIN main.payments p ON p.{column} = r.{column}
-             WHERE r.{column} IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM temp.rc_match m WHERE m.line = r.line)
-               AND p.profile_id = ?1
-               AND NOT EXISTS (SELECT 1 FROM temp.rc_match x WHERE x.payment_id = p.id)"
+             JOIN main.payments p ON p.{column} = r.{column}
+             WHERE r.payment_id IS NULL AND r.{column} IS NOT NULL AND p.profile_id = ?1
+               AND NOT EXISTS (SELECT 1 FROM temp.rc_report x WHERE x.payment_id = p.id)"
         ),
         [profile.0],
     )
@@ -166,17 +162,30 @@ fn match_by(tx: &Transaction<'_>, profile: ProfileId, column: &str) -> Result<us
     let n = tx
         .execute(
             &format!(
-                "INSERT INTO temp.rc_match (line, payment_id, matched_by)
-                 SELECT c.line, c.payment_id, '{column}' FROM temp.rc_cand c
-                 WHERE (SELECT COUNT(*) FROM temp.rc_cand c2 WHERE c2.line = c.line) = 1
-                   AND (SELECT COUNT(*) FROM temp.rc_cand c3
-                        WHERE c3.payment_id = c.payment_id) = 1"
+                "UPDATE temp.rc_report
+                 SET payment_id = (SELECT c.payment_id FROM temp.rc_cand c
+                                   WHERE c.line = rc_report.line),
+                     matched_by = '{column}'
+                 WHERE line IN (
+                     SELECT c.line FROM temp.rc_cand c
+                     WHERE (SELECT COUNT(*) FROM temp.rc_cand c2 WHERE c2.line = c.line) = 1
+                       AND (SELECT COUNT(*) FROM temp.rc_cand c3
+                            WHERE c3.payment_id = c.payment_id) = 1)"
             ),
             [],
         )
         .db()?;
     Ok(n)
 }
+
+/// The ledger side as JSON, from a `payments p` row with `lc` (children sums) and `lq`
+/// (unfinished operations) joined.
+const LEDGER_JSON: &str = "json_object('payment_id', p.id, 'session_id', p.session_id,
+    'order_no', p.order_no, 'amount_minor', p.amount_minor, 'currency', p.currency,
+    'state', p.state, 'created_at_ms', p.created_at_ms, 'reference_number', p.reference_number,
+    'refunded_minor', COALESCE(lc.refunded, 0), 'captured_minor', COALESCE(lc.captured, 0),
+    'voided_minor', COALESCE(lc.voided, 0),
+    'unfinished', json(CASE WHEN lq.payment_id IS NULL THEN 'false' ELSE 'true' END))";
 
 /// A report total: the row's own column when it has one, else (when the file has child
 /// rows at all, `?1`) the sum of its child rows, else unknown.
@@ -187,7 +196,7 @@ fn report_total(column: &str) -> String {
     )
 }
 
-/// Every report row with its ledger payment (if any) and both sides' facts.
+/// Every report row with its ledger payment (if any) and both sides' facts and JSON.
 fn report_select() -> String {
     let (refunded, captured, voided) = (
         report_total("refunded"),
@@ -195,14 +204,21 @@ fn report_select() -> String {
         report_total("voided"),
     );
     format!(
-        "SELECT r.line, r.amount_minor, r.currency, r.state, r.created_at_ms,
+        "SELECT r.session_id, r.order_no, r.amount_minor, r.currency, r.state, r.created_at_ms,
             {refunded}, {captured}, {voided},
-            m.payment_id, p.hidden, p.created_at_ms, p.amount_minor, p.currency, p.state,
-            COALESCE(lc.refunded, 0), COALESCE(lc.captured, 0), COALESCE(lc.voided, 0),
-            lq.payment_id IS NOT NULL
+            p.id, p.hidden, p.created_at_ms, p.session_id, p.order_no, p.amount_minor,
+            p.currency, p.state, COALESCE(lc.refunded, 0), COALESCE(lc.captured, 0),
+            COALESCE(lc.voided, 0), lq.payment_id IS NOT NULL,
+            json_object('line', r.line, 'matched_by', r.matched_by, 'session_id', r.session_id,
+                'order_no', r.order_no, 'amount_minor', r.amount_minor, 'currency', r.currency,
+                'state', r.state, 'created_at_ms', r.created_at_ms,
+                'modified_at_ms', r.modified_at_ms, 'reference_number', r.reference_number,
+                'pg_code', r.pg_code, 'customer_email', r.customer_email,
+                'refunded_minor', {refunded}, 'captured_minor', {captured},
+                'voided_minor', {voided}, 'children', json(COALESCE(k.children, '[]'))),
+            CASE WHEN p.id IS NULL THEN NULL ELSE {LEDGER_JSON} END
          FROM temp.rc_report r
-         LEFT JOIN temp.rc_match m ON m.line = r.line
-         LEFT JOIN main.payments p ON p.id = m.payment_id
+         LEFT JOIN main.payments p ON p.id = r.payment_id
          LEFT JOIN temp.rc_kids k ON k.parent = r.session_id
          LEFT JOIN temp.rc_lc lc ON lc.payment_id = p.id
          LEFT JOIN temp.rc_lq lq ON lq.payment_id = p.id
@@ -211,61 +227,16 @@ fn report_select() -> String {
 }
 
 /// The profile's payments in the period that no report row matched.
-const LEDGER_ONLY_SELECT: &str = "SELECT p.id, p.amount_minor, p.currency, p.state,
-        COALESCE(lc.refunded, 0), COALESCE(lc.captured, 0), COALESCE(lc.voided, 0),
-        lq.payment_id IS NOT NULL
-     FROM main.payments p
-     LEFT JOIN temp.rc_lc lc ON lc.payment_id = p.id
-     LEFT JOIN temp.rc_lq lq ON lq.payment_id = p.id
-     WHERE p.profile_id = ?1 AND p.hidden = 0
-       AND (?2 IS NULL OR p.created_at_ms >= ?2) AND (?3 IS NULL OR p.created_at_ms < ?3)
-       AND NOT EXISTS (SELECT 1 FROM temp.rc_match m WHERE m.payment_id = p.id)
-     ORDER BY p.created_at_ms, p.id";
-
-const INSERT_CLASS: &str = "INSERT INTO temp.rc_class (line, payment_id, class, mismatch,
-    amount_minor, currency, state, refunded, captured, voided, unfinished)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-
-/// The items as saved, built from the classes and facts the run found (`rc_class`) with
-/// the report's row and the payment's descriptive columns. Both sides are JSON in minor
-/// units with absent values left out (`json_patch` drops nulls): the report's `session_id`
-/// only where it differs from the item's own, a ledger total only when not zero, so a
-/// million matched items stay small ([`super::views`] puts them back when read). `?2`: mismatches (1) or not (0).
-fn insert_items(has_children: bool) -> String {
-    let (refunded, captured, voided) = (
-        report_total("refunded").replace("?1", if has_children { "1" } else { "0" }),
-        report_total("captured").replace("?1", if has_children { "1" } else { "0" }),
-        report_total("voided").replace("?1", if has_children { "1" } else { "0" }),
-    );
+fn ledger_only_select() -> String {
     format!(
-        "INSERT INTO main.reconciliation_items (reconciliation_id, class, payment_id,
-             session_id, order_no, currency, ledger_json, report_json)
-         SELECT ?1, c.class, c.payment_id, COALESCE(p.session_id, r.session_id),
-             COALESCE(p.order_no, r.order_no), COALESCE(c.currency, r.currency),
-             CASE WHEN c.payment_id IS NULL THEN NULL ELSE json_patch('{{}}', json_object(
-                 'amount_minor', c.amount_minor, 'currency', c.currency, 'state', c.state,
-                 'created_at_ms', p.created_at_ms, 'reference_number', p.reference_number,
-                 'refunded_minor', NULLIF(c.refunded, 0), 'captured_minor', NULLIF(c.captured, 0),
-                 'voided_minor', NULLIF(c.voided, 0),
-                 'unfinished', CASE WHEN c.unfinished THEN json('true') END)) END,
-             CASE WHEN r.line IS NULL THEN NULL ELSE json_patch('{{}}', json_object(
-                 'line', r.line, 'matched_by', m.matched_by,
-                 'session_id', CASE WHEN r.session_id IS NOT p.session_id AND p.id IS NOT NULL
-                                    THEN r.session_id END,
-                 'order_no', r.order_no,
-                 'amount_minor', r.amount_minor, 'currency', r.currency, 'state', r.state,
-                 'created_at_ms', r.created_at_ms, 'modified_at_ms', r.modified_at_ms,
-                 'reference_number', r.reference_number, 'pg_code', r.pg_code,
-                 'customer_email', r.customer_email,
-                 'refunded_minor', {refunded}, 'captured_minor', {captured},
-                 'voided_minor', {voided}, 'children', json(k.children))) END
-         FROM temp.rc_class c
-         LEFT JOIN temp.rc_report r ON r.line = c.line
-         LEFT JOIN temp.rc_match m ON m.line = c.line
-         LEFT JOIN main.payments p ON p.id = c.payment_id
-         LEFT JOIN temp.rc_kids k ON k.parent = r.session_id
-         WHERE c.mismatch = ?2
-         ORDER BY c.rowid"
+        "SELECT p.id, p.session_id, p.order_no, p.amount_minor, p.currency, {LEDGER_JSON}
+         FROM main.payments p
+         LEFT JOIN temp.rc_lc lc ON lc.payment_id = p.id
+         LEFT JOIN temp.rc_lq lq ON lq.payment_id = p.id
+         WHERE p.profile_id = ?1 AND p.hidden = 0
+           AND (?2 IS NULL OR p.created_at_ms >= ?2) AND (?3 IS NULL OR p.created_at_ms < ?3)
+           AND NOT EXISTS (SELECT 1 FROM temp.rc_report r WHERE r.payment_id = p.id)
+         ORDER BY p.created_at_ms, p.id"
     )
 }
 
@@ -509,7 +480,14 @@ fn classify_all(
         outside_period: 0,
         hidden_rows: 0,
     };
-    let mut insert = tx.prepare(INSERT_CLASS).db()?;
+    let insert_sql = |table: &str| {
+        format!(
+            "INSERT INTO temp.{table} (class, payment_id, session_id, order_no, currency,
+                 ledger_json, report_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        )
+    };
+    let mut bad = tx.prepare(&insert_sql("rc_items")).db()?;
+    let mut ok = tx.prepare(&insert_sql("rc_items_ok")).db()?;
     let mut select = tx.prepare(&report_select()).db()?;
     let mut rows = select.query(params![has_children]).db()?;
     let mut seen = 0u64;
@@ -527,44 +505,49 @@ fn classify_all(
                 total_bytes: 0,
             });
         }
-        let line: i64 = row.get(0).db()?;
+        let r_session: String = row.get(0).db()?;
+        let r_order: Option<String> = row.get(1).db()?;
         let report = ReportSide {
-            amount_minor: row.get(1).db()?,
-            currency: row.get(2).db()?,
-            state: row.get(3).db()?,
-            refunded_minor: row.get(5).db()?,
-            captured_minor: row.get(6).db()?,
-            voided_minor: row.get(7).db()?,
+            amount_minor: row.get(2).db()?,
+            currency: row.get(3).db()?,
+            state: row.get(4).db()?,
+            refunded_minor: row.get(6).db()?,
+            captured_minor: row.get(7).db()?,
+            voided_minor: row.get(8).db()?,
         };
-        let r_created: Option<i64> = row.get(4).db()?;
-        let payment_id: Option<i64> = row.get(8).db()?;
-        let (class, ledger) = match payment_id {
+        let r_created: Option<i64> = row.get(5).db()?;
+        let payment_id: Option<i64> = row.get(9).db()?;
+        let report_json: String = row.get(21).db()?;
+        let ledger_json: Option<String> = row.get(22).db()?;
+        let (class, ledger, session_id, order_no) = match payment_id {
             None => {
                 if !r_created.is_none_or(|at| period.contains(at)) {
                     out.outside_period += 1;
                     continue;
                 }
-                (MatchClass::ReportOnly, None)
+                (MatchClass::ReportOnly, None, r_session, r_order)
             }
             Some(_) => {
-                if row.get::<_, bool>(9).db()? {
+                if row.get::<_, bool>(10).db()? {
                     out.hidden_rows += 1;
                     continue;
                 }
-                if !period.contains(row.get(10).db()?) {
+                if !period.contains(row.get(11).db()?) {
                     out.outside_period += 1;
                     continue;
                 }
                 let ledger = LedgerSide {
-                    amount_minor: row.get(11).db()?,
-                    currency: row.get(12).db()?,
-                    state: row.get(13).db()?,
-                    refunded_minor: row.get(14).db()?,
-                    captured_minor: row.get(15).db()?,
-                    voided_minor: row.get(16).db()?,
-                    unfinished: row.get(17).db()?,
+                    amount_minor: row.get(14).db()?,
+                    currency: row.get(15).db()?,
+                    state: row.get(16).db()?,
+                    refunded_minor: row.get(17).db()?,
+                    captured_minor: row.get(18).db()?,
+                    voided_minor: row.get(19).db()?,
+                    unfinished: row.get(20).db()?,
                 };
-                (classify(Some(&ledger), Some(&report)), Some(ledger))
+                let class = classify(Some(&ledger), Some(&report));
+                let l_order: Option<String> = row.get(13).db()?;
+                (class, Some(ledger), row.get(12).db()?, l_order.or(r_order))
             }
         };
         // The item's currency: the ledger's when it has the payment, else the report's.
@@ -582,10 +565,24 @@ fn classify_all(
         if let Ok(rc) = Currency::from_code(&report.currency) {
             add_report_totals(&mut out.tally.report_totals, rc, &report);
         }
-        insert_class(&mut insert, Some(line), payment_id, class, ledger.as_ref())?;
+        let stmt = if class.is_mismatch() {
+            &mut bad
+        } else {
+            &mut ok
+        };
+        stmt.execute(params![
+            class.as_str(),
+            payment_id,
+            session_id,
+            order_no,
+            currency.code(),
+            ledger_json,
+            report_json,
+        ])
+        .db()?;
     }
     drop(rows);
-    let mut select = tx.prepare(LEDGER_ONLY_SELECT).db()?;
+    let mut select = tx.prepare(&ledger_only_select()).db()?;
     let mut rows = select
         .query(params![profile.0, period.from_ms, period.to_ms])
         .db()?;
@@ -594,58 +591,29 @@ fn classify_all(
         if seen % PROGRESS_EVERY_ROWS == 0 && cancel.load(Ordering::Relaxed) {
             return Err(interrupted());
         }
-        let ledger = LedgerSide {
-            amount_minor: row.get(1).db()?,
-            currency: row.get(2).db()?,
-            state: row.get(3).db()?,
-            refunded_minor: row.get(4).db()?,
-            captured_minor: row.get(5).db()?,
-            voided_minor: row.get(6).db()?,
-            unfinished: row.get(7).db()?,
-        };
-        let currency = Currency::from_code(&ledger.currency)
-            .map_err(|_| crate::store::StoreError::corrupt("currency", ledger.currency.clone()))?;
+        let payment_id: i64 = row.get(0).db()?;
+        let code: String = row.get(4).db()?;
+        let currency = Currency::from_code(&code)
+            .map_err(|_| crate::store::StoreError::corrupt("currency", code.clone()))?;
+        let amount: i64 = row.get(3).db()?;
         out.tally.add(
             MatchClass::LedgerOnly,
             currency,
-            Some((ledger.amount_minor, ledger.currency.as_str())),
+            Some((amount, code.as_str())),
             None,
         );
-        insert_class(
-            &mut insert,
-            None,
-            Some(row.get(0).db()?),
-            MatchClass::LedgerOnly,
-            Some(&ledger),
-        )?;
-    }
-    Ok(out)
-}
-
-/// One classified payment into `rc_class`, with the ledger facts it was classified on.
-fn insert_class(
-    insert: &mut rusqlite::Statement<'_>,
-    line: Option<i64>,
-    payment_id: Option<i64>,
-    class: MatchClass,
-    ledger: Option<&LedgerSide>,
-) -> Result<()> {
-    insert
-        .execute(params![
-            line,
+        bad.execute(params![
+            MatchClass::LedgerOnly.as_str(),
             payment_id,
-            class.as_str(),
-            class.is_mismatch(),
-            ledger.map(|l| l.amount_minor),
-            ledger.map(|l| l.currency.as_str()),
-            ledger.map(|l| l.state.as_str()),
-            ledger.map(|l| l.refunded_minor),
-            ledger.map(|l| l.captured_minor),
-            ledger.map(|l| l.voided_minor),
-            ledger.map(|l| l.unfinished),
+            row.get::<_, String>(1).db()?,
+            row.get::<_, Option<String>>(2).db()?,
+            code,
+            row.get::<_, String>(5).db()?,
+            Option::<String>::None,
         ])
         .db()?;
-    Ok(())
+    }
+    Ok(out)
 }
 
 /// The report's side of the totals block, with the export's meanings: `paid` is what was
@@ -745,16 +713,15 @@ fn run_in_temp(
     // One read snapshot of the ledger for matching, classifying and its totals; the
     // transaction writes only temp tables, so the ledger's write lock is never taken.
     let tx = conn.transaction().db()?;
-    // By session id: the report's rows outside, `UNIQUE (profile_id, session_id)` inside.
     tx.execute(
-        "INSERT INTO temp.rc_match (line, payment_id, matched_by)
-         SELECT r.line, p.id, 'session_id' FROM temp.rc_report r
-         CROSS JOIN main.payments p ON p.profile_id = ?1 AND p.session_id = r.session_id",
+        "UPDATE temp.rc_report SET (payment_id, matched_by) =
+             (SELECT p.id, 'session_id' FROM main.payments p
+              WHERE p.profile_id = ?1 AND p.session_id = rc_report.session_id)",
         [profile.id.0],
     )
     .db()?;
     tx.execute_batch(
-        "CREATE INDEX temp.rc_match_payment ON rc_match (payment_id);
+        "CREATE INDEX temp.rc_report_payment ON rc_report (payment_id);
          CREATE INDEX temp.rc_cand_line ON rc_cand (line);
          CREATE INDEX temp.rc_cand_payment ON rc_cand (payment_id);",
     )
@@ -810,10 +777,17 @@ fn save(
         )
         .db()?;
         let id = tx.last_insert_rowid();
-        // Mismatches first, so a reconciliation lists them first.
-        let insert = insert_items(stored.child_rows > 0);
-        for mismatch in [true, false] {
-            tx.execute(&insert, params![id, mismatch]).db()?;
+        for table in ["rc_items", "rc_items_ok"] {
+            tx.execute(
+                &format!(
+                    "INSERT INTO main.reconciliation_items (reconciliation_id, class, payment_id,
+                         session_id, order_no, currency, ledger_json, report_json)
+                     SELECT ?1, class, payment_id, session_id, order_no, currency, ledger_json,
+                         report_json FROM temp.{table} ORDER BY rowid"
+                ),
+                [id],
+            )
+            .db()?;
         }
         let counts: BTreeMap<&str, u64> =
             stored.classes.iter().fold(BTreeMap::new(), |mut m, c| {

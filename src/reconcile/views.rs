@@ -401,37 +401,7 @@ fn parse_json(column: usize, text: Option<String>) -> rusqlite::Result<Option<Va
         .transpose()
 }
 
-/// What the compact storage leaves out, put back: the ledger side's session id, order
-/// number, zero totals and `unfinished: false`; the report side's session id when it is
-/// the item's own.
-fn fill_sides(item: &mut ItemRow) {
-    let text = |v: &Option<String>| v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()));
-    if let Some(Value::Object(ledger)) = item.ledger.as_mut() {
-        ledger
-            .entry("session_id")
-            .or_insert_with(|| text(&item.session_id));
-        ledger
-            .entry("order_no")
-            .or_insert_with(|| text(&item.order_no));
-        for key in ["refunded_minor", "captured_minor", "voided_minor"] {
-            ledger.entry(key).or_insert(Value::from(0));
-        }
-        ledger.entry("unfinished").or_insert(Value::Bool(false));
-    }
-    if let Some(Value::Object(report)) = item.report.as_mut() {
-        report
-            .entry("session_id")
-            .or_insert_with(|| text(&item.session_id));
-    }
-}
-
 pub(super) fn item_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
-    let mut item = item_columns(row)?;
-    fill_sides(&mut item);
-    Ok(item)
-}
-
-fn item_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
     let class: String = row.get(2)?;
     Ok(ItemRow {
         id: row.get(0)?,
