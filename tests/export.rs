@@ -1089,16 +1089,21 @@ fn xlsx_amounts_no_double_holds_are_exact_text() {
 
 /// Fees summed here line by line in Rust (each line to the payment with its reference,
 /// else its order number, in the line's profile), independently of the export's SQL.
+/// A settlement line: profile, reference, order no, fee.
+type LineRow = (i64, Option<String>, Option<String>, Option<i64>);
+/// A payment: id, profile, reference, order no, currency, created.
+type PaymentRow = (i64, i64, Option<String>, Option<String>, String, i64);
+
 fn rust_fees(conn: &Connection, profile: Option<&str>, from: i64, to: i64) -> Vec<(String, i64)> {
     let pid = profile.map(|p| profile_id(conn, p));
-    let lines: Vec<(i64, Option<String>, Option<String>, Option<i64>)> = conn
+    let lines: Vec<LineRow> = conn
         .prepare("SELECT profile_id, reference, order_no, fee_minor FROM settlement_lines")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let payments: Vec<(i64, i64, Option<String>, Option<String>, String, i64)> = conn
+    let payments: Vec<PaymentRow> = conn
         .prepare(
             "SELECT id, profile_id, reference_number, order_no, currency, created_at_ms
              FROM payments WHERE hidden = 0 ORDER BY id",
