@@ -151,8 +151,8 @@ fn bindings() -> Bindings {
         use daftar::export::totals::CurrencyTotals;
         use daftar::export::{ExportProgress, ExportRequest, ExportSummary};
         use daftar::import::report::{
-            ReportFile, ReportImportRequest, ReportImportSummary, ReportList, ReportListRequest,
-            ReportProgress, RowAdd, RowConflict, RowUpdate,
+            LockedPeriod, ReportFile, ReportImportRequest, ReportImportSummary, ReportList,
+            ReportListRequest, ReportProgress, RowAdd, RowConflict, RowUpdate,
         };
         use daftar::reconcile::*;
         b.section("month end: shared (report rows, column mappings, totals)")
@@ -168,6 +168,7 @@ fn bindings() -> Bindings {
         .add::<RowAdd>()
         .add::<RowUpdate>()
         .add::<RowConflict>()
+        .add::<LockedPeriod>()
         .add::<ReportImportSummary>()
         .add::<ReportListRequest>()
         .add::<ReportFile>()

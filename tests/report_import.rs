@@ -66,6 +66,7 @@ impl Fixture {
             map: map.iter().map(|m| m.to_string()).collect(),
             commit,
             rejects_path: None,
+            reopen: false,
         }
     }
 
@@ -519,8 +520,142 @@ fn an_older_report_row_does_not_undo_a_newer_one() {
     assert_eq!(f.import(&newer, true).added_count, 1);
     let s = f.import(&older, true);
     assert_eq!((s.updated_count, s.unchanged_count), (0, 1));
+    // Left as it is, but still a row of the report: its totals count it.
+    assert_eq!(
+        s.totals
+            .iter()
+            .map(|t| (t.currency.as_str(), t.paid.as_str()))
+            .collect::<Vec<_>>(),
+        [("KWD", "5.000")]
+    );
     assert_eq!(
         f.count("SELECT count(*) FROM payments WHERE state = 'refunded'"),
+        1
+    );
+}
+
+/// A parent's own Captured/Refunded/Voided Amount columns count; its child rows of a kind
+/// it has a column for do not count twice; a capture of an authorization is paid.
+#[test]
+fn totals_use_the_amount_columns_and_the_captures_of_authorizations() {
+    let f = Fixture::new();
+    let csv = "session_id,parent_session_id,operation,amount,currency,state,refunded_amount,captured_amount
+A-1,,authorize,10.000,KWD,authorized,,4.000
+A-2,,authorize,3.000,KWD,authorized,,
+P-1,,purchase,8.000,KWD,paid,2.000,
+R-1,P-1,refund,2.000,KWD,refunded,,
+C-2,A-2,capture,1.500,KWD,paid,,
+";
+    let path = f.file("totals.csv", csv.as_bytes());
+    let s = f.import(&path, false);
+    assert_eq!(s.rejected_count, 0, "{:?}", s.rejected);
+    let t = &s.totals[0];
+    assert_eq!(
+        (t.paid.as_str(), t.captured.as_str(), t.refunded.as_str()),
+        ("13.500", "5.500", "2.000")
+    );
+}
+
+/// A row that would change what a locked (reconciled) period holds is a `period_locked`
+/// conflict, unless `--reopen`: then it is applied and the period is reopened.
+#[test]
+fn a_locked_period_is_changed_only_with_reopen() {
+    let mut f = Fixture::new();
+    f.add("L-1", Some("O-L1"), "5.000", "KWD", "pending");
+    // November 2026 (the payment was created on the 20th), locked after a reconciliation.
+    f.ledger
+        .store()
+        .connection()
+        .execute(
+            "INSERT INTO reconciled_periods (profile_id, from_ms, to_ms, status, locked_at_ms,
+                 locked_by)
+             SELECT id, 1793491200000, 1796083200000, 'locked', 1, 'test' FROM profiles
+             WHERE name = 'shop'",
+            [],
+        )
+        .unwrap();
+    let csv = "session_id,order_no,parent_session_id,operation,amount,currency,state,created
+L-1,O-L1,,purchase,5.000,KWD,paid,2026-11-20T10:00:00Z
+L-2,O-L2,,purchase,1.000,KWD,paid,2026-11-05T10:00:00Z
+L-3,O-L3,,purchase,2.000,KWD,paid,2026-12-05T10:00:00Z
+";
+    let path = f.file("locked.csv", csv.as_bytes());
+    let events = f.events();
+    let s = f.import(&path, true);
+    let conflicts: Vec<(u64, &str, &str)> = s
+        .conflicts
+        .iter()
+        .map(|c| (c.line, c.session_id.as_str(), c.field.as_str()))
+        .collect();
+    assert_eq!(conflicts, [(2, "L-1", "period"), (3, "L-2", "period")]);
+    assert!(
+        s.conflicts[0].reason.starts_with("period_locked: "),
+        "{:?}",
+        s.conflicts[0]
+    );
+    assert!(
+        s.conflicts[0]
+            .reason
+            .contains("2026-11-01T00:00:00Z to 2026-12-01T00:00:00Z"),
+        "{}",
+        s.conflicts[0].reason
+    );
+    assert_eq!(s.added_count, 1, "December is not locked");
+    assert!(s.reopened_periods.is_empty());
+    assert_eq!(f.events() - events, 1);
+    assert_eq!(
+        f.count("SELECT count(*) FROM payments WHERE session_id = 'L-1' AND state = 'pending'"),
+        1
+    );
+    assert_eq!(
+        f.count("SELECT count(*) FROM reconciled_periods WHERE status = 'locked'"),
+        1
+    );
+    // A child of a payment in the period is a change of the period too.
+    let child = f.file(
+        "child.csv",
+        b"session_id,parent_session_id,operation,amount,currency,state
+LC-1,L-1,refund,1.000,KWD,refunded
+",
+    );
+    let s = f.import(&child, true);
+    assert_eq!((s.conflict_count, s.added_count), (1, 0));
+    assert_eq!(s.conflicts[0].field, "period");
+
+    // With --reopen: applied, and the period says it was reopened.
+    let dry = f
+        .run(ReportImportRequest {
+            reopen: true,
+            ..f.request(&path, &[], false)
+        })
+        .unwrap();
+    assert_eq!(
+        dry.reopened_periods.len(),
+        1,
+        "a dry run says what a commit would reopen"
+    );
+    assert_eq!(
+        f.count("SELECT count(*) FROM reconciled_periods WHERE status = 'locked'"),
+        1
+    );
+    let s = f
+        .run(ReportImportRequest {
+            reopen: true,
+            ..f.request(&path, &[], true)
+        })
+        .unwrap();
+    assert_eq!(
+        (s.conflict_count, s.updated_count, s.added_count),
+        (0, 1, 1)
+    );
+    assert_eq!(s.reopened_periods.len(), 1);
+    assert_eq!(s.reopened_periods[0].from, "2026-11-01T00:00:00Z");
+    assert_eq!(
+        f.count("SELECT count(*) FROM reconciled_periods WHERE status = 'reopened'"),
+        1
+    );
+    assert_eq!(
+        f.count("SELECT count(*) FROM payments WHERE session_id = 'L-1' AND state = 'paid'"),
         1
     );
 }

@@ -243,6 +243,7 @@ pub async fn report_import_start(
         map: request.map,
         commit: request.commit,
         rejects_path: rejects.clone(),
+        reopen: false,
     };
     let job = jobs::start_report_import(&state, core, rejects).await?;
     Ok(JobStarted { job })

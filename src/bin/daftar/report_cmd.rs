@@ -58,6 +58,10 @@ pub struct ReportArgs {
     /// Where rejected rows go (default: FILE.rejects.csv, written on commit).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["list", "show_map"])]
     rejects: Option<PathBuf>,
+    /// Apply rows that change payments of a period locked after a reconciliation (the
+    /// period is reopened); without it they are listed as conflicts (period_locked).
+    #[arg(long, conflicts_with_all = ["list", "show_map"])]
+    reopen: bool,
     /// List the reports Ottu generated for the profile, with their tokens.
     #[arg(long, conflicts_with_all = ["file", "show_map"])]
     list: bool,
@@ -101,6 +105,7 @@ pub fn run(ledger: &mut Ledger, args: ReportArgs, out: &Output) -> Result<(), Er
             map: args.map.clone(),
             commit: args.commit,
             rejects_path: args.rejects.clone(),
+            reopen: args.reopen,
         },
     )?;
     let bar = if out.json || !std::io::stderr().is_terminal() {
@@ -188,6 +193,19 @@ fn plan_lines(s: &ReportImportSummary) -> Vec<String> {
         lines.push(format!(
             "  {}: paid {}, captured {}, refunded {}, voided {}",
             t.currency, t.paid, t.captured, t.refunded, t.voided
+        ));
+    }
+    for p in &s.reopened_periods {
+        lines.push(format!(
+            "{} the locked period {} to {} (id {}).",
+            if s.committed {
+                "Reopened"
+            } else {
+                "Would reopen"
+            },
+            p.from,
+            p.to,
+            p.id
         ));
     }
     let more = |shown: usize, all: u64| -> Option<String> {

@@ -57,6 +57,11 @@ pub struct ReportImportRequest {
     /// dry run only when named.
     #[ts(optional, as = "Option<String>")]
     pub rejects_path: Option<PathBuf>,
+    /// Apply rows that change a payment created inside a period the merchant locked (the
+    /// period is reopened, as any late change reopens it); without it they are conflicts
+    /// (`period_locked`).
+    #[ts(optional, as = "Option<bool>")]
+    pub reopen: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, TS)]
@@ -134,7 +139,30 @@ pub struct ReportImportSummary {
     pub rejects_file: Option<String>,
     /// Per currency, of the rows that are not rejected.
     pub totals: Vec<CurrencyTotals>,
+    /// The locked periods this run reopened (only with `reopen`; on a dry run, the ones a
+    /// commit would reopen).
+    /// Left out when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(optional, as = "Option<Vec<LockedPeriod>>")]
+    pub reopened_periods: Vec<LockedPeriod>,
 }
+
+/// A period the merchant locked after reconciling it: `[from, to)`, RFC 3339.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LockedPeriod {
+    pub id: i64,
+    pub from: String,
+    pub to: String,
+}
+
+impl LockedPeriod {
+    fn text(&self) -> String {
+        format!("{} to {} (locked period {})", self.from, self.to, self.id)
+    }
+}
+
+/// The reason code of a conflict with a locked period.
+pub const PERIOD_LOCKED: &str = "period_locked";
 
 /// A report import on its own handle on the ledger file.
 pub struct ReportImportJob {
@@ -239,6 +267,8 @@ impl ReportImportJob {
             totals: TotalsBuilder::default(),
             fresh_orders: fresh.then(HashSet::new),
             parent_rows: HashMap::new(),
+            locked: locked_periods(&tx, profile_id)?,
+            reopen: request.reopen,
         };
         let mut deferred: Vec<(ReportRow, Vec<String>)> = Vec::new();
         let total_bytes = rows.total_bytes();
@@ -304,6 +334,7 @@ impl ReportImportJob {
             return Err(interrupted(summary.rows));
         }
         summary.totals = apply.totals.views();
+        summary.reopened_periods = reopened(&tx, &apply.locked)?;
         drop(apply);
         if request.commit {
             if !overrides.is_empty() {
@@ -398,6 +429,64 @@ struct Apply<'t, 'c> {
     /// refunded/captured/voided column): how their child rows count in the totals. Grows
     /// with the file like the duplicate check's id set (17 bytes a row).
     parent_rows: HashMap<u128, u8>,
+    /// The profile's locked periods when the run began (`from_ms`, `to_ms`, view).
+    locked: Vec<(i64, i64, LockedPeriod)>,
+    /// Apply changes inside them (reopening them) instead of listing conflicts.
+    reopen: bool,
+}
+
+/// The profile's locked periods (a handful: one a month).
+fn locked_periods(
+    tx: &rusqlite::Transaction<'_>,
+    profile: ProfileId,
+) -> Result<Vec<(i64, i64, LockedPeriod)>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id, from_ms, to_ms FROM reconciled_periods
+             WHERE profile_id = ?1 AND status = 'locked' ORDER BY from_ms",
+        )
+        .map_err(StoreError::from)?;
+    let rows = stmt
+        .query_map([profile.0], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .map_err(StoreError::from)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, from_ms, to_ms) = row.map_err(StoreError::from)?;
+        out.push((
+            from_ms,
+            to_ms,
+            LockedPeriod {
+                id,
+                from: time_text(from_ms),
+                to: time_text(to_ms),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Which of `locked` the run's changes reopened (the 0007 triggers did it).
+fn reopened(
+    tx: &rusqlite::Transaction<'_>,
+    locked: &[(i64, i64, LockedPeriod)],
+) -> Result<Vec<LockedPeriod>> {
+    let mut out = Vec::new();
+    for (_, _, period) in locked {
+        let status: String = tx
+            .prepare_cached("SELECT status FROM reconciled_periods WHERE id = ?1")
+            .and_then(|mut s| s.query_row([period.id], |r| r.get(0)))
+            .map_err(StoreError::from)?;
+        if status != "locked" {
+            out.push(period.clone());
+        }
+    }
+    Ok(out)
 }
 
 fn amount_text(minor: i64, currency: &str) -> String {
@@ -472,6 +561,46 @@ impl Apply<'_, '_> {
         let t = self.totals.entry(row.amount.currency());
         t.add_report_child(kind.as_str(), &row.state, minor, collected)?;
         Ok(())
+    }
+
+    /// The locked period holding a payment created at `created_at_ms`, unless `--reopen`.
+    fn locked_at(&self, created_at_ms: i64) -> Option<&LockedPeriod> {
+        if self.reopen {
+            return None;
+        }
+        self.locked
+            .iter()
+            .find(|(from, to, _)| *from <= created_at_ms && created_at_ms < *to)
+            .map(|(_, _, p)| p)
+    }
+
+    /// The locked period holding payment `id` (by its creation time), unless `--reopen`.
+    fn payment_locked(&self, id: PaymentId) -> Result<Option<LockedPeriod>> {
+        if self.reopen || self.locked.is_empty() {
+            return Ok(None);
+        }
+        let created: i64 = self
+            .tx
+            .prepare_cached("SELECT created_at_ms FROM payments WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id.0], |r| r.get(0)))
+            .map_err(StoreError::from)?;
+        Ok(self.locked_at(created).cloned())
+    }
+
+    /// The conflict of a row that would change a locked period.
+    fn period_conflict(row: &ReportRow, period: &LockedPeriod, what: &str) -> Outcome {
+        Outcome::Conflict(RowConflict {
+            line: row.line,
+            session_id: row.session_id.to_string(),
+            field: "period".to_string(),
+            ledger: Some(format!("locked {}", period.text())),
+            report: Some(what.to_string()),
+            reason: format!(
+                "{PERIOD_LOCKED}: the row would {what} in the period {}, which is locked; \
+                 import with --reopen to apply it and reopen the period",
+                period.text()
+            ),
+        })
     }
 
     fn event(
@@ -560,6 +689,9 @@ impl Apply<'_, '_> {
                         return Ok(c);
                     }
                 }
+            }
+            if let Some(period) = self.locked_at(reported.created_at_ms) {
+                return Ok(Self::period_conflict(row, period, "add a payment"));
             }
             if let (Some(orders), Some(order)) = (&mut self.fresh_orders, order_no) {
                 orders.insert(id_hash(order));
@@ -672,6 +804,14 @@ impl Apply<'_, '_> {
         if changes.is_empty() {
             return Ok(Outcome::Unchanged);
         }
+        // What a reconciliation counted (amount, state) changes only with --reopen.
+        if changes
+            .iter()
+            .any(|c| c.field == "amount" || c.field == "state")
+            && let Some(period) = self.payment_locked(ledger.id)?
+        {
+            return Ok(Self::period_conflict(row, &period, "change the payment"));
+        }
         store::payments::update_reported(tx, ledger.id, &reported, self.now_ms)?;
         let before: serde_json::Map<String, serde_json::Value> = changes
             .iter()
@@ -757,6 +897,18 @@ impl Apply<'_, '_> {
             if changes.is_empty() {
                 return Ok(Some(Outcome::Unchanged));
             }
+        }
+        let counted = existing.is_none()
+            || changes
+                .iter()
+                .any(|c| c.field == "amount" || c.field == "state");
+        if counted && let Some(period) = self.payment_locked(parent.id)? {
+            let what = if existing.is_none() {
+                "add a child to a payment"
+            } else {
+                "change a child of a payment"
+            };
+            return Ok(Some(Self::period_conflict(row, &period, what)));
         }
         let id = store::children::upsert_reported(
             tx,

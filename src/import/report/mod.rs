@@ -15,7 +15,7 @@ pub(crate) use download::to_temp_file;
 pub use download::{ReportFile, ReportList, ReportListRequest};
 pub use job::IMPORTED_REPORT;
 pub use job::{
-    FieldChange, ReportImportJob, ReportImportRequest, ReportImportSummary, ReportProgress, RowAdd,
-    RowConflict, RowUpdate,
+    FieldChange, LockedPeriod, PERIOD_LOCKED, ReportImportJob, ReportImportRequest,
+    ReportImportSummary, ReportProgress, RowAdd, RowConflict, RowUpdate,
 };
 pub use rows::{ReportRow, ReportRows, RowReject, open_report, read_report};

@@ -721,7 +721,13 @@ commit: boolean,
  * Where rejected rows go (default `<file>.rejects.csv`); written on commit, or on a
  * dry run only when named.
  */
-rejects_path?: string, };
+rejects_path?: string, 
+/**
+ * Apply rows that change a payment created inside a period the merchant locked (the
+ * period is reopened, as any late change reopens it); without it they are conflicts
+ * (`period_locked`).
+ */
+reopen?: boolean, };
 
 export type ReportProgress = { rows: number, bytes: number, total_bytes: number, };
 
@@ -742,6 +748,11 @@ export type RowUpdate = { line: number, session_id: string, changes: Array<Field
 export type RowConflict = { line: number, session_id: string, field: string, ledger: string | null, report: string | null, reason: string, };
 
 /**
+ * A period the merchant locked after reconciling it: `[from, to)`, RFC 3339.
+ */
+export type LockedPeriod = { id: number, from: string, to: string, };
+
+/**
  * What an import found (a dry run) or did (`committed`). Lists hold the first
  * [`IMPORT_MAX_LISTED`] rows; counts are complete. `rows` = added + updated + unchanged
  * + conflicts + rejected.
@@ -758,7 +769,13 @@ rejects_file: string | null,
 /**
  * Per currency, of the rows that are not rejected.
  */
-totals: Array<CurrencyTotals>, };
+totals: Array<CurrencyTotals>, 
+/**
+ * The locked periods this run reopened (only with `reopen`; on a dry run, the ones a
+ * commit would reopen).
+ * Left out when empty.
+ */
+reopened_periods?: Array<LockedPeriod>, };
 
 /**
  * Which reports to list: a profile, optionally created within `[from, to]` (dates).
