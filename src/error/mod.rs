@@ -49,6 +49,15 @@ pub enum Error {
         message: String,
         params: Params,
     },
+    /// Well-formed, but refused by a check of its own (the registry gives the kind:
+    /// refused or conflict); `params` are filled with [`Error::with`].
+    #[error("{field}: {message}")]
+    Refused {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+        params: Params,
+    },
     #[error(transparent)]
     Rule(#[from] RuleError),
     #[error("{what} {key} not found")]
@@ -201,6 +210,17 @@ impl Error {
         }
     }
 
+    /// A refusal (or conflict) found by a check of its own; its kind is the code's in the
+    /// registry.
+    pub fn refused(field: &'static str, code: &'static str, message: impl Into<String>) -> Error {
+        Error::Refused {
+            field,
+            code,
+            message: message.into(),
+            params: Params::new(),
+        }
+    }
+
     /// Adds a value the message is made from. Bad input and a profile in use keep it in
     /// their own params; any other error is wrapped ([`Error::WithParams`]), its code, kind,
     /// field and message unchanged.
@@ -215,6 +235,20 @@ impl Error {
             } => {
                 params.insert(key.to_string(), value);
                 Error::Invalid {
+                    field,
+                    code,
+                    message,
+                    params,
+                }
+            }
+            Error::Refused {
+                field,
+                code,
+                message,
+                mut params,
+            } => {
+                params.insert(key.to_string(), value);
+                Error::Refused {
                     field,
                     code,
                     message,
@@ -273,7 +307,7 @@ impl Error {
                 ReferenceError::BadCharacter { .. } => "input.bad_character",
             },
             Error::Word { .. } => "input.unknown_word",
-            Error::Invalid { code, .. } => code,
+            Error::Invalid { code, .. } | Error::Refused { code, .. } => code,
             Error::Rule(rule) => rule.code(),
             Error::NotFound { .. } => "not_found",
             Error::NotDroppable { .. } => "queue.not_droppable",
@@ -297,6 +331,7 @@ impl Error {
             | Error::Reference { field, .. }
             | Error::Word { field, .. }
             | Error::Invalid { field, .. }
+            | Error::Refused { field, .. }
             | Error::NotFound { field, .. }
             | Error::ProfileInUse { field, .. } => Some(field),
             Error::UnresolvedSends { .. } => Some("base_url"),
@@ -331,6 +366,7 @@ impl Error {
             | Error::Invalid { .. } => ErrorKind::InvalidInput,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Rule(_)
+            | Error::Refused { .. }
             | Error::NotDroppable { .. }
             | Error::NotRetryable { .. }
             | Error::NotResendable { .. }
@@ -366,7 +402,9 @@ impl Error {
             Error::Word { source, .. } => params(json!({
                 "what": source.what, "value": source.value, "allowed": source.allowed,
             })),
-            Error::Invalid { params, .. } | Error::ProfileInUse { params, .. } => params.clone(),
+            Error::Invalid { params, .. }
+            | Error::Refused { params, .. }
+            | Error::ProfileInUse { params, .. } => params.clone(),
             Error::Rule(rule) => rule.params(),
             Error::NotFound { what, key, .. } => params(json!({ "what": what, "id": key })),
             Error::NotDroppable { id, status }

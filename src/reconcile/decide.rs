@@ -87,7 +87,7 @@ fn current_side(tx: &Transaction<'_>, payment: PaymentId) -> Result<(Value, bool
 }
 
 fn stale(item: &ItemRow, why: &str) -> Error {
-    Error::invalid(
+    Error::refused(
         "item",
         "reconcile.stale",
         format!(
@@ -248,7 +248,7 @@ fn accept(
         .and_then(Value::as_array)
         .is_some_and(|c| !c.is_empty());
     if item.class == MatchClass::TotalsDiffer && !children_given {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "item",
             "reconcile.nothing_to_accept",
             format!(
@@ -330,7 +330,7 @@ impl Ledger {
         self.store().write(|tx| {
             let item = views::item(tx, request.item)?;
             if let Some(done) = &item.decision {
-                return Err(Error::invalid(
+                return Err(Error::refused(
                     "item",
                     "reconcile.already_decided",
                     format!(
@@ -357,7 +357,7 @@ impl Ledger {
             let (word, payment) = match decision {
                 Decision::Accept => {
                     if !item.class.is_acceptable() {
-                        return Err(Error::invalid(
+                        return Err(Error::refused(
                             "item",
                             "reconcile.nothing_to_accept",
                             format!(
@@ -399,7 +399,7 @@ impl Ledger {
                 }
                 Decision::Keep => {
                     if !item.class.is_mismatch() {
-                        return Err(Error::invalid(
+                        return Err(Error::refused(
                             "item",
                             "reconcile.nothing_to_decide",
                             format!(

@@ -83,13 +83,13 @@ fn covering(
                     field: "reconciliation",
                     key: id.to_string(),
                 }),
-                Some((p, _)) if p != profile.0 => Err(Error::invalid(
+                Some((p, _)) if p != profile.0 => Err(Error::refused(
                     "reconciliation",
                     "reconcile.not_covered",
                     format!("reconciliation {id} is of another profile"),
                 )
                 .with("reconciliation", id)),
-                Some((_, false)) => Err(Error::invalid(
+                Some((_, false)) => Err(Error::refused(
                     "reconciliation",
                     "reconcile.not_covered",
                     format!(
@@ -112,7 +112,7 @@ fn covering(
             .optional()
             .db()?
             .ok_or_else(|| {
-                Error::invalid(
+                Error::refused(
                     "from",
                     "reconcile.not_covered",
                     "no reconciliation of this profile covers the period: reconcile it with Ottu's report first",
@@ -174,7 +174,7 @@ impl Ledger {
                 .optional()
                 .db()?;
             if let Some((id, from, to)) = overlapping {
-                return Err(Error::invalid(
+                return Err(Error::refused(
                     "from",
                     "reconcile.period_locked",
                     format!(
@@ -189,7 +189,7 @@ impl Ledger {
                 covering(tx, profile.id, from_ms, to_ms, request.reconciliation)?;
             let undecided = undecided_in(tx, reconciliation, from_ms, to_ms)?;
             if undecided > 0 {
-                return Err(Error::invalid(
+                return Err(Error::refused(
                     "from",
                     "reconcile.undecided",
                     format!(

@@ -341,7 +341,7 @@ fn read_rows(
         while let Some(row) = rows.next_row() {
             let row = row?;
             seen += 1;
-            if seen % PROGRESS_EVERY_ROWS == 0 {
+            if seen.is_multiple_of(PROGRESS_EVERY_ROWS) {
                 if cancel.load(Ordering::Relaxed) {
                     return Err(interrupted());
                 }
@@ -493,7 +493,7 @@ fn classify_all(
     let mut seen = 0u64;
     while let Some(row) = rows.next().db()? {
         seen += 1;
-        if seen % PROGRESS_EVERY_ROWS == 0 {
+        if seen.is_multiple_of(PROGRESS_EVERY_ROWS) {
             if cancel.load(Ordering::Relaxed) {
                 return Err(interrupted());
             }
@@ -588,7 +588,7 @@ fn classify_all(
         .db()?;
     while let Some(row) = rows.next().db()? {
         seen += 1;
-        if seen % PROGRESS_EVERY_ROWS == 0 && cancel.load(Ordering::Relaxed) {
+        if seen.is_multiple_of(PROGRESS_EVERY_ROWS) && cancel.load(Ordering::Relaxed) {
             return Err(interrupted());
         }
         let payment_id: i64 = row.get(0).db()?;
