@@ -734,7 +734,7 @@ fn xlsx_is_typed_arabic_intact_frozen_filtered_and_deterministic() {
         "{xml}"
     );
     assert!(
-        xml.contains(r#"<autoFilter ref="A1:R9"/>"#),
+        xml.contains(r#"<autoFilter ref="A1:S9"/>"#),
         "filter over header + 8 rows"
     );
     assert!(xml.contains(r#"rightToLeft="1""#));
@@ -1194,11 +1194,27 @@ fn fees_are_the_matched_settlement_lines_fees_and_unknown_without_lines() {
         (Some("other"), None, None),
         (Some("shop"), Some("2026-11-01"), Some("2026-11-30")),
     ] {
-        let (summary, _) = e.export("ledger", "csv", "f.csv", |r| {
+        let (summary, path) = e.export("ledger", "csv", "f.csv", |r| {
             r.profile = profile.map(str::to_string);
             r.from = from.map(str::to_string);
             r.to = to.map(str::to_string);
         });
+        // The Fees column: each payment's lines; the total row is the column's sum.
+        let rows = records(&path);
+        let fees_at = rows[0].iter().position(|h| h == "Fees").unwrap();
+        for t in &summary.totals {
+            let cells = rows[1..]
+                .iter()
+                .filter(|r| r[0] != "total" && r[5] == t.currency && !r[fees_at].is_empty());
+            let sum: Option<i64> = cells.map(|r| minor(&r[fees_at])).reduce(|a, b| a + b);
+            let total = rows
+                .iter()
+                .find(|r| r[0] == "total" && r[5] == t.currency)
+                .unwrap();
+            let total = (!total[fees_at].is_empty()).then(|| minor(&total[fees_at]));
+            assert_eq!(sum, total, "{profile:?} {}", t.currency);
+            assert_eq!(total, t.fees.as_deref().map(minor));
+        }
         let from_ms = from.map_or(i64::MIN, day_ms);
         let to_ms = to.map_or(i64::MAX, |t| day_ms(t) + 24 * HOUR);
         let expected = rust_fees(e.conn(), profile, from_ms, to_ms);

@@ -98,6 +98,7 @@ pub const LEDGER: &[Column] = &[
         Text,
     ),
     col("source", "Source", "المصدر", Text),
+    col("fees", "Fees", "الرسوم", Amount),
 ];
 
 /// `export operations`: one row per operation the merchant asked for (with the child

@@ -5,7 +5,10 @@
 //! Per row, `paid` is the payment's collected amount (the whole amount when `paid` or
 //! `refunded`, else what was captured) and the other balances are its children's and
 //! unfinished operations' sums: the same definitions as the totals, so the `total` rows
-//! are exactly the sums of the columns above them.
+//! are exactly the sums of the columns above them. `Fees` is the fees of the settlement
+//! lines that went to the payment (by reference, else order number: the rule of
+//! [`super::totals`]), empty when none did; the query for it runs only when the ledger
+//! holds settlement lines in the filter's profile, so a ledger without any pays nothing.
 
 use super::columns::LEDGER;
 use super::totals::{MinorTotals, ledger_totals_minor};
@@ -16,7 +19,8 @@ use crate::store::StoreError;
 /// The row's balances come from indexed lookups (children by payment, reserving
 /// operations by payment) per payment; the order follows `payments_newest` /
 /// `payments_by_profile_newest` backwards, so SQLite streams without sorting.
-fn select(with_profile: bool) -> String {
+fn select(with_profile: bool, with_fees: bool) -> String {
+    let fees = if with_fees { PAYMENT_FEES } else { "NULL" };
     format!(
         "SELECT p.session_id, p.order_no, pr.name, p.created_at_ms, p.state, p.currency,
             p.amount_minor,
@@ -31,7 +35,7 @@ fn select(with_profile: bool) -> String {
               WHERE o.payment_id = p.id
                 AND o.status IN ('queued', 'in_flight', 'needs_attention', 'blocked')),
             p.pg_code, p.reference_number, p.customer_email, p.customer_phone,
-            p.customer_reference, p.source
+            p.customer_reference, p.source, {fees}
          FROM payments p JOIN profiles pr ON pr.id = p.profile_id
          WHERE p.hidden = 0 {}
            AND p.created_at_ms >= ?2 AND p.created_at_ms < ?3
@@ -42,6 +46,29 @@ fn select(with_profile: bool) -> String {
             "AND ?1 IS NULL"
         }
     )
+}
+
+/// A payment's fees: the lines whose payment (by reference first, else by order number,
+/// the lowest id of the profile's visible payments: `totals::FEES_SQL`'s rule) is this one.
+const PAYMENT_FEES: &str = "(SELECT SUM(l.fee_minor) FROM settlement_lines l
+    WHERE l.profile_id = p.profile_id
+      AND (l.reference = p.reference_number OR l.order_no = p.order_no)
+      AND p.id = COALESCE(
+        (SELECT r.id FROM payments r WHERE r.reference_number = l.reference
+            AND r.profile_id = l.profile_id AND r.hidden = 0 ORDER BY r.id LIMIT 1),
+        (SELECT o.id FROM payments o WHERE o.order_no = l.order_no
+            AND o.profile_id = l.profile_id AND o.hidden = 0 ORDER BY o.id LIMIT 1)))";
+
+/// Whether any settlement line is stored for the filter's profile (or any profile).
+fn has_lines(cx: &Context<'_>) -> Result<bool> {
+    Ok(cx
+        .tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM settlement_lines WHERE ?1 IS NULL OR profile_id = ?1)",
+            [cx.filter.profile.map(|p| p.0)],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::from)?)
 }
 
 /// How many rows the export will write (for the progress bar's length).
@@ -96,7 +123,7 @@ pub(crate) fn write<S: Sink>(
     sink.header(LEDGER, cx.lang)?;
     let mut stmt = cx
         .tx
-        .prepare_cached(&select(cx.filter.profile.is_some()))
+        .prepare_cached(&select(cx.filter.profile.is_some(), has_lines(cx)?))
         .map_err(StoreError::from)?;
     let mut rows = stmt.query(params(cx)).map_err(StoreError::from)?;
     let mut written = 0u64;
@@ -126,6 +153,7 @@ pub(crate) fn write<S: Sink>(
         for i in 9..=14 {
             sink.opt_text(text_at(row, i)?)?;
         }
+        sink.opt_amount(row.get(15).map_err(StoreError::from)?, Some(currency))?;
         sink.end_row()?;
         written += 1;
         ticker.tick()?;
@@ -154,8 +182,9 @@ fn total_row<S: Sink>(sink: &mut S, cx: &Context<'_>, t: &MinorTotals) -> Result
     sink.amount(t.refunded, t.currency)?;
     sink.amount(t.voided, t.currency)?;
     sink.amount(t.pending, t.currency)?;
-    for _ in 11..=16 {
+    for _ in 12..=17 {
         sink.empty()?;
     }
+    sink.opt_amount(t.fees, Some(t.currency))?;
     sink.end_row()
 }
