@@ -506,6 +506,89 @@ fn accepting_over_a_later_change_is_refused() {
         .unwrap();
 }
 
+/// Accepting Ottu's amount keeps the payment rules: never another currency, never below
+/// what the ledger already counts as refunded or captured.
+#[test]
+fn accepting_an_amount_keeps_the_payment_rules() {
+    let mut env = known_ledger();
+    env.add("s-refunded", Some("ORD-20"), "10", "paid", NOV_10);
+    env.add("s-usd", Some("ORD-21"), "10", "paid", NOV_10);
+    let refunded = env.payment_id("s-refunded");
+    let child = SessionId::parse("c-refund-20").unwrap();
+    env.ledger
+        .store()
+        .write(|tx| {
+            store::children::upsert(
+                tx,
+                &ChildInsert {
+                    payment_id: refunded,
+                    operation_id: None,
+                    kind: OperationKind::Refund,
+                    session_id: &child,
+                    amount: Amount::from_minor(6_000, Currency::KWD),
+                    state: ChildState::Refunded,
+                },
+                NOW_MS,
+            )
+        })
+        .unwrap();
+    let mut text = known_report();
+    text.push_str("s-refunded,ORD-20,,purchase,5.000,KWD,paid,2026-11-10 10:00:00,,6.000\n");
+    text.push_str("s-usd,ORD-21,,purchase,10.00,USD,paid,2026-11-10 10:00:00,,\n");
+    let report = env.write_report("rules.csv", &text);
+    let s = env.reconcile(&report, Some("2026-11-01"), Some("2026-11-30"));
+    let items = env.items(s.id);
+    for (session, code) in [
+        ("s-refunded", "reconcile.amount_below_spent"),
+        ("s-usd", "reconcile.currency_differs"),
+    ] {
+        let item = by_session(&items, session);
+        assert_eq!(item.class, MatchClass::AmountDiffers, "{session}");
+        let err = env.decide(item.id, "accept").unwrap_err();
+        assert_eq!(err.code(), code, "{session}");
+        assert_eq!(err.kind(), daftar::ErrorKind::Refused);
+        assert_eq!(env.detail(session).amount, "10.000", "{session}");
+        // Keeping the ledger's value stays possible.
+        env.decide(item.id, "keep").unwrap();
+    }
+    let err_params = {
+        let mut env = known_ledger();
+        env.add("s-refunded", Some("ORD-20"), "10", "paid", NOV_10);
+        let id = env.payment_id("s-refunded");
+        env.ledger
+            .store()
+            .write(|tx| {
+                store::children::upsert(
+                    tx,
+                    &ChildInsert {
+                        payment_id: id,
+                        operation_id: None,
+                        kind: OperationKind::Refund,
+                        session_id: &child,
+                        amount: Amount::from_minor(6_000, Currency::KWD),
+                        state: ChildState::Refunded,
+                    },
+                    NOW_MS,
+                )
+            })
+            .unwrap();
+        let report = env.write_report("rules.csv", &text);
+        let s = env.reconcile(&report, Some("2026-11-01"), Some("2026-11-30"));
+        let items = env.items(s.id);
+        env.decide(by_session(&items, "s-refunded").id, "accept")
+            .unwrap_err()
+            .params()
+    };
+    assert_eq!(err_params["spent"], "6.000");
+    // An amount still above what was refunded is accepted.
+    let mut env = known_ledger();
+    let s = run_known(&mut env);
+    let items = env.items(s.id);
+    env.decide(by_session(&items, "s-amount").id, "accept")
+        .unwrap();
+    assert_eq!(env.detail("s-amount").amount, "9.500");
+}
+
 /// Decides every mismatch of the run (accept what can be, keep the rest).
 fn decide_all(env: &mut Env, id: i64) {
     for item in env.items(id) {
@@ -515,7 +598,15 @@ fn decide_all(env: &mut Env, id: i64) {
             } else {
                 "keep"
             };
-            env.decide(item.id, decision).unwrap();
+            match env.decide(item.id, decision) {
+                // Totals alone (no child rows) cannot be accepted: keep them.
+                Err(e) if e.code() == "reconcile.nothing_to_accept" => {
+                    env.decide(item.id, "keep").unwrap();
+                }
+                other => {
+                    other.unwrap();
+                }
+            }
         }
     }
 }
@@ -572,10 +663,22 @@ fn a_locked_period_is_reopened_by_a_late_change_in_it_only() {
     assert_eq!(reopened.session_id.as_deref(), Some("s-match"));
     assert_eq!(reopened.order_no.as_deref(), Some("ORD-1"));
 
+    // The change came after the run: locking again needs a new run first.
+    let err = env.lock("2026-11-01", "2026-11-30").unwrap_err();
+    assert_eq!(err.code(), "reconcile.period_changed");
+    assert_eq!(err.kind(), daftar::ErrorKind::Conflict);
+    assert_eq!(err.params()["count"], 1);
+    assert_eq!(err.params()["session_id"], "s-match");
+    env.clock.advance_ms(10_000);
+    let s2 = run_known(&mut env);
+    decide_all(&mut env, s2.id);
+
     // Locked again (the reopened one no longer blocks), then a child added to a payment
     // in the period reopens it.
     let again = env.lock("2026-11-01", "2026-11-30").unwrap();
     assert_eq!(again.status, "locked");
+    assert_eq!(again.reconciliation, Some(s2.id));
+    env.clock.advance_ms(1_000);
     let paid = env.payment_id("s-ord-ledger");
     let child = SessionId::parse("c-late-refund").unwrap();
     env.ledger
@@ -591,7 +694,7 @@ fn a_locked_period_is_reopened_by_a_late_change_in_it_only() {
                     amount: Amount::from_minor(1_000, Currency::KWD),
                     state: ChildState::Refunded,
                 },
-                NOW_MS + 3_000,
+                NOW_MS + 12_000,
             )
         })
         .unwrap();
@@ -605,7 +708,15 @@ fn a_locked_period_is_reopened_by_a_late_change_in_it_only() {
     );
 
     // And a payment that appears in it later (a sync, an import) reopens it too.
+    assert_eq!(
+        env.lock("2026-11-01", "2026-11-30").unwrap_err().code(),
+        "reconcile.period_changed"
+    );
+    env.clock.advance_ms(10_000);
+    let s3 = run_known(&mut env);
+    decide_all(&mut env, s3.id);
     let third = env.lock("2026-11-01", "2026-11-30").unwrap();
+    env.clock.advance_ms(1_000);
     env.add("s-appears", None, "1", "paid", NOV_10);
     let periods = env.ledger.periods(Some("shop")).unwrap();
     assert_eq!(periods[0].id, third.id);

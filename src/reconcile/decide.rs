@@ -22,6 +22,7 @@ use crate::model::{
     ProfileId, SessionId, UnknownWord,
 };
 use crate::money::{Amount, Currency};
+use crate::rules::{self, Balances, PaymentFacts};
 use crate::store::{self, ChildInsert, EventInsert, StoreError};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -259,6 +260,7 @@ fn accept(
         .with("item", item.id)
         .with("class", item.class.as_str()));
     }
+    check_new_amount(tx, item, payment, &now_side, amount)?;
     tx.execute(
         "UPDATE payments SET amount_minor = ?2, currency = ?3, state = ?4, updated_at_ms = ?5,
              reference_number = COALESCE(?6, reference_number),
@@ -285,6 +287,70 @@ fn accept(
             "state": state.as_str(), "children": children,
         }),
     })
+}
+
+/// The payment rules hold for the report's amount as for any other: its children are in
+/// the ledger's currency, so the currency never changes (the report import refuses it
+/// too), and the amount never drops below what the ledger already counts as captured,
+/// voided, refunded or pending on it.
+fn check_new_amount(
+    tx: &Transaction<'_>,
+    item: &ItemRow,
+    payment: PaymentId,
+    now: &super::classify::LedgerSide,
+    amount: Amount,
+) -> Result<()> {
+    let session = item.session_id.as_deref().unwrap_or("?");
+    if amount.currency().code() != now.currency {
+        return Err(Error::refused(
+            "item",
+            "reconcile.currency_differs",
+            format!(
+                "the report has payment {session} in {} but the ledger in {}: the payment's currency never changes (its refunds, captures and voids are in {}); keep the ledger's value and correct the payment at Ottu",
+                amount.currency().code(),
+                now.currency,
+                now.currency
+            ),
+        )
+        .with("item", item.id)
+        .with("currency", &now.currency)
+        .with("report_currency", amount.currency().code()));
+    }
+    if amount.minor() == now.amount_minor {
+        return Ok(());
+    }
+    let current = Amount::from_minor(now.amount_minor, amount.currency());
+    let state = now.state.parse::<PaymentState>().field("state")?;
+    let mut facts = rules::LedgerFacts::default();
+    store::operations::add_facts(tx, payment, &mut facts)?;
+    store::children::add_facts(tx, payment, &mut facts)?;
+    let balances = Balances::derive(
+        &PaymentFacts {
+            state,
+            amount: current,
+            hidden: false,
+        },
+        &facts,
+    )?;
+    // What the payment's own amount must still cover: captured children plus voids, or
+    // refunds; pending counts as spent, as everywhere in the rules.
+    let pending = balances.pending.minor();
+    let spent = (facts.captured_minor + balances.voided.minor() + pending)
+        .max(balances.refunded.minor() + pending);
+    if amount.minor() < spent {
+        let spent = Amount::from_minor(spent, amount.currency());
+        return Err(Error::refused(
+            "item",
+            "reconcile.amount_below_spent",
+            format!(
+                "the report's amount {amount} for payment {session} is below the {spent} the ledger already counts as captured, refunded, voided or pending on it: keep the ledger's value, or refresh the payment from Ottu"
+            ),
+        )
+        .with("item", item.id)
+        .with("amount", amount.to_string())
+        .with("spent", spent.to_string()));
+    }
+    Ok(())
 }
 
 /// The values acceptance would overwrite: they must be what the run saw.

@@ -147,6 +147,21 @@ fn undecided_in(
     Ok(n as u64)
 }
 
+/// Payments of the reconciliation's profile in the period that changed (amount, state,
+/// hidden, a child added or changed, or the payment itself added) after the run: their
+/// last change is later than the run, or than the accepted decision of that run that
+/// made it. `updated_at_ms` moves with every write to a payment or child, so a refresh
+/// that changed nothing counts too: locking then asks for one more run, never misses one.
+const CHANGED_SINCE_RUN: &str = "
+    SELECT COUNT(*), MIN(p.session_id) FROM payments p, reconciliations rc
+    WHERE rc.id = ?1 AND p.profile_id = rc.profile_id
+      AND p.created_at_ms >= ?2 AND p.created_at_ms < ?3
+      AND MAX(p.updated_at_ms, COALESCE((SELECT MAX(MAX(c.created_at_ms, c.updated_at_ms))
+                                         FROM children c WHERE c.payment_id = p.id), 0))
+          > COALESCE((SELECT MAX(i.decided_at_ms) FROM reconciliation_items i
+                      WHERE i.reconciliation_id = rc.id AND i.payment_id = p.id
+                        AND i.decision = 'accepted'), rc.created_at_ms)";
+
 impl Ledger {
     /// Marks a period reconciled (locked).
     pub fn lock_period(&mut self, request: &LockPeriodRequest) -> Result<PeriodView> {
@@ -187,6 +202,25 @@ impl Ledger {
             }
             let reconciliation =
                 covering(tx, profile.id, from_ms, to_ms, request.reconciliation)?;
+            let (changed, first): (i64, Option<String>) = tx
+                .query_row(CHANGED_SINCE_RUN, params![reconciliation, from_ms, to_ms], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .db()?;
+            if changed > 0 {
+                return Err(Error::refused(
+                    "reconciliation",
+                    "reconcile.period_changed",
+                    format!(
+                        "{changed} payment{} in the period changed after reconciliation {reconciliation} ran (first: {}): reconcile the period again before locking it",
+                        if changed == 1 { "" } else { "s" },
+                        first.as_deref().unwrap_or("?")
+                    ),
+                )
+                .with("reconciliation", reconciliation)
+                .with("count", changed)
+                .with("session_id", first));
+            }
             let undecided = undecided_in(tx, reconciliation, from_ms, to_ms)?;
             if undecided > 0 {
                 return Err(Error::refused(
