@@ -710,6 +710,18 @@ export const ERROR_TEXT: Record<Exclude<ErrorCode, ShellCode>, { en: Words; ar: 
     en: () => 'This payment was decided already; a decision is final.',
     ar: () => 'سبق أن قُرّر في هذه الدفعة؛ والقرار نهائي.',
   },
+  'reconcile.currency_differs': {
+    en: (p) => `Ottu’s report has this payment in ${p.has('report_currency') ? p.s('report_currency') : 'another currency'}; a payment’s currency never changes. Keep Daftar’s value.`,
+    ar: (p) => `يذكر تقرير أوتو هذه الدفعة بعملة ${p.has('report_currency') ? p.s('report_currency') : 'أخرى'}؛ وعملة الدفعة لا تتغير أبدًا. أبقِ قيمة دفتر.`,
+  },
+  'reconcile.amount_below_spent': {
+    en: (p) => `Ottu’s amount is below the ${p.has('spent') ? p.s('spent') : 'amount'} already captured, refunded or pending on this payment. Keep Daftar’s value.`,
+    ar: (p) => `مبلغ أوتو أقل من ${p.has('spent') ? p.s('spent') : 'المبلغ'} المحصّل أو المسترد أو المعلّق على هذه الدفعة. أبقِ قيمة دفتر.`,
+  },
+  'reconcile.period_changed': {
+    en: () => 'A payment in this period changed after the reconciliation ran. Reconcile the period again, then lock it.',
+    ar: () => 'تغيّرت دفعة في هذه الفترة بعد إجراء المطابقة. طابِق الفترة مجددًا ثم أقفلها.',
+  },
   'reconcile.stale': {
     en: () => 'The payment changed since this reconciliation ran. Reconcile again before accepting.',
     ar: () => 'تغيّرت الدفعة منذ إجراء هذه المطابقة. طابِق مجددًا قبل القبول.',
