@@ -660,6 +660,70 @@ LC-1,L-1,refund,1.000,KWD,refunded
     );
 }
 
+/// Daftar's own CSV export (English and Arabic headers) imports into a fresh ledger: its
+/// closing `total` rows are skipped quietly, the `'` that neutralised hostile text is taken
+/// off, and the totals are the export's.
+#[test]
+fn a_daftar_ledger_export_round_trips_into_a_fresh_ledger() {
+    let mut f = Fixture::new();
+    f.add("X-1", Some("O-1"), "12.500", "KWD", "paid");
+    f.add("X-2", Some("O-2"), "7.250", "KWD", "authorized");
+    f.add("X-3", Some("O-3"), "3.000", "KWD", "refunded");
+    f.add("X-4", Some("O-4"), "1.00", "USD", "paid");
+    // Hostile customer emails (as a sync from Ottu could bring them).
+    for (session, email) in [
+        ("X-1", "=HYPERLINK(\"http://evil\")"),
+        ("X-2", "-2+3"),
+        ("X-3", "@SUM(A1)"),
+        ("X-4", "'quoted"),
+    ] {
+        f.ledger
+            .store()
+            .connection()
+            .execute(
+                "UPDATE payments SET customer_email = ?2 WHERE session_id = ?1",
+                [session, email],
+            )
+            .unwrap();
+    }
+    for lang in ["en", "ar"] {
+        let target = f.dir.path().join(format!("ledger-{lang}.csv"));
+        let exported = f
+            .ledger
+            .export_job(daftar::export::ExportRequest {
+                profile: Some("shop".into()),
+                lang: Some(lang.into()),
+                ..daftar::export::ExportRequest::new("ledger", "csv", &target)
+            })
+            .unwrap()
+            .run(|_| {})
+            .unwrap();
+        let text = std::fs::read_to_string(&target).unwrap();
+        assert!(text.contains("'=HYPERLINK"), "the export neutralised it");
+        let fresh = Fixture::new();
+        let s = fresh.import(&target, true);
+        assert_eq!(s.rejected_count, 0, "{lang}: {:?}", s.rejected);
+        assert_eq!((s.added_count, s.skipped_totals), (4, 2), "{lang}");
+        assert_eq!(s.totals, exported.totals, "{lang}");
+        let mut fresh = fresh;
+        let emails: Vec<String> = {
+            let conn = fresh.ledger.store().connection();
+            let mut stmt = conn
+                .prepare("SELECT customer_email FROM payments ORDER BY session_id")
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(
+            emails,
+            ["=HYPERLINK(\"http://evil\")", "-2+3", "@SUM(A1)", "'quoted"],
+            "{lang}"
+        );
+    }
+}
+
 #[test]
 fn an_order_number_taken_earlier_in_the_file_conflicts_on_a_first_import_too() {
     for seeded in [false, true] {

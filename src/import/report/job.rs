@@ -135,6 +135,10 @@ pub struct ReportImportSummary {
     pub conflict_count: u64,
     pub rejected: Vec<RowReject>,
     pub rejected_count: u64,
+    /// Totals rows passed over (the `total` rows a Daftar export ends with); not in `rows`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    #[ts(optional, as = "Option<u64>")]
+    pub skipped_totals: u64,
     /// The rejects file written, if any.
     pub rejects_file: Option<String>,
     /// Per currency, of the rows that are not rejected.
@@ -145,6 +149,10 @@ pub struct ReportImportSummary {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(optional, as = "Option<Vec<LockedPeriod>>")]
     pub reopened_periods: Vec<LockedPeriod>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A period the merchant locked after reconciling it: `[from, to)`, RFC 3339.
@@ -334,6 +342,7 @@ impl ReportImportJob {
             return Err(interrupted(summary.rows));
         }
         summary.totals = apply.totals.views();
+        summary.skipped_totals = rows.skipped_totals();
         summary.reopened_periods = reopened(&tx, &apply.locked)?;
         drop(apply);
         if request.commit {

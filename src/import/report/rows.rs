@@ -116,6 +116,8 @@ pub struct ReportRows {
     mapping: Mapping,
     columns: Columns,
     seen: HashSet<u128>,
+    /// Totals rows passed over (a Daftar export's closing rows).
+    skipped_totals: u64,
     /// The record just read (its cells, for a rejects file).
     last: Option<Record>,
 }
@@ -190,6 +192,7 @@ impl ReportRows {
             mapping,
             columns,
             seen: HashSet::new(),
+            skipped_totals: 0,
             last: None,
         }
     }
@@ -214,6 +217,12 @@ impl ReportRows {
         self.reader.total_bytes()
     }
 
+    /// Totals rows passed over so far: the `total` rows a Daftar export ends with
+    /// ([`is_totals_row`]), skipped quietly (they are sums, not payments).
+    pub fn skipped_totals(&self) -> u64 {
+        self.skipped_totals
+    }
+
     /// The cells of the record last returned (for a rejects file).
     pub fn last_cells(&self) -> &[String] {
         self.last
@@ -225,9 +234,12 @@ impl ReportRows {
     /// The next row; `Err` of the outer result is the file itself failing (a line that is
     /// not UTF-8, broken quoting): the read stops there.
     pub fn next_row(&mut self) -> Option<Result<std::result::Result<ReportRow, RowReject>>> {
-        let record = match self.reader.next_record()? {
-            Ok(record) => record,
-            Err(e) => return Some(Err(e.into())),
+        let record = loop {
+            match self.reader.next_record()? {
+                Ok(record) if is_totals_row(&record) => self.skipped_totals += 1,
+                Ok(record) => break record,
+                Err(e) => return Some(Err(e.into())),
+            }
         };
         let row = parse_row(&record, &self.columns);
         let row = row.and_then(|row| {
@@ -279,8 +291,28 @@ pub(super) fn id_hash(id: &str) -> u128 {
     (u128::from(half(0)) << 64) | u128::from(half(1))
 }
 
+/// The first cells of the totals rows of Daftar's exports (`src/export/ledger.rs` writes
+/// `total` in either language; the totals block's header words as well).
+const TOTALS_WORDS: &[&str] = &["total", "totals", "الإجماليات", "الإجمالي"];
+
+/// A Daftar export's closing `total` row: its first cell is a totals word.
+pub fn is_totals_row(record: &Record) -> bool {
+    let first = unneutralise(record.cell(0).trim());
+    TOTALS_WORDS.iter().any(|w| first.eq_ignore_ascii_case(w))
+}
+
+/// A cell as written before a Daftar export neutralised it: the `'` put before text that
+/// starts with `=`, `+`, `-`, `@`, TAB or CR (`export::cells::neutralise`) is taken off;
+/// any other leading `'` is the text's own.
+fn unneutralise(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if crate::export::cells::is_dangerous(rest) => rest,
+        _ => text,
+    }
+}
+
 fn cell(record: &Record, column: Option<usize>) -> Option<&str> {
-    let text = record.cell(column?).trim();
+    let text = unneutralise(record.cell(column?).trim()).trim();
     (!text.is_empty()).then_some(text)
 }
 
