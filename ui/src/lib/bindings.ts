@@ -763,6 +763,10 @@ export type ReportImportSummary = { profile: string, file: string,
  */
 format: string, committed: boolean, columns: Array<MappedColumn>, rows: number, added: Array<RowAdd>, added_count: number, updated: Array<RowUpdate>, updated_count: number, unchanged_count: number, conflicts: Array<RowConflict>, conflict_count: number, rejected: Array<RowReject>, rejected_count: number, 
 /**
+ * Totals rows passed over (the `total` rows a Daftar export ends with); not in `rows`.
+ */
+skipped_totals?: number, 
+/**
  * The rejects file written, if any.
  */
 rejects_file: string | null, 
