@@ -825,12 +825,49 @@ fn a_map_override_is_saved_only_when_the_run_commits() {
     assert_eq!(bad.unwrap_err().code(), "mapping.unknown_field");
 }
 
+/// The rejects file is opened in Excel: no cell of it can start a formula.
+#[test]
+fn the_rejects_file_neutralises_formulas() {
+    let f = Fixture::new();
+    let path = f.file(
+        "hostile.csv",
+        "session_id,amount,currency,state,customer_email\n=cmd|' /C calc'!A0,1.000,KWD,paid,@x\nS-1,-1.000,KWD,paid,+1\n".as_bytes(),
+    );
+    let s = f.import(&path, true);
+    assert_eq!(s.rejected_count, 2, "{:?}", s.rejected);
+    let file = s.rejects_file.expect("a rejects file");
+    assert!(!std::path::Path::new(&format!("{file}.partial")).exists());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut cells = 0;
+    for record in reader.records() {
+        for cell in record.unwrap().iter() {
+            cells += 1;
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} in {text}"
+            );
+        }
+    }
+    assert!(cells >= 21, "{text}");
+    assert!(text.contains("'=cmd"), "{text}");
+    assert!(text.contains("'-1.000"), "{text}");
+}
+
 #[test]
 fn a_cancelled_import_applies_nothing() {
     let mut f = Fixture::new();
     let mut csv = String::from("session_id,amount,currency,state\n");
     for n in 0..5_000 {
         csv.push_str(&format!("S-{n:05},1.000,KWD,paid\n"));
+        if n % 1_000 == 0 {
+            // A rejected row early on: the rejects file has begun when the cancel comes.
+            csv.push_str(&format!("B-{n:05},abc,KWD,paid\n"));
+        }
     }
     let path = f.file("big.csv", csv.as_bytes());
     let cancel = AtomicBool::new(true);
@@ -840,6 +877,15 @@ fn a_cancelled_import_applies_nothing() {
         .unwrap_err();
     assert_eq!(err.code(), "interrupted");
     assert_eq!(f.payments(), 0);
+    let names: Vec<String> = std::fs::read_dir(f.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("rejects"))
+        .collect();
+    assert!(
+        names.is_empty(),
+        "no rejects file, whole or partial: {names:?}"
+    );
     // Progress comes by rows and bytes, ending at the file's size.
     let mut seen = Vec::new();
     ReportImportJob::new(&f.ledger, f.request(&path, &[], false))
@@ -847,7 +893,7 @@ fn a_cancelled_import_applies_nothing() {
         .run(|p| seen.push(p), &AtomicBool::new(false))
         .unwrap();
     let last = seen.last().unwrap();
-    assert_eq!((last.rows, last.bytes), (5_000, last.total_bytes));
+    assert_eq!((last.rows, last.bytes), (5_005, last.total_bytes));
     assert!(seen.len() >= 3, "{}", seen.len());
 }
 

@@ -8,12 +8,14 @@
 //! that cannot be read, a required field with no column, a bad `--map`), 4 for an unknown
 //! profile or expired token, 1 when Ottu cannot be reached or refuses the download. With
 //! `--json` stdout holds the summary as the facade returns it. The progress bar is on
-//! stderr, only when it is a terminal and not with `--json`. Ctrl-C ends the process
-//! before the transaction commits: SQLite rolls it back, nothing is applied.
+//! stderr, only when it is a terminal and not with `--json`. Ctrl-C sets the job's cancel
+//! flag: the import stops within a few thousand rows, the transaction rolls back (nothing
+//! is applied) and no rejects file is left behind (error `interrupted`).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{ArgGroup, Args};
 use daftar::import::report::{
@@ -76,6 +78,24 @@ pub struct ReportArgs {
     show_map: bool,
 }
 
+/// Sets `cancel` on Ctrl-C, from a thread of its own (the import blocks this one), as
+/// `daftar export` does.
+fn cancel_on_ctrl_c(cancel: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.store(true, Ordering::SeqCst);
+            }
+        });
+    });
+}
+
 pub fn run(ledger: &mut Ledger, args: ReportArgs, out: &Output) -> Result<(), Error> {
     if args.show_map {
         let columns = ledger.column_map(&args.profile, FileKind::Report)?;
@@ -119,7 +139,8 @@ pub fn run(ledger: &mut Ledger, args: ReportArgs, out: &Output) -> Result<(), Er
             .progress_chars("=> "),
     );
     bar.set_prefix(shown);
-    let cancel = AtomicBool::new(false);
+    let cancel = Arc::new(AtomicBool::new(false));
+    cancel_on_ctrl_c(Arc::clone(&cancel));
     let summary = job.run(
         |p: ReportProgress| {
             bar.set_length(p.total_bytes);
