@@ -29,6 +29,56 @@ impl Drop for KeyGuard<'_> {
     }
 }
 
+/// The CLI with every stdout and stderr kept, to look for the API key in them at the end.
+struct Watched<'a> {
+    cli: &'a Cli,
+    outputs: std::cell::RefCell<Vec<String>>,
+}
+
+impl std::ops::Deref for Watched<'_> {
+    type Target = Cli;
+    fn deref(&self) -> &Cli {
+        self.cli
+    }
+}
+
+impl Watched<'_> {
+    fn keep(&self, run: common::Run) -> common::Run {
+        self.outputs
+            .borrow_mut()
+            .push(format!("{}\n{}", run.stdout, run.stderr));
+        run
+    }
+    fn run(&self, args: &[&str]) -> common::Run {
+        self.keep(self.cli.run(args))
+    }
+    fn ok(&self, args: &[&str]) -> common::Run {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "daftar {args:?}: {}{}", run.stdout, run.stderr);
+        run
+    }
+    fn ok_json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        self.ok(&all).json()
+    }
+    fn run_stdin(&self, args: &[&str], stdin: &str) -> common::Run {
+        self.keep(self.cli.run_stdin(args, stdin))
+    }
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
@@ -46,7 +96,11 @@ fn a_newcomers_month_end_from_report_to_settlement_to_export() {
     })
     .unwrap();
     let state = sandbox.state().unwrap();
-    let cli = Cli::new();
+    let real_cli = Cli::new();
+    let cli = Watched {
+        cli: &real_cli,
+        outputs: Default::default(),
+    };
     let profile = unique_profile("month-end");
     cli.ok(&[
         "profile",
@@ -63,7 +117,7 @@ fn a_newcomers_month_end_from_report_to_settlement_to_export() {
     );
     assert_eq!(set.code, 0, "set-key: {}{}", set.stdout, set.stderr);
     let guard = KeyGuard {
-        cli: &cli,
+        cli: &real_cli,
         profile: profile.clone(),
     };
     let p = guard.profile.as_str();
@@ -96,6 +150,8 @@ fn a_newcomers_month_end_from_report_to_settlement_to_export() {
         assert_eq!(field_of("المبلغ"), Some("amount".into()));
         assert_eq!(field_of("الرقم المرجعي"), Some("reference_number".into()));
         assert_eq!(cli.dump(), before, "a dry run writes nothing");
+        // The text form too (its output is searched for the key below).
+        cli.ok(&["import-report", "--profile", p, "--token", &token]);
         dry_totals.insert(s(&report["name"]).to_string(), dry["totals"].clone());
         let done = cli.ok_json(&[
             "import-report",
@@ -402,5 +458,28 @@ fn a_newcomers_month_end_from_report_to_settlement_to_export() {
             .unwrap()
             .starts_with(b"PK\x03\x04")
     );
+    // A refused download's message names no key either.
+    let refused = cli.run(&["import-report", "--profile", p, "--token", "no-such-token"]);
+    assert_ne!(refused.code, 0);
+
+    // The sandbox's API key is nowhere: not in any output of the run, not in any file it
+    // wrote (exports, rejects, the ledger and its journal).
+    let key = sandbox.api_key().to_string();
+    assert!(key.len() >= 8, "a real key to look for");
+    for output in cli.outputs.borrow().iter() {
+        assert!(!output.contains(&key), "the API key in an output: {output}");
+    }
+    assert!(cli.outputs.borrow().len() >= 15);
+    let mut files = Vec::new();
+    files_under(cli.dir.path(), &mut files);
+    assert!(files.iter().any(|f| f == &cli.db), "{files:?}");
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+            "the API key in {}",
+            file.display()
+        );
+    }
     drop(guard);
 }

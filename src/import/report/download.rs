@@ -177,6 +177,22 @@ impl Drop for TempReport {
     }
 }
 
+/// Where a downloaded report waits while it is read: the OS cache directory of Daftar
+/// (created 0700 if missing), else the system's temp directory.
+fn temp_dir() -> PathBuf {
+    if let Some(dirs) = directories::ProjectDirs::from("", "", "daftar") {
+        let dir = dirs.cache_dir().join("reports");
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        if builder.create(&dir).is_ok() {
+            return dir;
+        }
+    }
+    std::env::temp_dir()
+}
+
 /// Downloads the report `token` of the profile into a temporary file named for its
 /// format (`.xlsx` when its bytes are a ZIP, else `.csv`).
 pub(crate) fn to_temp_file(
@@ -213,13 +229,14 @@ pub(crate) fn to_temp_file(
     } else {
         "csv"
     };
-    let path = std::env::temp_dir().join(format!(
-        "daftar-report-{}-{}.{extension}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    let temp = TempReport { path };
-    std::fs::write(temp.path(), &bytes).map_err(|e| {
+    let temp = TempReport {
+        path: temp_dir().join(format!(
+            "daftar-report-{}-{}.{extension}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        )),
+    };
+    let unwritable = |e: std::io::Error| {
         Error::invalid(
             "token",
             "table.unreadable",
@@ -228,7 +245,15 @@ pub(crate) fn to_temp_file(
                 temp.path().display()
             ),
         )
-    })?;
+    };
+    // Only the merchant may read it (it names customers): created new, mode 0600.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(temp.path()).map_err(unwritable)?;
+    std::io::Write::write_all(&mut file, &bytes).map_err(unwritable)?;
+    drop(bytes);
     Ok(temp)
 }
 
