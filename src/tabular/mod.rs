@@ -5,6 +5,7 @@
 
 pub mod mapping;
 pub mod reader;
+pub mod rejects;
 pub mod values;
 
 use serde_json::json;
@@ -12,6 +13,7 @@ use thiserror::Error;
 
 pub use mapping::{FileKind, MappedColumn, Mapping, parse_override};
 pub use reader::{Record, TableFormat, TableReader};
+pub use rejects::RejectsFile;
 pub use values::{parse_amount, parse_date, parse_signed_amount, parse_timestamp};
 
 use crate::error::{Error, Params, params};

@@ -7,9 +7,7 @@
 //! [`IMPORT_MAX_LISTED`] of each list, the ids seen (16 bytes each) and the child rows that
 //! come before their parent (rare; held until the end).
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -21,7 +19,6 @@ use ts_rs::TS;
 use super::download;
 use super::rows::{ReportRow, ReportRows, RowReject, id_hash};
 use crate::error::{Error, FieldContext, Result};
-use crate::export::cells::neutralise;
 use crate::export::totals::{CurrencyTotals, TotalsBuilder, collected};
 use crate::ledger::Ledger;
 use crate::limits::IMPORT_MAX_LISTED;
@@ -31,7 +28,9 @@ use crate::ottu::ClientConfig;
 use crate::store::children::ChildInsert;
 use crate::store::payments::ReportedPayment;
 use crate::store::{self, EventInsert, StoreError};
-use crate::tabular::{FileKind, MappedColumn, Mapping, TableReader, mapping, parse_override};
+use crate::tabular::{
+    FileKind, MappedColumn, Mapping, RejectsFile, TableReader, mapping, parse_override,
+};
 
 /// Rows between two progress calls and cancel checks: often enough for a smooth bar and a
 /// prompt Ctrl-C (a few milliseconds of work), rare enough to cost nothing.
@@ -419,7 +418,7 @@ fn record(
         Outcome::Unchanged => summary.unchanged_count += 1,
         Outcome::Conflict(c) => push(&mut summary.conflicts, &mut summary.conflict_count, c),
         Outcome::Rejected(r) => {
-            rejects.write(cells, &r)?;
+            rejects.write(cells, r.line, &format!("{}: {}", r.code, r.reason))?;
             push(&mut summary.rejected, &mut summary.rejected_count, r)
         }
     }
@@ -966,104 +965,5 @@ impl Apply<'_, '_> {
                 })
             }
         }))
-    }
-}
-
-/// The rejects file: the original columns, then `line` and `reason`; created at the first
-/// reject, so a clean import leaves none. UTF-8 with a BOM (Excel then shows Arabic). Every
-/// cell goes through the export's formula neutraliser (merchants open it in Excel). It is
-/// written to `<path>.partial` and renamed when the run ends well: a cancelled or failed
-/// run leaves no half-written file (dropping it unfinished removes the partial file).
-struct RejectsFile {
-    path: Option<PathBuf>,
-    headers: Vec<String>,
-    writer: Option<csv::Writer<File>>,
-}
-
-fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_os_string();
-    name.push(".partial");
-    PathBuf::from(name)
-}
-
-impl RejectsFile {
-    fn new(path: Option<PathBuf>, headers: &[String]) -> RejectsFile {
-        RejectsFile {
-            path,
-            headers: headers.to_vec(),
-            writer: None,
-        }
-    }
-
-    fn unwritable(path: &Path, e: impl std::fmt::Display) -> Error {
-        Error::invalid(
-            "rejects",
-            "table.unreadable",
-            format!("cannot write the rejects file {}: {e}", path.display()),
-        )
-        .with("file", path.display().to_string())
-    }
-
-    fn write(&mut self, cells: &[String], reject: &RowReject) -> Result<()> {
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
-        if self.writer.is_none() {
-            let mut file =
-                File::create(partial_path(path)).map_err(|e| Self::unwritable(path, e))?;
-            std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")
-                .map_err(|e| Self::unwritable(path, e))?;
-            let mut writer = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::CRLF)
-                .flexible(true)
-                .from_writer(file);
-            let mut header: Vec<Cow<'_, str>> =
-                self.headers.iter().map(|h| neutralise(h)).collect();
-            header.extend(["line".into(), "reason".into()]);
-            writer
-                .write_record(header.iter().map(|c| c.as_bytes()))
-                .map_err(|e| Self::unwritable(path, e))?;
-            self.writer = Some(writer);
-        }
-        if let Some(writer) = &mut self.writer {
-            let mut record: Vec<Cow<'_, str>> = (0..self.headers.len())
-                .map(|i| neutralise(cells.get(i).map(String::as_str).unwrap_or("")))
-                .collect();
-            let line = reject.line.to_string();
-            let reason = format!("{}: {}", reject.code, reject.reason);
-            record.push(Cow::Borrowed(&line));
-            record.push(neutralise(&reason));
-            writer
-                .write_record(record.iter().map(|c| c.as_bytes()))
-                .map_err(|e| Self::unwritable(path, e))?;
-        }
-        Ok(())
-    }
-
-    /// Completes the file (renamed into place); `None` when nothing was rejected.
-    fn finish(mut self) -> Result<Option<String>> {
-        match (self.writer.take(), self.path.take()) {
-            (Some(writer), Some(path)) => {
-                let file = writer
-                    .into_inner()
-                    .map_err(|e| Self::unwritable(&path, e.error()))?;
-                file.sync_all().map_err(|e| Self::unwritable(&path, e))?;
-                drop(file);
-                std::fs::rename(partial_path(&path), &path)
-                    .map_err(|e| Self::unwritable(&path, e))?;
-                Ok(Some(path.display().to_string()))
-            }
-            _ => Ok(None),
-        }
-    }
-}
-
-impl Drop for RejectsFile {
-    /// An unfinished run (cancelled, failed) leaves no partial file.
-    fn drop(&mut self) {
-        if let (Some(writer), Some(path)) = (self.writer.take(), &self.path) {
-            drop(writer);
-            let _ = std::fs::remove_file(partial_path(path));
-        }
     }
 }
