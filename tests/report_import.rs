@@ -15,9 +15,10 @@ use std::time::Duration;
 
 use common::Cli;
 use daftar::Ledger;
+use daftar::connect::Remote;
 use daftar::import::report::{
-    ColumnMapRequest, ReportImportJob, ReportImportRequest, ReportImportSummary, ReportListRequest,
-    RowReject,
+    ColumnMapRequest, FieldChange, ReportImportJob, ReportImportRequest, ReportImportSummary,
+    ReportListRequest, RowReject,
 };
 use daftar::ledger::{PaymentInput, PaymentLookup, QueueRequest};
 use daftar::ottu::{ClientConfig, Credential};
@@ -1148,4 +1149,172 @@ fn a_report_downloaded_by_token_from_the_sandbox_imports_and_429_names_the_limit
     );
     assert!(message.contains("try again after 120 s"), "{message}");
     assert_eq!(limited.params()["limit_per_hour"], 25);
+}
+
+/// A payment imported by session id is dated at its import (Ottu's retrieve reply has no
+/// creation time): a report's `created` moves it to Ottu's time (a `created` change in the
+/// plan and the audit event; once), and a locked period it would enter is a conflict unless
+/// `--reopen`. A manual payment's time is the merchant's own: a report leaves it.
+#[test]
+fn a_payment_imported_by_id_takes_the_reports_creation_time_and_a_manual_one_keeps_its_own() {
+    let sandbox = Sandbox::start(Config::empty()).unwrap();
+    let mut f = Fixture::new();
+    sandbox_ledger(&mut f, &sandbox);
+    for (session, created) in [
+        ("OT-1", "2026-11-03T14:22:05Z"),
+        ("OT-2", "2026-11-04T09:00:00Z"),
+        ("OT-3", "2026-10-15T08:30:00Z"),
+    ] {
+        let payment: daftar_sandbox::NewPayment = serde_json::from_value(serde_json::json!({
+            "session_id": session, "order_no": format!("O-{session}"), "amount": "10.000",
+            "state": "paid", "created_at": created,
+        }))
+        .unwrap();
+        sandbox.add_payment(payment).unwrap();
+    }
+    let runtime = common::ottu::test_runtime();
+    let remote = Remote {
+        runtime: runtime.handle().clone(),
+        client_config: quick(),
+    };
+    let ids: Vec<String> = ["OT-1", "OT-2", "OT-3"].map(String::from).to_vec();
+    let imported = f
+        .ledger
+        .import_from_ottu(&remote, "ottu", &ids, &mut |_| {})
+        .unwrap();
+    assert_eq!(imported.added, 3, "{imported:?}");
+    f.ledger
+        .add_payment(&PaymentInput {
+            profile: "ottu".into(),
+            session_id: "M-1".into(),
+            order_no: Some("O-M-1".into()),
+            amount: "10.000".into(),
+            currency: "KWD".into(),
+            state: "paid".into(),
+        })
+        .unwrap();
+    let created = |f: &mut Fixture, session: &str| {
+        f.count(&format!(
+            "SELECT created_at_ms FROM payments WHERE session_id = '{session}'"
+        ))
+    };
+    for session in ["OT-1", "OT-2", "OT-3", "M-1"] {
+        assert_eq!(created(&mut f, session), NOW_MS, "{session} is dated now");
+    }
+    // October 2026, locked after a reconciliation: OT-3's Ottu time lies in it.
+    f.ledger
+        .store()
+        .connection()
+        .execute(
+            "INSERT INTO reconciled_periods (profile_id, from_ms, to_ms, status, locked_at_ms,
+                 locked_by)
+             SELECT id, 1790812800000, 1793491200000, 'locked', 1, 'test' FROM profiles
+             WHERE name = 'ottu'",
+            [],
+        )
+        .unwrap();
+    // OT-2's row has no creation time: nothing to move.
+    let csv = "session_id,order_no,amount,currency,state,created
+OT-1,O-OT-1,10.000,KWD,paid,2026-11-03T14:22:05Z
+OT-2,O-OT-2,10.000,KWD,paid,
+OT-3,O-OT-3,10.000,KWD,paid,2026-10-15T08:30:00Z
+M-1,O-M-1,10.000,KWD,paid,2026-11-04T09:00:00Z
+";
+    let path = f.file("ottu.csv", csv.as_bytes());
+    let request = |commit: bool, reopen: bool| ReportImportRequest {
+        profile: "ottu".into(),
+        path: path.clone(),
+        commit,
+        reopen,
+        ..ReportImportRequest::default()
+    };
+    let events = f.events();
+    let dry = f.run(request(false, false)).unwrap();
+    assert_eq!(
+        (dry.updated_count, dry.unchanged_count, dry.conflict_count),
+        (1, 2, 1),
+        "{dry:?}"
+    );
+    assert_eq!(dry.updated[0].session_id, "OT-1");
+    assert_eq!(
+        dry.updated[0].changes,
+        [FieldChange {
+            field: "created".into(),
+            ledger: Some("2026-11-20T10:00:00Z".into()),
+            report: Some("2026-11-03T14:22:05Z".into()),
+        }]
+    );
+    let conflict = &dry.conflicts[0];
+    assert_eq!(
+        (conflict.session_id.as_str(), conflict.field.as_str()),
+        ("OT-3", "period")
+    );
+    assert!(
+        conflict.reason.starts_with("period_locked: ") && conflict.reason.contains("creation time"),
+        "{}",
+        conflict.reason
+    );
+    assert_eq!(created(&mut f, "OT-1"), NOW_MS, "a dry run writes nothing");
+    assert_eq!(f.events(), events);
+
+    let s = f.run(request(true, false)).unwrap();
+    assert_eq!((s.updated_count, s.conflict_count), (1, 1), "{s:?}");
+    assert_eq!(created(&mut f, "OT-1"), 1_793_715_725_000);
+    assert_eq!(created(&mut f, "OT-2"), NOW_MS);
+    assert_eq!(
+        created(&mut f, "OT-3"),
+        NOW_MS,
+        "a conflict is never applied"
+    );
+    assert_eq!(
+        created(&mut f, "M-1"),
+        NOW_MS,
+        "a manual payment keeps its time"
+    );
+    assert_eq!(f.events() - events, 1);
+    let (before, after): (String, String) = f
+        .ledger
+        .store()
+        .connection()
+        .query_row(
+            "SELECT before_json, after_json FROM events
+             WHERE action = 'payment.imported_report' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let before: serde_json::Value = serde_json::from_str(&before).unwrap();
+    let after: serde_json::Value = serde_json::from_str(&after).unwrap();
+    assert_eq!(before["created"], "2026-11-20T10:00:00Z");
+    assert_eq!(after["created"], "2026-11-03T14:22:05Z");
+
+    // Again: OT-1 is unchanged now; OT-3 still waits for --reopen.
+    let again = f.run(request(true, false)).unwrap();
+    assert_eq!(
+        (
+            again.updated_count,
+            again.unchanged_count,
+            again.conflict_count
+        ),
+        (0, 3, 1),
+        "{again:?}"
+    );
+    let reopened = f.run(request(true, true)).unwrap();
+    assert_eq!((reopened.updated_count, reopened.conflict_count), (1, 0));
+    assert_eq!(created(&mut f, "OT-3"), 1_792_053_000_000);
+    assert_eq!(reopened.reopened_periods.len(), 1, "{reopened:?}");
+    assert_eq!(reopened.reopened_periods[0].from, "2026-10-01T00:00:00Z");
+    let reason: String = f
+        .ledger
+        .store()
+        .connection()
+        .query_row(
+            "SELECT reopen_reason FROM reconciled_periods WHERE status = 'reopened'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reason, "payment_added");
+    let last = f.run(request(true, true)).unwrap();
+    assert_eq!((last.updated_count, last.unchanged_count), (0, 4));
 }

@@ -591,6 +591,8 @@ pub fn upsert_from_ottu(
     {
         return Ok(Upserted::Unchanged(before.id));
     }
+    // `created_at_ms` is never set here: an import by id has no creation time from Ottu
+    // (it was dated at the first import), and a report may since have given Ottu's.
     tx.execute(
         "UPDATE payments SET amount_minor = ?2, currency = ?3, state = ?4,
              order_no = COALESCE(?5, order_no), updated_at_ms = ?6, refreshed_at_ms = ?6,
@@ -628,6 +630,9 @@ pub struct ReportedState {
     pub reference_number: Option<String>,
     pub customer_email: Option<String>,
     pub remote_modified_at_ms: Option<i64>,
+    /// Where the payment came from (`ottu`: imported by session id; `manual`; `report`).
+    pub source: String,
+    pub created_at_ms: i64,
     /// The payment has operations or children.
     pub has_history: bool,
     /// An operation on it is queued, in flight, blocked or needs attention.
@@ -646,7 +651,8 @@ pub fn reported_state(
                 EXISTS (SELECT 1 FROM operations o WHERE o.payment_id = p.id)
                     OR EXISTS (SELECT 1 FROM children c WHERE c.payment_id = p.id),
                 EXISTS (SELECT 1 FROM operations o WHERE o.payment_id = p.id
-                        AND o.status IN ('queued', 'in_flight', 'blocked', 'needs_attention'))
+                        AND o.status IN ('queued', 'in_flight', 'blocked', 'needs_attention')),
+                p.source, p.created_at_ms
          FROM payments p WHERE p.profile_id = ?1 AND p.session_id = ?2",
     )?;
     let mut rows = stmt.query(params![profile.0, session_id])?;
@@ -665,6 +671,8 @@ pub fn reported_state(
         remote_modified_at_ms: r.get(8)?,
         has_history: r.get(9)?,
         unfinished: r.get(10)?,
+        source: r.get(11)?,
+        created_at_ms: r.get(12)?,
     }))
 }
 
@@ -733,18 +741,22 @@ pub fn insert_reported(
 }
 
 /// Brings a payment up to a report row: amount and state; order number, gateway code,
-/// reference number, customer email and Ottu's modified time where the row has them.
+/// reference number, customer email and Ottu's modified time where the row has them;
+/// the creation time only when `move_created` (Ottu's time for a payment imported by id,
+/// which was dated at its import).
 pub fn update_reported(
     tx: &Transaction<'_>,
     id: PaymentId,
     p: &ReportedPayment<'_>,
+    move_created: bool,
     now_ms: i64,
 ) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "UPDATE payments SET amount_minor = ?2, state = ?3, order_no = COALESCE(?4, order_no),
              pg_code = COALESCE(?5, pg_code), reference_number = COALESCE(?6, reference_number),
              customer_email = COALESCE(?7, customer_email),
-             remote_modified_at_ms = COALESCE(?8, remote_modified_at_ms), updated_at_ms = ?9
+             remote_modified_at_ms = COALESCE(?8, remote_modified_at_ms), updated_at_ms = ?9,
+             created_at_ms = CASE WHEN ?10 THEN ?11 ELSE created_at_ms END
          WHERE id = ?1",
     )?;
     stmt.execute(params![
@@ -757,6 +769,8 @@ pub fn update_reported(
         p.customer_email,
         p.remote_modified_at_ms,
         now_ms,
+        move_created,
+        p.created_at_ms,
     ])?;
     Ok(())
 }

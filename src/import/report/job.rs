@@ -22,7 +22,7 @@ use crate::error::{Error, FieldContext, Result};
 use crate::export::totals::{CurrencyTotals, TotalsBuilder, collected};
 use crate::ledger::Ledger;
 use crate::limits::IMPORT_MAX_LISTED;
-use crate::model::{OperationKind, PaymentId, ProfileId, ProfileName};
+use crate::model::{OperationKind, PaymentId, PaymentSource, ProfileId, ProfileName};
 use crate::money::{Amount, Currency};
 use crate::ottu::ClientConfig;
 use crate::store::children::ChildInsert;
@@ -597,6 +597,35 @@ impl Apply<'_, '_> {
         Ok(self.locked_at(created).cloned())
     }
 
+    /// With `--reopen`, a payment whose creation time moved reopens the locked periods it
+    /// left and entered (no 0007 trigger watches `created_at_ms`), as the triggers would.
+    fn reopen_moved(&self, id: PaymentId, old_ms: i64, new_ms: i64) -> Result<()> {
+        if self.locked.is_empty() {
+            return Ok(());
+        }
+        for (created, reason) in [(old_ms, "payment_changed"), (new_ms, "payment_added")] {
+            self.tx
+                .prepare_cached(
+                    "UPDATE reconciled_periods
+                     SET status = 'reopened', reopened_at_ms = ?3,
+                         reopened_by_payment_id = ?2, reopen_reason = ?4
+                     WHERE profile_id = ?1 AND status = 'locked'
+                       AND ?5 >= from_ms AND ?5 < to_ms",
+                )
+                .and_then(|mut s| {
+                    s.execute(rusqlite::params![
+                        self.profile.0,
+                        id.0,
+                        self.now_ms,
+                        reason,
+                        created
+                    ])
+                })
+                .map_err(StoreError::from)?;
+        }
+        Ok(())
+    }
+
     /// The conflict of a row that would change a locked period.
     fn period_conflict(row: &ReportRow, period: &LockedPeriod, what: &str) -> Outcome {
         Outcome::Conflict(RowConflict {
@@ -811,6 +840,24 @@ impl Apply<'_, '_> {
                 Some(time_text(modified)),
             );
         }
+        // A payment imported by session id is dated at its import (Ottu's retrieve reply
+        // has no creation time): the report's time replaces it, so periods and settlement
+        // windows find it. A manual payment's time is the merchant's own entry, and a
+        // report's payment already has the report's time: both kept.
+        let moved_created = match row.created_at_ms {
+            Some(created)
+                if ledger.source == PaymentSource::Ottu.as_str()
+                    && created != ledger.created_at_ms =>
+            {
+                change(
+                    "created",
+                    Some(time_text(ledger.created_at_ms)),
+                    Some(time_text(created)),
+                );
+                Some(created)
+            }
+            _ => None,
+        };
         if changes.is_empty() {
             return Ok(Outcome::Unchanged);
         }
@@ -822,7 +869,29 @@ impl Apply<'_, '_> {
         {
             return Ok(Self::period_conflict(row, &period, "change the payment"));
         }
-        store::payments::update_reported(tx, ledger.id, &reported, self.now_ms)?;
+        // Moving the creation time takes the payment out of one period and into another:
+        // either one locked is a change of it.
+        if let Some(created) = moved_created
+            && let Some(period) = self
+                .locked_at(ledger.created_at_ms)
+                .or_else(|| self.locked_at(created))
+        {
+            return Ok(Self::period_conflict(
+                row,
+                period,
+                "change the payment's creation time",
+            ));
+        }
+        store::payments::update_reported(
+            tx,
+            ledger.id,
+            &reported,
+            moved_created.is_some(),
+            self.now_ms,
+        )?;
+        if let Some(created) = moved_created {
+            self.reopen_moved(ledger.id, ledger.created_at_ms, created)?;
+        }
         let before: serde_json::Map<String, serde_json::Value> = changes
             .iter()
             .map(|c| (c.field.clone(), json!(c.ledger)))
