@@ -636,7 +636,7 @@ impl Apply<'_, '_> {
             report: Some(what.to_string()),
             reason: format!(
                 "{PERIOD_LOCKED}: the row would {what} in the period {}, which is locked; \
-                 import with --reopen to apply it and reopen the period",
+                 import it allowing locked periods to reopen to apply it and reopen the period",
                 period.text()
             ),
         })
