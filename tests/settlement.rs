@@ -357,6 +357,52 @@ fn rejects_are_exact_with_line_numbers_and_a_rejects_file() {
     assert!(rows[2][6].contains("31/13/2025"), "{:?}", &rows[2]);
 }
 
+/// The settlement rejects file is the shared writer's: a BOM, formulas neutralised, no
+/// `.partial` left; a file that cannot be written is `settlement.rejects_unwritable` and
+/// the commit stores nothing.
+#[test]
+fn the_rejects_file_neutralises_formulas_and_an_unwritable_one_is_named() {
+    let mut env = Env::new();
+    let path = env.file(
+        "hostile.csv",
+        "Order No,RRN,Amount,Currency,Settlement Date\r\n\
+         =HYPERLINK(\"http://x\"),RRN-1,abc,KWD,2025-12-02\r\n\
+         ORD-2,RRN-2,1.000,KWD,2025-12-02\r\n",
+    );
+    let summary = env.import(&path, true);
+    assert_eq!((summary.rejected_count, summary.added_count), (1, 1));
+    let rejects_file = summary.rejects_file.clone().expect("a rejects file");
+    let bytes = std::fs::read(&rejects_file).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(&rows[0][0], "'=HYPERLINK(\"http://x\")");
+    assert!(!Path::new(&format!("{rejects_file}.partial")).exists());
+
+    let lines = env.lines();
+    let error = env
+        .ledger
+        .settlement_import(&SettlementImportRequest {
+            profile: "shop".into(),
+            path: env.file(
+                "again.csv",
+                "Order No,RRN,Amount,Currency,Settlement Date\r\n\
+                 ORD-3,RRN-3,abc,KWD,2025-12-02\r\n\
+                 ORD-4,RRN-4,1.000,KWD,2025-12-02\r\n",
+            ),
+            map: Vec::new(),
+            commit: true,
+            rejects_path: Some(env.dir.path().join("no-such-dir").join("r.csv")),
+        })
+        .unwrap_err();
+    assert_eq!(error.code(), "settlement.rejects_unwritable");
+    assert!(error.to_string().contains("no-such-dir"), "{error}");
+    assert_eq!(env.lines(), lines, "the commit is rolled back");
+}
+
 #[test]
 fn matching_finds_lag_fees_refunds_unknown_unsettled_and_differences() {
     let mut env = Env::new();

@@ -22,7 +22,9 @@ use crate::model::{MAX_REFERENCE_CHARS, OrderNo, ProfileId};
 use crate::money::{Amount, Currency};
 use crate::store::events::{self, EventInsert};
 use crate::tabular::mapping::{self, FileKind, Mapping};
-use crate::tabular::{Record, TableReader, parse_date, parse_override, parse_signed_amount};
+use crate::tabular::{
+    Record, RejectsFile, TableReader, parse_date, parse_override, parse_signed_amount,
+};
 
 /// Records between two progress reports.
 const PROGRESS_EVERY_ROWS: u64 = 256;
@@ -256,53 +258,15 @@ fn parse_line(
     })
 }
 
-/// The rejects file: the original columns, then `line` and `reason`. Created on the first
-/// reject only.
-struct RejectsFile {
-    path: PathBuf,
-    headers: Vec<String>,
-    writer: Option<csv::Writer<std::fs::File>>,
-}
-
-impl RejectsFile {
-    fn write(&mut self, record: &Record, reject: &SettlementReject) -> Result<()> {
-        let failed = |e: &dyn std::fmt::Display| {
-            Error::Unavailable {
-                code: "settlement.rejects_unwritable",
-                message: format!("cannot write the rejects file {}: {e}", self.path.display()),
-            }
-            .with("file", self.path.display().to_string())
-        };
-        if self.writer.is_none() {
-            let mut writer = csv::Writer::from_path(&self.path).map_err(|e| failed(&e))?;
-            let mut header = self.headers.clone();
-            header.extend(["line".to_string(), "reason".to_string()]);
-            writer.write_record(&header).map_err(|e| failed(&e))?;
-            self.writer = Some(writer);
+/// A rejects file that could not be written is `settlement.rejects_unwritable` (the shared
+/// writer's every error is a write failure).
+fn rejects_unwritable(path: &Path) -> impl Fn(Error) -> Error + '_ {
+    move |e| {
+        Error::Unavailable {
+            code: "settlement.rejects_unwritable",
+            message: e.to_string(),
         }
-        if let Some(writer) = self.writer.as_mut() {
-            let mut row: Vec<String> = (0..self.headers.len().max(record.cells.len()))
-                .map(|i| record.cell(i).to_string())
-                .collect();
-            row.truncate(self.headers.len().max(1));
-            row.resize(self.headers.len(), String::new());
-            row.extend([record.line.to_string(), reject.reason.clone()]);
-            writer.write_record(&row).map_err(|e| failed(&e))?;
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<Option<String>> {
-        match self.writer.take() {
-            None => Ok(None),
-            Some(mut writer) => {
-                writer.flush().map_err(|e| Error::Unavailable {
-                    code: "settlement.rejects_unwritable",
-                    message: format!("cannot write the rejects file {}: {e}", self.path.display()),
-                })?;
-                Ok(Some(self.path.display().to_string()))
-            }
-        }
+        .with("file", path.display().to_string())
     }
 }
 
@@ -348,14 +312,11 @@ impl Ledger {
         let now_ms = self.clock().now_ms();
         let actor = self.actor().to_string();
         let file = request.path.display().to_string();
-        let rejects = RejectsFile {
-            path: request
-                .rejects_path
-                .clone()
-                .unwrap_or_else(|| default_rejects_path(&request.path)),
-            headers: reader.headers().to_vec(),
-            writer: None,
-        };
+        let rejects_path = request
+            .rejects_path
+            .clone()
+            .unwrap_or_else(|| default_rejects_path(&request.path));
+        let rejects = RejectsFile::new(Some(rejects_path.clone()), reader.headers());
         let mut summary = SettlementImportSummary {
             profile: request.profile.clone(),
             file: file.clone(),
@@ -417,7 +378,9 @@ impl Ledger {
                 let line = match parsed {
                     Ok(line) => line,
                     Err(rejected) => {
-                        rejects.write(&record, &rejected)?;
+                        rejects
+                            .write(&record.cells, record.line, &rejected.reason)
+                            .map_err(rejects_unwritable(&rejects_path))?;
                         summary.rejected_count += 1;
                         if summary.rejected.len() < IMPORT_MAX_LISTED {
                             summary.rejected.push(rejected);
@@ -464,7 +427,7 @@ impl Ledger {
                     audit(tx, &actor, now_ms, profile, summary)?;
                 }
             }
-            rejects.finish()
+            rejects.finish().map_err(rejects_unwritable(&rejects_path))
         };
         let rejects_file = if request.commit {
             self.store().write(|tx| run(tx, &mut summary, rejects))?
