@@ -39,6 +39,7 @@ pub use totals::{CurrencyTotals, MinorTotals, TotalsBuilder, TotalsFilter};
 
 use crate::error::{Error, FieldContext, Result};
 use crate::ledger::Ledger;
+use crate::ledger::parse_bound;
 use crate::model::{ProfileName, UnknownWord};
 use crate::money::Currency;
 use crate::store::{self, StoreError};
@@ -246,34 +247,6 @@ impl Plan {
             reconciliation: request.reconciliation,
         })
     }
-}
-
-/// A `from`/`to` bound as Unix ms: an RFC 3339 instant, or a UTC date's first instant
-/// (`end_of_day`: the next day's, so a date as `to` includes that whole day), as
-/// `payment list` reads them.
-fn parse_bound(field: &'static str, text: &str, end_of_day: bool) -> Result<i64> {
-    use time::format_description::well_known::Rfc3339;
-    use time::macros::format_description;
-    use time::{Date, OffsetDateTime};
-    let text = text.trim();
-    let at = if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
-        at
-    } else if let Ok(date) = Date::parse(text, format_description!("[year]-[month]-[day]")) {
-        let date = if end_of_day {
-            date.next_day().unwrap_or(date)
-        } else {
-            date
-        };
-        date.midnight().assume_utc()
-    } else {
-        return Err(Error::invalid(
-            field,
-            "date.invalid",
-            format!("'{text}' is not a date: give 2026-02-01 or 2026-02-01T09:30:00Z"),
-        ));
-    };
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
-        .map_err(|_| Error::invalid(field, "date.invalid", format!("'{text}' is out of range")))
 }
 
 /// Writing the file failed (directory missing, permissions, disk full): nothing is left.

@@ -22,6 +22,7 @@ pub use crate::rules::BalancesView;
 pub use crate::store::StatusCounts;
 pub use actions::ActionView;
 pub use connection::{CONNECTION_CHECK_SESSION_ID, ConnectionCheck, ConnectionCheckJob};
+pub(crate) use payments::parse_bound;
 pub use payments::{PaymentInput, PaymentQuery};
 pub use profiles::{ProfileChange, ProfileChanged};
 pub use queue::{QueueQuery, QueueRequest, RetryRequest};

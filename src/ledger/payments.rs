@@ -105,8 +105,9 @@ pub(super) fn decode_cursor<const N: usize>(tag: &str, cursor: &str) -> Result<[
 }
 
 /// A `from`/`to` bound as Unix ms: an RFC 3339 instant, or a UTC date's first instant
-/// (`end_of_day`: the next day's, so a date as `to` includes that whole day).
-fn parse_bound(field: &'static str, text: &str, end_of_day: bool) -> Result<i64> {
+/// (`end_of_day`: the next day's, so a date as `to` includes that whole day). The one reading
+/// of `--from`/`--to` for every command (payment list, reconcile, settlement, export).
+pub(crate) fn parse_bound(field: &'static str, text: &str, end_of_day: bool) -> Result<i64> {
     let text = text.trim();
     let at = if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
         at

@@ -7,42 +7,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-
 use super::run::{Period, RowSource, RunSpec, reconcile_rows};
 use super::views::{ReconcileProgress, ReconcileRequest, ReconcileSummary};
 use crate::error::{Error, Result};
 use crate::import::report::to_temp_file;
 use crate::ledger::Ledger;
+use crate::ledger::parse_bound;
 use crate::tabular::mapping::load_saved;
 use crate::tabular::{FileKind, parse_override};
-
-/// A `from`/`to` bound as Unix ms: an RFC 3339 instant, or a UTC date's first instant
-/// (`end_of_day`: the next day's, so a date as `to` includes that whole day). The same
-/// reading as `payment list`'s.
-pub(super) fn parse_bound(field: &'static str, text: &str, end_of_day: bool) -> Result<i64> {
-    let text = text.trim();
-    let at = if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
-        at
-    } else if let Ok(date) = time::Date::parse(text, format_description!("[year]-[month]-[day]")) {
-        let date = if end_of_day {
-            date.next_day().unwrap_or(date)
-        } else {
-            date
-        };
-        date.midnight().assume_utc()
-    } else {
-        return Err(Error::invalid(
-            field,
-            "date.invalid",
-            format!("'{text}' is not a date: give 2026-02-01 or 2026-02-01T09:30:00Z"),
-        ));
-    };
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
-        .map_err(|_| Error::invalid(field, "date.invalid", format!("'{text}' is out of range")))
-}
 
 /// The period of `from`/`to` (either may be absent); `to` after `from`.
 pub(super) fn parse_period(from: Option<&str>, to: Option<&str>) -> Result<Period> {

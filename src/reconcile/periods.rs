@@ -10,10 +10,10 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
 
 use super::Db;
-use super::job::parse_bound;
 use super::views::{LockPeriodRequest, PeriodView, ReopenView};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
+use crate::ledger::parse_bound;
 use crate::model::ProfileId;
 use crate::sources::format_ms;
 use crate::store::{self, EventInsert};

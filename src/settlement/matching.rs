@@ -39,6 +39,7 @@ use super::{
 };
 use crate::Ledger;
 use crate::error::{Error, Result};
+use crate::ledger::parse_bound;
 use crate::limits::{
     IMPORT_MAX_LISTED, SETTLEMENT_MAX_WINDOW_BUSINESS_DAYS, SETTLEMENT_WINDOW_BUSINESS_DAYS,
 };
@@ -118,28 +119,6 @@ fn parse_iso_day(text: &str) -> Option<Date> {
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .ok()
-}
-
-/// A `from`/`to` bound as Unix ms: an RFC 3339 instant, or a UTC date's first instant
-/// (`end_of_day`: the next day's, so a date as `to` includes that whole day).
-fn parse_bound(field: &'static str, text: &str, end_of_day: bool) -> Result<i64> {
-    let bad = || {
-        Error::invalid(
-            field,
-            "date.invalid",
-            format!("'{text}' is not a date (2025-12-01) or an RFC 3339 time"),
-        )
-    };
-    if let Ok(t) = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
-        return Ok((t.unix_timestamp_nanos() / 1_000_000) as i64);
-    }
-    let day = parse_iso_day(text).ok_or_else(bad)?;
-    let day = if end_of_day {
-        day.next_day().ok_or_else(bad)?
-    } else {
-        day
-    };
-    Ok(day.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
 fn text(minor: i64, currency: &str) -> String {
