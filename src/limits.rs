@@ -190,3 +190,8 @@ pub const SETTLEMENT_WINDOW_BUSINESS_DAYS: u32 = 3;
 /// any acquirer's hold; wider, order numbers reused by a merchant start to match the wrong
 /// payment.
 pub const SETTLEMENT_MAX_WINDOW_BUSINESS_DAYS: u32 = 30;
+/// The page cache of a reconciliation's scratch tables (the report's rows and the items,
+/// a few hundred MB at a million rows), in KiB, for the run only. SQLite's default 2 MB
+/// cache spilled them to the temp file and read them back on every join; 64 MiB took a
+/// million-row run from about 22 s to 18 s (BENCHMARKS.md), 128 MiB gained little more.
+pub const RECONCILE_TEMP_CACHE_KIB: i64 = 65_536;

@@ -378,6 +378,115 @@ fn every_class_from_a_known_ledger_and_report() {
     assert_eq!(bad.code(), "input.unknown_word");
 }
 
+/// One item as SQL reads it: session id, class, ledger state and amount, report state and
+/// amount, creation time.
+type SidesRow = (
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Each side's state and amount per item, as SQL reads them (exports, sums).
+fn sides_in_sql(env: &mut Env, id: i64) -> Vec<SidesRow> {
+    let conn = env.ledger.store().connection();
+    let mut stmt = conn
+        .prepare(
+            "SELECT session_id, class, ledger_state, ledger_amount_minor, report_state,
+                 report_amount_minor, created_at_ms
+             FROM reconciliation_item_sides WHERE reconciliation_id = ?1 ORDER BY id",
+        )
+        .unwrap();
+    stmt.query_map([id], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[test]
+fn a_match_by_session_id_is_stored_compact_and_reads_like_a_whole_one() {
+    let mut env = known_ledger();
+    let s = run_known(&mut env);
+    // Stored: the match by session id without JSON, the facts in columns; a match by
+    // order number and every mismatch keep both sides whole.
+    let stored = |env: &mut Env, session: &str| -> (bool, bool, Option<i64>, Option<String>) {
+        env.ledger
+            .store()
+            .connection()
+            .query_row(
+                "SELECT ledger_json IS NULL, report_json IS NULL, amount_minor, state
+                 FROM reconciliation_items WHERE session_id = ?1",
+                [session],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        stored(&mut env, "s-match"),
+        (true, true, Some(10_000), Some("paid".into()))
+    );
+    assert_eq!(stored(&mut env, "s-ord-ledger"), (false, false, None, None));
+    assert_eq!(stored(&mut env, "s-amount"), (false, false, None, None));
+    assert_eq!(stored(&mut env, "s-queued"), (false, false, None, None));
+
+    // Read back: both sides from the agreed facts.
+    let items = env.items(s.id);
+    let compact = by_session(&items, "s-match").clone();
+    let ledger = compact.ledger.as_ref().unwrap();
+    let report = compact.report.as_ref().unwrap();
+    assert_eq!(ledger["amount"], "10.000");
+    assert_eq!(ledger["state"], "paid");
+    assert_eq!(ledger["created_at"], "2026-11-10T10:00:00Z");
+    assert_eq!(ledger["refunded"], "0.000");
+    assert_eq!(ledger["unfinished"], false);
+    assert_eq!(report["amount"], "10.000");
+    assert_eq!(report["state"], "paid");
+    assert_eq!(report["line"], 2);
+    assert!(compact.differences.is_empty());
+
+    // An item in the whole form (as runs before the compact form wrote them) reads the
+    // same through SQL as the compact one did.
+    let before = sides_in_sql(&mut env, s.id);
+    env.sql(
+        "UPDATE reconciliation_items SET
+             ledger_json = json_object('amount_minor', 10000, 'currency', 'KWD',
+                 'state', 'paid', 'created_at_ms', 1794304800000),
+             report_json = json_object('amount_minor', 10000, 'currency', 'KWD',
+                 'state', 'paid', 'created_at_ms', 1794304800000),
+             amount_minor = NULL, state = NULL, created_at_ms = NULL
+         WHERE session_id = 's-match'",
+    );
+    assert_eq!(sides_in_sql(&mut env, s.id), before);
+    let row = before.iter().find(|r| r.0 == "s-match").unwrap();
+    assert_eq!(
+        (row.2.as_deref(), row.3, row.4.as_deref(), row.5, row.6),
+        (
+            Some("paid"),
+            Some(10_000),
+            Some("paid"),
+            Some(10_000),
+            Some(NOV_10)
+        )
+    );
+    // A side that is missing stays missing (not filled from the columns).
+    let lonely = before.iter().find(|r| r.0 == "s-lonely").unwrap();
+    assert_eq!((lonely.4.as_deref(), lonely.5), (None, None));
+    assert_eq!(lonely.3, Some(3_000));
+}
+
 #[test]
 fn without_a_period_everything_is_classified() {
     let mut env = known_ledger();

@@ -7,10 +7,11 @@
 //! the ledger amount column, the report's in the report amount column and their difference
 //! (report minus ledger); a side that does not know a measure (the report's fees) is empty.
 //!
-//! The sides are the JSON the reconcile run stored (`ledger_json`, `report_json`:
-//! `amount_minor`, `currency`, `state`, ...). The export's totals are the ledger totals
-//! the run stored in `summary_json` (as the run saw the ledger), or, for a run that
-//! stored none, the ledger's totals for the reconciliation's profile and period now.
+//! The sides are read through the `reconciliation_item_sides` view, the one reading of an
+//! item's two forms (both sides' JSON, or a compact match's agreed columns). The export's
+//! totals are the ledger totals the run stored in `summary_json` (as the run saw the
+//! ledger), or, for a run that stored none, the ledger's totals for the reconciliation's
+//! profile and period now.
 
 use rusqlite::OptionalExtension;
 use serde_json::Value;
@@ -86,19 +87,15 @@ pub(crate) fn find(cx: &Context<'_>) -> Result<Header> {
 
 /// Items in `reconciliation_items_by_class` order: no sort, whatever their number.
 const ITEMS_SQL: &str = "SELECT id, class, session_id, order_no, currency,
-        json_extract(ledger_json, '$.state'), json_extract(report_json, '$.state'),
-        json_extract(ledger_json, '$.currency'), json_extract(ledger_json, '$.amount_minor'),
-        json_extract(report_json, '$.currency'), json_extract(report_json, '$.amount_minor'),
-        decision, decided_at_ms, decided_by
-     FROM reconciliation_items WHERE reconciliation_id = ?1 ORDER BY class, id";
+        ledger_state, report_state, ledger_currency, ledger_amount_minor,
+        report_currency, report_amount_minor, decision, decided_at_ms, decided_by
+     FROM reconciliation_item_sides WHERE reconciliation_id = ?1 ORDER BY class, id";
 
 /// Per class and currency: count and each side's amounts in that currency.
 const CLASSES_SQL: &str = "SELECT class, currency, COUNT(*),
-        SUM(CASE WHEN json_extract(ledger_json, '$.currency') = currency
-                 THEN json_extract(ledger_json, '$.amount_minor') END),
-        SUM(CASE WHEN json_extract(report_json, '$.currency') = currency
-                 THEN json_extract(report_json, '$.amount_minor') END)
-     FROM reconciliation_items WHERE reconciliation_id = ?1
+        SUM(CASE WHEN ledger_currency = currency THEN ledger_amount_minor END),
+        SUM(CASE WHEN report_currency = currency THEN report_amount_minor END)
+     FROM reconciliation_item_sides WHERE reconciliation_id = ?1
      GROUP BY class, currency ORDER BY class, currency";
 
 /// One line of the class totals.

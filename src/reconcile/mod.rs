@@ -2,8 +2,9 @@
 //! merchant's decisions, and reconciled (locked) periods.
 //!
 //! - [`classify`]: the class rules and their priority, pure.
-//! - [`run`]: a run as a job ([`ReconcileJob`]): the report streamed into TEMP tables,
-//!   matched with set-based SQL, classified, saved in one transaction.
+//! - [`run`]: a run as a job ([`ReconcileJob`]): the report streamed into TEMP tables
+//!   (read ahead on a second thread by `prefetch`), matched with set-based SQL,
+//!   classified, saved in one transaction.
 //! - [`decide`]: accept Ottu's value (the ledger changes, with a `payment.reconciled`
 //!   event) or keep the ledger's (a `reconcile.kept` event); never silently.
 //! - [`periods`]: locking a reconciled period; the ledger's triggers reopen it when a
@@ -15,6 +16,7 @@ mod decide;
 pub mod input;
 mod job;
 mod periods;
+mod prefetch;
 pub mod run;
 pub mod views;
 

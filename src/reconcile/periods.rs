@@ -131,15 +131,12 @@ fn undecided_in(
 ) -> Result<u64> {
     let n: i64 = tx
         .query_row(
-            "SELECT COUNT(*) FROM reconciliation_items
+            "SELECT COUNT(*) FROM reconciliation_item_sides
              WHERE reconciliation_id = ?1
                AND class IN ('amount_differs', 'state_differs', 'totals_differ', 'report_only',
                              'ledger_only', 'changed_late')
                AND decision IS NULL
-               AND COALESCE(json_extract(ledger_json, '$.created_at_ms'),
-                            json_extract(report_json, '$.created_at_ms'), ?2) >= ?2
-               AND COALESCE(json_extract(ledger_json, '$.created_at_ms'),
-                            json_extract(report_json, '$.created_at_ms'), ?2) < ?3",
+               AND COALESCE(created_at_ms, ?2) >= ?2 AND COALESCE(created_at_ms, ?2) < ?3",
             params![reconciliation, from_ms, to_ms],
             |r| r.get(0),
         )

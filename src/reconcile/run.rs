@@ -30,13 +30,14 @@ use serde_json::json;
 use super::Db;
 use super::classify::{LedgerSide, MatchClass, ReportSide, classify};
 use super::input::{ReportRow, ReportRows, RowReject};
+use super::prefetch::with_prefetch;
 use super::views::{
     ClassTotal, ReconcilePhase, ReconcileProgress, ReconcileSummary, StoredSummary,
 };
 use crate::error::{Error, Result};
 use crate::export::totals::{TotalsBuilder, TotalsFilter, ledger_totals};
 use crate::ledger::Ledger;
-use crate::limits::IMPORT_MAX_LISTED;
+use crate::limits::{IMPORT_MAX_LISTED, RECONCILE_TEMP_CACHE_KIB};
 use crate::model::ProfileId;
 use crate::money::{Amount, Currency};
 use crate::store::{self, EventInsert};
@@ -59,8 +60,9 @@ impl Period {
 
 /// A stream of report rows with how far through its file it is (for a progress bar).
 /// The outer `Err` is the file itself failing part way (not UTF-8, broken quoting): the
-/// run stops there and saves nothing, rather than reconcile half a report.
-pub trait RowSource {
+/// run stops there and saves nothing, rather than reconcile half a report. `Send`: the run
+/// reads it on a thread of its own while it writes the rows.
+pub trait RowSource: Send {
     fn next_row(&mut self) -> Option<Result<std::result::Result<ReportRow, RowReject>>>;
     fn bytes_read(&self) -> u64;
     fn total_bytes(&self) -> u64;
@@ -117,10 +119,14 @@ CREATE TEMP TABLE rc_children (
 CREATE TEMP TABLE rc_cand (line INTEGER NOT NULL, payment_id INTEGER NOT NULL);
 CREATE TEMP TABLE rc_items (
     class TEXT NOT NULL, payment_id INTEGER, session_id TEXT, order_no TEXT,
-    currency TEXT NOT NULL, ledger_json TEXT, report_json TEXT);
+    currency TEXT NOT NULL, ledger_json TEXT, report_json TEXT, amount_minor INTEGER,
+    state TEXT, created_at_ms INTEGER, refunded_minor INTEGER, captured_minor INTEGER,
+    voided_minor INTEGER, report_line INTEGER);
 CREATE TEMP TABLE rc_items_ok (
     class TEXT NOT NULL, payment_id INTEGER, session_id TEXT, order_no TEXT,
-    currency TEXT NOT NULL, ledger_json TEXT, report_json TEXT);
+    currency TEXT NOT NULL, ledger_json TEXT, report_json TEXT, amount_minor INTEGER,
+    state TEXT, created_at_ms INTEGER, refunded_minor INTEGER, captured_minor INTEGER,
+    voided_minor INTEGER, report_line INTEGER);
 ";
 
 const DROP_TEMP: &str = "
@@ -134,10 +140,14 @@ DROP TABLE IF EXISTS temp.rc_items;
 DROP TABLE IF EXISTS temp.rc_items_ok;
 ";
 
+/// A parent row, matched by session id as it goes in: one lookup in the profile's unique
+/// index, no second pass over the rows.
 const INSERT_PARENT: &str = "INSERT INTO temp.rc_report (line, session_id, order_no,
     amount_minor, currency, state, pg_code, created_at_ms, modified_at_ms, reference_number,
-    refunded_minor, captured_minor, voided_minor, customer_email)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    refunded_minor, captured_minor, voided_minor, customer_email, payment_id, matched_by)
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, p.id,
+        CASE WHEN p.id IS NOT NULL THEN 'session_id' END
+    FROM (SELECT 1) LEFT JOIN main.payments p ON p.profile_id = ?15 AND p.session_id = ?2";
 
 const INSERT_CHILD: &str = "INSERT INTO temp.rc_children (line, parent, session_id, kind,
     amount_minor, currency, state, created_at_ms, reference_number)
@@ -201,7 +211,8 @@ fn report_total(column: &str) -> String {
     )
 }
 
-/// Every report row with its ledger payment (if any) and both sides' facts and JSON.
+/// Every report row with its ledger payment (if any) and both sides' facts: what the class
+/// rules need, no JSON (most rows are `matched` and are stored without it).
 fn report_select() -> String {
     let (refunded, captured, voided) = (
         report_total("refunded"),
@@ -209,19 +220,11 @@ fn report_select() -> String {
         report_total("voided"),
     );
     format!(
-        "SELECT r.session_id, r.order_no, r.amount_minor, r.currency, r.state, r.created_at_ms,
-            {refunded}, {captured}, {voided},
+        "SELECT r.line, r.session_id, r.order_no, r.amount_minor, r.currency, r.state,
+            r.created_at_ms, {refunded}, {captured}, {voided},
             p.id, p.hidden, p.created_at_ms, p.session_id, p.order_no, p.amount_minor,
             p.currency, p.state, COALESCE(lc.refunded, 0), COALESCE(lc.captured, 0),
-            COALESCE(lc.voided, 0), lq.payment_id IS NOT NULL,
-            json_object('line', r.line, 'matched_by', r.matched_by, 'session_id', r.session_id,
-                'order_no', r.order_no, 'amount_minor', r.amount_minor, 'currency', r.currency,
-                'state', r.state, 'created_at_ms', r.created_at_ms,
-                'modified_at_ms', r.modified_at_ms, 'reference_number', r.reference_number,
-                'pg_code', r.pg_code, 'customer_email', r.customer_email,
-                'refunded_minor', {refunded}, 'captured_minor', {captured},
-                'voided_minor', {voided}, 'children', json(COALESCE(k.children, '[]'))),
-            CASE WHEN p.id IS NULL THEN NULL ELSE {LEDGER_JSON} END
+            COALESCE(lc.voided, 0), lq.payment_id IS NOT NULL, r.matched_by
          FROM temp.rc_report r
          LEFT JOIN main.payments p ON p.id = r.payment_id
          LEFT JOIN temp.rc_kids k ON k.parent = r.session_id
@@ -231,19 +234,45 @@ fn report_select() -> String {
     )
 }
 
-/// The profile's payments in the period that no report row matched.
-fn ledger_only_select() -> String {
+/// Both sides' JSON for the items of `table` kept whole (all but the compact matches),
+/// from the same snapshot the rules read: the ledger's from its payment, the report's
+/// from its row (`report_line`) with its child rows.
+fn sides_json_update(table: &str) -> String {
+    let (refunded, captured, voided) = (
+        report_total("refunded"),
+        report_total("captured"),
+        report_total("voided"),
+    );
     format!(
-        "SELECT p.id, p.session_id, p.order_no, p.amount_minor, p.currency, {LEDGER_JSON}
+        "UPDATE temp.{table} SET
+            ledger_json = (SELECT {LEDGER_JSON} FROM main.payments p
+                           LEFT JOIN temp.rc_lc lc ON lc.payment_id = p.id
+                           LEFT JOIN temp.rc_lq lq ON lq.payment_id = p.id
+                           WHERE p.id = {table}.payment_id),
+            report_json = (SELECT json_object('line', r.line, 'matched_by', r.matched_by,
+                               'session_id', r.session_id, 'order_no', r.order_no,
+                               'amount_minor', r.amount_minor, 'currency', r.currency,
+                               'state', r.state, 'created_at_ms', r.created_at_ms,
+                               'modified_at_ms', r.modified_at_ms,
+                               'reference_number', r.reference_number, 'pg_code', r.pg_code,
+                               'customer_email', r.customer_email,
+                               'refunded_minor', {refunded}, 'captured_minor', {captured},
+                               'voided_minor', {voided},
+                               'children', json(COALESCE(k.children, '[]')))
+                           FROM temp.rc_report r
+                           LEFT JOIN temp.rc_kids k ON k.parent = r.session_id
+                           WHERE r.line = {table}.report_line)
+         WHERE amount_minor IS NULL"
+    )
+}
+
+/// The profile's payments in the period that no report row matched.
+const LEDGER_ONLY_SELECT: &str = "SELECT p.id, p.session_id, p.order_no, p.amount_minor, p.currency
          FROM main.payments p
-         LEFT JOIN temp.rc_lc lc ON lc.payment_id = p.id
-         LEFT JOIN temp.rc_lq lq ON lq.payment_id = p.id
          WHERE p.profile_id = ?1 AND p.hidden = 0
            AND (?2 IS NULL OR p.created_at_ms >= ?2) AND (?3 IS NULL OR p.created_at_ms < ?3)
            AND NOT EXISTS (SELECT 1 FROM temp.rc_report r WHERE r.payment_id = p.id)
-         ORDER BY p.created_at_ms, p.id"
-    )
-}
+         ORDER BY p.created_at_ms, p.id";
 
 /// The kind of a child row: its operation word, else what its state implies.
 fn child_kind(operation: Option<&str>, state: &str) -> &'static str {
@@ -332,13 +361,13 @@ fn interrupted() -> Error {
 }
 
 fn read_rows(
-    conn: &mut Connection,
+    tx: &Transaction<'_>,
+    profile: ProfileId,
     rows: &mut dyn RowSource,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(&ReconcileProgress),
 ) -> Result<Read> {
     let mut read = Read::default();
-    let tx = conn.transaction().db()?;
     {
         let mut parent = tx.prepare_cached(INSERT_PARENT).db()?;
         let mut child = tx.prepare_cached(INSERT_CHILD).db()?;
@@ -388,6 +417,7 @@ fn read_rows(
                             minor(row.captured),
                             minor(row.voided),
                             row.customer_email,
+                            profile.0,
                         ])
                         .db()?;
                 }
@@ -417,7 +447,6 @@ fn read_rows(
             total_bytes: rows.total_bytes(),
         });
     }
-    tx.commit().db()?;
     Ok(read)
 }
 
@@ -438,11 +467,13 @@ fn prepare_facts(tx: &Transaction<'_>, profile: ProfileId) -> Result<()> {
          CREATE UNIQUE INDEX temp.rc_kids_parent ON rc_kids (parent);"
     ))
     .db()?;
+    // Children first (`CROSS JOIN` fixes the order): a profile has far fewer children than
+    // payments, and the other order looked up children for every payment of the profile.
     tx.execute(
         &format!(
             "CREATE TEMP TABLE rc_lc AS SELECT payment_id, {CHILD_SUMS}
              FROM (SELECT c.payment_id, c.kind, c.state, c.amount_minor
-                   FROM main.children c JOIN main.payments p ON p.id = c.payment_id
+                   FROM main.children c CROSS JOIN main.payments p ON p.id = c.payment_id
                    WHERE p.profile_id = {})
              GROUP BY payment_id",
             profile.0
@@ -488,7 +519,9 @@ fn classify_all(
     let insert_sql = |table: &str| {
         format!(
             "INSERT INTO temp.{table} (class, payment_id, session_id, order_no, currency,
-                 ledger_json, report_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                 amount_minor, state, created_at_ms, refunded_minor, captured_minor,
+                 voided_minor, report_line)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
         )
     };
     let mut bad = tx.prepare(&insert_sql("rc_items")).db()?;
@@ -510,49 +543,56 @@ fn classify_all(
                 total_bytes: 0,
             });
         }
-        let r_session: String = row.get(0).db()?;
-        let r_order: Option<String> = row.get(1).db()?;
+        let line: i64 = row.get(0).db()?;
+        let r_session: String = row.get(1).db()?;
+        let r_order: Option<String> = row.get(2).db()?;
         let report = ReportSide {
-            amount_minor: row.get(2).db()?,
-            currency: row.get(3).db()?,
-            state: row.get(4).db()?,
-            refunded_minor: row.get(6).db()?,
-            captured_minor: row.get(7).db()?,
-            voided_minor: row.get(8).db()?,
+            amount_minor: row.get(3).db()?,
+            currency: row.get(4).db()?,
+            state: row.get(5).db()?,
+            refunded_minor: row.get(7).db()?,
+            captured_minor: row.get(8).db()?,
+            voided_minor: row.get(9).db()?,
         };
-        let r_created: Option<i64> = row.get(5).db()?;
-        let payment_id: Option<i64> = row.get(9).db()?;
-        let report_json: String = row.get(21).db()?;
-        let ledger_json: Option<String> = row.get(22).db()?;
-        let (class, ledger, session_id, order_no) = match payment_id {
+        let r_created: Option<i64> = row.get(6).db()?;
+        let payment_id: Option<i64> = row.get(10).db()?;
+        let (class, ledger, l_created, session_id, order_no) = match payment_id {
             None => {
                 if !r_created.is_none_or(|at| period.contains(at)) {
                     out.outside_period += 1;
                     continue;
                 }
-                (MatchClass::ReportOnly, None, r_session, r_order)
+                (MatchClass::ReportOnly, None, None, r_session, r_order)
             }
             Some(_) => {
-                if row.get::<_, bool>(10).db()? {
+                if row.get::<_, bool>(11).db()? {
                     out.hidden_rows += 1;
                     continue;
                 }
-                if !period.contains(row.get(11).db()?) {
+                let created: i64 = row.get(12).db()?;
+                if !period.contains(created) {
                     out.outside_period += 1;
                     continue;
                 }
                 let ledger = LedgerSide {
-                    amount_minor: row.get(14).db()?,
-                    currency: row.get(15).db()?,
-                    state: row.get(16).db()?,
-                    refunded_minor: row.get(17).db()?,
-                    captured_minor: row.get(18).db()?,
-                    voided_minor: row.get(19).db()?,
-                    unfinished: row.get(20).db()?,
+                    amount_minor: row.get(15).db()?,
+                    currency: row.get(16).db()?,
+                    state: row.get(17).db()?,
+                    refunded_minor: row.get(18).db()?,
+                    captured_minor: row.get(19).db()?,
+                    voided_minor: row.get(20).db()?,
+                    unfinished: row.get(21).db()?,
                 };
                 let class = classify(Some(&ledger), Some(&report));
-                let l_order: Option<String> = row.get(13).db()?;
-                (class, Some(ledger), row.get(12).db()?, l_order.or(r_order))
+                let l_order: Option<String> = row.get(14).db()?;
+                let l_session: String = row.get(13).db()?;
+                (
+                    class,
+                    Some(ledger),
+                    Some(created),
+                    l_session,
+                    l_order.or(r_order),
+                )
             }
         };
         // The item's currency: the ledger's when it has the payment, else the report's.
@@ -570,6 +610,12 @@ fn classify_all(
         if let Ok(rc) = Currency::from_code(&report.currency) {
             add_report_totals(&mut out.tally.report_totals, rc, &report);
         }
+        // A match by session id keeps only what both sides agreed on; anything else is
+        // kept whole (its JSON is written after this pass, see `sides_json_update`).
+        let matched_by: Option<String> = row.get(22).db()?;
+        let compact = (class == MatchClass::Matched && matched_by.as_deref() == Some("session_id"))
+            .then_some(ledger.as_ref())
+            .flatten();
         let stmt = if class.is_mismatch() {
             &mut bad
         } else {
@@ -581,13 +627,18 @@ fn classify_all(
             session_id,
             order_no,
             currency.code(),
-            ledger_json,
-            report_json,
+            compact.map(|l| l.amount_minor),
+            compact.map(|l| l.state.as_str()),
+            compact.and(l_created),
+            compact.map(|l| l.refunded_minor),
+            compact.map(|l| l.captured_minor),
+            compact.map(|l| l.voided_minor),
+            line,
         ])
         .db()?;
     }
     drop(rows);
-    let mut select = tx.prepare(&ledger_only_select()).db()?;
+    let mut select = tx.prepare(LEDGER_ONLY_SELECT).db()?;
     let mut rows = select
         .query(params![profile.0, period.from_ms, period.to_ms])
         .db()?;
@@ -607,16 +658,27 @@ fn classify_all(
             Some((amount, code.as_str())),
             None,
         );
+        let none = Option::<i64>::None;
         bad.execute(params![
             MatchClass::LedgerOnly.as_str(),
             payment_id,
             row.get::<_, String>(1).db()?,
             row.get::<_, Option<String>>(2).db()?,
             code,
-            row.get::<_, String>(5).db()?,
+            none,
             Option::<String>::None,
+            none,
+            none,
+            none,
+            none,
+            none,
         ])
         .db()?;
+    }
+    drop(rows);
+    for table in ["rc_items", "rc_items_ok"] {
+        tx.execute(&sides_json_update(table), params![has_children])
+            .db()?;
     }
     Ok(out)
 }
@@ -658,6 +720,13 @@ pub(super) fn reconcile_rows(
     let actor = ledger.actor().to_string();
     let conn = ledger.store().connection();
     conn.execute_batch(TEMP_SCHEMA).db()?;
+    let temp_cache: i64 = conn
+        .query_row("PRAGMA temp.cache_size", [], |r| r.get(0))
+        .db()?;
+    conn.execute_batch(&format!(
+        "PRAGMA temp.cache_size = -{RECONCILE_TEMP_CACHE_KIB}"
+    ))
+    .db()?;
     let result = run_in_temp(conn, &profile, spec, rows, cancel, progress);
     let result = match result {
         Ok((read, classified, totals)) => {
@@ -689,8 +758,11 @@ pub(super) fn reconcile_rows(
         }
         Err(e) => Err(e),
     };
-    // The scratch tables go with the run (the connection may serve other commands).
-    let _ = ledger.store().connection().execute_batch(DROP_TEMP);
+    // The scratch tables and their cache go with the run (the connection may serve other
+    // commands).
+    let _ = ledger.store().connection().execute_batch(&format!(
+        "{DROP_TEMP} PRAGMA temp.cache_size = {temp_cache};"
+    ));
     result
 }
 
@@ -704,7 +776,13 @@ fn run_in_temp(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(&ReconcileProgress),
 ) -> Result<Matched> {
-    let read = read_rows(conn, rows, cancel, progress)?;
+    // One read snapshot of the ledger for reading (the session-id match), matching,
+    // classifying and its totals; the transaction writes only temp tables, so the
+    // ledger's write lock is never taken.
+    let tx = conn.transaction().db()?;
+    let read = with_prefetch(rows, |rows| {
+        read_rows(&tx, profile.id, rows, cancel, progress)
+    })?;
     if cancel.load(Ordering::Relaxed) {
         return Err(interrupted());
     }
@@ -715,16 +793,6 @@ fn run_in_temp(
         bytes: 0,
         total_bytes: 0,
     });
-    // One read snapshot of the ledger for matching, classifying and its totals; the
-    // transaction writes only temp tables, so the ledger's write lock is never taken.
-    let tx = conn.transaction().db()?;
-    tx.execute(
-        "UPDATE temp.rc_report SET (payment_id, matched_by) =
-             (SELECT p.id, 'session_id' FROM main.payments p
-              WHERE p.profile_id = ?1 AND p.session_id = rc_report.session_id)",
-        [profile.id.0],
-    )
-    .db()?;
     tx.execute_batch(
         "CREATE INDEX temp.rc_report_payment ON rc_report (payment_id);
          CREATE INDEX temp.rc_cand_line ON rc_cand (line);
@@ -786,9 +854,13 @@ fn save(
             tx.execute(
                 &format!(
                     "INSERT INTO main.reconciliation_items (reconciliation_id, class, payment_id,
-                         session_id, order_no, currency, ledger_json, report_json)
+                         session_id, order_no, currency, ledger_json, report_json,
+                         amount_minor, state, created_at_ms, refunded_minor, captured_minor,
+                         voided_minor, report_line)
                      SELECT ?1, class, payment_id, session_id, order_no, currency, ledger_json,
-                         report_json FROM temp.{table} ORDER BY rowid"
+                         report_json, amount_minor, state, created_at_ms, refunded_minor,
+                         captured_minor, voided_minor, report_line
+                     FROM temp.{table} ORDER BY rowid"
                 ),
                 [id],
             )

@@ -2,8 +2,10 @@
 //! the reads behind them: a run's summary, its items page by page, the periods.
 //!
 //! Items keep both sides as JSON in minor units (`amount_minor`, `created_at_ms`: exact,
-//! compact, what the run saw); the views turn them into decimal strings in the currency's
-//! decimals and RFC 3339 times on the way out.
+//! compact, what the run saw), except a match by session id, which keeps only the facts
+//! both sides agreed on in columns (most of a month's items; see migration 0008) and is
+//! read back as two sides of those facts. The views turn minor units into decimal strings
+//! in the currency's decimals and times into RFC 3339 on the way out.
 
 use std::path::PathBuf;
 
@@ -11,7 +13,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use ts_rs::TS;
 
 use super::Db;
@@ -389,7 +391,9 @@ pub(super) struct ItemRow {
 }
 
 pub(super) const ITEM_COLUMNS: &str = "id, reconciliation_id, class, payment_id, session_id,
-    order_no, currency, ledger_json, report_json, decision, decided_at_ms, decided_by";
+    order_no, currency, ledger_json, report_json, decision, decided_at_ms, decided_by,
+    amount_minor, state, created_at_ms, refunded_minor, captured_minor, voided_minor,
+    report_line";
 
 /// A column this build cannot read, as rusqlite's conversion error (named by the column).
 fn unreadable(column: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
@@ -403,7 +407,7 @@ fn parse_json(column: usize, text: Option<String>) -> rusqlite::Result<Option<Va
 
 pub(super) fn item_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
     let class: String = row.get(2)?;
-    Ok(ItemRow {
+    let mut item = ItemRow {
         id: row.get(0)?,
         reconciliation: row.get(1)?,
         class: class.parse().map_err(|e| unreadable(2, e))?,
@@ -416,7 +420,35 @@ pub(super) fn item_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow
         decision: row.get(9)?,
         decided_at_ms: row.get(10)?,
         decided_by: row.get(11)?,
-    })
+    };
+    // A compact match (no JSON, the agreed facts in columns): both sides from them.
+    if let (None, None, Some(amount_minor)) =
+        (&item.ledger, &item.report, row.get::<_, Option<i64>>(12)?)
+    {
+        let state: Option<String> = row.get(13)?;
+        item.ledger = Some(json!({
+            "payment_id": item.payment_id,
+            "session_id": item.session_id,
+            "order_no": item.order_no,
+            "amount_minor": amount_minor,
+            "currency": item.currency,
+            "state": state,
+            "created_at_ms": row.get::<_, Option<i64>>(14)?,
+            "refunded_minor": row.get::<_, Option<i64>>(15)?,
+            "captured_minor": row.get::<_, Option<i64>>(16)?,
+            "voided_minor": row.get::<_, Option<i64>>(17)?,
+            "unfinished": false,
+        }));
+        item.report = Some(json!({
+            "line": row.get::<_, Option<i64>>(18)?,
+            "matched_by": "session_id",
+            "session_id": item.session_id,
+            "amount_minor": amount_minor,
+            "currency": item.currency,
+            "state": state,
+        }));
+    }
+    Ok(item)
 }
 
 pub(super) fn item(tx: &Transaction<'_>, id: i64) -> Result<ItemRow> {

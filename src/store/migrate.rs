@@ -44,6 +44,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_reconciliation.sql",
         include_str!("../../migrations/0007_reconciliation.sql"),
     ),
+    (
+        "0008_compact_matches.sql",
+        include_str!("../../migrations/0008_compact_matches.sql"),
+    ),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

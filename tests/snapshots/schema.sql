@@ -44,9 +44,9 @@ CREATE INDEX reconciled_periods_locked ON reconciled_periods (profile_id, from_m
     WHERE status = 'locked';
 -- index reconciliation_items_by_class
 CREATE INDEX reconciliation_items_by_class ON reconciliation_items (reconciliation_id, class, id);
--- index reconciliation_items_by_payment
-CREATE INDEX reconciliation_items_by_payment ON reconciliation_items (payment_id)
-    WHERE payment_id IS NOT NULL;
+-- index reconciliation_items_decided
+CREATE INDEX reconciliation_items_decided ON reconciliation_items (reconciliation_id, payment_id)
+    WHERE decision IS NOT NULL;
 -- index settlement_lines_by_order_no
 CREATE INDEX settlement_lines_by_order_no ON settlement_lines (profile_id, order_no)
     WHERE order_no IS NOT NULL;
@@ -179,7 +179,7 @@ CREATE TABLE reconciliation_items (
     decision          TEXT    CHECK (decision IS NULL OR decision IN ('accepted', 'kept')),
     decided_at_ms     INTEGER,
     decided_by        TEXT
-) STRICT;
+, amount_minor INTEGER, state TEXT, created_at_ms INTEGER, refunded_minor INTEGER, captured_minor INTEGER, voided_minor INTEGER, report_line INTEGER) STRICT;
 -- table reconciliations
 CREATE TABLE reconciliations (
     id            INTEGER PRIMARY KEY,
@@ -326,3 +326,23 @@ CREATE TRIGGER profiles_uid_fixed BEFORE UPDATE OF uid ON profiles
 BEGIN
     SELECT RAISE(ABORT, 'a profile id never changes');
 END;
+-- view reconciliation_item_sides
+CREATE VIEW reconciliation_item_sides AS
+SELECT id, reconciliation_id, class, payment_id, session_id, order_no, currency,
+    decision, decided_at_ms, decided_by,
+    CASE WHEN ledger_json IS NULL AND amount_minor IS NOT NULL THEN state
+         ELSE json_extract(ledger_json, '$.state') END AS ledger_state,
+    CASE WHEN ledger_json IS NULL AND amount_minor IS NOT NULL THEN currency
+         ELSE json_extract(ledger_json, '$.currency') END AS ledger_currency,
+    CASE WHEN ledger_json IS NULL AND amount_minor IS NOT NULL THEN amount_minor
+         ELSE json_extract(ledger_json, '$.amount_minor') END AS ledger_amount_minor,
+    CASE WHEN report_json IS NULL AND amount_minor IS NOT NULL THEN state
+         ELSE json_extract(report_json, '$.state') END AS report_state,
+    CASE WHEN report_json IS NULL AND amount_minor IS NOT NULL THEN currency
+         ELSE json_extract(report_json, '$.currency') END AS report_currency,
+    CASE WHEN report_json IS NULL AND amount_minor IS NOT NULL THEN amount_minor
+         ELSE json_extract(report_json, '$.amount_minor') END AS report_amount_minor,
+    CASE WHEN ledger_json IS NULL AND amount_minor IS NOT NULL THEN created_at_ms
+         ELSE COALESCE(json_extract(ledger_json, '$.created_at_ms'),
+                       json_extract(report_json, '$.created_at_ms')) END AS created_at_ms
+FROM reconciliation_items;
