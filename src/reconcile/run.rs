@@ -1,18 +1,23 @@
 //! One reconciliation run: the report's rows against the ledger's payments of one profile
 //! and period, every payment classified, the result saved in one transaction.
 //!
-//! Built for a million rows on each side (target: under 30 s):
+//! Built for a million rows on each side (target: under 30 s; BENCHMARKS.md, "Month end"),
+//! all of it in one read snapshot of the ledger that writes only temp tables, so the
+//! ledger's write lock is taken only to save:
 //! 1. *Reading*: the report's rows stream into TEMP tables (payments and child rows apart)
-//!    through cached statements in one transaction of the connection's own temp database,
-//!    so the ledger's write lock is not taken and memory does not grow with the file.
-//! 2. *Matching*: set-based SQL. Every report row is joined to the ledger by session id
-//!    (`UNIQUE (profile_id, session_id)`), what is left by order number, then by reference
-//!    number; a candidate counts only when it is the one on both sides (an order number
-//!    two payments share matches neither). Child rows are summed per parent; the ledger's
-//!    children and unfinished operations likewise.
+//!    through cached statements, parsed ahead on a second thread ([`super::prefetch`]),
+//!    so memory does not grow with the file. Each payment row is matched by session id as
+//!    it goes in (`UNIQUE (profile_id, session_id)`).
+//! 2. *Matching*: set-based SQL. What the session id left is matched by order number, then
+//!    by reference number; a candidate counts only when it is the one on both sides (an
+//!    order number two payments share matches neither). Child rows are summed per parent;
+//!    the ledger's children and unfinished operations likewise.
 //! 3. *Classifying*: one pass over the joined rows, each through [`classify`], then one
 //!    pass over the ledger's payments in the period that no row matched (`ledger_only`).
 //!    Items go to two TEMP tables, mismatches first, so a reconciliation lists them first.
+//!    A match by session id keeps only the agreed facts in columns; every other item then
+//!    gets both sides as JSON in one `UPDATE` (migration 0008: writing both sides of a
+//!    million matches was most of the run's time).
 //! 4. *Saving*: one write transaction copies the items with one `INSERT ... SELECT` and
 //!    stores the summary (per class and currency, both sides' totals) with an audit event.
 //!
