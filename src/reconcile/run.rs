@@ -765,9 +765,9 @@ pub(super) fn reconcile_rows(
     };
     // The scratch tables and their cache go with the run (the connection may serve other
     // commands).
-    let _ = ledger.store().connection().execute_batch(&format!(
-        "{DROP_TEMP} PRAGMA temp.cache_size = {temp_cache};"
-    ));
+    let conn = ledger.store().connection();
+    let _ = conn.execute_batch(DROP_TEMP);
+    let _ = conn.execute_batch(&format!("PRAGMA temp.cache_size = {temp_cache}"));
     result
 }
 

@@ -123,11 +123,14 @@ pub struct ReconcileItemView {
     pub order_no: Option<String>,
     pub currency: String,
     /// The ledger's values: amount, currency, state, created_at, reference_number,
-    /// refunded/captured/voided, unfinished (an operation not final yet).
+    /// refunded/captured/voided, unfinished (an operation not final yet). A `matched`
+    /// item found by session id keeps only what both sides agreed on: amount, currency,
+    /// state, created_at, refunded/captured/voided.
     #[ts(type = "Record<string, unknown> | null")]
     pub ledger: Option<Value>,
     /// The report's values: the same, plus its line, how it was matched (`matched_by`),
-    /// gateway code, customer email and child rows.
+    /// gateway code, customer email and child rows; for a `matched` item found by session
+    /// id: line, matched_by, session_id, amount, currency and state.
     #[ts(type = "Record<string, unknown> | null")]
     pub report: Option<Value>,
     /// `accepted` or `kept`; `None` while undecided.
@@ -426,10 +429,11 @@ pub(super) fn item_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow
         (&item.ledger, &item.report, row.get::<_, Option<i64>>(12)?)
     {
         let state: Option<String> = row.get(13)?;
+        // No `order_no` in the sides: the item's is the ledger's or, without one, the
+        // report's, and a side must not claim the other's.
         item.ledger = Some(json!({
             "payment_id": item.payment_id,
             "session_id": item.session_id,
-            "order_no": item.order_no,
             "amount_minor": amount_minor,
             "currency": item.currency,
             "state": state,

@@ -931,12 +931,15 @@ rejected: Array<RowReject>, rejected_count: number, };
 export type ReconcileItemView = { id: number, reconciliation: number, class: MatchClass, session_id: string | null, order_no: string | null, currency: string, 
 /**
  * The ledger's values: amount, currency, state, created_at, reference_number,
- * refunded/captured/voided, unfinished (an operation not final yet).
+ * refunded/captured/voided, unfinished (an operation not final yet). A `matched`
+ * item found by session id keeps only what both sides agreed on: amount, currency,
+ * state, created_at, refunded/captured/voided.
  */
 ledger: Record<string, unknown> | null, 
 /**
  * The report's values: the same, plus its line, how it was matched (`matched_by`),
- * gateway code, customer email and child rows.
+ * gateway code, customer email and child rows; for a `matched` item found by session
+ * id: line, matched_by, session_id, amount, currency and state.
  */
 report: Record<string, unknown> | null, 
 /**
