@@ -8,14 +8,13 @@
 //! could not be written or the export was interrupted.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
 use daftar::export::{ExportProgress, ExportRequest, ExportSummary};
 use daftar::{Error, Ledger};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::interrupt::cancel_on_ctrl_c;
 use crate::render::Output;
 
 #[derive(Debug, Args)]
@@ -51,23 +50,6 @@ pub struct ExportArgs {
 }
 
 const TEMPLATE: &str = "{spinner} export [{bar:30}] {pos}/{len} rows";
-
-/// Sets `cancel` on Ctrl-C, from a thread of its own (the export blocks this one).
-fn cancel_on_ctrl_c(cancel: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        runtime.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.store(true, Ordering::SeqCst);
-            }
-        });
-    });
-}
 
 pub fn run(ledger: &mut Ledger, args: ExportArgs, out: &Output) -> Result<(), Error> {
     let request = ExportRequest {

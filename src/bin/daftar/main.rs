@@ -9,6 +9,7 @@
 
 mod args;
 mod export_cmd;
+mod interrupt;
 mod key_input;
 mod reconcile_cmd;
 mod remote;

@@ -15,7 +15,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use clap::{ArgGroup, Args};
 use daftar::import::report::{
@@ -26,6 +26,7 @@ use daftar::tabular::{FileKind, MappedColumn};
 use daftar::{Error, Ledger};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::interrupt::cancel_on_ctrl_c;
 use crate::render::Output;
 
 /// Rows of each list the text output shows; `--json` has up to the core's cap.
@@ -76,24 +77,6 @@ pub struct ReportArgs {
     /// Print the profile's saved column mapping.
     #[arg(long, conflicts_with = "file")]
     show_map: bool,
-}
-
-/// Sets `cancel` on Ctrl-C, from a thread of its own (the import blocks this one), as
-/// `daftar export` does.
-fn cancel_on_ctrl_c(cancel: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        runtime.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.store(true, Ordering::SeqCst);
-            }
-        });
-    });
 }
 
 pub fn run(ledger: &mut Ledger, args: ReportArgs, out: &Output) -> Result<(), Error> {

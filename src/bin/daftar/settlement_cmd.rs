@@ -12,7 +12,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use clap::{Args, Subcommand};
 use daftar::settlement::{
@@ -22,6 +22,7 @@ use daftar::settlement::{
 use daftar::{Error, Ledger};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::interrupt::cancel_on_ctrl_c;
 use crate::render::Output;
 
 #[derive(Debug, Args)]
@@ -74,23 +75,6 @@ pub struct MatchArgs {
 }
 
 const TEMPLATE: &str = "{spinner} settlement [{bar:30}] {bytes}/{total_bytes} ({msg} lines)";
-
-/// Sets `cancel` on Ctrl-C, from a thread of its own (the import blocks this one).
-fn cancel_on_ctrl_c(cancel: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        runtime.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.store(true, Ordering::SeqCst);
-            }
-        });
-    });
-}
 
 pub fn run(ledger: &mut Ledger, args: SettlementArgs, out: &Output) -> Result<(), Error> {
     match args.command {
