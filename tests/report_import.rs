@@ -95,6 +95,21 @@ impl Fixture {
         self.count("SELECT count(*) FROM payments")
     }
 
+    /// Marks `[from_ms, to_ms)` of `profile` reconciled (locked), as `reconcile lock` does
+    /// after a run.
+    fn lock_period(&mut self, profile: &str, from_ms: i64, to_ms: i64) {
+        self.ledger
+            .store()
+            .connection()
+            .execute(
+                "INSERT INTO reconciled_periods (profile_id, from_ms, to_ms, status, locked_at_ms,
+                     locked_by)
+                 SELECT id, ?2, ?3, 'locked', 1, 'test' FROM profiles WHERE name = ?1",
+                rusqlite::params![profile, from_ms, to_ms],
+            )
+            .unwrap();
+    }
+
     fn add(
         &mut self,
         session: &str,
@@ -564,17 +579,7 @@ fn a_locked_period_is_changed_only_with_reopen() {
     let mut f = Fixture::new();
     f.add("L-1", Some("O-L1"), "5.000", "KWD", "pending");
     // November 2026 (the payment was created on the 20th), locked after a reconciliation.
-    f.ledger
-        .store()
-        .connection()
-        .execute(
-            "INSERT INTO reconciled_periods (profile_id, from_ms, to_ms, status, locked_at_ms,
-                 locked_by)
-             SELECT id, 1793491200000, 1796083200000, 'locked', 1, 'test' FROM profiles
-             WHERE name = 'shop'",
-            [],
-        )
-        .unwrap();
+    f.lock_period("shop", 1_793_491_200_000, 1_796_083_200_000);
     let csv = "session_id,order_no,parent_session_id,operation,amount,currency,state,created
 L-1,O-L1,,purchase,5.000,KWD,paid,2026-11-20T10:00:00Z
 L-2,O-L2,,purchase,1.000,KWD,paid,2026-11-05T10:00:00Z
@@ -1202,17 +1207,7 @@ fn a_payment_imported_by_id_takes_the_reports_creation_time_and_a_manual_one_kee
         assert_eq!(created(&mut f, session), NOW_MS, "{session} is dated now");
     }
     // October 2026, locked after a reconciliation: OT-3's Ottu time lies in it.
-    f.ledger
-        .store()
-        .connection()
-        .execute(
-            "INSERT INTO reconciled_periods (profile_id, from_ms, to_ms, status, locked_at_ms,
-                 locked_by)
-             SELECT id, 1790812800000, 1793491200000, 'locked', 1, 'test' FROM profiles
-             WHERE name = 'ottu'",
-            [],
-        )
-        .unwrap();
+    f.lock_period("ottu", 1_790_812_800_000, 1_793_491_200_000);
     // OT-2's row has no creation time: nothing to move.
     let csv = "session_id,order_no,amount,currency,state,created
 OT-1,O-OT-1,10.000,KWD,paid,2026-11-03T14:22:05Z
