@@ -39,3 +39,28 @@ FROM reconciliation_items;
 DROP INDEX reconciliation_items_by_payment;
 CREATE INDEX reconciliation_items_decided ON reconciliation_items (reconciliation_id, payment_id)
     WHERE decision IS NOT NULL;
+
+-- A payment whose creation time moves (a report gives Ottu's time to a payment imported by
+-- id, which was dated at its import) leaves one period and enters another: both change,
+-- as 0007's triggers reopen a locked period for any other change, whatever the writer.
+-- The period it enters is `payment_added`, unless its amount, currency, state or deletion
+-- changed in the same write (then `payment_changed`, as 0007's trigger says either way).
+CREATE TRIGGER payment_created_moved_reopens_period AFTER UPDATE OF created_at_ms ON payments
+WHEN old.created_at_ms IS NOT new.created_at_ms
+BEGIN
+    UPDATE reconciled_periods
+    SET status = 'reopened', reopened_at_ms = new.updated_at_ms,
+        reopened_by_payment_id = new.id, reopen_reason = 'payment_changed'
+    WHERE profile_id = new.profile_id AND status = 'locked'
+      AND old.created_at_ms >= from_ms AND old.created_at_ms < to_ms;
+    UPDATE reconciled_periods
+    SET status = 'reopened', reopened_at_ms = new.updated_at_ms,
+        reopened_by_payment_id = new.id,
+        reopen_reason = CASE WHEN old.amount_minor IS NOT new.amount_minor
+                                  OR old.currency IS NOT new.currency
+                                  OR old.state IS NOT new.state
+                                  OR old.hidden IS NOT new.hidden
+                             THEN 'payment_changed' ELSE 'payment_added' END
+    WHERE profile_id = new.profile_id AND status = 'locked'
+      AND new.created_at_ms >= from_ms AND new.created_at_ms < to_ms;
+END;

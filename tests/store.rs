@@ -257,3 +257,75 @@ fn files_that_are_not_ledgers_are_refused_with_typed_errors() {
         );
     }
 }
+
+/// A payment whose creation time moves reopens the locked period it leaves and the one it
+/// enters, whatever wrote the change (migration 0008's trigger, beside 0007's).
+#[test]
+fn a_creation_time_that_moves_reopens_both_locked_periods() {
+    let (_dir, path) = temp_store();
+    let mut store = Store::open(&path).unwrap();
+    let conn = store.connection();
+    conn.execute_batch(
+        "INSERT INTO profiles (id, name, base_url, currency, created_at_ms)
+             VALUES (1, 'shop', 'https://shop.ottu.net', 'KWD', 0);
+         INSERT INTO payments (id, profile_id, session_id, amount_minor, currency, state, source,
+                 created_at_ms, updated_at_ms)
+             VALUES (1, 1, 's1', 1000, 'KWD', 'paid', 'ottu', 150, 150),
+                    (2, 1, 's2', 1000, 'KWD', 'paid', 'ottu', 150, 150);
+         INSERT INTO reconciled_periods (profile_id, from_ms, to_ms, status, locked_at_ms, locked_by)
+             VALUES (1, 0, 100, 'locked', 1, 't'), (1, 100, 200, 'locked', 1, 't'),
+                    (1, 200, 300, 'locked', 1, 't'), (1, 300, 400, 'locked', 1, 't');",
+    )
+    .unwrap();
+    let periods = |conn: &Connection| -> Vec<(i64, String, Option<i64>, Option<String>)> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT from_ms, status, reopened_by_payment_id, reopen_reason
+                 FROM reconciled_periods ORDER BY from_ms",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    // s1 moves from [100, 200) to [0, 100): left `payment_changed`, entered `payment_added`.
+    conn.execute(
+        "UPDATE payments SET created_at_ms = 50, updated_at_ms = 500 WHERE id = 1",
+        [],
+    )
+    .unwrap();
+    let reopened =
+        |reason: &str, by: i64| (String::from("reopened"), Some(by), Some(reason.into()));
+    let after = periods(conn);
+    assert_eq!(
+        after
+            .iter()
+            .map(|p| (p.1.clone(), p.2, p.3.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            reopened("payment_added", 1),
+            reopened("payment_changed", 1),
+            ("locked".into(), None, None),
+            ("locked".into(), None, None),
+        ]
+    );
+    // s2 moves into [300, 400) and changes state in the same write: `payment_changed`.
+    conn.execute(
+        "UPDATE payments SET created_at_ms = 350, state = 'refunded', updated_at_ms = 600
+         WHERE id = 2",
+        [],
+    )
+    .unwrap();
+    assert_eq!(periods(conn)[3].3.as_deref(), Some("payment_changed"));
+    assert_eq!(periods(conn)[2].1, "locked", "s2 never was in [200, 300)");
+    // A write that leaves the creation time alone reopens nothing more.
+    conn.execute("UPDATE reconciled_periods SET status = 'locked'", [])
+        .unwrap();
+    conn.execute(
+        "UPDATE payments SET created_at_ms = 50, updated_at_ms = 700 WHERE id = 1",
+        [],
+    )
+    .unwrap();
+    assert!(periods(conn).iter().all(|p| p.1 == "locked"));
+}

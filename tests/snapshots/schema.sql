@@ -304,6 +304,26 @@ BEGIN
     INSERT INTO payment_counts (profile_id, state, n) VALUES (new.profile_id, new.state, 1)
     ON CONFLICT (profile_id, state) DO UPDATE SET n = n + 1;
 END;
+-- trigger payment_created_moved_reopens_period
+CREATE TRIGGER payment_created_moved_reopens_period AFTER UPDATE OF created_at_ms ON payments
+WHEN old.created_at_ms IS NOT new.created_at_ms
+BEGIN
+    UPDATE reconciled_periods
+    SET status = 'reopened', reopened_at_ms = new.updated_at_ms,
+        reopened_by_payment_id = new.id, reopen_reason = 'payment_changed'
+    WHERE profile_id = new.profile_id AND status = 'locked'
+      AND old.created_at_ms >= from_ms AND old.created_at_ms < to_ms;
+    UPDATE reconciled_periods
+    SET status = 'reopened', reopened_at_ms = new.updated_at_ms,
+        reopened_by_payment_id = new.id,
+        reopen_reason = CASE WHEN old.amount_minor IS NOT new.amount_minor
+                                  OR old.currency IS NOT new.currency
+                                  OR old.state IS NOT new.state
+                                  OR old.hidden IS NOT new.hidden
+                             THEN 'payment_changed' ELSE 'payment_added' END
+    WHERE profile_id = new.profile_id AND status = 'locked'
+      AND new.created_at_ms >= from_ms AND new.created_at_ms < to_ms;
+END;
 -- trigger payment_insert_reopens_period
 CREATE TRIGGER payment_insert_reopens_period AFTER INSERT ON payments
 BEGIN

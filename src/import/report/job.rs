@@ -597,35 +597,6 @@ impl Apply<'_, '_> {
         Ok(self.locked_at(created).cloned())
     }
 
-    /// With `--reopen`, a payment whose creation time moved reopens the locked periods it
-    /// left and entered (no 0007 trigger watches `created_at_ms`), as the triggers would.
-    fn reopen_moved(&self, id: PaymentId, old_ms: i64, new_ms: i64) -> Result<()> {
-        if self.locked.is_empty() {
-            return Ok(());
-        }
-        for (created, reason) in [(old_ms, "payment_changed"), (new_ms, "payment_added")] {
-            self.tx
-                .prepare_cached(
-                    "UPDATE reconciled_periods
-                     SET status = 'reopened', reopened_at_ms = ?3,
-                         reopened_by_payment_id = ?2, reopen_reason = ?4
-                     WHERE profile_id = ?1 AND status = 'locked'
-                       AND ?5 >= from_ms AND ?5 < to_ms",
-                )
-                .and_then(|mut s| {
-                    s.execute(rusqlite::params![
-                        self.profile.0,
-                        id.0,
-                        self.now_ms,
-                        reason,
-                        created
-                    ])
-                })
-                .map_err(StoreError::from)?;
-        }
-        Ok(())
-    }
-
     /// The conflict of a row that would change a locked period.
     fn period_conflict(row: &ReportRow, period: &LockedPeriod, what: &str) -> Outcome {
         Outcome::Conflict(RowConflict {
@@ -870,7 +841,8 @@ impl Apply<'_, '_> {
             return Ok(Self::period_conflict(row, &period, "change the payment"));
         }
         // Moving the creation time takes the payment out of one period and into another:
-        // either one locked is a change of it.
+        // either one locked is a change of it (with `--reopen`, migration 0008's trigger
+        // reopens both, as 0007's do for any other change).
         if let Some(created) = moved_created
             && let Some(period) = self
                 .locked_at(ledger.created_at_ms)
@@ -889,9 +861,6 @@ impl Apply<'_, '_> {
             moved_created.is_some(),
             self.now_ms,
         )?;
-        if let Some(created) = moved_created {
-            self.reopen_moved(ledger.id, ledger.created_at_ms, created)?;
-        }
         let before: serde_json::Map<String, serde_json::Value> = changes
             .iter()
             .map(|c| (c.field.clone(), json!(c.ledger)))
