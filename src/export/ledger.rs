@@ -21,6 +21,7 @@ use crate::store::StoreError;
 /// `payments_by_profile_newest` backwards, so SQLite streams without sorting.
 fn select(with_profile: bool, with_fees: bool) -> String {
     let fees = if with_fees { PAYMENT_FEES } else { "NULL" };
+    let reserving = crate::store::operations::RESERVING_STATUSES_SQL;
     format!(
         "SELECT p.session_id, p.order_no, pr.name, p.created_at_ms, p.state, p.currency,
             p.amount_minor,
@@ -33,7 +34,7 @@ fn select(with_profile: bool, with_fees: bool) -> String {
               FROM children c WHERE c.payment_id = p.id HAVING COUNT(*) > 0),
             (SELECT SUM(reserved_minor) FROM operations o
               WHERE o.payment_id = p.id
-                AND o.status IN ('queued', 'in_flight', 'needs_attention', 'blocked')),
+                AND o.status IN {reserving}),
             p.pg_code, p.reference_number, p.customer_email, p.customer_phone,
             p.customer_reference, p.source, {fees}
          FROM payments p JOIN profiles pr ON pr.id = p.profile_id

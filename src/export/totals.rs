@@ -32,6 +32,7 @@
 //! and operations count in the period of their payment's creation.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
@@ -181,8 +182,10 @@ pub struct TotalsFilter {
 /// One statement: the payments' own amounts, their children by kind and state, and the
 /// reservations of their unfinished operations, summed per currency. The CASEs are the
 /// column definitions of the module doc; `operations.status` words are the reserving
-/// statuses of `OperationStatus::reserves_balance`.
-const TOTALS_SQL: &str = "
+/// statuses of `OperationStatus::reserves_balance` (`RESERVING_STATUSES_SQL`).
+static TOTALS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "
 WITH p AS (SELECT id, currency, amount_minor, state FROM payments
      WHERE hidden = 0 AND (?1 IS NULL OR profile_id = ?1)
        AND (?2 IS NULL OR created_at_ms >= ?2) AND (?3 IS NULL OR created_at_ms < ?3))
@@ -204,9 +207,12 @@ SELECT currency, SUM(paid), SUM(captured), SUM(refunded), SUM(voided), SUM(pendi
     UNION ALL
     SELECT p.currency, 0, 0, 0, 0, o.reserved_minor
     FROM operations o JOIN p ON p.id = o.payment_id
-    WHERE o.status IN ('queued', 'in_flight', 'needs_attention', 'blocked')
+    WHERE o.status IN {}
 )
-GROUP BY currency ORDER BY currency";
+GROUP BY currency ORDER BY currency",
+        crate::store::operations::RESERVING_STATUSES_SQL
+    )
+});
 
 /// The fees of the settlement lines matched to the filter's payments, per currency: a line
 /// goes to the payment of its profile with its reference number, else the one with its
@@ -231,7 +237,7 @@ pub fn ledger_totals_minor(
     tx: &Transaction<'_>,
     filter: &TotalsFilter,
 ) -> Result<Vec<MinorTotals>, StoreError> {
-    let mut stmt = tx.prepare_cached(TOTALS_SQL)?;
+    let mut stmt = tx.prepare_cached(&TOTALS_SQL)?;
     let mut rows = stmt.query(rusqlite::params![
         filter.profile.map(|p| p.0),
         filter.from_ms,

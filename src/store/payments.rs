@@ -645,16 +645,17 @@ pub fn reported_state(
     profile: ProfileId,
     session_id: &str,
 ) -> Result<Option<ReportedState>> {
-    let mut stmt = tx.prepare_cached(
+    let mut stmt = tx.prepare_cached(&format!(
         "SELECT p.id, p.order_no, p.amount_minor, p.currency, p.state, p.pg_code,
                 p.reference_number, p.customer_email, p.remote_modified_at_ms,
                 EXISTS (SELECT 1 FROM operations o WHERE o.payment_id = p.id)
                     OR EXISTS (SELECT 1 FROM children c WHERE c.payment_id = p.id),
                 EXISTS (SELECT 1 FROM operations o WHERE o.payment_id = p.id
-                        AND o.status IN ('queued', 'in_flight', 'blocked', 'needs_attention')),
+                        AND o.status IN {}),
                 p.source, p.created_at_ms
          FROM payments p WHERE p.profile_id = ?1 AND p.session_id = ?2",
-    )?;
+        super::operations::RESERVING_STATUSES_SQL
+    ))?;
     let mut rows = stmt.query(params![profile.0, session_id])?;
     let Some(r) = rows.next()? else {
         return Ok(None);
