@@ -13,7 +13,7 @@ started=$(date +%s)
 if [ "${1:-}" != --inside ]; then
   scripts/tools.sh tauri-driver
   scripts/ui.sh   # rebuilds ui/dist only when a UI file changed: the app embeds what it finds
-  cargo build --locked --quiet -p daftar-app --bin daftar-app -p daftar-sandbox --bin daftar-sandbox
+  scripts/build-bins.sh
   artifacts="${CARGO_TARGET_DIR:-target}/e2e-artifacts"
   mkdir -p "$artifacts"
   rm -f "$artifacts"/*.png "$artifacts"/*.log

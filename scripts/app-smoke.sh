@@ -5,15 +5,14 @@
 # "first screen painted in N ms"), inside a private keyring session, with its own data,
 # config and cache directories (nothing of the user's is read or written).
 #
-#   scripts/app-smoke.sh            builds daftar and daftar-app (debug) first
+#   scripts/app-smoke.sh            builds the programs (debug, scripts/build-bins.sh) first
 #   APP=path/to/daftar-app scripts/app-smoke.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin_dir="${CARGO_TARGET_DIR:-target}/debug"
 # How long the app may take to paint (a cold WebKit start under load is a few seconds).
 SMOKE_DEADLINE_S=120
-[ -f ui/dist/index.html ] || scripts/ui.sh
-cargo build --locked --quiet -p daftar --bin daftar -p daftar-app --bin daftar-app
+scripts/build-bins.sh
 app="${APP:-$bin_dir/daftar-app}"
 
 work="$(mktemp -d)"

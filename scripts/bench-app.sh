@@ -21,7 +21,7 @@ target="${CARGO_TARGET_DIR:-target}"
 say() { printf '[bench-app] %s\n' "$*" >&2; }
 
 scripts/bundle.sh >&2
-cargo build --locked --quiet -p daftar --bin daftar >&2
+scripts/build-bins.sh >&2
 app="$target/release/daftar-app"
 deb="$(ls -t "$target"/debian/*.deb | head -n 1)"
 

@@ -17,8 +17,8 @@ if [ -z "${DAFTAR_KEYRING_DIR:-}" ] && ! dbus-send --session --dest=org.freedesk
 fi
 
 # Both programs the demo runs: the CLI and the Ottu sandbox.
-echo "Building daftar and the Ottu sandbox (the first build takes a few minutes)..."
-cargo build --locked --quiet -p daftar --bin daftar -p daftar-sandbox --bin daftar-sandbox
+echo "Building daftar, the Ottu sandbox and the app (the first build takes a few minutes)..."
+scripts/build-bins.sh
 bin_dir="${CARGO_TARGET_DIR:-target}/debug"
 daftar() { "$bin_dir/daftar" "$@"; }
 

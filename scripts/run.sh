@@ -12,7 +12,7 @@ fi
 scripts/setup.sh
 scripts/ui.sh
 echo "Building the Daftar app (the first build takes a few minutes)..."
-cargo build --locked --quiet -p daftar-app --bin daftar-app
+scripts/build-bins.sh
 # The app keeps API keys in the OS keyring: without a Secret Service on the session bus
 # (no desktop session), a private throwaway one, as the terminal demo does.
 exec scripts/with-keyring.sh "${CARGO_TARGET_DIR:-target}/debug/daftar-app"

@@ -43,9 +43,12 @@ stage "e2e in the real window"
 e2e/run.sh
 stage "benches (tiny sizes)"
 # The benchmarks must keep building and running: tiny sizes, checked (exactly-once) not timed.
-DAFTAR_BENCH_PAYMENTS=2000 cargo test --locked --bench ledger
-DAFTAR_BENCH_PAGING_PAYMENTS=10000 cargo test --locked --bench paging
-DAFTAR_BENCH_SYNC_OPS=200 DAFTAR_BENCH_SYNC_LATENCY_OPS=40 cargo test --locked --bench sync
+# `--workspace`, as the test stage: the same dependency features, so nothing is compiled
+# twice (without it cargo resolves features for the root package alone and rebuilds ~30
+# crates).
+DAFTAR_BENCH_PAYMENTS=2000 cargo test --workspace --locked --bench ledger
+DAFTAR_BENCH_PAGING_PAYMENTS=10000 cargo test --workspace --locked --bench paging
+DAFTAR_BENCH_SYNC_OPS=200 DAFTAR_BENCH_SYNC_LATENCY_OPS=40 cargo test --workspace --locked --bench sync
 # Month end through the CLI: every stage must run and the round trip keep its totals.
-DAFTAR_BENCH_MONTH_END_ROWS=2000 cargo test --locked --bench month_end
+DAFTAR_BENCH_MONTH_END_ROWS=2000 cargo test --workspace --locked --bench month_end
 stage "all passed"

@@ -3,7 +3,7 @@
 # against the daftar-sandbox binary. Makes the venv (tools/ottu-py/.venv) the first time and
 # reinstalls only when requirements.txt changes, so a second run needs no network.
 #
-#   tools/ottu-py/run.sh [-v]      # builds the sandbox (debug) first
+#   tools/ottu-py/run.sh [-v]      # builds the programs (debug, scripts/build-bins.sh) first
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/../.."
@@ -17,5 +17,5 @@ if ! cmp -s "$here/requirements.txt" "$venv/requirements.installed" 2>/dev/null;
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
   cp "$here/requirements.txt" "$venv/requirements.installed"
 fi
-cargo build --locked --quiet -p daftar-sandbox --bin daftar-sandbox
+scripts/build-bins.sh
 "$venv/bin/python" "$here/test_sandbox.py" --sandbox "${CARGO_TARGET_DIR:-target}/debug/daftar-sandbox" "$@"
