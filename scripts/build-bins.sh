@@ -10,4 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The app embeds ui/dist at compile time (tauri's macro refuses to build without it).
 [ -f ui/dist/index.html ] || scripts/ui.sh
-cargo build --locked --quiet --workspace --bins
+# On a terminal, cargo's own progress bar (a first build is 10 to 15 minutes on 2 cores);
+# in logs (CI, the test scripts' captured output), only errors.
+quiet=--quiet
+[ -t 2 ] && quiet=
+cargo build --locked $quiet --workspace --bins

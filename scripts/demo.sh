@@ -17,7 +17,7 @@ if [ -z "${DAFTAR_KEYRING_DIR:-}" ] && ! dbus-send --session --dest=org.freedesk
 fi
 
 # Both programs the demo runs: the CLI and the Ottu sandbox.
-echo "Building daftar, the Ottu sandbox and the app (the first build takes a few minutes)..."
+echo "Building daftar, the Ottu sandbox and the app (the first build takes 10 to 15 minutes)..."
 scripts/build-bins.sh
 bin_dir="${CARGO_TARGET_DIR:-target}/debug"
 daftar() { "$bin_dir/daftar" "$@"; }

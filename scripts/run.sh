@@ -11,7 +11,7 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
 fi
 scripts/setup.sh
 scripts/ui.sh
-echo "Building the Daftar app (the first build takes a few minutes)..."
+echo "Building the Daftar app, CLI and Ottu sandbox (the first build takes 10 to 15 minutes)..."
 scripts/build-bins.sh
 # The app keeps API keys in the OS keyring: without a Secret Service on the session bus
 # (no desktop session), a private throwaway one, as the terminal demo does.
