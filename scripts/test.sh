@@ -17,10 +17,11 @@ npm --prefix ui run test:browser
 stage "cargo fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-# The library and the CLI alone, without the tests' `test-support` feature (which every test
-# and bench target gets through the crate's dev-dependency on itself): the CLI must build on
-# the public facade only.
-cargo clippy --locked -p daftar --lib --bin daftar -- -D warnings
+# The libraries and programs alone, without the tests' `test-support` feature (which every
+# test and bench target gets through the crate's dev-dependency on itself): the CLI and the
+# app must build on the public facade only. `--workspace`, as scripts/build-bins.sh builds
+# them: `-p daftar` alone would resolve other dependency features and check ~200 crates again.
+cargo clippy --locked --workspace --lib --bins -- -D warnings
 command -v npm >/dev/null || { echo "npm not found: install Node.js 20 with npm (the contract test runs Stoplight Prism)"; exit 1; }
 [ -x tools/contract/node_modules/.bin/prism ] || npm ci --prefix tools/contract --no-audit --no-fund  # Stoplight Prism for tests/ottu_contract.rs
 # Inside a private D-Bus session with a throwaway, unlocked gnome-keyring: the keyring
