@@ -698,6 +698,81 @@ fn accepting_an_amount_keeps_the_payment_rules() {
     assert_eq!(env.detail("s-amount").amount, "9.500");
 }
 
+#[test]
+fn accepting_the_reports_children_names_a_child_ottu_did_not_name_instead_of_counting_it_twice() {
+    let mut env = Env::new();
+    env.add("s-unnamed", Some("ORD-1"), "10", "paid", NOV_10);
+    let payment = env.payment_id("s-unnamed");
+    // What sync records when Ottu's success names no child (src/sync/record.rs): our own
+    // refund of 2.000, under `unreported-<tracking key>`.
+    let unnamed = SessionId::parse("unreported-00000000-0000-4000-8000-000000000001").unwrap();
+    env.ledger
+        .store()
+        .write(|tx| {
+            store::children::upsert(
+                tx,
+                &ChildInsert {
+                    payment_id: payment,
+                    operation_id: None,
+                    kind: OperationKind::Refund,
+                    session_id: &unnamed,
+                    amount: Amount::from_minor(2_000, Currency::KWD),
+                    state: ChildState::RefundQueued,
+                },
+                NOW_MS,
+            )
+        })
+        .unwrap();
+    // Ottu's report names that refund `c-ottu-1` and has a second one the ledger never saw.
+    let text = format!(
+        "{HEADER}s-unnamed,ORD-1,,purchase,10.000,KWD,paid,2026-11-10 10:00:00,,\n\
+         c-ottu-1,,s-unnamed,refund,2.000,KWD,refunded,2026-11-12 09:00:00,,\n\
+         c-ottu-2,,s-unnamed,refund,3.000,KWD,refunded,2026-11-13 09:00:00,,\n"
+    );
+    let report = env.write_report("unnamed.csv", &text);
+    let s = env.reconcile(&report, Some("2026-11-01"), Some("2026-11-30"));
+    let items = env.items(s.id);
+    let item = by_session(&items, "s-unnamed");
+    assert_eq!(item.class, MatchClass::TotalsDiffer);
+    env.decide(item.id, "accept").unwrap();
+    let detail = env.detail("s-unnamed");
+    // 5.000 refunded as Ottu says, not 7.000: the unnamed child became c-ottu-1.
+    assert_eq!(detail.balances.refunded, "5.000");
+    let mut children: Vec<(String, String, String)> = detail
+        .children
+        .iter()
+        .map(|c| {
+            (
+                c.session_id.clone(),
+                c.amount.clone(),
+                c.state.as_str().to_string(),
+            )
+        })
+        .collect();
+    children.sort();
+    assert_eq!(
+        children,
+        [
+            (
+                "c-ottu-1".to_string(),
+                "2.000".to_string(),
+                "refunded".to_string()
+            ),
+            (
+                "c-ottu-2".to_string(),
+                "3.000".to_string(),
+                "refunded".to_string()
+            ),
+        ]
+    );
+    // A second run matches: the ledger and the report now agree.
+    let again = env.reconcile(&report, Some("2026-11-01"), Some("2026-11-30"));
+    assert_eq!(
+        by_session(&env.items(again.id), "s-unnamed").class,
+        MatchClass::Matched
+    );
+}
+
 /// Decides every mismatch of the run (accept what can be, keep the rest).
 fn decide_all(env: &mut Env, id: i64) {
     for item in env.items(id) {

@@ -1048,6 +1048,96 @@ fn a_success_that_does_not_match_the_request_is_an_unknown_outcome_never_a_succe
 }
 
 #[test]
+fn a_child_ottu_did_not_name_is_named_by_the_report_and_never_counted_twice() {
+    use daftar::import::report::{FieldChange, ReportImportJob, ReportImportRequest};
+    // Ottu's success names no child (no `txn`): the ledger records our own request.
+    let mut env = HostileEnv::start(|seen| {
+        let session = seen.body["session_id"].as_str().unwrap_or_default();
+        hostile::json(
+            "200 OK",
+            json!({"result": "success", "success": true, "detail": "Refunded",
+                   "operation": "refund", "amount": "5.000", "session_id": session}),
+        )
+    });
+    env.payment("p-1", "25.500");
+    env.refund("p-1", "5.000");
+    assert_eq!(env.sync().succeeded, 1);
+    let before = env.show("p-1");
+    assert_eq!(before.children.len(), 1);
+    let unnamed = before.children[0].session_id.clone();
+    assert!(unnamed.starts_with("unreported-"), "{unnamed}");
+    assert_eq!(before.balances.refunded, "5.000");
+
+    // Ottu's report has the refund under its own session id.
+    let report = env.dir.path().join("report.csv");
+    std::fs::write(
+        &report,
+        "session_id,parent_session_id,operation,amount,currency,state\n\
+         p-1,,purchase,25.500,KWD,paid\n\
+         c-ottu-1,p-1,refund,5.000,KWD,refunded\n",
+    )
+    .unwrap();
+    let import = |ledger: &Ledger, commit: bool| {
+        ReportImportJob::new(
+            ledger,
+            ReportImportRequest {
+                profile: "shop".into(),
+                path: report.clone(),
+                token: None,
+                map: Vec::new(),
+                commit,
+                rejects_path: None,
+                reopen: false,
+            },
+        )
+        .unwrap()
+        .run(|_| {}, &AtomicBool::new(false))
+        .unwrap()
+    };
+    // The dry run says what the commit does: the child is named, nothing added.
+    let plan = import(&env.ledger, false);
+    assert_eq!((plan.added_count, plan.updated_count), (0, 1), "{plan:?}");
+    assert_eq!(plan.updated[0].session_id, "c-ottu-1");
+    assert_eq!(
+        plan.updated[0].changes,
+        [
+            FieldChange {
+                field: "session_id".into(),
+                ledger: Some(unnamed.clone()),
+                report: Some("c-ottu-1".into()),
+            },
+            FieldChange {
+                field: "state".into(),
+                ledger: Some("refund_queued".into()),
+                report: Some("refunded".into()),
+            },
+        ]
+    );
+    assert_eq!(env.show("p-1").children[0].session_id, unnamed);
+
+    let done = import(&env.ledger, true);
+    assert_eq!((done.added_count, done.updated_count), (0, 1), "{done:?}");
+    let after = env.show("p-1");
+    assert_eq!(after.children.len(), 1, "{:?}", after.children);
+    assert_eq!(after.children[0].session_id, "c-ottu-1");
+    assert_eq!(after.children[0].state.as_str(), "refunded");
+    // The operation that made it still owns it.
+    assert_eq!(after.children[0].operation_id, Some(after.operations[0].id));
+    assert_eq!(after.balances.refunded, "5.000");
+    assert_eq!(after.balances.refundable, "20.500");
+    // Twice changes nothing.
+    let again = import(&env.ledger, true);
+    assert_eq!(
+        (
+            again.added_count,
+            again.updated_count,
+            again.unchanged_count
+        ),
+        (0, 0, 2)
+    );
+}
+
+#[test]
 fn answers_that_are_not_ottus_send_the_operation_back_unsent_and_hold_the_profile() {
     type Case = (&'static str, fn() -> Act);
     let cases: Vec<Case> = vec![

@@ -130,6 +130,12 @@ fn upsert_children(
             .get("amount_minor")
             .and_then(Value::as_i64)
             .ok_or_else(|| corrupt("report child amount", child))?;
+        let amount = Amount::from_minor(amount, currency);
+        // The child the ledger recorded without Ottu's id for our own request is this one:
+        // named, not counted a second time.
+        if let Some(u) = store::children::unnamed_child(tx, payment, kind, &session_id, amount)? {
+            store::children::name_child(tx, u.child.id, &session_id, now_ms)?;
+        }
         store::children::upsert(
             tx,
             &ChildInsert {
@@ -137,7 +143,7 @@ fn upsert_children(
                 operation_id: None,
                 kind,
                 session_id: &session_id,
-                amount: Amount::from_minor(amount, currency),
+                amount,
                 state,
             },
             now_ms,

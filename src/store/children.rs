@@ -127,10 +127,10 @@ pub fn unresolved(
          JOIN payments p ON p.id = c.payment_id
          WHERE c.state = 'refund_queued' AND (?1 IS NULL OR p.profile_id = ?1)
            -- A child Ottu never named (recorded from our own request) cannot be asked about.
-           AND c.session_id NOT LIKE 'unreported-%'
+           AND substr(c.session_id, 1, length(?2)) <> ?2
          ORDER BY c.id",
     )?;
-    let rows = stmt.query_map([profile.map(|p| p.0)], |r| {
+    let rows = stmt.query_map(params![profile.map(|p| p.0), UNREPORTED_PREFIX], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, i64>(1)?,
@@ -167,6 +167,77 @@ pub fn set_state(
         params![child_id, state.as_str(), now_ms],
     )?;
     Ok(changed == 1)
+}
+
+/// The session id of a child recorded from our own request because Ottu's success named
+/// none (sync/record.rs): this prefix and the operation's tracking key.
+pub const UNREPORTED_PREFIX: &str = "unreported-";
+
+/// A child the ledger recorded without Ottu's session id (`unreported-<key>`) that a
+/// report's child names: see [`unnamed_child`].
+#[derive(Clone, Debug)]
+pub struct UnnamedChild {
+    pub child: ReportedChild,
+    /// Its `unreported-<key>` session id.
+    pub session_id: String,
+}
+
+/// The unnamed child (`unreported-<key>`) a report's child `session_id` of this kind,
+/// amount and currency is, the oldest first; `None` when the payment already has a child
+/// with `session_id` or no unnamed child fits. Without it the report's row would add a
+/// second child for the one refund, and the ledger would count the money twice.
+pub fn unnamed_child(
+    tx: &Transaction<'_>,
+    payment: PaymentId,
+    kind: OperationKind,
+    session_id: &SessionId,
+    amount: Amount,
+) -> Result<Option<UnnamedChild>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, kind, amount_minor, currency, state, reference_number, session_id
+         FROM children
+         WHERE payment_id = ?1 AND kind = ?2 AND amount_minor = ?3 AND currency = ?4
+           AND substr(session_id, 1, length(?5)) = ?5
+           AND NOT EXISTS (SELECT 1 FROM children WHERE payment_id = ?1 AND session_id = ?6)
+         ORDER BY id LIMIT 1",
+    )?;
+    let mut rows = stmt.query(params![
+        payment.0,
+        kind.as_str(),
+        amount.minor(),
+        amount.currency().code(),
+        UNREPORTED_PREFIX,
+        session_id.as_str(),
+    ])?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    Ok(Some(UnnamedChild {
+        child: ReportedChild {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            amount_minor: r.get(2)?,
+            currency: r.get(3)?,
+            state: r.get(4)?,
+            reference_number: r.get(5)?,
+        },
+        session_id: r.get(6)?,
+    }))
+}
+
+/// Gives an unnamed child the session id Ottu's report names it by. Money is untouched,
+/// so no locked period reopens.
+pub fn name_child(
+    tx: &Transaction<'_>,
+    child_id: i64,
+    session_id: &SessionId,
+    now_ms: i64,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE children SET session_id = ?2, updated_at_ms = ?3 WHERE id = ?1",
+        params![child_id, session_id.as_str(), now_ms],
+    )?;
+    Ok(())
 }
 
 /// A child as a report import compares it with a report row (issue 10, REPORTS).

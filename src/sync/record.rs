@@ -124,8 +124,12 @@ fn record_child(
     let session = child
         .and_then(|c| SessionId::parse(&c.session_id).ok())
         .unwrap_or_else(|| {
-            SessionId::parse(&format!("unreported-{}", op.tracking_key))
-                .expect("a UUID-based id is a valid session id")
+            SessionId::parse(&format!(
+                "{}{}",
+                store::children::UNREPORTED_PREFIX,
+                op.tracking_key
+            ))
+            .expect("a UUID-based id is a valid session id")
         });
     let amount = child
         .and_then(|c| c.amount.as_deref())
