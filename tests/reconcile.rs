@@ -152,6 +152,29 @@ impl Env {
             .unwrap()
     }
 
+    /// A refund child of `session` in KWD, as sync or an earlier import recorded it.
+    fn refund_child(&mut self, session: &str, child: &str, minor: i64, state: ChildState) {
+        let payment = self.payment_id(session);
+        let child = SessionId::parse(child).unwrap();
+        self.ledger
+            .store()
+            .write(|tx| {
+                store::children::upsert(
+                    tx,
+                    &ChildInsert {
+                        payment_id: payment,
+                        operation_id: None,
+                        kind: OperationKind::Refund,
+                        session_id: &child,
+                        amount: Amount::from_minor(minor, Currency::KWD),
+                        state,
+                    },
+                    NOW_MS,
+                )
+            })
+            .unwrap();
+    }
+
     fn lock(&mut self, from: &str, to: &str) -> daftar::Result<daftar::reconcile::PeriodView> {
         self.ledger.lock_period(&LockPeriodRequest {
             profile: "shop".into(),
@@ -622,25 +645,7 @@ fn accepting_an_amount_keeps_the_payment_rules() {
     let mut env = known_ledger();
     env.add("s-refunded", Some("ORD-20"), "10", "paid", NOV_10);
     env.add("s-usd", Some("ORD-21"), "10", "paid", NOV_10);
-    let refunded = env.payment_id("s-refunded");
-    let child = SessionId::parse("c-refund-20").unwrap();
-    env.ledger
-        .store()
-        .write(|tx| {
-            store::children::upsert(
-                tx,
-                &ChildInsert {
-                    payment_id: refunded,
-                    operation_id: None,
-                    kind: OperationKind::Refund,
-                    session_id: &child,
-                    amount: Amount::from_minor(6_000, Currency::KWD),
-                    state: ChildState::Refunded,
-                },
-                NOW_MS,
-            )
-        })
-        .unwrap();
+    env.refund_child("s-refunded", "c-refund-20", 6_000, ChildState::Refunded);
     let mut text = known_report();
     text.push_str("s-refunded,ORD-20,,purchase,5.000,KWD,paid,2026-11-10 10:00:00,,6.000\n");
     text.push_str("s-usd,ORD-21,,purchase,10.00,USD,paid,2026-11-10 10:00:00,,\n");
@@ -663,24 +668,7 @@ fn accepting_an_amount_keeps_the_payment_rules() {
     let err_params = {
         let mut env = known_ledger();
         env.add("s-refunded", Some("ORD-20"), "10", "paid", NOV_10);
-        let id = env.payment_id("s-refunded");
-        env.ledger
-            .store()
-            .write(|tx| {
-                store::children::upsert(
-                    tx,
-                    &ChildInsert {
-                        payment_id: id,
-                        operation_id: None,
-                        kind: OperationKind::Refund,
-                        session_id: &child,
-                        amount: Amount::from_minor(6_000, Currency::KWD),
-                        state: ChildState::Refunded,
-                    },
-                    NOW_MS,
-                )
-            })
-            .unwrap();
+        env.refund_child("s-refunded", "c-refund-20", 6_000, ChildState::Refunded);
         let report = env.write_report("rules.csv", &text);
         let s = env.reconcile(&report, Some("2026-11-01"), Some("2026-11-30"));
         let items = env.items(s.id);
@@ -702,27 +690,14 @@ fn accepting_an_amount_keeps_the_payment_rules() {
 fn accepting_the_reports_children_names_a_child_ottu_did_not_name_instead_of_counting_it_twice() {
     let mut env = Env::new();
     env.add("s-unnamed", Some("ORD-1"), "10", "paid", NOV_10);
-    let payment = env.payment_id("s-unnamed");
     // What sync records when Ottu's success names no child (src/sync/record.rs): our own
     // refund of 2.000, under `unreported-<tracking key>`.
-    let unnamed = SessionId::parse("unreported-00000000-0000-4000-8000-000000000001").unwrap();
-    env.ledger
-        .store()
-        .write(|tx| {
-            store::children::upsert(
-                tx,
-                &ChildInsert {
-                    payment_id: payment,
-                    operation_id: None,
-                    kind: OperationKind::Refund,
-                    session_id: &unnamed,
-                    amount: Amount::from_minor(2_000, Currency::KWD),
-                    state: ChildState::RefundQueued,
-                },
-                NOW_MS,
-            )
-        })
-        .unwrap();
+    env.refund_child(
+        "s-unnamed",
+        "unreported-00000000-0000-4000-8000-000000000001",
+        2_000,
+        ChildState::RefundQueued,
+    );
     // Ottu's report names that refund `c-ottu-1` and has a second one the ledger never saw.
     let text = format!(
         "{HEADER}s-unnamed,ORD-1,,purchase,10.000,KWD,paid,2026-11-10 10:00:00,,\n\

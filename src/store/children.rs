@@ -213,14 +213,7 @@ pub fn unnamed_child(
         return Ok(None);
     };
     Ok(Some(UnnamedChild {
-        child: ReportedChild {
-            id: r.get(0)?,
-            kind: r.get(1)?,
-            amount_minor: r.get(2)?,
-            currency: r.get(3)?,
-            state: r.get(4)?,
-            reference_number: r.get(5)?,
-        },
+        child: ReportedChild::of_row(r)?,
         session_id: r.get(6)?,
     }))
 }
@@ -251,6 +244,20 @@ pub struct ReportedChild {
     pub reference_number: Option<String>,
 }
 
+impl ReportedChild {
+    /// From a row that starts `id, kind, amount_minor, currency, state, reference_number`.
+    fn of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportedChild> {
+        Ok(ReportedChild {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            amount_minor: r.get(2)?,
+            currency: r.get(3)?,
+            state: r.get(4)?,
+            reference_number: r.get(5)?,
+        })
+    }
+}
+
 /// The payment's child with `session_id`, if the ledger has it.
 pub fn reported_child(
     tx: &Transaction<'_>,
@@ -265,14 +272,7 @@ pub fn reported_child(
     let Some(r) = rows.next()? else {
         return Ok(None);
     };
-    Ok(Some(ReportedChild {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        amount_minor: r.get(2)?,
-        currency: r.get(3)?,
-        state: r.get(4)?,
-        reference_number: r.get(5)?,
-    }))
+    Ok(Some(ReportedChild::of_row(r)?))
 }
 
 /// Inserts or updates a child as a report row gives it (kind, amount, state, and its
