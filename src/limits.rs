@@ -84,6 +84,11 @@ pub const BACKOFF_CEILING_MS: u64 = 60_000;
 /// answers) before an operation needs the merchant's attention. Retrying is safe (same
 /// Tracking-Key), so this only stops an endless loop against a broken server.
 pub const SYNC_MAX_UNKNOWN_ATTEMPTS: u32 = 10;
+/// How far outside [first send, recorded] of our operation a report's child time may lie and
+/// still be the child our request made (store::children::unnamed_child): report times
+/// without an offset are read as UTC, a Gulf merchant's local time is 3-4 h ahead, and
+/// clocks drift. A same-amount refund made in Ottu's dashboard days apart is not ours.
+pub const UNNAMED_CHILD_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// Sync: how long to wait before probing again when Ottu is unreachable. Being offline
 /// burns no attempt, so this only paces the probes.
 pub const SYNC_OFFLINE_RETRY_MS: u64 = 5_000;

@@ -698,11 +698,14 @@ fn accepting_the_reports_children_names_a_child_ottu_did_not_name_instead_of_cou
         2_000,
         ChildState::RefundQueued,
     );
-    // Ottu's report names that refund `c-ottu-1` and has a second one the ledger never saw.
+    // Ottu's report names that refund `c-ottu-1` (made a minute before sync recorded it)
+    // and has two the ledger never saw: one of the same amount made in Ottu's dashboard a
+    // week earlier, listed first, and one of another amount.
     let text = format!(
         "{HEADER}s-unnamed,ORD-1,,purchase,10.000,KWD,paid,2026-11-10 10:00:00,,\n\
-         c-ottu-1,,s-unnamed,refund,2.000,KWD,refunded,2026-11-12 09:00:00,,\n\
-         c-ottu-2,,s-unnamed,refund,3.000,KWD,refunded,2026-11-13 09:00:00,,\n"
+         c-dashboard,,s-unnamed,refund,2.000,KWD,refunded,2026-11-13 09:00:00,,\n\
+         c-ottu-1,,s-unnamed,refund,2.000,KWD,refunded,2026-11-20 11:59:00,,\n\
+         c-ottu-2,,s-unnamed,refund,3.000,KWD,refunded,2026-11-14 09:00:00,,\n"
     );
     let report = env.write_report("unnamed.csv", &text);
     let s = env.reconcile(&report, Some("2026-11-01"), Some("2026-11-30"));
@@ -711,34 +714,28 @@ fn accepting_the_reports_children_names_a_child_ottu_did_not_name_instead_of_cou
     assert_eq!(item.class, MatchClass::TotalsDiffer);
     env.decide(item.id, "accept").unwrap();
     let detail = env.detail("s-unnamed");
-    // 5.000 refunded as Ottu says, not 7.000: the unnamed child became c-ottu-1.
-    assert_eq!(detail.balances.refunded, "5.000");
-    let mut children: Vec<(String, String, String)> = detail
+    // 7.000 refunded as Ottu says, not 9.000: the unnamed child (the first, by id) became
+    // c-ottu-1, dated by Ottu; the dashboard's refund of the same amount is another child.
+    assert_eq!(detail.balances.refunded, "7.000");
+    let children: Vec<(&str, &str, &str)> = detail
         .children
         .iter()
-        .map(|c| {
-            (
-                c.session_id.clone(),
-                c.amount.clone(),
-                c.state.as_str().to_string(),
-            )
-        })
+        .map(|c| (c.session_id.as_str(), c.amount.as_str(), c.state.as_str()))
         .collect();
-    children.sort();
     assert_eq!(
         children,
         [
-            (
-                "c-ottu-1".to_string(),
-                "2.000".to_string(),
-                "refunded".to_string()
-            ),
-            (
-                "c-ottu-2".to_string(),
-                "3.000".to_string(),
-                "refunded".to_string()
-            ),
+            ("c-ottu-1", "2.000", "refunded"),
+            ("c-dashboard", "2.000", "refunded"),
+            ("c-ottu-2", "3.000", "refunded"),
         ]
+    );
+    assert!(
+        detail.children[0]
+            .created_at
+            .starts_with("2026-11-20T11:59:00"),
+        "{}",
+        detail.children[0].created_at
     );
     // A second run matches: the ledger and the report now agree.
     let again = env.reconcile(&report, Some("2026-11-01"), Some("2026-11-30"));
@@ -746,6 +743,45 @@ fn accepting_the_reports_children_names_a_child_ottu_did_not_name_instead_of_cou
         by_session(&env.items(again.id), "s-unnamed").class,
         MatchClass::Matched
     );
+}
+
+/// A report without child times cannot tell our refund from a same-amount one made in
+/// Ottu's dashboard: the unnamed child stays, and accepting adds Ottu's (the ledger counts
+/// more refunded, never less).
+#[test]
+fn a_report_child_without_a_time_never_names_an_unnamed_child() {
+    let mut env = Env::new();
+    env.add("s-unnamed", Some("ORD-1"), "10", "paid", NOV_10);
+    env.refund_child(
+        "s-unnamed",
+        "unreported-00000000-0000-4000-8000-000000000001",
+        2_000,
+        ChildState::RefundQueued,
+    );
+    let text = format!(
+        "{HEADER}s-unnamed,ORD-1,,purchase,10.000,KWD,paid,2026-11-10 10:00:00,,\n\
+         c-ottu-1,,s-unnamed,refund,2.000,KWD,refunded,,,\n\
+         c-ottu-2,,s-unnamed,refund,3.000,KWD,refunded,,,\n"
+    );
+    let report = env.write_report("untimed.csv", &text);
+    let s = env.reconcile(&report, Some("2026-11-01"), Some("2026-11-30"));
+    let item = by_session(&env.items(s.id), "s-unnamed").clone();
+    env.decide(item.id, "accept").unwrap();
+    let detail = env.detail("s-unnamed");
+    let names: Vec<&str> = detail
+        .children
+        .iter()
+        .map(|c| c.session_id.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "unreported-00000000-0000-4000-8000-000000000001",
+            "c-ottu-1",
+            "c-ottu-2"
+        ]
+    );
+    assert_eq!(detail.balances.refunded, "7.000");
 }
 
 /// Decides every mismatch of the run (accept what can be, keep the rest).

@@ -1068,13 +1068,20 @@ fn a_child_ottu_did_not_name_is_named_by_the_report_and_never_counted_twice() {
     assert!(unnamed.starts_with("unreported-"), "{unnamed}");
     assert_eq!(before.balances.refunded, "5.000");
 
-    // Ottu's report has the refund under its own session id.
+    // Ottu's report has the refund under its own session id, made as sync sent it, after a
+    // refund of the same amount made in Ottu's dashboard weeks earlier (not ours).
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
     let report = env.dir.path().join("report.csv");
     std::fs::write(
         &report,
-        "session_id,parent_session_id,operation,amount,currency,state\n\
-         p-1,,purchase,25.500,KWD,paid\n\
-         c-ottu-1,p-1,refund,5.000,KWD,refunded\n",
+        format!(
+            "session_id,parent_session_id,operation,amount,currency,state,created\n\
+             p-1,,purchase,25.500,KWD,paid,\n\
+             c-dashboard,p-1,refund,5.000,KWD,refunded,2026-11-01T09:00:00Z\n\
+             c-ottu-1,p-1,refund,5.000,KWD,refunded,{now}\n"
+        ),
     )
     .unwrap();
     let import = |ledger: &Ledger, commit: bool| {
@@ -1094,9 +1101,10 @@ fn a_child_ottu_did_not_name_is_named_by_the_report_and_never_counted_twice() {
         .run(|_| {}, &AtomicBool::new(false))
         .unwrap()
     };
-    // The dry run says what the commit does: the child is named, nothing added.
+    // The dry run says what the commit does: the dashboard's refund is added, ours named.
     let plan = import(&env.ledger, false);
-    assert_eq!((plan.added_count, plan.updated_count), (0, 1), "{plan:?}");
+    assert_eq!((plan.added_count, plan.updated_count), (1, 1), "{plan:?}");
+    assert_eq!(plan.added[0].session_id, "c-dashboard");
     assert_eq!(plan.updated[0].session_id, "c-ottu-1");
     assert_eq!(
         plan.updated[0].changes,
@@ -1116,15 +1124,23 @@ fn a_child_ottu_did_not_name_is_named_by_the_report_and_never_counted_twice() {
     assert_eq!(env.show("p-1").children[0].session_id, unnamed);
 
     let done = import(&env.ledger, true);
-    assert_eq!((done.added_count, done.updated_count), (0, 1), "{done:?}");
+    assert_eq!((done.added_count, done.updated_count), (1, 1), "{done:?}");
     let after = env.show("p-1");
-    assert_eq!(after.children.len(), 1, "{:?}", after.children);
-    assert_eq!(after.children[0].session_id, "c-ottu-1");
-    assert_eq!(after.children[0].state.as_str(), "refunded");
-    // The operation that made it still owns it.
-    assert_eq!(after.children[0].operation_id, Some(after.operations[0].id));
-    assert_eq!(after.balances.refunded, "5.000");
-    assert_eq!(after.balances.refundable, "20.500");
+    let children: Vec<(&str, Option<i64>, &str)> = after
+        .children
+        .iter()
+        .map(|c| (c.session_id.as_str(), c.operation_id, c.state.as_str()))
+        .collect();
+    // Ours keeps its operation; the dashboard's has none. 10.000 refunded, never 15.000.
+    assert_eq!(
+        children,
+        [
+            ("c-ottu-1", Some(after.operations[0].id), "refunded"),
+            ("c-dashboard", None, "refunded"),
+        ]
+    );
+    assert_eq!(after.balances.refunded, "10.000");
+    assert_eq!(after.balances.refundable, "15.500");
     // Twice changes nothing.
     let again = import(&env.ledger, true);
     assert_eq!(
@@ -1133,7 +1149,7 @@ fn a_child_ottu_did_not_name_is_named_by_the_report_and_never_counted_twice() {
             again.updated_count,
             again.unchanged_count
         ),
-        (0, 0, 2)
+        (0, 0, 3)
     );
 }
 

@@ -182,24 +182,36 @@ pub struct UnnamedChild {
     pub session_id: String,
 }
 
-/// The unnamed child (`unreported-<key>`) a report's child `session_id` of this kind,
-/// amount and currency is, the oldest first; `None` when the payment already has a child
-/// with `session_id` or no unnamed child fits. Without it the report's row would add a
-/// second child for the one refund, and the ledger would count the money twice.
+/// The unnamed child (`unreported-<key>`) that a report's child `session_id` of this kind,
+/// amount and currency, made at `reported_at_ms`, is: one our operation could have made,
+/// whose first send and recording bracket that time (give or take
+/// [`UNNAMED_CHILD_WINDOW_MS`](crate::limits::UNNAMED_CHILD_WINDOW_MS)), the nearest in time
+/// first. `None` when the payment already has a child with `session_id`, the report gives
+/// no time (nothing tells our refund from a same-amount one made in Ottu's dashboard), or
+/// no unnamed child fits. Without it the report's row would add a second child for the one
+/// refund, and the ledger would count the money twice.
 pub fn unnamed_child(
     tx: &Transaction<'_>,
     payment: PaymentId,
     kind: OperationKind,
     session_id: &SessionId,
     amount: Amount,
+    reported_at_ms: Option<i64>,
 ) -> Result<Option<UnnamedChild>> {
+    let Some(reported_at_ms) = reported_at_ms else {
+        return Ok(None);
+    };
     let mut stmt = tx.prepare_cached(
-        "SELECT id, kind, amount_minor, currency, state, reference_number, session_id
-         FROM children
-         WHERE payment_id = ?1 AND kind = ?2 AND amount_minor = ?3 AND currency = ?4
-           AND substr(session_id, 1, length(?5)) = ?5
+        "SELECT c.id, c.kind, c.amount_minor, c.currency, c.state, c.reference_number,
+                c.session_id
+         FROM children c LEFT JOIN operations o ON o.id = c.operation_id
+         WHERE c.payment_id = ?1 AND c.kind = ?2 AND c.amount_minor = ?3 AND c.currency = ?4
+           AND substr(c.session_id, 1, length(?5)) = ?5
            AND NOT EXISTS (SELECT 1 FROM children WHERE payment_id = ?1 AND session_id = ?6)
-         ORDER BY id LIMIT 1",
+           AND ?7 BETWEEN COALESCE(o.first_sent_at_ms, o.created_at_ms, c.created_at_ms) - ?8
+                      AND c.created_at_ms + ?8
+         ORDER BY abs(?7 - COALESCE(o.first_sent_at_ms, c.created_at_ms)), c.id
+         LIMIT 1",
     )?;
     let mut rows = stmt.query(params![
         payment.0,
@@ -208,6 +220,8 @@ pub fn unnamed_child(
         amount.currency().code(),
         UNREPORTED_PREFIX,
         session_id.as_str(),
+        reported_at_ms,
+        crate::limits::UNNAMED_CHILD_WINDOW_MS,
     ])?;
     let Some(r) = rows.next()? else {
         return Ok(None);
@@ -218,17 +232,20 @@ pub fn unnamed_child(
     }))
 }
 
-/// Gives an unnamed child the session id Ottu's report names it by. Money is untouched,
+/// Gives an unnamed child the session id and creation time Ottu's report gives it (Ottu's
+/// time, not when sync recorded it: settlement windows count from it). Money is untouched,
 /// so no locked period reopens.
 pub fn name_child(
     tx: &Transaction<'_>,
     child_id: i64,
     session_id: &SessionId,
+    reported_at_ms: i64,
     now_ms: i64,
 ) -> Result<()> {
     tx.execute(
-        "UPDATE children SET session_id = ?2, updated_at_ms = ?3 WHERE id = ?1",
-        params![child_id, session_id.as_str(), now_ms],
+        "UPDATE children SET session_id = ?2, created_at_ms = ?3, updated_at_ms = ?4
+         WHERE id = ?1",
+        params![child_id, session_id.as_str(), reported_at_ms, now_ms],
     )?;
     Ok(())
 }

@@ -922,8 +922,14 @@ impl Apply<'_, '_> {
         // this row's child: it takes the row's session id instead of a second child.
         let mut unnamed = None;
         if existing.is_none() {
-            unnamed =
-                store::children::unnamed_child(tx, parent.id, kind, &row.session_id, row.amount)?;
+            unnamed = store::children::unnamed_child(
+                tx,
+                parent.id,
+                kind,
+                &row.session_id,
+                row.amount,
+                row.created_at_ms,
+            )?;
             if let Some(u) = &unnamed {
                 changes.push(FieldChange {
                     field: "session_id".to_string(),
@@ -973,8 +979,8 @@ impl Apply<'_, '_> {
             };
             return Ok(Some(Self::period_conflict(row, &period, what)));
         }
-        if let Some(u) = &unnamed {
-            store::children::name_child(tx, u.child.id, &row.session_id, self.now_ms)?;
+        if let (Some(u), Some(at)) = (&unnamed, row.created_at_ms) {
+            store::children::name_child(tx, u.child.id, &row.session_id, at, self.now_ms)?;
         }
         let id = store::children::upsert_reported(
             tx,
