@@ -134,10 +134,10 @@ fn upsert_children(
         // The child the ledger recorded without Ottu's id for our own request is this one:
         // named, not counted a second time.
         let made_at = child.get("created_at_ms").and_then(Value::as_i64);
-        let unnamed =
-            store::children::unnamed_child(tx, payment, kind, &session_id, amount, made_at)?;
-        if let (Some(u), Some(at)) = (unnamed, made_at) {
-            store::children::name_child(tx, u.child.id, &session_id, at, now_ms)?;
+        if let Some(u) =
+            store::children::unnamed_child(tx, payment, kind, &session_id, amount, made_at)?
+        {
+            store::children::name_child(tx, &u, &session_id, now_ms)?;
         }
         store::children::upsert(
             tx,

@@ -180,6 +180,8 @@ pub struct UnnamedChild {
     pub child: ReportedChild,
     /// Its `unreported-<key>` session id.
     pub session_id: String,
+    /// When the report says Ottu made it: [`name_child`] dates it so.
+    pub reported_at_ms: i64,
 }
 
 /// The unnamed child (`unreported-<key>`) that a report's child `session_id` of this kind,
@@ -229,6 +231,7 @@ pub fn unnamed_child(
     Ok(Some(UnnamedChild {
         child: ReportedChild::of_row(r)?,
         session_id: r.get(6)?,
+        reported_at_ms,
     }))
 }
 
@@ -237,15 +240,19 @@ pub fn unnamed_child(
 /// so no locked period reopens.
 pub fn name_child(
     tx: &Transaction<'_>,
-    child_id: i64,
+    unnamed: &UnnamedChild,
     session_id: &SessionId,
-    reported_at_ms: i64,
     now_ms: i64,
 ) -> Result<()> {
     tx.execute(
         "UPDATE children SET session_id = ?2, created_at_ms = ?3, updated_at_ms = ?4
          WHERE id = ?1",
-        params![child_id, session_id.as_str(), reported_at_ms, now_ms],
+        params![
+            unnamed.child.id,
+            session_id.as_str(),
+            unnamed.reported_at_ms,
+            now_ms
+        ],
     )?;
     Ok(())
 }

@@ -920,24 +920,24 @@ impl Apply<'_, '_> {
         let mut changes = Vec::new();
         // A child the ledger recorded from our own request (Ottu's answer named none) is
         // this row's child: it takes the row's session id instead of a second child.
-        let mut unnamed = None;
-        if existing.is_none() {
-            unnamed = store::children::unnamed_child(
+        let unnamed = match existing {
+            Some(_) => None,
+            None => store::children::unnamed_child(
                 tx,
                 parent.id,
                 kind,
                 &row.session_id,
                 row.amount,
                 row.created_at_ms,
-            )?;
-            if let Some(u) = &unnamed {
-                changes.push(FieldChange {
-                    field: "session_id".to_string(),
-                    ledger: Some(u.session_id.clone()),
-                    report: Some(session.to_string()),
-                });
-                existing = Some(u.child.clone());
-            }
+            )?,
+        };
+        if let Some(u) = &unnamed {
+            changes.push(FieldChange {
+                field: "session_id".to_string(),
+                ledger: Some(u.session_id.clone()),
+                report: Some(session.to_string()),
+            });
+            existing = Some(u.child.clone());
         }
         if let Some(old) = &existing {
             let mut change = |field: &str, ledger: String, report: String| {
@@ -979,8 +979,8 @@ impl Apply<'_, '_> {
             };
             return Ok(Some(Self::period_conflict(row, &period, what)));
         }
-        if let (Some(u), Some(at)) = (&unnamed, row.created_at_ms) {
-            store::children::name_child(tx, u.child.id, &row.session_id, at, self.now_ms)?;
+        if let Some(u) = &unnamed {
+            store::children::name_child(tx, u, &row.session_id, self.now_ms)?;
         }
         let id = store::children::upsert_reported(
             tx,
