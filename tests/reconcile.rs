@@ -686,33 +686,40 @@ fn accepting_an_amount_keeps_the_payment_rules() {
     assert_eq!(env.detail("s-amount").amount, "9.500");
 }
 
-#[test]
-fn accepting_the_reports_children_names_a_child_ottu_did_not_name_instead_of_counting_it_twice() {
+/// Payment `s-unnamed` (10.000) with what sync records when Ottu's success names no child
+/// (src/sync/record.rs): our own refund of 2.000 under `unreported-<tracking key>`. The
+/// report (its child rows after the payment's) is reconciled, and its `totals_differ` item
+/// accepted.
+fn accept_children_of_unnamed(child_rows: &str) -> (Env, PathBuf) {
     let mut env = Env::new();
     env.add("s-unnamed", Some("ORD-1"), "10", "paid", NOV_10);
-    // What sync records when Ottu's success names no child (src/sync/record.rs): our own
-    // refund of 2.000, under `unreported-<tracking key>`.
     env.refund_child(
         "s-unnamed",
         "unreported-00000000-0000-4000-8000-000000000001",
         2_000,
         ChildState::RefundQueued,
     );
-    // Ottu's report names that refund `c-ottu-1` (made a minute before sync recorded it)
-    // and has two the ledger never saw: one of the same amount made in Ottu's dashboard a
-    // week earlier, listed first, and one of another amount.
     let text = format!(
-        "{HEADER}s-unnamed,ORD-1,,purchase,10.000,KWD,paid,2026-11-10 10:00:00,,\n\
-         c-dashboard,,s-unnamed,refund,2.000,KWD,refunded,2026-11-13 09:00:00,,\n\
-         c-ottu-1,,s-unnamed,refund,2.000,KWD,refunded,2026-11-20 11:59:00,,\n\
-         c-ottu-2,,s-unnamed,refund,3.000,KWD,refunded,2026-11-14 09:00:00,,\n"
+        "{HEADER}s-unnamed,ORD-1,,purchase,10.000,KWD,paid,2026-11-10 10:00:00,,\n{child_rows}"
     );
     let report = env.write_report("unnamed.csv", &text);
     let s = env.reconcile(&report, Some("2026-11-01"), Some("2026-11-30"));
-    let items = env.items(s.id);
-    let item = by_session(&items, "s-unnamed");
+    let item = by_session(&env.items(s.id), "s-unnamed").clone();
     assert_eq!(item.class, MatchClass::TotalsDiffer);
     env.decide(item.id, "accept").unwrap();
+    (env, report)
+}
+
+#[test]
+fn accepting_the_reports_children_names_a_child_ottu_did_not_name_instead_of_counting_it_twice() {
+    // Ottu's report names our refund `c-ottu-1` (made a minute before sync recorded it)
+    // and has two the ledger never saw: one of the same amount made in Ottu's dashboard a
+    // week earlier, listed first, and one of another amount.
+    let (mut env, report) = accept_children_of_unnamed(
+        "c-dashboard,,s-unnamed,refund,2.000,KWD,refunded,2026-11-13 09:00:00,,\n\
+         c-ottu-1,,s-unnamed,refund,2.000,KWD,refunded,2026-11-20 11:59:00,,\n\
+         c-ottu-2,,s-unnamed,refund,3.000,KWD,refunded,2026-11-14 09:00:00,,\n",
+    );
     let detail = env.detail("s-unnamed");
     // 7.000 refunded as Ottu says, not 9.000: the unnamed child (the first, by id) became
     // c-ottu-1, dated by Ottu; the dashboard's refund of the same amount is another child.
@@ -750,23 +757,10 @@ fn accepting_the_reports_children_names_a_child_ottu_did_not_name_instead_of_cou
 /// more refunded, never less).
 #[test]
 fn a_report_child_without_a_time_never_names_an_unnamed_child() {
-    let mut env = Env::new();
-    env.add("s-unnamed", Some("ORD-1"), "10", "paid", NOV_10);
-    env.refund_child(
-        "s-unnamed",
-        "unreported-00000000-0000-4000-8000-000000000001",
-        2_000,
-        ChildState::RefundQueued,
+    let (mut env, _) = accept_children_of_unnamed(
+        "c-ottu-1,,s-unnamed,refund,2.000,KWD,refunded,,,\n\
+         c-ottu-2,,s-unnamed,refund,3.000,KWD,refunded,,,\n",
     );
-    let text = format!(
-        "{HEADER}s-unnamed,ORD-1,,purchase,10.000,KWD,paid,2026-11-10 10:00:00,,\n\
-         c-ottu-1,,s-unnamed,refund,2.000,KWD,refunded,,,\n\
-         c-ottu-2,,s-unnamed,refund,3.000,KWD,refunded,,,\n"
-    );
-    let report = env.write_report("untimed.csv", &text);
-    let s = env.reconcile(&report, Some("2026-11-01"), Some("2026-11-30"));
-    let item = by_session(&env.items(s.id), "s-unnamed").clone();
-    env.decide(item.id, "accept").unwrap();
     let detail = env.detail("s-unnamed");
     let names: Vec<&str> = detail
         .children
